@@ -1,0 +1,161 @@
+"""The ``roomcast`` command: ``serve`` runs a server, ``broadcast`` talks to a running one.
+
+Every setting of ``config.Settings`` is a flag of ``serve`` (``max_text_chars`` is
+``--max-text-chars``); ``--config FILE`` names a TOML file. Errors print one line to stderr and
+exit with a non-zero status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import fields
+from typing import Any
+
+from roomcast import __version__
+from roomcast.config import ConfigError, Settings, load
+from roomcast.logs import setup_logging
+
+_FLAG_HELP = {
+    "host": "address to listen on",
+    "port": "TCP port to listen on",
+    "db": "message store: SQLite file path, sqlite:///path, or memory://",
+    "broker": "broker URL: memory:// (one process)",
+    "data_dir": "directory for the generated API key",
+    "api_key": "API key for REST writes and `roomcast broadcast`",
+}
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="TOML settings file")
+    for setting in fields(Settings):
+        kind = {"int": int, "float": float}.get(str(setting.type), str)
+        parser.add_argument(
+            f"--{setting.name.replace('_', '-')}",
+            dest=setting.name,
+            type=kind,
+            default=None,
+            metavar=setting.name.upper(),
+            help=f"{_FLAG_HELP.get(setting.name, setting.name.replace('_', ' '))}"
+            f" (default: {setting.default})",
+        )
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    flags = {f.name: getattr(args, f.name, None) for f in fields(Settings)}
+    return load(flags, config_file=args.config)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="roomcast", description="Real-time WebSocket chat server.")
+    parser.add_argument("--version", action="version", version=f"roomcast {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the chat server")
+    _add_settings_flags(serve)
+
+    broadcast = commands.add_parser(
+        "broadcast", help="send a system message to one room or every room of a running server"
+    )
+    target = broadcast.add_mutually_exclusive_group()
+    target.add_argument("--room", help="the room to post to (default: default)")
+    target.add_argument("--all", action="store_true", help="post to every room")
+    broadcast.add_argument("text", help="the message text")
+    broadcast.add_argument("--url", help="server base URL (default: from host and port settings)")
+    _add_settings_flags(broadcast)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        print(f"roomcast: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(settings)
+    return _broadcast(settings, args)
+
+
+def _serve(settings: Settings) -> int:
+    from roomcast.server import install_uvloop, serve
+
+    setup_logging(settings.log_level, settings.log_format)
+    install_uvloop()
+    try:
+        asyncio.run(serve(settings))
+    except ValueError as exc:
+        print(f"roomcast: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _api_key(settings: Settings) -> str | None:
+    if settings.api_key:
+        return settings.api_key
+    try:
+        return settings.admin_key_path.read_text().strip()
+    except OSError:
+        return None
+
+
+def _broadcast(settings: Settings, args: argparse.Namespace) -> int:
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    base = (args.url or f"http://{host}:{settings.port}").rstrip("/")
+    key = _api_key(settings)
+    if key is None:
+        print(
+            f"roomcast: no API key: set api_key (--api-key, ROOMCAST_API_KEY) or run from the"
+            f" server's directory, where it keeps {settings.admin_key_path}",
+            file=sys.stderr,
+        )
+        return 2
+    if args.all:
+        path = "/api/broadcast"
+    else:
+        room = urllib.parse.quote(args.room or "default", safe="")
+        path = f"/api/rooms/{room}/messages"
+    request = urllib.request.Request(
+        base + path,
+        data=json.dumps({"text": args.text}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            result: dict[str, Any] = json.load(response)
+    except urllib.error.HTTPError as exc:
+        try:
+            error = json.load(exc)["error"]
+            detail = f"{error['code']}: {error['message']}"
+        except (ValueError, KeyError, TypeError):
+            detail = exc.reason
+        print(f"roomcast: the server refused the broadcast ({exc.code}) {detail}", file=sys.stderr)
+        return 1
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        print(f"roomcast: cannot reach the server at {base}: {reason}", file=sys.stderr)
+        return 1
+    posted = result.get("messages", [result])
+    for message in posted:
+        print(f"posted to {message['room']} as message {message['id']}")
+    if not posted:
+        print("no rooms to post to")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

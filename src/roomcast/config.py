@@ -1,0 +1,144 @@
+"""One typed settings object, read from flags, ``ROOMCAST_*`` variables and a TOML file.
+
+Precedence, highest first: command-line flags, environment variables, the TOML file (``--config``
+or ``ROOMCAST_CONFIG``), built-in defaults. Every setting has the same name everywhere: the TOML
+key ``max_text_chars`` is the variable ``ROOMCAST_MAX_TEXT_CHARS`` and the flag
+``--max-text-chars``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from roomcast import protocol
+
+
+class ConfigError(Exception):
+    """A setting has a value that cannot be used; the message names the setting and the source."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every knob of a roomcast server, with its default."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db: str = "data/roomcast.db"
+    broker: str = "memory://"
+    sqlite_synchronous: str = "NORMAL"
+    data_dir: str = "data"
+    api_key: str = ""
+    history_on_join: int = 50
+    resume_limit: int = 10_000
+    max_text_chars: int = protocol.MAX_TEXT_CHARS
+    max_frame_bytes: int = protocol.MAX_FRAME_BYTES
+    max_rooms_per_connection: int = 20
+    ping_interval: float = 20.0
+    userlist_interval: float = 0.05
+    write_buffer_high_water: int = 4 * 1024 * 1024
+    shutdown_timeout: float = 5.0
+    log_level: str = "INFO"
+    log_format: str = "text"
+
+    def validate(self) -> Settings:
+        """Reject values that cannot work; return self for chaining."""
+        checks: list[tuple[bool, str]] = [
+            (0 <= self.port <= 65535, "port must be 0-65535"),
+            (0 <= self.history_on_join <= protocol.MAX_HISTORY_LIMIT,
+             f"history_on_join must be 0-{protocol.MAX_HISTORY_LIMIT}"),
+            (self.resume_limit >= 1, "resume_limit must be at least 1"),
+            (1 <= self.max_text_chars <= 100_000, "max_text_chars must be 1-100000"),
+            (1024 <= self.max_frame_bytes <= 16 * 1024 * 1024,
+             "max_frame_bytes must be 1024-16777216"),
+            (self.max_rooms_per_connection >= 1, "max_rooms_per_connection must be at least 1"),
+            (self.ping_interval > 0, "ping_interval must be positive"),
+            (0 <= self.userlist_interval <= 10, "userlist_interval must be 0-10 seconds"),
+            (self.write_buffer_high_water >= 64 * 1024,
+             "write_buffer_high_water must be at least 65536"),
+            (self.log_format in ("text", "json"), "log_format must be text or json"),
+            (self.log_level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
+             "log_level must be DEBUG, INFO, WARNING or ERROR"),
+            (self.sqlite_synchronous.upper() in ("OFF", "NORMAL", "FULL", "EXTRA"),
+             "sqlite_synchronous must be OFF, NORMAL, FULL or EXTRA"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+        return self
+
+    @property
+    def admin_key_path(self) -> Path:
+        """Where the server keeps its generated API key when ``api_key`` is not set."""
+        return Path(self.data_dir) / "admin.key"
+
+
+_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    kind = _TYPES[name]
+    try:
+        if kind == "int":
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if kind == "float":
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if isinstance(value, str):
+            return value
+    except (TypeError, ValueError):
+        pass
+    raise ConfigError(f"{source}: {name} must be {'a number' if kind != 'str' else 'a string'}")
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The settings of a TOML file; the keys may also sit under a ``[roomcast]`` table."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    table = data.get("roomcast", data)
+    unknown = sorted(set(table) - set(_TYPES))
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown setting(s) {', '.join(unknown)}")
+    return {key: _coerce(key, value, str(path)) for key, value in table.items()}
+
+
+def read_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings given as ``ROOMCAST_<NAME>`` variables."""
+    found = {}
+    for name in _TYPES:
+        variable = f"ROOMCAST_{name.upper()}"
+        if variable in environ:
+            found[name] = _coerce(name, environ[variable], variable)
+    return found
+
+
+def load(
+    flags: Mapping[str, Any] | None = None,
+    *,
+    config_file: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge defaults < TOML file < environment < flags (None-valued flags are ignored)."""
+    environ = os.environ if environ is None else environ
+    merged: dict[str, Any] = {}
+    config_path = config_file or environ.get("ROOMCAST_CONFIG")
+    if config_path:
+        merged.update(read_toml(Path(config_path)))
+    merged.update(read_env(environ))
+    for key, value in (flags or {}).items():
+        if value is not None:
+            merged[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
+    return dataclasses.replace(Settings(), **merged).validate()

@@ -1,0 +1,489 @@
+"""The chat domain: members, rooms, nicknames, fan-out and the hand-off to history.
+
+The hub knows nothing of sockets. A connection is a ``Peer`` that accepts pre-built frame bytes;
+the hub turns commands into store appends, broker publications and frames. Data flows one way:
+a line is appended to the store, which assigns its ID; the stored message is published on the
+broker; the broker delivers it back to every node with members in the room, and each node encodes
+and frames it once and hands the same bytes to each member.
+
+Ordering: a member's subscription to a room remembers the last ID it was sent. While a join or
+resume replays history, live messages for that member are held back and released afterwards,
+skipping what the replay already covered, so each message arrives exactly once and in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from roomcast import __version__, protocol
+from roomcast.broker import Broker
+from roomcast.config import Settings
+from roomcast.presence import Presence
+from roomcast.protocol import (
+    ChatMessage,
+    Command,
+    ErrorCode,
+    FetchHistory,
+    JoinRoom,
+    LeaveRoom,
+    Ping,
+    ProtocolError,
+    Ref,
+    SendChat,
+    SetNick,
+)
+from roomcast.store import Appended, MessageStore, NewMessage, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+SYSTEM_AUTHOR = "system"
+# Sessions whose last nickname is remembered after they disconnect, so a reconnect gets it back.
+_REMEMBERED_SESSIONS = 10_000
+SYSTEM_WSID = "system"
+
+
+class Peer(Protocol):
+    """One client connection as the hub sees it."""
+
+    @property
+    def wsid(self) -> str: ...
+
+    def send(self, frame: bytes) -> None:
+        """Queue a complete WebSocket frame for this client; never blocks."""
+
+    def close(self, code: int, reason: str) -> None:
+        """Close the connection with a WebSocket close code; never blocks."""
+
+
+@dataclass(slots=True)
+class Subscription:
+    """A member's place in one room: the last ID sent, and live frames held during a replay."""
+
+    member: Member
+    last_id: int = 0
+    held: list[tuple[int, bytes]] | None = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Member:
+    """A connected client: its nickname, session and rooms (in the order joined)."""
+
+    peer: Peer
+    nick: str
+    session: str
+    rooms: dict[str, Subscription] = field(default_factory=dict)
+    connected: bool = True
+
+    @property
+    def wsid(self) -> str:
+        return self.peer.wsid
+
+    @property
+    def sender(self) -> str:
+        """Who sent a message, for idempotent re-sends: a hash of the session secret."""
+        return hashlib.sha256(self.session.encode()).hexdigest()[:32]
+
+
+@dataclass(slots=True)
+class Room:
+    name: str
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _framed(payload: bytes) -> bytes:
+    return protocol.text_frame(payload)
+
+
+class Hub:
+    """Rooms and members of this node, wired to a store, a broker and a presence."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: MessageStore,
+        broker: Broker,
+        presence: Presence,
+        *,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.broker = broker
+        self.presence = presence
+        self._clock = clock
+        self._rooms: dict[str, Room] = {}
+        self._members: dict[str, Member] = {}
+        self._sessions: dict[str, Member] = {}
+        self._session_nicks: OrderedDict[str, str] = OrderedDict()
+        self._dirty_userlists: set[str] = set()
+        self._userlist_flush: asyncio.TimerHandle | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self.closing = False
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.store.open()
+        await self.broker.start(self._deliver)
+
+    async def stop(self) -> None:
+        """Close every member with 1001, then flush the store and disconnect the broker."""
+        self.closing = True
+        for member in list(self._members.values()):
+            member.peer.close(protocol.CLOSE_GOING_AWAY, "server shutting down")
+        if self._userlist_flush is not None:
+            self._userlist_flush.cancel()
+        if self._background:
+            await asyncio.wait(self._background, timeout=self.settings.shutdown_timeout)
+        await self.broker.stop()
+        await self.store.close()
+
+    @property
+    def member_count(self) -> int:
+        return len(self._members)
+
+    def local_rooms(self) -> dict[str, int]:
+        """Rooms with members on this node, and how many."""
+        return {name: len(room.subscriptions) for name, room in self._rooms.items()}
+
+    # -- connections ----------------------------------------------------------------------------
+
+    async def connect(
+        self,
+        peer: Peer,
+        *,
+        room: str | None,
+        nick: str | None = None,
+        since: int | None = None,
+        session: str | None = None,
+    ) -> Member:
+        """Admit a new connection: Status first, then its first room, backlog and user list.
+
+        Raises ``ProtocolError`` (before anything is sent) when the room name is invalid.
+        """
+        room_name = protocol.validate_room(room)
+        if session is not None and not _valid_session(session):
+            session = None
+        previous = self._sessions.get(session) if session else None
+        member = Member(peer, nick="", session=session or secrets.token_urlsafe(18))
+        self._members[peer.wsid] = member
+        if previous is not None and previous.connected:
+            # The same client came back while its old connection is still open: replace it.
+            previous.peer.close(protocol.CLOSE_SESSION_REPLACED, "session resumed elsewhere")
+            await self.disconnect(previous)
+        wanted = nick or self._session_nicks.get(member.session)
+        nick_error: ProtocolError | None = None
+        if wanted:
+            try:
+                member.nick = await self._claim(member, wanted)
+            except ProtocolError as exc:
+                nick_error = exc
+        if not member.nick:
+            member.nick = await self._claim_guest(member)
+        self._sessions[member.session] = member
+        peer.send(
+            _framed(
+                protocol.encode_status(
+                    peer.wsid,
+                    f"Connected to {room_name} as {member.nick}",
+                    nick=member.nick,
+                    room=room_name,
+                    session=member.session,
+                    version=__version__,
+                )
+            )
+        )
+        if nick_error is not None:
+            peer.send(_framed(protocol.encode_error(nick_error)))
+        await self._join(member, room_name, since, ref=None)
+        return member
+
+    async def disconnect(self, member: Member) -> None:
+        """Forget a connection: leave its rooms, free its nickname."""
+        if not member.connected:
+            return
+        member.connected = False
+        self._members.pop(member.wsid, None)
+        if self._sessions.get(member.session) is member:
+            del self._sessions[member.session]
+        self._session_nicks[member.session] = member.nick
+        self._session_nicks.move_to_end(member.session)
+        if len(self._session_nicks) > _REMEMBERED_SESSIONS:
+            self._session_nicks.popitem(last=False)
+        for room_name in list(member.rooms):
+            await self._leave(member, room_name)
+        await self.presence.release_nick(protocol.nick_key(member.nick), member.wsid)
+
+    # -- commands -------------------------------------------------------------------------------
+
+    async def handle(self, member: Member, command: Command) -> None:
+        """Carry out one client command; client mistakes come back as Error frames."""
+        try:
+            match command:
+                case SendChat():
+                    await self._send_chat(member, command)
+                case SetNick(name=name, ref=ref):
+                    await self._rename(member, name, ref)
+                case JoinRoom(room=room, since=since, ref=ref):
+                    await self._join(member, room, since, ref)
+                case LeaveRoom(room=room, ref=ref):
+                    if room not in member.rooms:
+                        raise ProtocolError(ErrorCode.NOT_IN_ROOM, f"not in room {room!r}", ref)
+                    await self._leave(member, room)
+                    member.peer.send(_framed(protocol.encode_left(room, ref)))
+                case FetchHistory():
+                    await self._history(member, command)
+                case Ping(ref=ref):
+                    member.peer.send(_framed(protocol.encode_pong(ref, self._clock())))
+        except ProtocolError as exc:
+            self.send_error(member.peer, exc)
+        except StoreUnavailable as exc:
+            ref = getattr(command, "ref", None)
+            self.send_error(
+                member.peer, ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(exc), ref)
+            )
+
+    @staticmethod
+    def send_error(peer: Peer, error: ProtocolError) -> None:
+        peer.send(_framed(protocol.encode_error(error)))
+
+    def _room_of(self, member: Member, room: str | None, ref: Ref | None) -> str:
+        if room is None:
+            if not member.rooms:
+                raise ProtocolError(ErrorCode.NOT_IN_ROOM, "not in any room; Join one first", ref)
+            return next(iter(member.rooms))
+        if room not in member.rooms:
+            raise ProtocolError(ErrorCode.NOT_IN_ROOM, f"not in room {room!r}", ref)
+        return room
+
+    async def _send_chat(self, member: Member, command: SendChat) -> None:
+        room = self._room_of(member, command.room, command.ref)
+        if command.author is not None and command.author != member.nick:
+            # The tutorial's client names itself in every line: a new Author is a rename.
+            try:
+                await self._rename(member, command.author, command.ref)
+            except ProtocolError as exc:
+                self.send_error(member.peer, exc)
+        pending = self.store.append(
+            NewMessage(
+                room=room,
+                author=member.nick,
+                text=command.text,
+                wsid=member.wsid,
+                sent_ms=self._clock(),
+                sender=member.sender,
+                ref=command.ref,
+            )
+        )
+        pending.add_done_callback(lambda done: self._stored(member, command.ref, done))
+
+    def _stored(self, member: Member, ref: Ref | None, done: asyncio.Future[Appended]) -> None:
+        error = done.exception()
+        if error is not None:
+            if member.connected:
+                self.send_error(
+                    member.peer, ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(error), ref)
+                )
+            return
+        appended = done.result()
+        message = appended.message
+        if not appended.duplicate:
+            self.broker.publish(message.room, message.id, protocol.encode_chat(message))
+        if ref is not None and member.connected:
+            member.peer.send(_framed(protocol.encode_ack(message.id, message.room, ref)))
+
+    async def post(self, room: str, text: str, author: str = SYSTEM_AUTHOR) -> ChatMessage:
+        """Store and deliver a message that comes from the server itself (or its API)."""
+        room = protocol.validate_room(room)
+        text = protocol.validate_text(text, self.settings.max_text_chars)
+        if author != SYSTEM_AUTHOR:
+            author = protocol.validate_nick(author)
+        appended = await self.store.append(
+            NewMessage(room, author, text, SYSTEM_WSID, self._clock())
+        )
+        message = appended.message
+        self.broker.publish(room, message.id, protocol.encode_chat(message))
+        return message
+
+    async def broadcast(self, text: str) -> list[ChatMessage]:
+        """Post a system message to every known room: those with history and those with members."""
+        names = {summary.name for summary in await self.store.rooms()}
+        names.update((await self.presence.counts()).keys())
+        names.update(self._rooms)
+        return [await self.post(name, text) for name in sorted(names)]
+
+    # -- fan-out --------------------------------------------------------------------------------
+
+    def _deliver(self, room_name: str, message_id: int, payload: bytes) -> None:
+        """Broker callback: frame once, send the same bytes to every local member of the room."""
+        room = self._rooms.get(room_name)
+        if room is None:
+            return
+        frame = protocol.text_frame(payload)
+        for sub in room.subscriptions.values():
+            if sub.held is not None:
+                sub.held.append((message_id, frame))
+            elif message_id > sub.last_id:
+                sub.last_id = message_id
+                sub.member.peer.send(frame)
+
+    # -- rooms ----------------------------------------------------------------------------------
+
+    async def _join(
+        self, member: Member, room_name: str, since: int | None, ref: Ref | None
+    ) -> None:
+        if room_name in member.rooms:
+            sub = member.rooms[room_name]
+            member.peer.send(_framed(protocol.encode_joined(room_name, sub.last_id, ref)))
+            return
+        if len(member.rooms) >= self.settings.max_rooms_per_connection:
+            raise ProtocolError(
+                ErrorCode.TOO_MANY_ROOMS,
+                f"a connection may be in at most {self.settings.max_rooms_per_connection} rooms",
+                ref,
+            )
+        room = self._rooms.get(room_name)
+        if room is None:
+            room = self._rooms[room_name] = Room(room_name)
+            self.broker.subscribe(room_name)
+        sub = Subscription(member)
+        room.subscriptions[member.wsid] = sub
+        member.rooms[room_name] = sub
+        await self.presence.join(room_name, member.wsid, member.nick)
+        self._userlist_changed(room_name)
+        try:
+            last_id = await self.store.last_id(room_name)
+            if since is None:
+                backlog = await self.store.page(room_name, None, self.settings.history_on_join)
+            else:
+                since = min(since, last_id)
+                backlog = await self.store.after(room_name, since, self.settings.resume_limit)
+        except StoreUnavailable:
+            await self._leave(member, room_name)
+            raise
+        if not member.connected or member.rooms.get(room_name) is not sub:
+            return
+        truncated = since is not None and bool(backlog) and backlog[-1].id < last_id
+        member.peer.send(
+            _framed(protocol.encode_joined(room_name, last_id, ref, truncated=truncated))
+        )
+        if since is not None:
+            sub.last_id = since
+        for message in backlog:
+            member.peer.send(_framed(protocol.encode_chat(message)))
+            sub.last_id = message.id
+        held, sub.held = sub.held or [], None
+        for message_id, frame in held:
+            if message_id > sub.last_id:
+                sub.last_id = message_id
+                member.peer.send(frame)
+
+    async def _leave(self, member: Member, room_name: str) -> None:
+        sub = member.rooms.pop(room_name, None)
+        room = self._rooms.get(room_name)
+        if sub is None or room is None:
+            return
+        room.subscriptions.pop(member.wsid, None)
+        if not room.subscriptions:
+            del self._rooms[room_name]
+            self.broker.unsubscribe(room_name)
+        await self.presence.leave(room_name, member.wsid)
+        self._userlist_changed(room_name)
+
+    async def _history(self, member: Member, command: FetchHistory) -> None:
+        room = self._room_of(member, command.room, command.ref)
+        page = await self.store.page(room, command.before, command.limit + 1)
+        more = len(page) > command.limit
+        if more:
+            page = page[1:]
+        member.peer.send(_framed(protocol.encode_history(room, page, more, command.ref)))
+
+    # -- nicknames ------------------------------------------------------------------------------
+
+    async def _claim(self, member: Member, wanted: str) -> str:
+        name = protocol.validate_nick(wanted)
+        if not await self.presence.claim_nick(protocol.nick_key(name), member.wsid):
+            raise ProtocolError(ErrorCode.NICK_TAKEN, f"nickname {name!r} is taken")
+        return name
+
+    async def _claim_guest(self, member: Member) -> str:
+        digits = 4
+        while True:
+            for _ in range(8):
+                name = protocol.GUEST_PREFIX + secrets.token_hex(digits // 2 + 1)[:digits]
+                if await self.presence.claim_nick(protocol.nick_key(name), member.wsid):
+                    return name
+            digits += 2
+
+    async def _rename(self, member: Member, wanted: str, ref: Ref | None) -> None:
+        try:
+            name = protocol.validate_nick(wanted)
+        except ProtocolError as exc:
+            raise ProtocolError(exc.code, exc.message, ref) from None
+        old = member.nick
+        if name == old:
+            member.peer.send(_framed(protocol.encode_nick(name, old, ref)))
+            return
+        old_key, new_key = protocol.nick_key(old), protocol.nick_key(name)
+        if new_key != old_key and not await self.presence.claim_nick(new_key, member.wsid):
+            raise ProtocolError(ErrorCode.NICK_TAKEN, f"nickname {name!r} is taken", ref)
+        member.nick = name
+        if new_key != old_key:
+            await self.presence.release_nick(old_key, member.wsid)
+        for room_name in member.rooms:
+            await self.presence.join(room_name, member.wsid, name)
+            self._userlist_changed(room_name)
+        member.peer.send(_framed(protocol.encode_nick(name, old, ref)))
+
+    # -- user lists -----------------------------------------------------------------------------
+
+    def _userlist_changed(self, room_name: str) -> None:
+        """Coalesce user-list updates: at most one frame per room per ``userlist_interval``."""
+        self._dirty_userlists.add(room_name)
+        self._schedule_userlist_flush()
+
+    def _schedule_userlist_flush(self) -> None:
+        if self._userlist_flush is None and not self.closing:
+            loop = asyncio.get_running_loop()
+            self._userlist_flush = loop.call_later(
+                self.settings.userlist_interval, self._start_userlist_flush
+            )
+
+    def _start_userlist_flush(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._flush_userlists())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _flush_userlists(self) -> None:
+        rooms, self._dirty_userlists = self._dirty_userlists, set()
+        try:
+            for room_name in rooms:
+                room = self._rooms.get(room_name)
+                if room is None:
+                    continue
+                names = await self.presence.members(room_name)
+                frame = _framed(protocol.encode_userlist(room_name, names))
+                for sub in room.subscriptions.values():
+                    sub.member.peer.send(frame)
+        except Exception:
+            log.exception("user list update failed")
+        finally:
+            self._userlist_flush = None
+            if self._dirty_userlists:
+                self._schedule_userlist_flush()
+
+
+def _valid_session(token: str) -> bool:
+    return 16 <= len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)

@@ -1,0 +1,515 @@
+"""The roomcast wire protocol, without I/O.
+
+Text in, validated command objects out; events in, frame bytes out. Nothing here touches a socket
+or an event loop, so every rule of the protocol can be tested with plain values. Every limit and
+every error code a client can see is defined in this module.
+
+The format is the one of the Caché "Asynchronous Websockets" tutorial chat, extended: a client
+line is ``{"Message": "<base64>", "Author": "<nick>"}`` with no ``Type``; the server answers with
+``Status``, ``Chat`` and ``userlist`` frames; further ``Type`` values add nicknames, rooms,
+history, resume, acknowledgements, errors and pings. ``docs/protocol.md`` is the full spec.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import re
+import struct
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import orjson
+
+# ---------------------------------------------------------------------------------------------
+# Limits
+# ---------------------------------------------------------------------------------------------
+
+DEFAULT_ROOM: Final = "default"
+MAX_TEXT_CHARS: Final = 4000
+MAX_FRAME_BYTES: Final = 64 * 1024
+MAX_NICK_CHARS: Final = 32
+MAX_ROOM_CHARS: Final = 64
+MAX_REF_CHARS: Final = 64
+MAX_HISTORY_LIMIT: Final = 200
+DEFAULT_HISTORY_LIMIT: Final = 50
+MAX_JSON_DEPTH: Final = 8
+
+RESERVED_NICKS: Final = frozenset(
+    {"system", "admin", "administrator", "root", "server", "moderator", "mod", "roomcast",
+     "guest", "operator", "owner", "staff", "support", "everyone", "here", "null", "undefined"}
+)
+GUEST_PREFIX: Final = "guest-"
+
+# WebSocket close codes (RFC 6455, section 7.4.1) the server uses.
+CLOSE_NORMAL: Final = 1000
+CLOSE_GOING_AWAY: Final = 1001
+CLOSE_PROTOCOL_ERROR: Final = 1002
+CLOSE_UNSUPPORTED_DATA: Final = 1003
+CLOSE_POLICY_VIOLATION: Final = 1008
+CLOSE_MESSAGE_TOO_BIG: Final = 1009
+CLOSE_TRY_AGAIN_LATER: Final = 1013
+CLOSE_SESSION_REPLACED: Final = 4001
+
+
+Ref = str | int
+
+
+class ErrorCode(enum.StrEnum):
+    """Stable machine-readable codes carried by ``Error`` frames."""
+
+    BAD_JSON = "bad_json"
+    NOT_OBJECT = "not_object"
+    TOO_DEEP = "too_deep"
+    MISSING_FIELD = "missing_field"
+    BAD_FIELD = "bad_field"
+    BAD_BASE64 = "bad_base64"
+    BAD_TEXT = "bad_text"
+    EMPTY_MESSAGE = "empty_message"
+    TOO_LONG = "too_long"
+    UNKNOWN_TYPE = "unknown_type"
+    NICK_INVALID = "nick_invalid"
+    NICK_RESERVED = "nick_reserved"
+    NICK_TAKEN = "nick_taken"
+    ROOM_INVALID = "room_invalid"
+    NOT_IN_ROOM = "not_in_room"
+    TOO_MANY_ROOMS = "too_many_rooms"
+    STORE_UNAVAILABLE = "store_unavailable"
+    INTERNAL = "internal"
+
+
+class ProtocolError(Exception):
+    """A client mistake, reported to that client as an ``Error`` frame.
+
+    ``ref`` echoes the ``Ref`` of the offending frame when it could be read, so a client can tell
+    which of its requests failed.
+    """
+
+    def __init__(self, code: ErrorCode, message: str, ref: Ref | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.ref = ref
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation of names and text
+# ---------------------------------------------------------------------------------------------
+
+# Characters never allowed in a nickname: controls, format characters (zero-width, bidi
+# overrides), surrogates, private use, unassigned, and every separator but the plain space.
+_FORBIDDEN_NICK_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_GUEST_PATTERN: Final = re.compile(r"guest-[0-9a-z]+", re.IGNORECASE)
+_ROOM_PATTERN: Final = re.compile(r"[\w][\w.\-]*")
+# C0 controls except tab and newline, DEL and C1 controls.
+_FORBIDDEN_TEXT: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def validate_nick(raw: str) -> str:
+    """Return the canonical form of a nickname, or raise ``ProtocolError``.
+
+    The canonical form is NFC-normalised with outer spaces removed. Allowed: 1-32 characters of
+    letters, marks, digits, punctuation, symbols and single inner spaces.
+    """
+    name = unicodedata.normalize("NFC", raw).strip(" ")
+    if not name:
+        raise ProtocolError(ErrorCode.NICK_INVALID, "nickname must not be empty")
+    if len(name) > MAX_NICK_CHARS:
+        raise ProtocolError(
+            ErrorCode.NICK_INVALID, f"nickname must be at most {MAX_NICK_CHARS} characters"
+        )
+    for char in name:
+        category = unicodedata.category(char)
+        if category in _FORBIDDEN_NICK_CATEGORIES or (category == "Zs" and char != " "):
+            raise ProtocolError(
+                ErrorCode.NICK_INVALID,
+                f"nickname contains a forbidden character U+{ord(char):04X}",
+            )
+    if "  " in name:
+        raise ProtocolError(ErrorCode.NICK_INVALID, "nickname must not contain double spaces")
+    key = nick_key(name)
+    if key in RESERVED_NICKS or _GUEST_PATTERN.fullmatch(key):
+        raise ProtocolError(ErrorCode.NICK_RESERVED, f"nickname {name!r} is reserved")
+    return name
+
+
+def nick_key(name: str) -> str:
+    """The identity of a nickname for uniqueness: NFC then case-folded."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def validate_room(raw: str | None) -> str:
+    """Return the canonical room name; missing or empty means ``default``.
+
+    Room names are 1-64 letters, digits, ``_``, ``.`` or ``-`` (any script), starting with a
+    letter, digit or ``_``; they are NFC-normalised and case-sensitive.
+    """
+    if raw is None or raw == "":
+        return DEFAULT_ROOM
+    room = unicodedata.normalize("NFC", raw)
+    if len(room) > MAX_ROOM_CHARS:
+        raise ProtocolError(
+            ErrorCode.ROOM_INVALID, f"room name must be at most {MAX_ROOM_CHARS} characters"
+        )
+    if not _ROOM_PATTERN.fullmatch(room):
+        raise ProtocolError(
+            ErrorCode.ROOM_INVALID,
+            "room name may hold only letters, digits, '_', '.' and '-'",
+        )
+    return room
+
+
+def validate_text(text: str, max_chars: int = MAX_TEXT_CHARS) -> str:
+    """Check a chat line: not blank, no control characters but tab and newline, bounded length.
+
+    ``\\r\\n`` and lone ``\\r`` become ``\\n``.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise ProtocolError(ErrorCode.EMPTY_MESSAGE, "message text is empty")
+    if len(text) > max_chars:
+        raise ProtocolError(
+            ErrorCode.TOO_LONG, f"message is {len(text)} characters; the limit is {max_chars}"
+        )
+    bad = _FORBIDDEN_TEXT.search(text)
+    if bad:
+        raise ProtocolError(
+            ErrorCode.BAD_TEXT,
+            f"message contains the control character U+{ord(bad.group()):04X}",
+        )
+    return text
+
+
+def decode_message(b64: str, max_chars: int = MAX_TEXT_CHARS) -> str:
+    """Decode the base64 ``Message`` of a client line into validated text.
+
+    The bytes are read as UTF-8; bytes that are not valid UTF-8 are read as Latin-1, which is what
+    the tutorial's page sends (it encodes with ``btoa``).
+    """
+    try:
+        raw = base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError(ErrorCode.BAD_BASE64, "Message is not valid base64") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    return validate_text(text, max_chars)
+
+
+def encode_text(text: str) -> str:
+    """Base64 of the UTF-8 bytes of ``text``: the form of every ``Message`` field."""
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands (client -> server)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SendChat:
+    """A chat line. ``author`` is the tutorial's way of naming oneself; ``room`` may be absent."""
+
+    text: str
+    author: str | None = None
+    room: str | None = None
+    ref: Ref | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetNick:
+    name: str
+    ref: Ref | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRoom:
+    """Join ``room``; with ``since``, replay exactly the messages after that ID first."""
+
+    room: str
+    since: int | None = None
+    ref: Ref | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveRoom:
+    room: str
+    ref: Ref | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchHistory:
+    """A page of at most ``limit`` messages older than ``before`` (newest page when None)."""
+
+    room: str | None
+    before: int | None
+    limit: int
+    ref: Ref | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    ref: Ref | None = None
+
+
+Command = SendChat | SetNick | JoinRoom | LeaveRoom | FetchHistory | Ping
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in item)
+    return False
+
+
+class _Fields:
+    """Typed access to the fields of one client frame, raising precise errors."""
+
+    __slots__ = ("data", "ref")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.ref: Ref | None = None
+        ref = data.get("Ref")
+        if ref is None:
+            return
+        if isinstance(ref, bool) or not isinstance(ref, str | int):
+            raise ProtocolError(ErrorCode.BAD_FIELD, "Ref must be a string or an integer")
+        if isinstance(ref, str) and not 0 < len(ref) <= MAX_REF_CHARS:
+            raise ProtocolError(
+                ErrorCode.BAD_FIELD, f"Ref must be 1-{MAX_REF_CHARS} characters"
+            )
+        if isinstance(ref, int) and not 0 <= ref < 2**53:
+            raise ProtocolError(ErrorCode.BAD_FIELD, "Ref must be between 0 and 2^53")
+        self.ref = ref
+
+    def fail(self, code: ErrorCode, message: str) -> ProtocolError:
+        return ProtocolError(code, message, self.ref)
+
+    def required_str(self, key: str) -> str:
+        if key not in self.data:
+            raise self.fail(ErrorCode.MISSING_FIELD, f"{key} is required")
+        return self.optional_str(key) or ""
+
+    def optional_str(self, key: str) -> str | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(ErrorCode.BAD_FIELD, f"{key} must be a string")
+        return value
+
+    def optional_int(self, key: str, low: int, high: int) -> int | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(ErrorCode.BAD_FIELD, f"{key} must be an integer")
+        if not low <= value <= high:
+            raise self.fail(ErrorCode.BAD_FIELD, f"{key} must be between {low} and {high}")
+        return value
+
+    def room(self, key: str = "Room", *, required: bool = False) -> str | None:
+        raw = self.required_str(key) if required else self.optional_str(key)
+        if raw is None:
+            return None
+        try:
+            return validate_room(raw)
+        except ProtocolError as exc:
+            raise self.fail(exc.code, exc.message) from None
+
+
+_MAX_ID: Final = 2**63 - 1
+
+
+def parse(data: str | bytes, max_text_chars: int = MAX_TEXT_CHARS) -> Command:
+    """Turn one text frame from a client into a command, or raise ``ProtocolError``."""
+    try:
+        obj = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise ProtocolError(ErrorCode.BAD_JSON, "frame is not valid JSON") from None
+    if not isinstance(obj, dict):
+        raise ProtocolError(ErrorCode.NOT_OBJECT, "frame must be a JSON object")
+    if _depth_exceeds(obj, MAX_JSON_DEPTH):
+        raise ProtocolError(
+            ErrorCode.TOO_DEEP, f"frame nests deeper than {MAX_JSON_DEPTH} levels"
+        )
+    fields = _Fields(obj)
+    kind = obj.get("Type")
+    if kind is None or kind == "Chat":
+        message = fields.required_str("Message")
+        try:
+            text = decode_message(message, max_text_chars)
+        except ProtocolError as exc:
+            raise fields.fail(exc.code, exc.message) from None
+        author = fields.optional_str("Author")
+        return SendChat(text, author or None, fields.room(), fields.ref)
+    if not isinstance(kind, str):
+        raise fields.fail(ErrorCode.BAD_FIELD, "Type must be a string")
+    if kind == "Nick":
+        return SetNick(fields.required_str("Name"), fields.ref)
+    if kind == "Join":
+        room = fields.room(required=True)
+        assert room is not None
+        return JoinRoom(room, fields.optional_int("Since", 0, _MAX_ID), fields.ref)
+    if kind == "Leave":
+        room = fields.room(required=True)
+        assert room is not None
+        return LeaveRoom(room, fields.ref)
+    if kind == "History":
+        limit = fields.optional_int("Limit", 1, MAX_HISTORY_LIMIT)
+        return FetchHistory(
+            fields.room(),
+            fields.optional_int("Before", 1, _MAX_ID),
+            DEFAULT_HISTORY_LIMIT if limit is None else limit,
+            fields.ref,
+        )
+    if kind == "Ping":
+        return Ping(fields.ref)
+    raise fields.fail(ErrorCode.UNKNOWN_TYPE, f"unknown Type {kind[:40]!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Events (server -> client)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """A stored chat message: the unit of history and of fan-out."""
+
+    room: str
+    id: int
+    author: str
+    text: str
+    wsid: str
+    sent_ms: int
+
+    def as_frame_object(self) -> dict[str, Any]:
+        sent = datetime.fromtimestamp(self.sent_ms / 1000, UTC)
+        return {
+            "Type": "Chat",
+            "Message": encode_text(self.text),
+            "Author": self.author,
+            "Room": self.room,
+            "WSID": self.wsid,
+            "Sent": sent.strftime("%Y-%m-%d %H:%M:%S"),
+            "ID": self.id,
+            "Time": sent.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }
+
+
+def encode(obj: dict[str, Any]) -> bytes:
+    """Serialise one frame object to the UTF-8 JSON text of a frame."""
+    return orjson.dumps(obj)
+
+
+def encode_chat(message: ChatMessage) -> bytes:
+    return orjson.dumps(message.as_frame_object())
+
+
+def encode_status(
+    wsid: str, text: str, *, nick: str, room: str, session: str, version: str
+) -> bytes:
+    return orjson.dumps(
+        {
+            "Type": "Status",
+            "WSID": wsid,
+            "Message": encode_text(text),
+            "Nick": nick,
+            "Room": room,
+            "Session": session,
+            "Version": version,
+        }
+    )
+
+
+def encode_userlist(room: str, names: list[str]) -> bytes:
+    return orjson.dumps({"Type": "userlist", "Room": room, "Users": [{"Name": n} for n in names]})
+
+
+def encode_nick(name: str, old: str, ref: Ref | None) -> bytes:
+    return orjson.dumps(_with_ref({"Type": "Nick", "Name": name, "Old": old}, ref))
+
+
+def encode_joined(room: str, last_id: int, ref: Ref | None, *, truncated: bool = False) -> bytes:
+    joined: dict[str, Any] = {"Type": "Joined", "Room": room, "LastID": last_id}
+    if truncated:
+        joined["Truncated"] = True
+    return orjson.dumps(_with_ref(joined, ref))
+
+
+def encode_left(room: str, ref: Ref | None) -> bytes:
+    return orjson.dumps(_with_ref({"Type": "Left", "Room": room}, ref))
+
+
+def encode_history(
+    room: str, messages: list[ChatMessage], more: bool, ref: Ref | None
+) -> bytes:
+    return orjson.dumps(
+        _with_ref(
+            {
+                "Type": "History",
+                "Room": room,
+                "Messages": [m.as_frame_object() for m in messages],
+                "More": more,
+            },
+            ref,
+        )
+    )
+
+
+def encode_ack(message_id: int, room: str, ref: Ref) -> bytes:
+    return orjson.dumps({"Type": "Ack", "Ref": ref, "ID": message_id, "Room": room})
+
+
+def encode_error(error: ProtocolError) -> bytes:
+    return orjson.dumps(
+        _with_ref({"Type": "Error", "Code": str(error.code), "Message": error.message}, error.ref)
+    )
+
+
+def encode_pong(ref: Ref | None, now_ms: int) -> bytes:
+    return orjson.dumps(_with_ref({"Type": "Pong", "Time": now_ms}, ref))
+
+
+def _with_ref(obj: dict[str, Any], ref: Ref | None) -> dict[str, Any]:
+    if ref is not None:
+        obj["Ref"] = ref
+    return obj
+
+
+# ---------------------------------------------------------------------------------------------
+# WebSocket framing of server frames
+# ---------------------------------------------------------------------------------------------
+
+_SHORT: Final = struct.Struct("!BB")
+_MEDIUM: Final = struct.Struct("!BBH")
+_LONG: Final = struct.Struct("!BBQ")
+_FIN_TEXT: Final = 0x81
+
+
+def text_frame(payload: bytes) -> bytes:
+    """Frame ``payload`` as one unmasked, uncompressed WebSocket text frame (RFC 6455, 5.2).
+
+    Server frames carry no mask, so the same bytes can be written to every recipient.
+    """
+    length = len(payload)
+    if length < 126:
+        return _SHORT.pack(_FIN_TEXT, length) + payload
+    if length < 65536:
+        return _MEDIUM.pack(_FIN_TEXT, 126, length) + payload
+    return _LONG.pack(_FIN_TEXT, 127, length) + payload

@@ -1,0 +1,45 @@
+"""Message stores: the interface, and how a ``--db`` URL picks an implementation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from roomcast.store.base import (
+    Appended,
+    MessageStore,
+    NewMessage,
+    RoomSummary,
+    StoreUnavailable,
+)
+
+__all__ = [
+    "Appended",
+    "MessageStore",
+    "NewMessage",
+    "RoomSummary",
+    "StoreUnavailable",
+    "open_store",
+]
+
+
+def open_store(url: str, *, synchronous: str = "NORMAL") -> MessageStore:
+    """Build the store a ``--db`` value names (not yet opened).
+
+    ``memory://`` keeps history in memory only; ``sqlite:///path`` or a plain file path uses
+    SQLite.
+    """
+    if url == "memory://" or url == ":memory:":
+        from roomcast.store.memory import MemoryStore
+
+        return MemoryStore()
+    if "://" in url and not url.startswith("sqlite://"):
+        scheme = url.split("://", 1)[0]
+        raise ValueError(f"unsupported database URL scheme {scheme!r}; use sqlite:// or memory://")
+    from roomcast.store.sqlite import SQLiteStore
+
+    # sqlite:///relative/path and sqlite:////absolute/path, as in SQLAlchemy.
+    path = url.removeprefix("sqlite://").removeprefix("/") if url.startswith("sqlite://") else url
+    level = synchronous.upper()
+    if level not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise ValueError(f"sqlite synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+    return SQLiteStore(Path(path), synchronous=level)  # type: ignore[arg-type]

@@ -52,10 +52,16 @@ class ServerProcess:
 
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "roomcast", "serve",
-            "--port", str(self.port),
-            "--db", self.db,
-            "--data-dir", str(self.data_dir),
+            sys.executable,
+            "-m",
+            "roomcast",
+            "serve",
+            "--port",
+            str(self.port),
+            "--db",
+            self.db,
+            "--data-dir",
+            str(self.data_dir),
             *self.args,
         ]
 

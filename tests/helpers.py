@@ -80,12 +80,12 @@ class Client:
                 index += 1
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise AssertionError(f"no {kind} frame arrived; got {self.frames[self._cursor:]}")
+                raise AssertionError(f"no {kind} frame arrived; got {self.frames[self._cursor :]}")
             try:
                 await self._next(remaining)
             except TimeoutError:
                 raise AssertionError(
-                    f"no {kind} frame arrived; got {self.frames[self._cursor:]}"
+                    f"no {kind} frame arrived; got {self.frames[self._cursor :]}"
                 ) from None
 
     async def chats(self, count: int, timeout: float = 5.0) -> list[Frame]:

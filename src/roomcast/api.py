@@ -85,8 +85,7 @@ def api_routes(hub_key: web.AppKey[Hub], api_key_key: web.AppKey[str]) -> list[w
         counts = await hub.presence.counts()
         names = sorted(set(summaries) | set(counts), key=str.casefold)
         rooms = [
-            {"name": n, "members": counts.get(n, 0), "last_id": summaries.get(n, 0)}
-            for n in names
+            {"name": n, "members": counts.get(n, 0), "last_id": summaries.get(n, 0)} for n in names
         ]
         return web.json_response({"rooms": rooms})
 

@@ -53,7 +53,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="roomcast", description="Real-time WebSocket chat server.")
+    parser = argparse.ArgumentParser(
+        prog="roomcast", description="Real-time WebSocket chat server."
+    )
     parser.add_argument("--version", action="version", version=f"roomcast {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

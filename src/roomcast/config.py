@@ -50,22 +50,32 @@ class Settings:
         """Reject values that cannot work; return self for chaining."""
         checks: list[tuple[bool, str]] = [
             (0 <= self.port <= 65535, "port must be 0-65535"),
-            (0 <= self.history_on_join <= protocol.MAX_HISTORY_LIMIT,
-             f"history_on_join must be 0-{protocol.MAX_HISTORY_LIMIT}"),
+            (
+                0 <= self.history_on_join <= protocol.MAX_HISTORY_LIMIT,
+                f"history_on_join must be 0-{protocol.MAX_HISTORY_LIMIT}",
+            ),
             (self.resume_limit >= 1, "resume_limit must be at least 1"),
             (1 <= self.max_text_chars <= 100_000, "max_text_chars must be 1-100000"),
-            (1024 <= self.max_frame_bytes <= 16 * 1024 * 1024,
-             "max_frame_bytes must be 1024-16777216"),
+            (
+                1024 <= self.max_frame_bytes <= 16 * 1024 * 1024,
+                "max_frame_bytes must be 1024-16777216",
+            ),
             (self.max_rooms_per_connection >= 1, "max_rooms_per_connection must be at least 1"),
             (self.ping_interval > 0, "ping_interval must be positive"),
             (0 <= self.userlist_interval <= 10, "userlist_interval must be 0-10 seconds"),
-            (self.write_buffer_high_water >= 64 * 1024,
-             "write_buffer_high_water must be at least 65536"),
+            (
+                self.write_buffer_high_water >= 64 * 1024,
+                "write_buffer_high_water must be at least 65536",
+            ),
             (self.log_format in ("text", "json"), "log_format must be text or json"),
-            (self.log_level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
-             "log_level must be DEBUG, INFO, WARNING or ERROR"),
-            (self.sqlite_synchronous.upper() in ("OFF", "NORMAL", "FULL", "EXTRA"),
-             "sqlite_synchronous must be OFF, NORMAL, FULL or EXTRA"),
+            (
+                self.log_level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
+                "log_level must be DEBUG, INFO, WARNING or ERROR",
+            ),
+            (
+                self.sqlite_synchronous.upper() in ("OFF", "NORMAL", "FULL", "EXTRA"),
+                "sqlite_synchronous must be OFF, NORMAL, FULL or EXTRA",
+            ),
         ]
         for ok, message in checks:
             if not ok:

@@ -19,9 +19,9 @@ import logging
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from roomcast import __version__, protocol
 from roomcast.broker import Broker
@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 SYSTEM_AUTHOR = "system"
 # Sessions whose last nickname is remembered after they disconnect, so a reconnect gets it back.
 _REMEMBERED_SESSIONS = 10_000
+# How long a node waits for a missing message ID from the broker before reading the store.
+GAP_WAIT = 0.5
 SYSTEM_WSID = "system"
 
 
@@ -94,8 +96,18 @@ class Member:
 
 @dataclass(slots=True)
 class Room:
+    """A room with members on this node.
+
+    ``delivered`` is the highest ID fanned out here; messages that arrive ahead of a gap (possible
+    when several nodes publish) wait in ``early`` until the gap is filled, from the broker or, after
+    ``GAP_WAIT`` seconds, from the store.
+    """
+
     name: str
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    delivered: int | None = None
+    early: dict[int, bytes] = field(default_factory=dict)
+    gap_timer: asyncio.TimerHandle | None = None
 
 
 def now_ms() -> int:
@@ -136,7 +148,7 @@ class Hub:
 
     async def start(self) -> None:
         await self.store.open()
-        await self.broker.start(self._deliver)
+        await self.broker.start(self)
 
     async def stop(self) -> None:
         """Close every member with 1001, then flush the store and disconnect the broker."""
@@ -251,9 +263,7 @@ class Hub:
             self.send_error(member.peer, exc)
         except StoreUnavailable as exc:
             ref = getattr(command, "ref", None)
-            self.send_error(
-                member.peer, ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(exc), ref)
-            )
+            self.send_error(member.peer, ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(exc), ref))
 
     @staticmethod
     def send_error(peer: Peer, error: ProtocolError) -> None:
@@ -326,11 +336,23 @@ class Hub:
 
     # -- fan-out --------------------------------------------------------------------------------
 
-    def _deliver(self, room_name: str, message_id: int, payload: bytes) -> None:
-        """Broker callback: frame once, send the same bytes to every local member of the room."""
+    def deliver(self, room_name: str, message_id: int, payload: bytes) -> None:
+        """Broker callback: fan out in ID order, each message framed once for all members."""
         room = self._rooms.get(room_name)
         if room is None:
             return
+        delivered = room.delivered
+        if delivered is not None and message_id != delivered + 1:
+            if message_id > delivered:
+                room.early[message_id] = payload
+                self._watch_gap(room)
+            return
+        self._fan_out(room, message_id, payload)
+        if room.early:
+            self._drain_early(room)
+
+    def _fan_out(self, room: Room, message_id: int, payload: bytes) -> None:
+        room.delivered = message_id
         frame = protocol.text_frame(payload)
         for sub in room.subscriptions.values():
             if sub.held is not None:
@@ -338,6 +360,56 @@ class Hub:
             elif message_id > sub.last_id:
                 sub.last_id = message_id
                 sub.member.peer.send(frame)
+
+    def _drain_early(self, room: Room) -> None:
+        assert room.delivered is not None
+        while (payload := room.early.pop(room.delivered + 1, None)) is not None:
+            self._fan_out(room, room.delivered + 1, payload)
+        for stale in [i for i in room.early if i <= room.delivered]:
+            del room.early[stale]
+        if not room.early and room.gap_timer is not None:
+            room.gap_timer.cancel()
+            room.gap_timer = None
+
+    def _watch_gap(self, room: Room) -> None:
+        if room.gap_timer is None and not self.closing:
+            room.gap_timer = asyncio.get_running_loop().call_later(
+                GAP_WAIT, lambda: self._spawn(self._backfill(room))
+            )
+
+    async def _backfill(self, room: Room) -> None:
+        """Fetch from the store what the broker did not bring, and fan it out in order."""
+        room.gap_timer = None
+        while self._rooms.get(room.name) is room and room.delivered is not None:
+            try:
+                missed = await self.store.after(room.name, room.delivered, 500)
+            except StoreUnavailable:
+                self._watch_gap(room)
+                return
+            for message in missed:
+                if message.id == room.delivered + 1:
+                    self._fan_out(room, message.id, protocol.encode_chat(message))
+            self._drain_early(room)
+            if len(missed) < 500:
+                if room.early:
+                    self._watch_gap(room)
+                return
+
+    def presence_changed(self, room: str) -> None:
+        """Broker callback: another node changed the room's members."""
+        if room in self._rooms:
+            self._userlist_changed(room)
+
+    def resubscribed(self) -> None:
+        """Broker callback: catch up every local room from the store, then refresh user lists."""
+        for room in list(self._rooms.values()):
+            self._spawn(self._backfill(room))
+            self._userlist_changed(room.name)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # -- rooms ----------------------------------------------------------------------------------
 
@@ -362,9 +434,11 @@ class Hub:
         room.subscriptions[member.wsid] = sub
         member.rooms[room_name] = sub
         await self.presence.join(room_name, member.wsid, member.nick)
-        self._userlist_changed(room_name)
+        self._members_changed(room_name)
         try:
             last_id = await self.store.last_id(room_name)
+            if room.delivered is None:
+                room.delivered = last_id
             if since is None:
                 backlog = await self.store.page(room_name, None, self.settings.history_on_join)
             else:
@@ -399,8 +473,10 @@ class Hub:
         if not room.subscriptions:
             del self._rooms[room_name]
             self.broker.unsubscribe(room_name)
+            if room.gap_timer is not None:
+                room.gap_timer.cancel()
         await self.presence.leave(room_name, member.wsid)
-        self._userlist_changed(room_name)
+        self._members_changed(room_name)
 
     async def _history(self, member: Member, command: FetchHistory) -> None:
         room = self._room_of(member, command.room, command.ref)
@@ -444,10 +520,15 @@ class Hub:
             await self.presence.release_nick(old_key, member.wsid)
         for room_name in member.rooms:
             await self.presence.join(room_name, member.wsid, name)
-            self._userlist_changed(room_name)
+            self._members_changed(room_name)
         member.peer.send(_framed(protocol.encode_nick(name, old, ref)))
 
     # -- user lists -----------------------------------------------------------------------------
+
+    def _members_changed(self, room_name: str) -> None:
+        """This node changed the room's members: refresh its user lists here and elsewhere."""
+        self.broker.announce(room_name)
+        self._userlist_changed(room_name)
 
     def _userlist_changed(self, room_name: str) -> None:
         """Coalesce user-list updates: at most one frame per room per ``userlist_interval``."""
@@ -462,9 +543,7 @@ class Hub:
             )
 
     def _start_userlist_flush(self) -> None:
-        task = asyncio.get_running_loop().create_task(self._flush_userlists())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._spawn(self._flush_userlists())
 
     async def _flush_userlists(self) -> None:
         rooms, self._dirty_userlists = self._dirty_userlists, set()

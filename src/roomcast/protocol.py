@@ -39,8 +39,25 @@ DEFAULT_HISTORY_LIMIT: Final = 50
 MAX_JSON_DEPTH: Final = 8
 
 RESERVED_NICKS: Final = frozenset(
-    {"system", "admin", "administrator", "root", "server", "moderator", "mod", "roomcast",
-     "guest", "operator", "owner", "staff", "support", "everyone", "here", "null", "undefined"}
+    {
+        "system",
+        "admin",
+        "administrator",
+        "root",
+        "server",
+        "moderator",
+        "mod",
+        "roomcast",
+        "guest",
+        "operator",
+        "owner",
+        "staff",
+        "support",
+        "everyone",
+        "here",
+        "null",
+        "undefined",
+    }
 )
 GUEST_PREFIX: Final = "guest-"
 
@@ -93,7 +110,6 @@ class ProtocolError(Exception):
         self.code = code
         self.message = message
         self.ref = ref
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,9 +305,7 @@ class _Fields:
         if isinstance(ref, bool) or not isinstance(ref, str | int):
             raise ProtocolError(ErrorCode.BAD_FIELD, "Ref must be a string or an integer")
         if isinstance(ref, str) and not 0 < len(ref) <= MAX_REF_CHARS:
-            raise ProtocolError(
-                ErrorCode.BAD_FIELD, f"Ref must be 1-{MAX_REF_CHARS} characters"
-            )
+            raise ProtocolError(ErrorCode.BAD_FIELD, f"Ref must be 1-{MAX_REF_CHARS} characters")
         if isinstance(ref, int) and not 0 <= ref < 2**53:
             raise ProtocolError(ErrorCode.BAD_FIELD, "Ref must be between 0 and 2^53")
         self.ref = ref
@@ -344,9 +358,7 @@ def parse(data: str | bytes, max_text_chars: int = MAX_TEXT_CHARS) -> Command:
     if not isinstance(obj, dict):
         raise ProtocolError(ErrorCode.NOT_OBJECT, "frame must be a JSON object")
     if _depth_exceeds(obj, MAX_JSON_DEPTH):
-        raise ProtocolError(
-            ErrorCode.TOO_DEEP, f"frame nests deeper than {MAX_JSON_DEPTH} levels"
-        )
+        raise ProtocolError(ErrorCode.TOO_DEEP, f"frame nests deeper than {MAX_JSON_DEPTH} levels")
     fields = _Fields(obj)
     kind = obj.get("Type")
     if kind is None or kind == "Chat":
@@ -456,9 +468,7 @@ def encode_left(room: str, ref: Ref | None) -> bytes:
     return orjson.dumps(_with_ref({"Type": "Left", "Room": room}, ref))
 
 
-def encode_history(
-    room: str, messages: list[ChatMessage], more: bool, ref: Ref | None
-) -> bytes:
+def encode_history(room: str, messages: list[ChatMessage], more: bool, ref: Ref | None) -> bytes:
     return orjson.dumps(
         _with_ref(
             {

@@ -38,7 +38,6 @@ HUB_KEY: Final = web.AppKey("hub", Hub)
 SETTINGS_KEY: Final = web.AppKey("settings", Settings)
 CONNECTIONS_KEY: Final = web.AppKey("connections", dict[str, "Connection"])
 API_KEY_KEY: Final = web.AppKey("api_key", str)
-_OUTBOX_KEY: Final = web.AppKey("outbox", "Outbox")
 
 _CLOSE_REASONS: Final = {
     protocol.CLOSE_PROTOCOL_ERROR: "WebSocket protocol error",
@@ -99,8 +98,17 @@ class Outbox:
 class Connection:
     """A ``Peer`` over one aiohttp WebSocket, writing pre-framed bytes straight to its transport."""
 
-    __slots__ = ("_chunks", "_high_water", "_outbox", "_tasks", "_transport", "_ws", "closed",
-                 "remote", "wsid")
+    __slots__ = (
+        "_chunks",
+        "_high_water",
+        "_outbox",
+        "_tasks",
+        "_transport",
+        "_ws",
+        "closed",
+        "remote",
+        "wsid",
+    )
 
     def __init__(
         self,
@@ -163,6 +171,9 @@ class Connection:
         task.add_done_callback(self._tasks.discard)
 
 
+OUTBOX_KEY: Final = web.AppKey("outbox", Outbox)
+
+
 def _since_param(raw: str | None) -> int | None:
     if raw is None or raw == "":
         return None
@@ -186,7 +197,7 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     transport = request.transport
     assert transport is not None
-    outbox: Outbox = app[_OUTBOX_KEY]
+    outbox = app[OUTBOX_KEY]
     connection = Connection(
         ws, transport, outbox, settings.write_buffer_high_water, request.remote or "?"
     )
@@ -244,9 +255,7 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
 
 
 @web.middleware
-async def security_headers(
-    request: web.Request, handler: Any
-) -> web.StreamResponse:
+async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
     response: web.StreamResponse = await handler(request)
     if not response.prepared:
         for name, value in SECURITY_HEADERS.items():
@@ -266,6 +275,8 @@ async def readyz(request: web.Request) -> web.Response:
     hub = request.app[HUB_KEY]
     if hub.closing:
         return json_error(503, "shutting_down", "the server is shutting down")
+    if not hub.broker.healthy:
+        return json_error(503, "broker_unavailable", "the broker connection is down")
     try:
         await asyncio.wait_for(hub.store.last_id(protocol.DEFAULT_ROOM), timeout=2.0)
     except Exception as exc:
@@ -294,7 +305,7 @@ def build_app(settings: Settings, hub: Hub) -> web.Application:
     app[SETTINGS_KEY] = settings
     app[CONNECTIONS_KEY] = {}
     app[API_KEY_KEY] = load_api_key(settings)
-    app[_OUTBOX_KEY] = Outbox(asyncio.get_event_loop())
+    app[OUTBOX_KEY] = Outbox(asyncio.get_event_loop())
     app.router.add_get("/ws", websocket_handler)
     app.router.add_get("/csp/{namespace}/Chat.Server.cls", websocket_handler)
     app.router.add_get("/healthz", healthz)
@@ -330,10 +341,16 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     except OSError as exc:
         await runner.cleanup()
         await hub.stop()
-        raise SystemExit(f"roomcast: cannot listen on {settings.host}:{settings.port}: {exc}")
+        raise SystemExit(
+            f"roomcast: cannot listen on {settings.host}:{settings.port}: {exc}"
+        ) from None
     log.info(
         "roomcast %s serving on http://%s:%d (db %s, broker %s)",
-        __version__, settings.host, settings.port, settings.db, settings.broker,
+        __version__,
+        settings.host,
+        settings.port,
+        settings.db,
+        settings.broker,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

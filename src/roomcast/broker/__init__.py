@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from roomcast.broker.base import Broker, DeliveryHandler
+from roomcast.broker.base import Broker, BrokerListener
 
-__all__ = ["Broker", "DeliveryHandler", "open_broker"]
+__all__ = ["Broker", "BrokerListener", "open_broker"]
 
 
 def open_broker(url: str) -> Broker:

@@ -3,24 +3,39 @@
 A node subscribes to a room while it has members there and publishes each message once; every
 subscribed node, the publisher included, gets ``(room, id, payload)`` back and fans it out to its
 own members. The payload is the encoded ``Chat`` frame, so no node encodes a message twice.
+Brokers also carry a "presence changed" signal per room, so every node refreshes its user lists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
-DeliveryHandler = Callable[[str, int, bytes], None]
+
+class BrokerListener(Protocol):
+    """What a broker calls back into (the hub)."""
+
+    def deliver(self, room: str, message_id: int, payload: bytes) -> None:
+        """A stored message of a subscribed room; IDs may arrive out of order across nodes."""
+
+    def presence_changed(self, room: str) -> None:
+        """Some node changed who is in ``room`` or what they are called."""
+
+    def resubscribed(self) -> None:
+        """The broker lost its subscriptions and has them back: messages may have been missed."""
 
 
 class Broker(Protocol):
     """Room-addressed publish/subscribe between the nodes of one deployment."""
 
-    async def start(self, deliver: DeliveryHandler) -> None:
-        """Connect; from now on ``deliver(room, id, payload)`` is called for subscribed rooms."""
+    async def start(self, listener: BrokerListener) -> None:
+        """Connect; from now on the listener hears about subscribed rooms."""
 
     async def stop(self) -> None:
-        """Disconnect; ``deliver`` is not called any more."""
+        """Disconnect; the listener is not called any more."""
+
+    @property
+    def healthy(self) -> bool:
+        """True while the broker is connected and its subscriptions are live."""
 
     def subscribe(self, room: str) -> None:
         """Receive the messages of ``room`` from now on."""
@@ -29,4 +44,7 @@ class Broker(Protocol):
         """Stop receiving the messages of ``room``."""
 
     def publish(self, room: str, message_id: int, payload: bytes) -> None:
-        """Send one message to every subscriber of ``room``, in publication order."""
+        """Send one message to every subscriber of ``room``."""
+
+    def announce(self, room: str) -> None:
+        """Tell the other nodes that the membership of ``room`` changed."""

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from roomcast.broker.base import DeliveryHandler
+from roomcast.broker.base import BrokerListener
 
 
 class MemoryBroker:
     """A ``Broker`` for a single process: publishing delivers at once, in order."""
 
     def __init__(self) -> None:
-        self._deliver: DeliveryHandler | None = None
+        self._listener: BrokerListener | None = None
         self._rooms: set[str] = set()
 
-    async def start(self, deliver: DeliveryHandler) -> None:
-        self._deliver = deliver
+    async def start(self, listener: BrokerListener) -> None:
+        self._listener = listener
 
     async def stop(self) -> None:
-        self._deliver = None
+        self._listener = None
         self._rooms.clear()
+
+    @property
+    def healthy(self) -> bool:
+        return self._listener is not None
 
     def subscribe(self, room: str) -> None:
         self._rooms.add(room)
@@ -26,5 +30,8 @@ class MemoryBroker:
         self._rooms.discard(room)
 
     def publish(self, room: str, message_id: int, payload: bytes) -> None:
-        if self._deliver is not None and room in self._rooms:
-            self._deliver(room, message_id, payload)
+        if self._listener is not None and room in self._rooms:
+            self._listener.deliver(room, message_id, payload)
+
+    def announce(self, room: str) -> None:
+        """Nothing to do: the only node already knows."""

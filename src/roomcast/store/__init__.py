@@ -41,5 +41,7 @@ def open_store(url: str, *, synchronous: str = "NORMAL") -> MessageStore:
     path = url.removeprefix("sqlite://").removeprefix("/") if url.startswith("sqlite://") else url
     level = synchronous.upper()
     if level not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-        raise ValueError(f"sqlite synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+        raise ValueError(
+            f"sqlite synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}"
+        )
     return SQLiteStore(Path(path), synchronous=level)  # type: ignore[arg-type]

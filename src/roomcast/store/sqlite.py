@@ -161,8 +161,16 @@ class SQLiteStore:
                     new.room, message_id, new.author, new.text, new.wsid, new.sent_ms
                 )
                 rows.append(
-                    (new.room, message_id, new.author, new.text, new.wsid, new.sent_ms,
-                     new.sender, key)
+                    (
+                        new.room,
+                        message_id,
+                        new.author,
+                        new.text,
+                        new.wsid,
+                        new.sent_ms,
+                        new.sender,
+                        key,
+                    )
                 )
                 stored = Appended(message, duplicate=False)
                 if key is not None:

@@ -1,0 +1,59 @@
+"""Settings precedence and validation: flags > environment > TOML file > defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from roomcast.config import ConfigError, Settings, load
+
+
+def test_defaults() -> None:
+    settings = load({}, environ={})
+    assert settings == Settings()
+    assert (settings.host, settings.port, settings.db) == ("127.0.0.1", 8000, "data/roomcast.db")
+
+
+def test_precedence(tmp_path: Path) -> None:
+    toml = tmp_path / "roomcast.toml"
+    toml.write_text('port = 9001\nhistory_on_join = 10\ndb = "from-file.db"\nhost = "0.0.0.0"\n')
+    environ = {"ROOMCAST_PORT": "9002", "ROOMCAST_HISTORY_ON_JOIN": "20"}
+    settings = load({"port": 9003, "host": None}, config_file=str(toml), environ=environ)
+    assert settings.port == 9003  # flag beats environment and file
+    assert settings.history_on_join == 20  # environment beats file
+    assert settings.db == "from-file.db"  # file beats default
+    assert settings.host == "0.0.0.0"  # a flag left unset does not override
+
+
+def test_config_file_from_environment_and_roomcast_table(tmp_path: Path) -> None:
+    toml = tmp_path / "c.toml"
+    toml.write_text("[roomcast]\nping_interval = 5\n")
+    assert load({}, environ={"ROOMCAST_CONFIG": str(toml)}).ping_interval == 5.0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("port = 'x'", "port must be a number"),
+        ("nonsense = 1", "unknown setting(s) nonsense"),
+        ("port = ", "not valid TOML"),
+        ("port = 70000", "port must be 0-65535"),
+        ("log_format = 'xml'", "log_format must be text or json"),
+    ],
+)
+def test_bad_file_values_are_named(tmp_path: Path, content: str, message: str) -> None:
+    toml = tmp_path / "bad.toml"
+    toml.write_text(content)
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load({}, config_file=str(toml), environ={})
+
+
+def test_bad_environment_value_is_named() -> None:
+    with pytest.raises(ConfigError, match="ROOMCAST_PING_INTERVAL: ping_interval must be a number"):
+        load({}, environ={"ROOMCAST_PING_INTERVAL": "soon"})
+
+
+def test_missing_file() -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load({}, config_file="/nonexistent/roomcast.toml", environ={})

@@ -1,0 +1,141 @@
+"""The hub with in-memory store, broker and presence, and peers that record frames: no network."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from roomcast import hub as hub_module
+from roomcast import protocol
+from roomcast.broker.memory import MemoryBroker
+from roomcast.config import Settings
+from roomcast.hub import Hub
+from roomcast.presence.memory import MemoryPresence
+from roomcast.protocol import ChatMessage, SendChat
+from roomcast.store.base import NewMessage
+from roomcast.store.memory import MemoryStore
+
+
+def unframe(frame: bytes) -> dict[str, Any]:
+    length = frame[1] & 0x7F
+    offset = {126: 4, 127: 10}.get(length, 2)
+    return json.loads(frame[offset:])  # type: ignore[no-any-return]
+
+
+class RecordingPeer:
+    def __init__(self, wsid: str) -> None:
+        self.wsid = wsid
+        self.frames: list[dict[str, Any]] = []
+        self.closed: tuple[int, str] | None = None
+
+    def send(self, frame: bytes) -> None:
+        self.frames.append(unframe(frame))
+
+    def close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [f for f in self.frames if f["Type"] == kind]
+
+
+@pytest.fixture
+async def hub() -> Any:
+    settings = Settings(userlist_interval=0.01)
+    the_hub = Hub(settings, MemoryStore(), MemoryBroker(), MemoryPresence())
+    await the_hub.start()
+    yield the_hub
+    await the_hub.stop()
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0.02)
+
+
+def chat_payload(room: str, message_id: int, text: str) -> bytes:
+    return protocol.encode_chat(ChatMessage(room, message_id, "x", text, "w", 0))
+
+
+async def test_status_comes_first_then_joined(hub: Hub) -> None:
+    peer = RecordingPeer("p1")
+    await hub.connect(peer, room="lobby", nick="alice")
+    assert [f["Type"] for f in peer.frames[:2]] == ["Status", "Joined"]
+    assert peer.frames[0]["Nick"] == "alice"
+
+
+async def test_messages_from_other_nodes_are_put_in_id_order(hub: Hub) -> None:
+    peer = RecordingPeer("p1")
+    await hub.connect(peer, room="r")
+    hub.deliver("r", 2, chat_payload("r", 2, "two"))
+    hub.deliver("r", 1, chat_payload("r", 1, "one"))
+    hub.deliver("r", 3, chat_payload("r", 3, "three"))
+    hub.deliver("r", 2, chat_payload("r", 2, "two again"))
+    assert [c["ID"] for c in peer.of("Chat")] == [1, 2, 3]
+
+
+async def test_a_gap_the_broker_never_fills_is_read_from_the_store(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hub_module, "GAP_WAIT", 0.01)
+    peer = RecordingPeer("p1")
+    await hub.connect(peer, room="r")
+    # Another node stored message 1, but its broker publication was lost.
+    lost = await hub.store.append(NewMessage("r", "bob", "lost", "w2", 0))
+    assert lost.message.id == 1
+    hub.deliver("r", 2, chat_payload("r", 2, "after the gap"))
+    assert peer.of("Chat") == []
+    await settle()
+    chats = peer.of("Chat")
+    assert [c["ID"] for c in chats] == [1, 2]
+    assert chats[0]["Author"] == "bob"
+
+
+async def test_join_holds_live_messages_until_the_backlog_is_sent(hub: Hub) -> None:
+    for i in range(3):
+        await hub.post("r", f"old {i}")
+    peer = RecordingPeer("p1")
+    join = asyncio.create_task(hub.connect(peer, room="r", since=1))
+    await asyncio.sleep(0)
+    await hub.post("r", "live")
+    await join
+    await settle()
+    assert [c["ID"] for c in peer.of("Chat")] == [2, 3, 4]
+
+
+async def test_resume_with_a_since_beyond_the_room_does_not_swallow_new_messages(
+    hub: Hub,
+) -> None:
+    peer = RecordingPeer("p1")
+    await hub.connect(peer, room="fresh", since=500)
+    await hub.post("fresh", "first")
+    await settle()
+    assert [c["ID"] for c in peer.of("Chat")] == [1]
+
+
+async def test_author_rename_and_userlist(hub: Hub) -> None:
+    alice, bob = RecordingPeer("a"), RecordingPeer("b")
+    member = await hub.connect(alice, room="r", nick="alice")
+    await hub.connect(bob, room="r", nick="bob")
+    await hub.handle(member, SendChat("hi", author="bob"))
+    await settle()
+    error = alice.of("Error")[0]
+    assert error["Code"] == "nick_taken"
+    assert alice.of("Chat")[0]["Author"] == "alice"
+    await hub.handle(member, SendChat("hi again", author="carol"))
+    await settle()
+    assert alice.of("Chat")[1]["Author"] == "carol"
+    names = [u["Name"] for u in bob.of("userlist")[-1]["Users"]]
+    assert names == ["bob", "carol"]
+
+
+async def test_session_resume_replaces_the_old_connection_and_keeps_the_nick(hub: Hub) -> None:
+    old = RecordingPeer("old")
+    await hub.connect(old, room="r", nick="dora")
+    session = old.frames[0]["Session"]
+    new = RecordingPeer("new")
+    await hub.connect(new, room="r", session=session)
+    assert old.closed == (protocol.CLOSE_SESSION_REPLACED, "session resumed elsewhere")
+    assert new.frames[0]["Nick"] == "dora"

@@ -72,6 +72,7 @@ class Subscription:
     member: Member
     last_id: int = 0
     held: list[tuple[int, bytes]] | None = field(default_factory=list)
+    has_userlist: bool = False
 
 
 @dataclass(slots=True)
@@ -83,6 +84,7 @@ class Member:
     session: str
     rooms: dict[str, Subscription] = field(default_factory=dict)
     connected: bool = True
+    userlist_diffs: bool = False
 
     @property
     def wsid(self) -> str:
@@ -108,6 +110,8 @@ class Room:
     delivered: int | None = None
     early: dict[int, bytes] = field(default_factory=dict)
     gap_timer: asyncio.TimerHandle | None = None
+    userlist_timer: asyncio.TimerHandle | None = None
+    names: list[str] = field(default_factory=list)
 
 
 def now_ms() -> int:
@@ -139,8 +143,6 @@ class Hub:
         self._members: dict[str, Member] = {}
         self._sessions: dict[str, Member] = {}
         self._session_nicks: OrderedDict[str, str] = OrderedDict()
-        self._dirty_userlists: set[str] = set()
-        self._userlist_flush: asyncio.TimerHandle | None = None
         self._background: set[asyncio.Task[None]] = set()
         self.closing = False
 
@@ -155,8 +157,9 @@ class Hub:
         self.closing = True
         for member in list(self._members.values()):
             member.peer.close(protocol.CLOSE_GOING_AWAY, "server shutting down")
-        if self._userlist_flush is not None:
-            self._userlist_flush.cancel()
+        for room in self._rooms.values():
+            if room.userlist_timer is not None:
+                room.userlist_timer.cancel()
         if self._background:
             await asyncio.wait(self._background, timeout=self.settings.shutdown_timeout)
         await self.broker.stop()
@@ -180,6 +183,7 @@ class Hub:
         nick: str | None = None,
         since: int | None = None,
         session: str | None = None,
+        userlist_diffs: bool = False,
     ) -> Member:
         """Admit a new connection: Status first, then its first room, backlog and user list.
 
@@ -189,7 +193,12 @@ class Hub:
         if session is not None and not _valid_session(session):
             session = None
         previous = self._sessions.get(session) if session else None
-        member = Member(peer, nick="", session=session or secrets.token_urlsafe(18))
+        member = Member(
+            peer,
+            nick="",
+            session=session or secrets.token_urlsafe(18),
+            userlist_diffs=userlist_diffs,
+        )
         self._members[peer.wsid] = member
         if previous is not None and previous.connected:
             # The same client came back while its old connection is still open: replace it.
@@ -219,7 +228,11 @@ class Hub:
         )
         if nick_error is not None:
             peer.send(_framed(protocol.encode_error(nick_error)))
-        await self._join(member, room_name, since, ref=None)
+        try:
+            await self._join(member, room_name, since, ref=None)
+        except BaseException:
+            await self.disconnect(member)
+            raise
         return member
 
     async def disconnect(self, member: Member) -> None:
@@ -473,8 +486,9 @@ class Hub:
         if not room.subscriptions:
             del self._rooms[room_name]
             self.broker.unsubscribe(room_name)
-            if room.gap_timer is not None:
-                room.gap_timer.cancel()
+            for timer in (room.gap_timer, room.userlist_timer):
+                if timer is not None:
+                    timer.cancel()
         await self.presence.leave(room_name, member.wsid)
         self._members_changed(room_name)
 
@@ -531,37 +545,52 @@ class Hub:
         self._userlist_changed(room_name)
 
     def _userlist_changed(self, room_name: str) -> None:
-        """Coalesce user-list updates: at most one frame per room per ``userlist_interval``."""
-        self._dirty_userlists.add(room_name)
-        self._schedule_userlist_flush()
+        """Coalesce user-list updates per room.
 
-    def _schedule_userlist_flush(self) -> None:
-        if self._userlist_flush is None and not self.closing:
-            loop = asyncio.get_running_loop()
-            self._userlist_flush = loop.call_later(
-                self.settings.userlist_interval, self._start_userlist_flush
-            )
+        At most one update per ``userlist_interval``, stretched in proportion for rooms of more
+        than 100 local members (capped at 2 s), so a join storm costs O(n) frames, not O(n^2).
+        The flush reads the current state, so the last update always tells the truth.
+        """
+        room = self._rooms.get(room_name)
+        if room is None or room.userlist_timer is not None or self.closing:
+            return
+        interval = self.settings.userlist_interval
+        delay = min(interval * max(1.0, len(room.subscriptions) / 100), max(interval, 2.0))
+        room.userlist_timer = asyncio.get_running_loop().call_later(
+            delay, lambda: self._spawn(self._flush_userlist(room))
+        )
 
-    def _start_userlist_flush(self) -> None:
-        self._spawn(self._flush_userlists())
-
-    async def _flush_userlists(self) -> None:
-        rooms, self._dirty_userlists = self._dirty_userlists, set()
+    async def _flush_userlist(self, room: Room) -> None:
+        room.userlist_timer = None
+        if self._rooms.get(room.name) is not room:
+            return
         try:
-            for room_name in rooms:
-                room = self._rooms.get(room_name)
-                if room is None:
-                    continue
-                names = await self.presence.members(room_name)
-                frame = _framed(protocol.encode_userlist(room_name, names))
-                for sub in room.subscriptions.values():
-                    sub.member.peer.send(frame)
+            names = await self.presence.members(room.name)
         except Exception:
-            log.exception("user list update failed")
-        finally:
-            self._userlist_flush = None
-            if self._dirty_userlists:
-                self._schedule_userlist_flush()
+            log.exception("user list of %s could not be read", room.name)
+            self._userlist_changed(room.name)
+            return
+        previous, room.names = room.names, names
+        full: bytes | None = None
+        diff: bytes | None = None
+        for sub in room.subscriptions.values():
+            if sub.member.userlist_diffs and sub.has_userlist:
+                if diff is None:
+                    old, new = set(previous), set(names)
+                    joined = [n for n in names if n not in old]
+                    left = [n for n in previous if n not in new]
+                    diff = (
+                        _framed(protocol.encode_presence(room.name, joined, left))
+                        if (joined or left)
+                        else b""
+                    )
+                if diff:
+                    sub.member.peer.send(diff)
+            else:
+                if full is None:
+                    full = _framed(protocol.encode_userlist(room.name, names))
+                sub.member.peer.send(full)
+                sub.has_userlist = True
 
 
 def _valid_session(token: str) -> bool:

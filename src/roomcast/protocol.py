@@ -453,6 +453,11 @@ def encode_userlist(room: str, names: list[str]) -> bytes:
     return orjson.dumps({"Type": "userlist", "Room": room, "Users": [{"Name": n} for n in names]})
 
 
+def encode_presence(room: str, joined: list[str], left: list[str]) -> bytes:
+    """The opt-in diff form of ``userlist``: who joined and who left since the last one."""
+    return orjson.dumps({"Type": "Presence", "Room": room, "Joined": joined, "Left": left})
+
+
 def encode_nick(name: str, old: str, ref: Ref | None) -> bytes:
     return orjson.dumps(_with_ref({"Type": "Nick", "Name": name, "Old": old}, ref))
 

@@ -29,7 +29,7 @@ from roomcast.config import Settings
 from roomcast.hub import Hub
 from roomcast.presence import open_presence
 from roomcast.protocol import ErrorCode, ProtocolError
-from roomcast.store import open_store
+from roomcast.store import StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +208,11 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     except ProtocolError as exc:
         hub.send_error(connection, exc)
         since = None
+    userlist_form = query.get("userlist", "full")
+    if userlist_form not in ("full", "diff"):
+        hub.send_error(
+            connection, ProtocolError(ErrorCode.BAD_FIELD, "userlist must be full or diff")
+        )
     try:
         member = await hub.connect(
             connection,
@@ -215,10 +220,16 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
             nick=query.get("nick"),
             since=since,
             session=query.get("session"),
+            userlist_diffs=userlist_form == "diff",
         )
     except ProtocolError as exc:
         hub.send_error(connection, exc)
         connection.close(protocol.CLOSE_POLICY_VIOLATION, exc.message)
+        await ws.receive()
+        return ws
+    except StoreUnavailable as exc:
+        hub.send_error(connection, ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(exc)))
+        connection.close(protocol.CLOSE_TRY_AGAIN_LATER, "message store unavailable")
         await ws.receive()
         return ws
     connections[connection.wsid] = connection

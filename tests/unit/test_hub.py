@@ -139,3 +139,32 @@ async def test_session_resume_replaces_the_old_connection_and_keeps_the_nick(hub
     await hub.connect(new, room="r", session=session)
     assert old.closed == (protocol.CLOSE_SESSION_REPLACED, "session resumed elsewhere")
     assert new.frames[0]["Nick"] == "dora"
+
+
+async def test_diff_members_get_one_full_list_then_only_changes(hub: Hub) -> None:
+    watcher = RecordingPeer("w")
+    await hub.connect(watcher, room="r", nick="watcher", userlist_diffs=True)
+    await settle()
+    assert [u["Name"] for u in watcher.of("userlist")[0]["Users"]] == ["watcher"]
+    other = RecordingPeer("o")
+    member = await hub.connect(other, room="r", nick="olga")
+    await settle()
+    await hub.handle(member, protocol.SetNick("olivia"))
+    await settle()
+    await hub.disconnect(member)
+    await settle()
+    assert len(watcher.of("userlist")) == 1
+    changes = [(p["Joined"], p["Left"]) for p in watcher.of("Presence")]
+    assert changes == [(["olga"], []), (["olivia"], ["olga"]), ([], ["olivia"])]
+
+
+async def test_a_join_storm_costs_linear_user_list_traffic(hub: Hub) -> None:
+    peers = [RecordingPeer(f"p{i}") for i in range(300)]
+    for peer in peers:
+        await hub.connect(peer, room="storm")
+    await asyncio.sleep(0.2)
+    frames = sum(len(peer.of("userlist")) for peer in peers)
+    assert frames <= 3 * len(peers)
+    # ... and every member ends on the true state.
+    for peer in peers:
+        assert len(peer.of("userlist")[-1]["Users"]) == 300

@@ -9,6 +9,7 @@ them into few commits.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -42,8 +43,11 @@ class Appended:
 
 @dataclass(frozen=True, slots=True)
 class RoomSummary:
+    """A room the store knows: its newest message ID (0 when none) and its topic ("" when unset)."""
+
     name: str
     last_id: int
+    topic: str = ""
 
 
 class MessageStore(Protocol):
@@ -72,7 +76,28 @@ class MessageStore(Protocol):
         """The ID of the room's newest message; 0 when it has none."""
 
     async def rooms(self) -> list[RoomSummary]:
-        """Every room that has at least one message."""
+        """Every room that exists (created, or with at least one message, and not deleted)."""
+
+    async def room(self, name: str) -> RoomSummary | None:
+        """The room ``name`` when it exists (in the sense of ``rooms``), else None."""
+
+    async def create_room(self, name: str, topic: str = "") -> bool:
+        """Make the room exist before anyone posts to it; False when it already exists."""
+
+    async def delete_room(self, name: str) -> bool:
+        """Delete the room and its whole history; False when it does not exist.
+
+        IDs are never reused: a message posted to the room afterwards (which brings it back)
+        continues after the old last ID, so members still connected keep receiving in order.
+        """
+
+    async def import_messages(self, messages: Sequence[ChatMessage]) -> int:
+        """Store messages with the IDs they carry (restoring an export); return how many were new.
+
+        A message whose room already holds its ID is skipped, so importing twice changes nothing.
+        Each room's last ID becomes at least its highest imported ID; a deleted room comes back.
+        Raises ``StoreUnavailable`` when nothing could be stored.
+        """
 
 
 def ref_key(ref: Ref | None) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -23,6 +24,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Tests drive the server faster than people type; the rate-limit tests set their own limits.
+UNLIMITED_RATES = {
+    "ROOMCAST_RATE_MESSAGES": "0",
+    "ROOMCAST_RATE_MESSAGES_PER_IP": "0",
+    "ROOMCAST_RATE_JOINS": "0",
+    "ROOMCAST_RATE_NICKS": "0",
+}
+
+
+# Readiness probes of a TLS server with a throw-away certificate need no verification.
+_UNVERIFIED_TLS = ssl._create_unverified_context()
+
+
 @dataclass
 class ServerProcess:
     """A ``roomcast serve`` child process; start, stop, kill and restart it on the same port."""
@@ -34,9 +48,11 @@ class ServerProcess:
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
+    scheme: str = "http"
+
     @property
     def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:
@@ -67,7 +83,7 @@ class ServerProcess:
 
     def start(self, timeout: float = 15.0) -> ServerProcess:
         self.log_path = self.data_dir / "server.log"
-        env = {**os.environ, **self.env}
+        env = {**os.environ, **UNLIMITED_RATES, **self.env}
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout
@@ -75,7 +91,9 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log()}")
             try:
-                with urllib.request.urlopen(self.http_url + "/healthz", timeout=1):
+                with urllib.request.urlopen(
+                    self.http_url + "/healthz", timeout=1, context=_UNVERIFIED_TLS
+                ):
                     return self
             except OSError:
                 time.sleep(0.05)

@@ -1,5 +1,7 @@
 """The ``roomcast`` command: ``serve`` runs a server, ``broadcast`` talks to a running one.
 
+``rooms``, ``history`` and ``backup`` administer the message store (see ``roomcast.admin``).
+
 Every setting of ``config.Settings`` is a flag of ``serve`` (``max_text_chars`` is
 ``--max-text-chars``); ``--config FILE`` names a TOML file. Errors print one line to stderr and
 exit with a non-zero status.
@@ -18,15 +20,18 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
-from roomcast import __version__
+from roomcast import __version__, admin
 from roomcast.config import ConfigError, Settings, load
 from roomcast.logs import setup_logging
 
 _FLAG_HELP = {
     "host": "address to listen on",
     "port": "TCP port to listen on",
-    "db": "message store: SQLite file path, sqlite:///path, or memory://",
-    "broker": "broker URL: memory:// (one process)",
+    "db": "message store: SQLite file path, sqlite:///path, postgresql://USER@HOST/DB or memory://",
+    "broker": "broker URL: memory:// (one process) or redis://HOST:6379/0 (many)",
+    "redis_prefix": "prefix of every Redis key and channel (one per deployment)",
+    "presence_ttl": "seconds until a silent node's users leave the user lists (Redis)",
+    "workers": "server processes sharing the port (above 1 needs Redis and PostgreSQL)",
     "data_dir": "directory for the generated API key",
     "api_key": "API key for REST writes and `roomcast broadcast`",
 }
@@ -71,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     broadcast.add_argument("text", help="the message text")
     broadcast.add_argument("--url", help="server base URL (default: from host and port settings)")
     _add_settings_flags(broadcast)
+
+    migrate = commands.add_parser(
+        "migrate", help="bring the database schema of --db up to date, then exit"
+    )
+    _add_settings_flags(migrate)
+    admin.add_commands(commands)
     return parser
 
 
@@ -87,21 +98,68 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return _serve(settings)
+    if args.command == "migrate":
+        return _migrate(settings)
+    if args.command in ("rooms", "history", "backup"):
+        return admin.run(args, settings)
     return _broadcast(settings, args)
 
 
 def _serve(settings: Settings) -> int:
-    from roomcast.server import install_uvloop, serve
+    from roomcast.server import install_uvloop
 
     setup_logging(settings.log_level, settings.log_format)
     install_uvloop()
+    if settings.workers > 1:
+        from roomcast import supervisor
+        from roomcast.server import load_api_key
+
+        load_api_key(settings)  # generated once here, not raced by the workers
+        return supervisor.run(settings, _serve_one)
+    return _serve_one(settings)
+
+
+def _serve_one(settings: Settings) -> int:
+    from roomcast.server import serve
+    from roomcast.store import StoreUnavailable
+
     try:
         asyncio.run(serve(settings))
     except ValueError as exc:
         print(f"roomcast: {exc}", file=sys.stderr)
         return 2
+    except StoreUnavailable as exc:
+        print(f"roomcast: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         pass
+    return 0
+
+
+def _migrate(settings: Settings) -> int:
+    from roomcast.store import StoreUnavailable, open_store
+
+    url = settings.db
+    try:
+        if url.startswith(("postgresql://", "postgres://")):
+            from roomcast.store.postgres import migrate
+
+            applied, version = asyncio.run(migrate(url))
+            for migration in applied:
+                print(f"applied migration {migration.version:04d} {migration.name}")
+            print(f"schema at version {version}")
+            return 0
+        store = open_store(url, synchronous=settings.sqlite_synchronous)
+    except (ValueError, StoreUnavailable) as exc:
+        print(f"roomcast: {exc}", file=sys.stderr)
+        return 1
+
+    async def open_and_close() -> None:  # SQLite applies its migrations when opened
+        await store.open()
+        await store.close()
+
+    asyncio.run(open_and_close())
+    print(f"schema of {url} is up to date")
     return 0
 
 

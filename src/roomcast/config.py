@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from roomcast import protocol
+from roomcast.ratelimit import Rate
 
 
 class ConfigError(Exception):
@@ -31,6 +32,9 @@ class Settings:
     port: int = 8000
     db: str = "data/roomcast.db"
     broker: str = "memory://"
+    redis_prefix: str = "roomcast:"
+    presence_ttl: float = 15.0
+    workers: int = 1
     sqlite_synchronous: str = "NORMAL"
     data_dir: str = "data"
     api_key: str = ""
@@ -39,9 +43,20 @@ class Settings:
     max_text_chars: int = protocol.MAX_TEXT_CHARS
     max_frame_bytes: int = protocol.MAX_FRAME_BYTES
     max_rooms_per_connection: int = 20
-    ping_interval: float = 20.0
+    ping_interval: float = 15.0
     userlist_interval: float = 0.05
     write_buffer_high_water: int = 4 * 1024 * 1024
+    rate_messages: str = "10/30"
+    rate_messages_per_ip: str = "50/150"
+    rate_joins: str = "2/20"
+    rate_nicks: str = "0.5/5"
+    flood_limit: int = 50
+    allowed_origins: str = ""
+    max_connections: int = 10_000
+    max_connections_per_ip: int = 100
+    header_timeout: float = 10.0
+    certfile: str = ""
+    keyfile: str = ""
     shutdown_timeout: float = 5.0
     log_level: str = "INFO"
     log_format: str = "text"
@@ -68,6 +83,11 @@ class Settings:
                 "write_buffer_high_water must be at least 65536",
             ),
             (self.log_format in ("text", "json"), "log_format must be text or json"),
+            (self.flood_limit >= 1, "flood_limit must be at least 1"),
+            (self.max_connections >= 1, "max_connections must be at least 1"),
+            (self.max_connections_per_ip >= 1, "max_connections_per_ip must be at least 1"),
+            (self.header_timeout > 0, "header_timeout must be positive"),
+            (bool(self.certfile) == bool(self.keyfile), "certfile and keyfile go together"),
             (
                 self.log_level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
                 "log_level must be DEBUG, INFO, WARNING or ERROR",
@@ -77,9 +97,29 @@ class Settings:
                 "sqlite_synchronous must be OFF, NORMAL, FULL or EXTRA",
             ),
         ]
+        checks += [
+            (1 <= self.presence_ttl <= 300, "presence_ttl must be 1-300 seconds"),
+            (1 <= self.workers <= 256, "workers must be 1-256"),
+            (
+                self.workers == 1 or self.broker.startswith(("redis://", "rediss://")),
+                "workers above 1 need a shared broker: --broker redis://HOST:6379/0",
+            ),
+            (
+                self.workers == 1 or self.db.startswith(("postgresql://", "postgres://")),
+                "workers above 1 need a shared store: --db postgresql://USER@HOST/DB",
+            ),
+            (self.workers == 1 or self.port != 0, "workers above 1 need a fixed port, not 0"),
+        ]
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        for name in ("rate_messages", "rate_messages_per_ip", "rate_joins", "rate_nicks"):
+            try:
+                Rate.parse(getattr(self, name))
+            except ValueError:
+                raise ConfigError(
+                    f"{name} must be RATE/BURST, e.g. 10/30 (RATE per second, 0 for no limit)"
+                ) from None
         return self
 
     @property

@@ -14,18 +14,20 @@ skipping what the replay already covered, so each message arrives exactly once a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from roomcast import __version__, protocol
 from roomcast.broker import Broker
 from roomcast.config import Settings
+from roomcast.metrics import Metrics
 from roomcast.presence import Presence
 from roomcast.protocol import (
     ChatMessage,
@@ -40,6 +42,7 @@ from roomcast.protocol import (
     SendChat,
     SetNick,
 )
+from roomcast.ratelimit import KeyedBuckets, Rate, TokenBucket
 from roomcast.store import Appended, MessageStore, NewMessage, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,43 @@ class Peer(Protocol):
         """Close the connection with a WebSocket close code; never blocks."""
 
 
+class Fanout(Protocol):
+    """The live members of one room on this node: a frame sent here reaches each of them."""
+
+    def __len__(self) -> int: ...
+
+    def send(self, frame: bytes) -> None:
+        """Queue one frame for every member; never blocks."""
+
+    def add(self, peer: Peer) -> None:
+        """Include ``peer`` from now on; what it was sent on its own goes out first."""
+
+    def discard(self, peer: Peer) -> None:
+        """Stop sending to ``peer``."""
+
+
+class DirectFanout:
+    """A ``Fanout`` that calls ``send`` of each member: for peers without a batching writer."""
+
+    __slots__ = ("_peers",)
+
+    def __init__(self) -> None:
+        self._peers: dict[str, Peer] = {}
+
+    def __len__(self) -> int:
+        return len(self._peers)
+
+    def send(self, frame: bytes) -> None:
+        for peer in self._peers.values():
+            peer.send(frame)
+
+    def add(self, peer: Peer) -> None:
+        self._peers[peer.wsid] = peer
+
+    def discard(self, peer: Peer) -> None:
+        self._peers.pop(peer.wsid, None)
+
+
 @dataclass(slots=True)
 class Subscription:
     """A member's place in one room: the last ID sent, and live frames held during a replay."""
@@ -85,6 +125,9 @@ class Member:
     rooms: dict[str, Subscription] = field(default_factory=dict)
     connected: bool = True
     userlist_diffs: bool = False
+    remote: str = ""
+    budgets: dict[str, TokenBucket] = field(default_factory=dict)
+    strikes: int = 0
 
     @property
     def wsid(self) -> str:
@@ -100,13 +143,17 @@ class Member:
 class Room:
     """A room with members on this node.
 
-    ``delivered`` is the highest ID fanned out here; messages that arrive ahead of a gap (possible
-    when several nodes publish) wait in ``early`` until the gap is filled, from the broker or, after
-    ``GAP_WAIT`` seconds, from the store.
+    Members whose join or resume is still replaying history are in ``replaying`` and collect live
+    frames in their subscription; the others are in ``fanout``. ``delivered`` is the highest ID
+    fanned out here; messages that arrive ahead of a gap (possible when several nodes publish) wait
+    in ``early`` until the gap is filled, from the broker or, after ``GAP_WAIT`` seconds, from the
+    store.
     """
 
     name: str
+    fanout: Fanout
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    replaying: dict[str, Subscription] = field(default_factory=dict)
     delivered: int | None = None
     early: dict[int, bytes] = field(default_factory=dict)
     gap_timer: asyncio.TimerHandle | None = None
@@ -133,18 +180,27 @@ class Hub:
         presence: Presence,
         *,
         clock: Callable[[], int] = now_ms,
+        fanout: Callable[[], Fanout] = DirectFanout,
     ) -> None:
         self.settings = settings
         self.store = store
         self.broker = broker
         self.presence = presence
         self._clock = clock
+        self._new_fanout = fanout
         self._rooms: dict[str, Room] = {}
         self._members: dict[str, Member] = {}
         self._sessions: dict[str, Member] = {}
         self._session_nicks: OrderedDict[str, str] = OrderedDict()
         self._background: set[asyncio.Task[None]] = set()
+        self._rates = {
+            "messages": Rate.parse(settings.rate_messages),
+            "joins": Rate.parse(settings.rate_joins),
+            "nicks": Rate.parse(settings.rate_nicks),
+        }
+        self._messages_per_ip = KeyedBuckets(Rate.parse(settings.rate_messages_per_ip))
         self.closing = False
+        self.metrics = Metrics()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -184,6 +240,8 @@ class Hub:
         since: int | None = None,
         session: str | None = None,
         userlist_diffs: bool = False,
+        remote: str = "",
+        url_mistakes: Sequence[ProtocolError] = (),
     ) -> Member:
         """Admit a new connection: Status first, then its first room, backlog and user list.
 
@@ -193,24 +251,31 @@ class Hub:
         if session is not None and not _valid_session(session):
             session = None
         previous = self._sessions.get(session) if session else None
+        now = time.monotonic()
         member = Member(
             peer,
             nick="",
             session=session or secrets.token_urlsafe(18),
             userlist_diffs=userlist_diffs,
+            remote=remote,
+            budgets={kind: TokenBucket(rate, now) for kind, rate in self._rates.items()},
         )
         self._members[peer.wsid] = member
         if previous is not None and previous.connected:
             # The same client came back while its old connection is still open: replace it.
             previous.peer.close(protocol.CLOSE_SESSION_REPLACED, "session resumed elsewhere")
             await self.disconnect(previous)
-        wanted = nick or self._session_nicks.get(member.session)
+        remembered = self._session_nicks.get(member.session)
         nick_error: ProtocolError | None = None
-        if wanted:
+        if nick:
             try:
-                member.nick = await self._claim(member, wanted)
+                member.nick = await self._claim(member, protocol.validate_nick(nick))
             except ProtocolError as exc:
                 nick_error = exc
+        elif remembered:
+            # The session's own earlier name (a guest name too) comes back if it is still free.
+            with contextlib.suppress(ProtocolError):
+                member.nick = await self._claim(member, remembered)
         if not member.nick:
             member.nick = await self._claim_guest(member)
         self._sessions[member.session] = member
@@ -226,8 +291,8 @@ class Hub:
                 )
             )
         )
-        if nick_error is not None:
-            peer.send(_framed(protocol.encode_error(nick_error)))
+        for mistake in (*url_mistakes, *([nick_error] if nick_error else [])):
+            self.send_error(peer, mistake)
         try:
             await self._join(member, room_name, since, ref=None)
         except BaseException:
@@ -253,12 +318,46 @@ class Hub:
 
     # -- commands -------------------------------------------------------------------------------
 
+    def dispatch(self, member: Member, command: Command) -> Awaitable[None] | None:
+        """Carry out one client command; client mistakes come back as Error frames.
+
+        Chat lines and pings are handled at once and give None. Commands that wait for the store
+        or the presence give an awaitable, which the caller runs to completion before it
+        dispatches the connection's next command, so each connection's commands keep their order.
+        """
+        try:
+            kind = _BUDGETED.get(type(command))
+            if kind is not None:
+                self._spend(member, kind, command.ref)
+            if isinstance(command, SendChat):
+                if command.author is None or command.author == member.nick:
+                    self._send_chat(member, command)
+                    return None
+            elif isinstance(command, Ping):
+                member.peer.send(_framed(protocol.encode_pong(command.ref, self._clock())))
+                return None
+        except ProtocolError as exc:
+            self.send_error(member.peer, exc)
+            return None
+        return self._carry_out(member, command)
+
     async def handle(self, member: Member, command: Command) -> None:
-        """Carry out one client command; client mistakes come back as Error frames."""
+        """``dispatch`` and wait for the command to be carried out."""
+        pending = self.dispatch(member, command)
+        if pending is not None:
+            await pending
+
+    async def _carry_out(self, member: Member, command: Command) -> None:
         try:
             match command:
-                case SendChat():
-                    await self._send_chat(member, command)
+                case SendChat(author=str(author), ref=ref):
+                    # The tutorial's client names itself in every line: a new Author is a rename.
+                    try:
+                        self._spend(member, "nicks", ref)
+                        await self._rename(member, author, ref)
+                    except ProtocolError as exc:
+                        self.send_error(member.peer, exc)
+                    self._send_chat(member, command)
                 case SetNick(name=name, ref=ref):
                     await self._rename(member, name, ref)
                 case JoinRoom(room=room, since=since, ref=ref):
@@ -270,16 +369,38 @@ class Hub:
                     member.peer.send(_framed(protocol.encode_left(room, ref)))
                 case FetchHistory():
                     await self._history(member, command)
-                case Ping(ref=ref):
-                    member.peer.send(_framed(protocol.encode_pong(ref, self._clock())))
         except ProtocolError as exc:
             self.send_error(member.peer, exc)
         except StoreUnavailable as exc:
             ref = getattr(command, "ref", None)
             self.send_error(member.peer, ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(exc), ref))
 
-    @staticmethod
-    def send_error(peer: Peer, error: ProtocolError) -> None:
+    def _spend(self, member: Member, kind: str, ref: Ref | None) -> None:
+        """Take one token of ``kind`` or raise ``rate_limited``; close persistent flooders."""
+        now = time.monotonic()
+        wait = member.budgets[kind].take(now)
+        if not wait and kind == "messages" and member.remote:
+            wait = self._messages_per_ip.take(member.remote, now)
+        if not wait:
+            member.strikes = 0
+            return
+        member.strikes += 1
+        if member.strikes >= self.settings.flood_limit:
+            log.warning("connection %s closed for flooding", member.wsid)
+            member.peer.close(
+                protocol.CLOSE_POLICY_VIOLATION, "flooding: too many rate-limited frames"
+            )
+        raise ProtocolError(
+            ErrorCode.RATE_LIMITED,
+            f"too many {kind}; try again in {wait:.1f} s",
+            ref,
+            retry_after=wait,
+        )
+
+    def send_error(self, peer: Peer, error: ProtocolError) -> None:
+        """Send an ``Error`` frame; count it, and log its code (never the client's text)."""
+        self.metrics.error(error.code)
+        log.info("connection %s error %s", peer.wsid, error.code)
         peer.send(_framed(protocol.encode_error(error)))
 
     def _room_of(self, member: Member, room: str | None, ref: Ref | None) -> str:
@@ -291,14 +412,8 @@ class Hub:
             raise ProtocolError(ErrorCode.NOT_IN_ROOM, f"not in room {room!r}", ref)
         return room
 
-    async def _send_chat(self, member: Member, command: SendChat) -> None:
+    def _send_chat(self, member: Member, command: SendChat) -> None:
         room = self._room_of(member, command.room, command.ref)
-        if command.author is not None and command.author != member.nick:
-            # The tutorial's client names itself in every line: a new Author is a rename.
-            try:
-                await self._rename(member, command.author, command.ref)
-            except ProtocolError as exc:
-                self.send_error(member.peer, exc)
         pending = self.store.append(
             NewMessage(
                 room=room,
@@ -310,9 +425,18 @@ class Hub:
                 ref=command.ref,
             )
         )
-        pending.add_done_callback(lambda done: self._stored(member, command.ref, done))
+        self.metrics.messages_received += 1
+        started = time.perf_counter()
+        pending.add_done_callback(lambda done: self._stored(member, command.ref, done, started))
 
-    def _stored(self, member: Member, ref: Ref | None, done: asyncio.Future[Appended]) -> None:
+    def _stored(
+        self,
+        member: Member,
+        ref: Ref | None,
+        done: asyncio.Future[Appended],
+        started: float,
+    ) -> None:
+        self.metrics.store_write_seconds.observe(time.perf_counter() - started)
         error = done.exception()
         if error is not None:
             if member.connected:
@@ -333,9 +457,12 @@ class Hub:
         text = protocol.validate_text(text, self.settings.max_text_chars)
         if author != SYSTEM_AUTHOR:
             author = protocol.validate_nick(author)
+        self.metrics.messages_received += 1
+        started = time.perf_counter()
         appended = await self.store.append(
             NewMessage(room, author, text, SYSTEM_WSID, self._clock())
         )
+        self.metrics.store_write_seconds.observe(time.perf_counter() - started)
         message = appended.message
         self.broker.publish(room, message.id, protocol.encode_chat(message))
         return message
@@ -365,14 +492,16 @@ class Hub:
             self._drain_early(room)
 
     def _fan_out(self, room: Room, message_id: int, payload: bytes) -> None:
+        started = time.perf_counter()
         room.delivered = message_id
         frame = protocol.text_frame(payload)
-        for sub in room.subscriptions.values():
-            if sub.held is not None:
-                sub.held.append((message_id, frame))
-            elif message_id > sub.last_id:
-                sub.last_id = message_id
-                sub.member.peer.send(frame)
+        room.fanout.send(frame)
+        for sub in room.replaying.values():
+            assert sub.held is not None
+            sub.held.append((message_id, frame))
+        metrics = self.metrics
+        metrics.messages_delivered += len(room.fanout)
+        metrics.fanout_seconds.observe(time.perf_counter() - started)
 
     def _drain_early(self, room: Room) -> None:
         assert room.delivered is not None
@@ -430,8 +559,8 @@ class Hub:
         self, member: Member, room_name: str, since: int | None, ref: Ref | None
     ) -> None:
         if room_name in member.rooms:
-            sub = member.rooms[room_name]
-            member.peer.send(_framed(protocol.encode_joined(room_name, sub.last_id, ref)))
+            last_id = self._rooms[room_name].delivered or 0
+            member.peer.send(_framed(protocol.encode_joined(room_name, last_id, ref)))
             return
         if len(member.rooms) >= self.settings.max_rooms_per_connection:
             raise ProtocolError(
@@ -441,10 +570,11 @@ class Hub:
             )
         room = self._rooms.get(room_name)
         if room is None:
-            room = self._rooms[room_name] = Room(room_name)
+            room = self._rooms[room_name] = Room(room_name, self._new_fanout())
             self.broker.subscribe(room_name)
         sub = Subscription(member)
         room.subscriptions[member.wsid] = sub
+        room.replaying[member.wsid] = sub
         member.rooms[room_name] = sub
         await self.presence.join(room_name, member.wsid, member.nick)
         self._members_changed(room_name)
@@ -460,6 +590,12 @@ class Hub:
         except StoreUnavailable:
             await self._leave(member, room_name)
             raise
+        newest = max(last_id, backlog[-1].id if backlog else 0)
+        if room.delivered is not None and room.delivered < newest:
+            # The backlog goes past what this node has fanned out (the store moved on meanwhile,
+            # or a publication was lost when a node died between commit and publish): catch the
+            # room up first, or the fan-out would send this member part of its backlog again.
+            await self._backfill(room)
         if not member.connected or member.rooms.get(room_name) is not sub:
             return
         truncated = since is not None and bool(backlog) and backlog[-1].id < last_id
@@ -472,10 +608,15 @@ class Hub:
             member.peer.send(_framed(protocol.encode_chat(message)))
             sub.last_id = message.id
         held, sub.held = sub.held or [], None
+        released = 0
         for message_id, frame in held:
             if message_id > sub.last_id:
                 sub.last_id = message_id
                 member.peer.send(frame)
+                released += 1
+        self.metrics.messages_delivered += len(backlog) + released
+        del room.replaying[member.wsid]
+        room.fanout.add(member.peer)
 
     async def _leave(self, member: Member, room_name: str) -> None:
         sub = member.rooms.pop(room_name, None)
@@ -483,6 +624,8 @@ class Hub:
         if sub is None or room is None:
             return
         room.subscriptions.pop(member.wsid, None)
+        room.replaying.pop(member.wsid, None)
+        room.fanout.discard(member.peer)
         if not room.subscriptions:
             del self._rooms[room_name]
             self.broker.unsubscribe(room_name)
@@ -502,8 +645,8 @@ class Hub:
 
     # -- nicknames ------------------------------------------------------------------------------
 
-    async def _claim(self, member: Member, wanted: str) -> str:
-        name = protocol.validate_nick(wanted)
+    async def _claim(self, member: Member, name: str) -> str:
+        """Take a valid nickname for ``member``, or raise ``nick_taken``."""
         if not await self.presence.claim_nick(protocol.nick_key(name), member.wsid):
             raise ProtocolError(ErrorCode.NICK_TAKEN, f"nickname {name!r} is taken")
         return name
@@ -591,6 +734,9 @@ class Hub:
                     full = _framed(protocol.encode_userlist(room.name, names))
                 sub.member.peer.send(full)
                 sub.has_userlist = True
+
+
+_BUDGETED: dict[type, str] = {SendChat: "messages", JoinRoom: "joins", SetNick: "nicks"}
 
 
 def _valid_session(token: str) -> bool:

@@ -94,6 +94,7 @@ class ErrorCode(enum.StrEnum):
     ROOM_INVALID = "room_invalid"
     NOT_IN_ROOM = "not_in_room"
     TOO_MANY_ROOMS = "too_many_rooms"
+    RATE_LIMITED = "rate_limited"
     STORE_UNAVAILABLE = "store_unavailable"
     INTERNAL = "internal"
 
@@ -105,11 +106,19 @@ class ProtocolError(Exception):
     which of its requests failed.
     """
 
-    def __init__(self, code: ErrorCode, message: str, ref: Ref | None = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        ref: Ref | None = None,
+        *,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.ref = ref
+        self.retry_after = retry_after
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,8 +130,9 @@ class ProtocolError(Exception):
 _FORBIDDEN_NICK_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 _GUEST_PATTERN: Final = re.compile(r"guest-[0-9a-z]+", re.IGNORECASE)
 _ROOM_PATTERN: Final = re.compile(r"[\w][\w.\-]*")
-# C0 controls except tab and newline, DEL and C1 controls.
-_FORBIDDEN_TEXT: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 controls except tab and newline, DEL and C1 controls; lone surrogates (only a JSON "\ud800"
+# escape can make one), which are not text and cannot be stored or sent as UTF-8.
+_FORBIDDEN_TEXT: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def validate_nick(raw: str) -> str:
@@ -206,6 +216,12 @@ def decode_message(b64: str, max_chars: int = MAX_TEXT_CHARS) -> str:
     The bytes are read as UTF-8; bytes that are not valid UTF-8 are read as Latin-1, which is what
     the tutorial's page sends (it encodes with ``btoa``).
     """
+    # The longest valid text is max_chars characters of 4 UTF-8 bytes each: refuse a longer
+    # Message before spending time on decoding it.
+    if len(b64) > (max_chars * 4 + 2) // 3 * 4:
+        raise ProtocolError(
+            ErrorCode.TOO_LONG, f"message is longer than the limit of {max_chars} characters"
+        )
     try:
         raw = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError):
@@ -353,7 +369,11 @@ def parse(data: str | bytes, max_text_chars: int = MAX_TEXT_CHARS) -> Command:
     """Turn one text frame from a client into a command, or raise ``ProtocolError``."""
     try:
         obj = orjson.loads(data)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc):  # orjson stops at 1024 levels
+            raise ProtocolError(
+                ErrorCode.TOO_DEEP, f"frame nests deeper than {MAX_JSON_DEPTH} levels"
+            ) from None
         raise ProtocolError(ErrorCode.BAD_JSON, "frame is not valid JSON") from None
     if not isinstance(obj, dict):
         raise ProtocolError(ErrorCode.NOT_OBJECT, "frame must be a JSON object")
@@ -492,9 +512,10 @@ def encode_ack(message_id: int, room: str, ref: Ref) -> bytes:
 
 
 def encode_error(error: ProtocolError) -> bytes:
-    return orjson.dumps(
-        _with_ref({"Type": "Error", "Code": str(error.code), "Message": error.message}, error.ref)
-    )
+    frame: dict[str, Any] = {"Type": "Error", "Code": str(error.code), "Message": error.message}
+    if error.retry_after is not None:
+        frame["RetryAfter"] = round(error.retry_after, 2)
+    return orjson.dumps(_with_ref(frame, error.ref))
 
 
 def encode_pong(ref: Ref | None, now_ms: int) -> bytes:

@@ -1,52 +1,49 @@
-"""The HTTP and WebSocket front door: the only module that knows aiohttp.
+"""The HTTP front door: the only module that knows aiohttp.
 
-It upgrades ``/ws`` (and the tutorial's ``/csp/<app>/Chat.Server.cls``) to WebSocket, turns
-text frames into commands for the hub, serves the browser client and mounts the REST API.
-
-Outgoing frames skip aiohttp's per-message writer: the hub hands each connection pre-built frame
-bytes, a connection queues them, and once per event-loop iteration every connection that got
-something writes it to its transport in one call. A connection whose transport buffer passes the
-high-water mark is a slow consumer and is dropped with close code 1013, so one stalled reader
-costs bounded memory and no one else's latency.
+Every TCP connection starts in a ``FrontDoor``, which reads the head of the first request. An
+upgrade to ``/ws`` (or to the tutorial's ``/csp/<app>/Chat.Server.cls``) is checked (origin,
+connection limits, handshake) and answered here, and the socket goes to
+``connection.WebSocketService``, roomcast's own WebSocket layer. Every other connection is handed,
+with the bytes read so far, to aiohttp, which serves the REST API, health, metrics and the browser
+client. A connection that does not finish its request head within ``header_timeout`` is cut.
 """
 
 from __future__ import annotations
 
 import asyncio
+import http
 import logging
+import re
 import secrets
 import signal
-import struct
+import ssl
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from aiohttp import WSMsgType, web
+import orjson
+from aiohttp import web
 
-from roomcast import __version__, protocol
-from roomcast.api import api_routes, json_error
+from roomcast import __version__, protocol, websocket
+from roomcast import metrics as metrics_module
+from roomcast.admission import origin_allowed, parse_origins
+from roomcast.api import api_error_middleware, api_routes, json_error
 from roomcast.broker import open_broker
 from roomcast.config import Settings
+from roomcast.connection import Outbox, WebSocketService
 from roomcast.hub import Hub
 from roomcast.presence import open_presence
-from roomcast.protocol import ErrorCode, ProtocolError
-from roomcast.store import StoreUnavailable, open_store
+from roomcast.store import open_store
+from roomcast.websocket import BadRequest, Request
 
 log = logging.getLogger(__name__)
 
 WEB_DIR: Final = Path(__file__).parent / "web"
 HUB_KEY: Final = web.AppKey("hub", Hub)
 SETTINGS_KEY: Final = web.AppKey("settings", Settings)
-CONNECTIONS_KEY: Final = web.AppKey("connections", dict[str, "Connection"])
+SERVICE_KEY: Final = web.AppKey("websockets", WebSocketService)
 API_KEY_KEY: Final = web.AppKey("api_key", str)
 
-_CLOSE_REASONS: Final = {
-    protocol.CLOSE_PROTOCOL_ERROR: "WebSocket protocol error",
-    protocol.CLOSE_UNSUPPORTED_DATA: "binary frames are not accepted; send JSON text",
-    1007: "text frame is not valid UTF-8",
-    protocol.CLOSE_MESSAGE_TOO_BIG: "frame too large",
-}
-# Evicted slow consumers get this long to take their close frame before the socket is cut.
-_EVICTION_GRACE: Final = 5.0
+_WEBSOCKET_PATH: Final = re.compile(r"/ws|/csp/[^/]+/Chat\.Server\.cls")
 
 SECURITY_HEADERS: Final = {
     "Content-Security-Policy": (
@@ -60,209 +57,92 @@ SECURITY_HEADERS: Final = {
 }
 
 
-def close_frame(code: int, reason: str) -> bytes:
-    """A complete server close frame (unmasked), reason cut to fit 123 bytes."""
-    payload = struct.pack("!H", code) + reason.encode()[:123]
-    return bytes((0x88, len(payload))) + payload
+class FrontDoor(asyncio.Protocol):
+    """The first protocol of every connection: WebSocket upgrades here, the rest to aiohttp."""
 
-
-class _WebSocket(web.WebSocketResponse):
-    """aiohttp's WebSocket response, closing with a human reason where aiohttp gives none."""
-
-    async def close(self, *, code: int = 1000, message: bytes = b"", drain: bool = True) -> bool:
-        if not message and code in _CLOSE_REASONS:
-            message = _CLOSE_REASONS[code].encode()
-        return await super().close(code=code, message=message, drain=drain)
-
-
-class Outbox:
-    """Coalesces what every connection gets in one loop iteration into one write each."""
-
-    __slots__ = ("_dirty", "_loop")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._dirty: list[Connection] = []
-
-    def mark(self, connection: Connection) -> None:
-        if not self._dirty:
-            self._loop.call_soon(self._flush)
-        self._dirty.append(connection)
-
-    def _flush(self) -> None:
-        dirty, self._dirty = self._dirty, []
-        for connection in dirty:
-            connection.flush()
-
-
-class Connection:
-    """A ``Peer`` over one aiohttp WebSocket, writing pre-framed bytes straight to its transport."""
-
-    __slots__ = (
-        "_chunks",
-        "_high_water",
-        "_outbox",
-        "_tasks",
-        "_transport",
-        "_ws",
-        "closed",
-        "remote",
-        "wsid",
-    )
+    __slots__ = ("_buffer", "_http", "_origins", "_service", "_timer", "_transport")
 
     def __init__(
-        self,
-        ws: web.WebSocketResponse,
-        transport: asyncio.Transport,
-        outbox: Outbox,
-        high_water: int,
-        remote: str,
+        self, service: WebSocketService, http_server: web.Server, origins: frozenset[str]
     ) -> None:
-        self.wsid = secrets.token_hex(8)
-        self.remote = remote
-        self.closed = False
-        self._ws = ws
-        self._transport = transport
-        self._outbox = outbox
-        self._high_water = high_water
-        self._chunks: list[bytes] = []
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._service = service
+        self._http = http_server
+        self._origins = origins
+        self._buffer = bytearray()
+        self._transport: asyncio.Transport | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
-    def send(self, frame: bytes) -> None:
-        if self.closed:
-            return
-        if not self._chunks:
-            self._outbox.mark(self)
-        self._chunks.append(frame)
-
-    def flush(self) -> None:
-        chunks = self._chunks
-        if self.closed or not chunks:
-            chunks.clear()
-            return
-        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        chunks.clear()
-        transport = self._transport
-        if transport.is_closing():
-            self.closed = True
-            return
-        transport.write(data)
-        if transport.get_write_buffer_size() > self._high_water:
-            self._evict()
-
-    def _evict(self) -> None:
-        """Drop a client that does not read: close frame 1013, then cut the socket."""
-        log.warning("connection %s dropped: slow consumer", self.wsid)
-        self.closed = True
-        transport = self._transport
-        transport.write(close_frame(protocol.CLOSE_TRY_AGAIN_LATER, "slow consumer: output full"))
-        transport.close()
-        asyncio.get_running_loop().call_later(_EVICTION_GRACE, transport.abort)
-
-    def close(self, code: int, reason: str) -> None:
-        if self.closed:
-            return
-        self.flush()
-        self.closed = True
-        task = asyncio.get_running_loop().create_task(
-            self._ws.close(code=code, message=reason.encode()[:123])
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+        self._timer = asyncio.get_running_loop().call_later(
+            self._service.settings.header_timeout, self._transport.abort
         )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
 
-OUTBOX_KEY: Final = web.AppKey("outbox", Outbox)
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        end = websocket.find_head_end(buffer)
+        if end < 0:
+            if len(buffer) > websocket.MAX_HEAD_BYTES:
+                self._refuse(431, "headers_too_large", "the request head is too large")
+            return
+        assert self._timer is not None
+        assert self._transport is not None
+        self._timer.cancel()
+        try:
+            request = websocket.parse_request(bytes(buffer[:end]))
+        except BadRequest as exc:
+            self._refuse(exc.status, exc.code, exc.message)
+            return
+        if _WEBSOCKET_PATH.fullmatch(request.path):
+            self._upgrade(request, bytes(buffer[end:]))
+        else:
+            handler = self._http()
+            self._transport.set_protocol(handler)
+            handler.connection_made(self._transport)
+            handler.data_received(bytes(buffer))
+        buffer.clear()
 
+    def _upgrade(self, request: Request, leftover: bytes) -> None:
+        service, transport = self._service, self._transport
+        assert transport is not None
+        if service.hub.closing:
+            self._refuse(503, "shutting_down", "the server is shutting down")
+            return
+        if not origin_allowed(
+            request.headers.get("origin"), request.headers.get("host"), self._origins
+        ):
+            self._refuse(
+                403, "origin_not_allowed", "this page's origin may not open WebSockets here"
+            )
+            return
+        try:
+            response = websocket.accept(request)
+        except BadRequest as exc:
+            self._refuse(exc.status, exc.code, exc.message)
+            return
+        peer = transport.get_extra_info("peername")
+        remote = str(peer[0]) if peer else "?"
+        refusal = service.limits.admit(remote)
+        if refusal is not None:
+            log.warning("connection from %s refused: %s", remote, refusal)
+            self._refuse(503, "too_many_connections", refusal)
+            return
+        transport.write(response)
+        service.open(transport, request, remote, leftover)
 
-def _since_param(raw: str | None) -> int | None:
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise ProtocolError(ErrorCode.BAD_FIELD, "since must be a non-negative integer")
-    return int(raw)
-
-
-async def websocket_handler(request: web.Request) -> web.StreamResponse:
-    """Upgrade to WebSocket and serve one client until it goes."""
-    app = request.app
-    hub, settings = app[HUB_KEY], app[SETTINGS_KEY]
-    if hub.closing:
-        return json_error(503, "shutting_down", "the server is shutting down")
-    ws = _WebSocket(
-        heartbeat=settings.ping_interval,
-        max_msg_size=settings.max_frame_bytes,
-        compress=False,
-        timeout=5.0,
-    )
-    await ws.prepare(request)
-    transport = request.transport
-    assert transport is not None
-    outbox = app[OUTBOX_KEY]
-    connection = Connection(
-        ws, transport, outbox, settings.write_buffer_high_water, request.remote or "?"
-    )
-    connections = app[CONNECTIONS_KEY]
-    query = request.query
-    try:
-        since = _since_param(query.get("since"))
-    except ProtocolError as exc:
-        hub.send_error(connection, exc)
-        since = None
-    userlist_form = query.get("userlist", "full")
-    if userlist_form not in ("full", "diff"):
-        hub.send_error(
-            connection, ProtocolError(ErrorCode.BAD_FIELD, "userlist must be full or diff")
-        )
-    try:
-        member = await hub.connect(
-            connection,
-            room=query.get("room"),
-            nick=query.get("nick"),
-            since=since,
-            session=query.get("session"),
-            userlist_diffs=userlist_form == "diff",
-        )
-    except ProtocolError as exc:
-        hub.send_error(connection, exc)
-        connection.close(protocol.CLOSE_POLICY_VIOLATION, exc.message)
-        await ws.receive()
-        return ws
-    except StoreUnavailable as exc:
-        hub.send_error(connection, ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(exc)))
-        connection.close(protocol.CLOSE_TRY_AGAIN_LATER, "message store unavailable")
-        await ws.receive()
-        return ws
-    connections[connection.wsid] = connection
-    log.info("connection %s open from %s as %s", connection.wsid, connection.remote, member.nick)
-    try:
-        async for message in ws:
-            if message.type is WSMsgType.TEXT:
-                try:
-                    command = protocol.parse(message.data, settings.max_text_chars)
-                except ProtocolError as exc:
-                    log.info("connection %s error %s", connection.wsid, exc.code)
-                    hub.send_error(connection, exc)
-                    continue
-                try:
-                    await hub.handle(member, command)
-                except Exception:
-                    log.exception("connection %s: command failed", connection.wsid)
-                    hub.send_error(
-                        connection,
-                        ProtocolError(ErrorCode.INTERNAL, "internal error", command.ref),
-                    )
-            elif message.type is WSMsgType.BINARY:
-                connection.flush()
-                connection.closed = True
-                await ws.close(code=protocol.CLOSE_UNSUPPORTED_DATA)
-                break
-    finally:
-        connection.flush()
-        connection.closed = True
-        connections.pop(connection.wsid, None)
-        await hub.disconnect(member)
-        log.info("connection %s closed (code %s)", connection.wsid, ws.close_code)
-    return ws
+    def _refuse(self, status: int, code: str, message: str) -> None:
+        assert self._transport is not None
+        if self._timer is not None:
+            self._timer.cancel()
+        body = orjson.dumps({"error": {"code": code, "message": message}})
+        phrase = http.HTTPStatus(status).phrase
+        self._transport.write(websocket.http_response(status, phrase, body, "application/json"))
+        self._transport.close()
 
 
 @web.middleware
@@ -295,6 +175,17 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready"})
 
 
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    """Prometheus text exposition of this node's counters, histograms and gauges."""
+    hub = request.app[HUB_KEY]
+    text = metrics_module.render(
+        hub.metrics,
+        connections=len(request.app[SERVICE_KEY].connections),
+        rooms=hub.local_rooms(),
+    )
+    return web.Response(body=text.encode(), headers={"Content-Type": metrics_module.CONTENT_TYPE})
+
+
 def load_api_key(settings: Settings) -> str:
     """The configured API key, or one generated once and kept in the data directory."""
     if settings.api_key:
@@ -309,22 +200,35 @@ def load_api_key(settings: Settings) -> str:
     return key
 
 
-def build_app(settings: Settings, hub: Hub) -> web.Application:
-    """The aiohttp application for ``hub``: WebSocket, REST API, health and the web client."""
-    app = web.Application(middlewares=[security_headers], client_max_size=256 * 1024)
+def build_app(settings: Settings, hub: Hub, service: WebSocketService) -> web.Application:
+    """The aiohttp application for ``hub``: REST API, health, metrics and the web client."""
+    app = web.Application(
+        middlewares=[security_headers, api_error_middleware(HUB_KEY)], client_max_size=256 * 1024
+    )
     app[HUB_KEY] = hub
     app[SETTINGS_KEY] = settings
-    app[CONNECTIONS_KEY] = {}
+    app[SERVICE_KEY] = service
     app[API_KEY_KEY] = load_api_key(settings)
-    app[OUTBOX_KEY] = Outbox(asyncio.get_event_loop())
-    app.router.add_get("/ws", websocket_handler)
-    app.router.add_get("/csp/{namespace}/Chat.Server.cls", websocket_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
     app.add_routes(api_routes(HUB_KEY, API_KEY_KEY))
     app.router.add_get("/", index)
     app.router.add_static("/static/", WEB_DIR, follow_symlinks=False)
     return app
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    """The TLS context for https and wss, when a certificate is configured."""
+    if not settings.certfile:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(settings.certfile, settings.keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"cannot load certfile/keyfile: {exc}") from None
+    return context
 
 
 def install_uvloop() -> None:
@@ -338,39 +242,66 @@ def install_uvloop() -> None:
 
 async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
     """Run a server until SIGTERM or SIGINT, then shut down gracefully."""
+    ssl_context = tls_context(settings)
     store = open_store(settings.db, synchronous=settings.sqlite_synchronous)
-    hub = Hub(settings, store, open_broker(settings.broker), open_presence(settings.broker))
+    broker = open_broker(settings.broker, prefix=settings.redis_prefix)
+    presence = open_presence(
+        settings.broker, prefix=settings.redis_prefix, ttl=settings.presence_ttl
+    )
+    loop = asyncio.get_running_loop()
+    outbox = Outbox(loop)
+    hub = Hub(settings, store, broker, presence, fanout=outbox.room)
     await hub.start()
-    app = build_app(settings, hub)
+    service = WebSocketService(hub, settings, outbox)
     runner = web.AppRunner(
-        app, access_log=None, handle_signals=False, shutdown_timeout=settings.shutdown_timeout
+        build_app(settings, hub, service),
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=settings.shutdown_timeout,
+        # An HTTP connection must send each request head within this time (slowloris).
+        keepalive_timeout=settings.header_timeout,
     )
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+    origins = parse_origins(settings.allowed_origins)
+    http_server = runner.server
+    assert http_server is not None
     try:
-        await site.start()
+        listener = await loop.create_server(
+            lambda: FrontDoor(service, http_server, origins),
+            settings.host,
+            settings.port,
+            ssl=ssl_context,
+            backlog=1024,
+            reuse_port=settings.workers > 1,  # --workers: the kernel spreads connections
+        )
     except OSError as exc:
         await runner.cleanup()
         await hub.stop()
         raise SystemExit(
             f"roomcast: cannot listen on {settings.host}:{settings.port}: {exc}"
         ) from None
+    service.start()
     log.info(
-        "roomcast %s serving on http://%s:%d (db %s, broker %s)",
+        "roomcast %s serving on %s://%s:%d (db %s, broker %s)",
         __version__,
+        "https" if ssl_context else "http",
         settings.host,
         settings.port,
         settings.db,
         settings.broker,
     )
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     if ready is not None:
         ready.set()
     await stop.wait()
     log.info("shutting down")
+    hub.closing = True
+    listener.close()
+    await service.close_all(
+        protocol.CLOSE_GOING_AWAY, "server shutting down", settings.shutdown_timeout
+    )
     await hub.stop()
     await runner.cleanup()
     log.info("stopped")

@@ -168,3 +168,16 @@ async def test_a_join_storm_costs_linear_user_list_traffic(hub: Hub) -> None:
     # ... and every member ends on the true state.
     for peer in peers:
         assert len(peer.of("userlist")[-1]["Users"]) == 300
+
+
+async def test_a_guest_resuming_its_session_gets_its_guest_name_back_without_error(
+    hub: Hub,
+) -> None:
+    first = RecordingPeer("first")
+    member = await hub.connect(first, room="r")
+    guest, session = first.frames[0]["Nick"], first.frames[0]["Session"]
+    await hub.disconnect(member)
+    again = RecordingPeer("again")
+    await hub.connect(again, room="r", session=session)
+    assert again.frames[0]["Nick"] == guest
+    assert again.of("Error") == []

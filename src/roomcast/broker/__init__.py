@@ -7,11 +7,19 @@ from roomcast.broker.base import Broker, BrokerListener
 __all__ = ["Broker", "BrokerListener", "open_broker"]
 
 
-def open_broker(url: str) -> Broker:
-    """Build the broker a ``--broker`` value names (not yet started)."""
+def open_broker(url: str, *, prefix: str = "roomcast:") -> Broker:
+    """Build the broker a ``--broker`` value names (not yet started).
+
+    ``redis://[user:password@]host[:port][/db]`` (or ``rediss://`` for TLS) joins the nodes that
+    use the same Redis and ``prefix``.
+    """
     if url in ("memory://", "memory", ""):
         from roomcast.broker.memory import MemoryBroker
 
         return MemoryBroker()
     scheme = url.split("://", 1)[0]
-    raise ValueError(f"unsupported broker URL scheme {scheme!r}; use memory://")
+    if scheme in ("redis", "rediss"):
+        from roomcast.broker.redis import RedisBroker
+
+        return RedisBroker(url, prefix=prefix)
+    raise ValueError(f"unsupported broker URL scheme {scheme!r}; use memory:// or redis://")

@@ -7,11 +7,19 @@ from roomcast.presence.base import Presence
 __all__ = ["Presence", "open_presence"]
 
 
-def open_presence(url: str) -> Presence:
-    """Build the presence that goes with the broker named by ``url``."""
+def open_presence(url: str, *, prefix: str = "roomcast:", ttl: float = 15.0) -> Presence:
+    """Build the presence that goes with the broker named by ``url``.
+
+    With Redis, a node that stops refreshing its entries leaves the user lists ``ttl`` seconds
+    (plus one heartbeat, ``ttl / 3``) after its last refresh.
+    """
     if url in ("memory://", "memory", ""):
         from roomcast.presence.memory import MemoryPresence
 
         return MemoryPresence()
     scheme = url.split("://", 1)[0]
-    raise ValueError(f"unsupported presence URL scheme {scheme!r}; use memory://")
+    if scheme in ("redis", "rediss"):
+        from roomcast.presence.redis import RedisPresence
+
+        return RedisPresence(url, prefix=prefix, ttl=ttl)
+    raise ValueError(f"unsupported presence URL scheme {scheme!r}; use memory:// or redis://")

@@ -26,15 +26,21 @@ def open_store(url: str, *, synchronous: str = "NORMAL") -> MessageStore:
     """Build the store a ``--db`` value names (not yet opened).
 
     ``memory://`` keeps history in memory only; ``sqlite:///path`` or a plain file path uses
-    SQLite.
+    SQLite; ``postgresql://user@host/db`` (or ``postgres://``) uses PostgreSQL, shared by nodes.
     """
     if url == "memory://" or url == ":memory:":
         from roomcast.store.memory import MemoryStore
 
         return MemoryStore()
+    if url.startswith(("postgresql://", "postgres://")):
+        from roomcast.store.postgres import PostgresStore
+
+        return PostgresStore(url)
     if "://" in url and not url.startswith("sqlite://"):
         scheme = url.split("://", 1)[0]
-        raise ValueError(f"unsupported database URL scheme {scheme!r}; use sqlite:// or memory://")
+        raise ValueError(
+            f"unsupported database URL scheme {scheme!r}; use sqlite://, postgresql:// or memory://"
+        )
     from roomcast.store.sqlite import SQLiteStore
 
     # sqlite:///relative/path and sqlite:////absolute/path, as in SQLAlchemy.

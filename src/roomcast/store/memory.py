@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 from collections import OrderedDict, deque
+from collections.abc import Sequence
 
 from roomcast.protocol import ChatMessage
 from roomcast.store.base import Appended, NewMessage, RoomSummary, StoreUnavailable, ref_key
@@ -20,6 +21,7 @@ class MemoryStore:
     def __init__(self, *, max_per_room: int = 10_000, max_refs: int = 100_000) -> None:
         self._rooms: dict[str, deque[ChatMessage]] = {}
         self._last_ids: dict[str, int] = {}
+        self._topics: dict[str, str] = {}
         self._refs: OrderedDict[tuple[str | None, str], ChatMessage] = OrderedDict()
         self._max_per_room = max_per_room
         self._max_refs = max_refs
@@ -44,6 +46,7 @@ class MemoryStore:
                 return future
         message_id = self._last_ids.get(message.room, 0) + 1
         self._last_ids[message.room] = message_id
+        self._topics.setdefault(message.room, "")
         stored = ChatMessage(
             message.room, message_id, message.author, message.text, message.wsid, message.sent_ms
         )
@@ -76,4 +79,51 @@ class MemoryStore:
         return self._last_ids.get(room, 0)
 
     async def rooms(self) -> list[RoomSummary]:
-        return [RoomSummary(name, last) for name, last in sorted(self._last_ids.items())]
+        return [
+            RoomSummary(name, self._last_ids.get(name, 0), topic)
+            for name, topic in sorted(self._topics.items())
+        ]
+
+    async def room(self, name: str) -> RoomSummary | None:
+        topic = self._topics.get(name)
+        return None if topic is None else RoomSummary(name, self._last_ids.get(name, 0), topic)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreUnavailable("the store is closed")
+
+    async def create_room(self, name: str, topic: str = "") -> bool:
+        self._check_open()
+        if name in self._topics:
+            return False
+        self._topics[name] = topic
+        return True
+
+    async def delete_room(self, name: str) -> bool:
+        self._check_open()
+        if self._topics.pop(name, None) is None:
+            return False
+        self._rooms.pop(name, None)
+        for key in [key for key, message in self._refs.items() if message.room == name]:
+            del self._refs[key]
+        return True
+
+    async def import_messages(self, messages: Sequence[ChatMessage]) -> int:
+        self._check_open()
+        by_room: dict[str, list[ChatMessage]] = {}
+        for message in messages:
+            by_room.setdefault(message.room, []).append(message)
+        added = 0
+        for room, incoming in by_room.items():
+            history = list(self._rooms.get(room, ()))
+            present = {m.id for m in history}
+            for message in incoming:
+                if message.id not in present:
+                    present.add(message.id)
+                    history.append(message)
+                    added += 1
+            history.sort(key=lambda m: m.id)
+            self._rooms[room] = deque(history, maxlen=self._max_per_room)
+            self._last_ids[room] = max(self._last_ids.get(room, 0), history[-1].id)
+            self._topics.setdefault(room, "")
+        return added

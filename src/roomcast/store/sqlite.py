@@ -14,9 +14,11 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 from roomcast.protocol import ChatMessage
 from roomcast.store.base import Appended, NewMessage, RoomSummary, StoreUnavailable, ref_key
@@ -30,6 +32,7 @@ _STOP: Final = object()
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 _Job = tuple[asyncio.Future[Appended], NewMessage]
+_T = TypeVar("_T")
 
 
 class SQLiteStore:
@@ -48,6 +51,7 @@ class SQLiteStore:
         self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._pending = 0
         self._last_ids: dict[str, int] = {}
+        self._data_version: int | None = None
         self._writer: threading.Thread | None = None
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roomcast-sqlite-read")
         self._read_conn: sqlite3.Connection | None = None
@@ -144,6 +148,7 @@ class SQLiteStore:
         last_ids: dict[str, int] = {}
         try:
             conn.execute("BEGIN IMMEDIATE")
+            self._forget_if_changed_elsewhere(conn)
             for future, new in batch:
                 key = ref_key(new.ref)
                 if key is not None:
@@ -179,11 +184,12 @@ class SQLiteStore:
             conn.executemany("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             conn.executemany(
                 "INSERT INTO rooms (name, last_id, created_ms) VALUES (?, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id",
+                " ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, deleted = 0",
                 [(room, last, batch[0][1].sent_ms) for room, last in last_ids.items()],
             )
             conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError) as exc:
+            # ValueError: text SQLite cannot encode; the batch fails, the writer lives on.
             log.error("SQLite commit of %d messages failed: %s", len(batch), exc)
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -192,6 +198,13 @@ class SQLiteStore:
             return [(future, error) for future, _ in batch]
         self._last_ids.update(last_ids)
         return outcome
+
+    def _forget_if_changed_elsewhere(self, conn: sqlite3.Connection) -> None:
+        """Drop cached last IDs when another connection (``roomcast history import``) wrote."""
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._last_ids.clear()
+            self._data_version = version
 
     def _last_id_for_write(self, conn: sqlite3.Connection, room: str) -> int:
         cached = self._last_ids.get(room)
@@ -254,5 +267,88 @@ class SQLiteStore:
         return int(rows[0][0]) if rows else 0
 
     async def rooms(self) -> list[RoomSummary]:
-        rows = await self._read("SELECT name, last_id FROM rooms ORDER BY name", ())
-        return [RoomSummary(name, last_id) for name, last_id in rows]
+        rows = await self._read(
+            "SELECT name, last_id, topic FROM rooms WHERE deleted = 0 ORDER BY name", ()
+        )
+        return [RoomSummary(*row) for row in rows]
+
+    async def room(self, name: str) -> RoomSummary | None:
+        rows = await self._read(
+            "SELECT name, last_id, topic FROM rooms WHERE name = ? AND deleted = 0", (name,)
+        )
+        return RoomSummary(*rows[0]) if rows else None
+
+    # -- administration -------------------------------------------------------------------------
+    #
+    # Rare writes from the admin CLI, each in its own connection and transaction beside the
+    # writer thread (SQLite serialises them; the writer notices through ``data_version``).
+
+    async def _admin(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        if self._closed:
+            raise StoreUnavailable("the store is closed")
+        try:
+            return await asyncio.to_thread(self._in_transaction, work)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the message store failed: {exc}") from exc
+
+    def _in_transaction(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+        finally:
+            conn.close()
+
+    async def create_room(self, name: str, topic: str = "") -> bool:
+        def create(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "INSERT INTO rooms (name, last_id, created_ms, topic) VALUES (?, 0, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET deleted = 0, topic = excluded.topic"
+                " WHERE deleted = 1",
+                (name, time.time_ns() // 1_000_000, topic),
+            )
+            return cursor.rowcount == 1
+
+        return await self._admin(create)
+
+    async def delete_room(self, name: str) -> bool:
+        def delete(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "UPDATE rooms SET deleted = 1, topic = '' WHERE name = ? AND deleted = 0", (name,)
+            )
+            if cursor.rowcount != 1:
+                return False
+            conn.execute("DELETE FROM messages WHERE room = ?", (name,))
+            return True
+
+        return await self._admin(delete)
+
+    async def import_messages(self, messages: Sequence[ChatMessage]) -> int:
+        highest: dict[str, tuple[int, int]] = {}
+        for m in messages:
+            last, first_ms = highest.get(m.room, (0, m.sent_ms))
+            highest[m.room] = (max(last, m.id), min(first_ms, m.sent_ms))
+
+        def store(conn: sqlite3.Connection) -> int:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)"
+                " ON CONFLICT (room, id) DO NOTHING",
+                [(m.room, m.id, m.author, m.text, m.wsid, m.sent_ms) for m in messages],
+            )
+            added = conn.total_changes - before
+            conn.executemany(
+                "INSERT INTO rooms (name, last_id, created_ms) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE"
+                " SET last_id = max(last_id, excluded.last_id), deleted = 0",
+                [(room, last, first_ms) for room, (last, first_ms) in highest.items()],
+            )
+            return added
+
+        return await self._admin(store)

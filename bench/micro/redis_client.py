@@ -1,0 +1,149 @@
+"""Redis pub/sub client cost: redis-py (with hiredis) against RESP over an asyncio transport.
+
+Receiving: 200,000 messages of 250 bytes published by a second process; the figure is the CPU
+time of the receiving process per message. Publishing: pipelined PUBLISH in batches of 10 and 100,
+CPU per message. Needs Redis on 127.0.0.1:6379 and the dev extras (redis-py).
+
+Run: .venv/bin/python bench/micro/redis_client.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+
+import hiredis
+import redis.asyncio as aioredis
+import uvloop
+
+COUNT = 200_000
+CHANNEL = "roomcast-bench:channel"
+PAYLOAD = b"M" + b"a" * 12 + b"123456 " + b"x" * 230
+
+
+async def publish_all() -> None:
+    client = aioredis.Redis()
+    for _ in range(COUNT // 500):
+        pipe = client.pipeline(transaction=False)
+        for _ in range(500):
+            pipe.publish(CHANNEL, PAYLOAD)
+        await pipe.execute()
+    await client.aclose()
+
+
+def start_publisher() -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, __file__, "publish"])
+
+
+async def receive_redis_py() -> float:
+    client = aioredis.Redis()
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe(CHANNEL)
+    publisher = start_publisher()
+    cpu = time.process_time()
+    got = 0
+    while got < COUNT:
+        if await pubsub.get_message(ignore_subscribe_messages=True, timeout=5) is not None:
+            got += 1
+    used = time.process_time() - cpu
+    publisher.wait()
+    await client.aclose()
+    return used
+
+
+class Subscriber(asyncio.Protocol):
+    def __init__(self, done: asyncio.Future[None]) -> None:
+        self.reader = hiredis.Reader()
+        self.got = 0
+        self.done = done
+
+    def data_received(self, data: bytes) -> None:
+        self.reader.feed(data)
+        while (reply := self.reader.gets()) is not False:
+            if reply[0] == b"message":
+                self.got += 1
+                if self.got == COUNT:
+                    self.done.set_result(None)
+
+
+async def receive_raw() -> float:
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+    transport, _ = await loop.create_connection(lambda: Subscriber(done), "127.0.0.1", 6379)
+    transport.write(b"*2\r\n$9\r\nSUBSCRIBE\r\n$%d\r\n%s\r\n" % (len(CHANNEL), CHANNEL.encode()))
+    await asyncio.sleep(0.1)
+    publisher = start_publisher()
+    cpu = time.process_time()
+    await done
+    used = time.process_time() - cpu
+    publisher.wait()
+    transport.close()
+    return used
+
+
+async def publish_redis_py(batch: int) -> float:
+    client = aioredis.Redis()
+    cpu = time.process_time()
+    for _ in range(COUNT // batch):
+        pipe = client.pipeline(transaction=False)
+        for _ in range(batch):
+            pipe.publish(CHANNEL, PAYLOAD)
+        await pipe.execute()
+    used = time.process_time() - cpu
+    await client.aclose()
+    return used
+
+
+class Publisher(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.reader = hiredis.Reader()
+        self.waiting = 0
+        self.idle: asyncio.Future[None] | None = None
+
+    def data_received(self, data: bytes) -> None:
+        self.reader.feed(data)
+        while self.reader.gets() is not False:
+            self.waiting -= 1
+        if self.waiting == 0 and self.idle is not None:
+            self.idle.set_result(None)
+            self.idle = None
+
+
+async def publish_raw(batch: int) -> float:
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.create_connection(Publisher, "127.0.0.1", 6379)
+    head = b"*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%s\r\n" % (len(CHANNEL), CHANNEL.encode())
+    cpu = time.process_time()
+    for _ in range(COUNT // batch):
+        command = head + b"$%d\r\n%s\r\n" % (len(PAYLOAD), PAYLOAD)
+        transport.write(b"".join([command] * batch))
+        protocol.waiting += batch
+        protocol.idle = loop.create_future()
+        await protocol.idle
+    used = time.process_time() - cpu
+    transport.close()
+    return used
+
+
+async def main() -> None:
+    def per_message(seconds: float) -> str:
+        return f"{seconds / COUNT * 1e6:.2f} us"
+
+    print("| client | receive, CPU per message | publish x10 | publish x100 |")
+    print("|---|---|---|---|")
+    print(
+        f"| redis-py + hiredis | {per_message(await receive_redis_py())}"
+        f" | {per_message(await publish_redis_py(10))}"
+        f" | {per_message(await publish_redis_py(100))} |"
+    )
+    print(
+        f"| RESP on asyncio + hiredis.Reader | {per_message(await receive_raw())}"
+        f" | {per_message(await publish_raw(10))} | {per_message(await publish_raw(100))} |"
+    )
+
+
+if __name__ == "__main__":
+    uvloop.install()
+    asyncio.run(publish_all() if sys.argv[1:] == ["publish"] else main())

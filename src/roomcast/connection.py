@@ -1,0 +1,502 @@
+"""WebSocket connections over bare asyncio transports: the fast path of the server.
+
+After ``server.FrontDoor`` has read an upgrade request, the socket is handed to a
+``WebSocketConnection``: an ``asyncio.Protocol`` that parses frames with ``websocket.FrameParser``
+in ``data_received`` and hands commands to the hub. There is no task and no coroutine per
+connection while it is idle or sending plain chat lines; a task exists only while a command that
+must wait (a join, a history page) is being carried out, and the connection's later frames queue
+behind it so their order is kept.
+
+Writing: the hub sends room traffic through one ``RoomFanout`` per room and everything else
+through the connection itself. ``Outbox`` collects both during an event-loop iteration and then
+writes each room's frames, joined, once to each member's transport, then each connection's own
+frames. A transport whose unsent bytes pass the high-water mark belongs to a slow consumer, which
+is dropped with close code 1013.
+
+Liveness: one timer for all connections pings those that were silent for ``ping_interval``
+seconds and drops those that leave a ping unanswered for half of that, so a vanished peer is gone
+within two intervals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections import deque
+from collections.abc import Awaitable
+from typing import Final
+
+from roomcast import protocol, websocket
+from roomcast.admission import ConnectionLimits
+from roomcast.config import Settings
+from roomcast.hub import Hub, Member, Peer
+from roomcast.protocol import ErrorCode, ProtocolError
+from roomcast.store import StoreUnavailable
+from roomcast.websocket import (
+    BinaryMessage,
+    Close,
+    FrameParser,
+    Ping,
+    Pong,
+    Request,
+    TextMessage,
+    WebSocketViolation,
+)
+
+log = logging.getLogger(__name__)
+
+# A closing connection waits this long for the peer's close frame before cutting the socket.
+_CLOSE_GRACE: Final = 2.0
+# Evicted slow consumers get this long to take their close frame before the socket is cut.
+_EVICTION_GRACE: Final = 5.0
+# Frames queued behind a waiting command before the connection stops reading.
+_MAX_QUEUED: Final = 64
+# Events one connection may handle before the event loop serves the others.
+_EVENTS_PER_TURN: Final = 200
+_PAUSED_FOR_QUEUE: Final = 1
+_PAUSED_FOR_FAIRNESS: Final = 2
+
+
+class Outbox:
+    """Writes what was queued during one loop iteration: room frames first, then own frames."""
+
+    __slots__ = ("_connections", "_loop", "_rooms", "_scheduled")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._rooms: list[RoomFanout] = []
+        self._connections: list[WebSocketConnection] = []
+        self._scheduled = False
+
+    def room(self) -> RoomFanout:
+        """A fan-out group for a new room."""
+        return RoomFanout(self)
+
+    def room_dirty(self, room: RoomFanout) -> None:
+        self._rooms.append(room)
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def connection_dirty(self, connection: WebSocketConnection) -> None:
+        self._connections.append(connection)
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        rooms, self._rooms = self._rooms, []
+        for room in rooms:
+            room.flush()
+        connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.flush()
+
+
+class RoomFanout:
+    """The members of one room on this node; a frame sent here reaches all of them."""
+
+    __slots__ = ("_members", "_outbox", "_pending")
+
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+        self._members: dict[str, WebSocketConnection] = {}
+        self._pending: list[bytes] = []
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def send(self, frame: bytes) -> None:
+        if not self._pending:
+            self._outbox.room_dirty(self)
+        self._pending.append(frame)
+
+    def add(self, peer: Peer) -> None:
+        """Start sending room traffic to ``peer``, after what it was sent on its own."""
+        assert isinstance(peer, WebSocketConnection)
+        self.flush()
+        peer.flush()
+        self._members[peer.wsid] = peer
+
+    def discard(self, peer: Peer) -> None:
+        self._members.pop(peer.wsid, None)
+
+    def flush(self) -> None:
+        pending = self._pending
+        if not pending:
+            return
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        pending.clear()
+        for member in self._members.values():
+            member.write(data)
+
+
+class WebSocketService:
+    """Every WebSocket connection of this server: admission, liveness and shutdown."""
+
+    def __init__(self, hub: Hub, settings: Settings, outbox: Outbox) -> None:
+        self.hub = hub
+        self.settings = settings
+        self.outbox = outbox
+        self.connections: dict[str, WebSocketConnection] = {}
+        self.limits = ConnectionLimits(settings.max_connections, settings.max_connections_per_ip)
+        self._heartbeat: asyncio.TimerHandle | None = None
+        self._all_gone: asyncio.Event | None = None
+
+    def start(self) -> None:
+        self._schedule_heartbeat()
+
+    def open(
+        self,
+        transport: asyncio.Transport,
+        request: Request,
+        remote: str,
+        leftover: bytes,
+    ) -> WebSocketConnection:
+        """Take over an upgraded socket (the 101 answer is already written)."""
+        connection = WebSocketConnection(self, transport, remote)
+        transport.set_protocol(connection)
+        self.connections[connection.wsid] = connection
+        self.hub.metrics.connections_opened += 1
+        connection.begin(request, leftover)
+        return connection
+
+    def forget(self, connection: WebSocketConnection) -> None:
+        if self.connections.pop(connection.wsid, None) is not None:
+            self.limits.release(connection.remote)
+        if not self.connections and self._all_gone is not None:
+            self._all_gone.set()
+
+    async def close_all(self, code: int, reason: str, timeout: float) -> None:
+        """Close every connection with ``code`` and wait (at most ``timeout``) until they go."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        for connection in list(self.connections.values()):
+            connection.close(code, reason)
+        self._all_gone = asyncio.Event()
+        if not self.connections:
+            self._all_gone.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._all_gone.wait(), timeout)
+        for connection in list(self.connections.values()):
+            connection.abort()
+
+    def _schedule_heartbeat(self) -> None:
+        self._heartbeat = asyncio.get_running_loop().call_later(
+            self.settings.ping_interval / 4, self._beat
+        )
+
+    def _beat(self) -> None:
+        """Ping silent connections; drop those whose ping went unanswered."""
+        now = asyncio.get_running_loop().time()
+        interval = self.settings.ping_interval
+        ping = websocket.ping_frame()
+        for connection in list(self.connections.values()):
+            if connection.ping_sent:
+                if now - connection.ping_sent > interval / 2:
+                    log.info("connection %s dropped: no answer to ping", connection.wsid)
+                    connection.abort()
+            elif now - connection.last_seen >= interval:
+                connection.ping_sent = now
+                connection.send(ping)
+        self._schedule_heartbeat()
+
+
+class WebSocketConnection(asyncio.Protocol):
+    """One client: frames in through ``data_received``, pre-built frames out. A hub ``Peer``."""
+
+    __slots__ = (
+        "_chunks",
+        "_failed",
+        "_parser",
+        "_paused",
+        "_queue",
+        "_service",
+        "_transport",
+        "close_code",
+        "closing",
+        "last_seen",
+        "member",
+        "ping_sent",
+        "remote",
+        "wsid",
+    )
+
+    def __init__(
+        self, service: WebSocketService, transport: asyncio.Transport, remote: str
+    ) -> None:
+        self.wsid = secrets.token_hex(8)
+        self.remote = remote
+        self.member: Member | None = None
+        self.closing = False
+        self.close_code: int | None = None
+        self.last_seen = asyncio.get_running_loop().time()
+        self.ping_sent = 0.0
+        self._service = service
+        self._transport = transport
+        self._parser = FrameParser(service.settings.max_frame_bytes)
+        self._chunks: list[bytes] = []
+        self._failed = False
+        self._paused = 0
+        # Texts waiting behind a command in progress; None when nothing is in progress.
+        self._queue: deque[str] | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def begin(self, request: Request, leftover: bytes) -> None:
+        """Admit the client in the background; frames that arrive meanwhile wait their turn."""
+        self._queue = deque()
+        asyncio.get_running_loop().create_task(self._admit(request))
+        if leftover:
+            self.data_received(leftover)
+
+    async def _admit(self, request: Request) -> None:
+        hub, query = self._service.hub, request.query
+        # Mistakes in the URL are reported after the Status frame, which always comes first.
+        mistakes: list[ProtocolError] = []
+        try:
+            since = _since_param(query.get("since"))
+        except ProtocolError as exc:
+            mistakes.append(exc)
+            since = None
+        form = query.get("userlist", "full")
+        if form not in ("full", "diff"):
+            mistakes.append(ProtocolError(ErrorCode.BAD_FIELD, "userlist must be full or diff"))
+        try:
+            self.member = await hub.connect(
+                self,
+                room=query.get("room"),
+                nick=query.get("nick"),
+                since=since,
+                session=query.get("session"),
+                userlist_diffs=form == "diff",
+                remote=self.remote,
+                url_mistakes=mistakes,
+            )
+        except ProtocolError as exc:
+            hub.send_error(self, exc)
+            self.close(protocol.CLOSE_POLICY_VIOLATION, exc.message)
+            return
+        except StoreUnavailable as exc:
+            hub.send_error(self, ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(exc)))
+            self.close(protocol.CLOSE_TRY_AGAIN_LATER, "message store unavailable")
+            return
+        if self._transport.is_closing():
+            await hub.disconnect(self.member)
+            return
+        log.info("connection %s open from %s as %s", self.wsid, self.remote, self.member.nick)
+        await self._drain()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = True
+        self._chunks.clear()
+        self._service.forget(self)
+        if self.member is not None:
+            log.info("connection %s closed (code %s)", self.wsid, self.close_code)
+            task = asyncio.get_running_loop().create_task(self._service.hub.disconnect(self.member))
+            task.add_done_callback(_log_failure)
+
+    def abort(self) -> None:
+        self.closing = True
+        self._transport.abort()
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self._failed:
+            return  # after a violation the rest of the stream is noise; wait for the EOF
+        self.last_seen = asyncio.get_running_loop().time()
+        self.ping_sent = 0.0
+        self._parser.feed(data)
+        if not self._paused & _PAUSED_FOR_FAIRNESS:
+            self._consume()
+
+    def _consume(self) -> None:
+        """Handle up to ``_EVENTS_PER_TURN`` events, then give other connections a turn."""
+        if self._failed:
+            return
+        try:
+            for _ in range(_EVENTS_PER_TURN):
+                event = self._parser.next_event()
+                if event is None:
+                    self._resume(_PAUSED_FOR_FAIRNESS)
+                    return
+                if isinstance(event, TextMessage):
+                    if not self.closing:
+                        self._on_text(event.text)
+                elif isinstance(event, Ping):
+                    self.send(websocket.pong_frame(event.payload))
+                elif isinstance(event, Close):
+                    self._on_close(event)
+                    return
+                elif isinstance(event, BinaryMessage):
+                    self._fail(protocol.CLOSE_UNSUPPORTED_DATA, "binary frames are not accepted")
+                    return
+                elif not isinstance(event, Pong):
+                    raise AssertionError(event)
+        except WebSocketViolation as violation:
+            self._fail(violation.code, violation.reason)
+            return
+        self._pause(_PAUSED_FOR_FAIRNESS)
+        asyncio.get_running_loop().call_soon(self._consume)
+
+    def _pause(self, reason: int) -> None:
+        if not self._paused and not self._transport.is_closing():
+            self._transport.pause_reading()
+        self._paused |= reason
+
+    def _resume(self, reason: int) -> None:
+        if not self._paused & reason:
+            return
+        self._paused &= ~reason
+        if not self._paused and not self._transport.is_closing():
+            self._transport.resume_reading()
+
+    def eof_received(self) -> bool:
+        return False
+
+    def _on_text(self, text: str) -> None:
+        queue = self._queue
+        if queue is not None:
+            queue.append(text)
+            if len(queue) >= _MAX_QUEUED:
+                self._pause(_PAUSED_FOR_QUEUE)
+            return
+        pending = self._dispatch(text)
+        if pending is not None:
+            self._queue = deque()
+            asyncio.get_running_loop().create_task(self._finish(pending))
+
+    def _dispatch(self, text: str) -> Awaitable[None] | None:
+        """Parse and start one command; an awaitable when it has to wait for something."""
+        hub = self._service.hub
+        assert self.member is not None
+        try:
+            command = protocol.parse(text, self._service.settings.max_text_chars)
+        except ProtocolError as exc:
+            hub.send_error(self, exc)
+            return None
+        try:
+            return hub.dispatch(self.member, command)
+        except Exception:
+            log.exception("connection %s: command failed", self.wsid)
+            hub.send_error(self, ProtocolError(ErrorCode.INTERNAL, "internal error", command.ref))
+            return None
+
+    async def _finish(self, pending: Awaitable[None]) -> None:
+        try:
+            await pending
+        except Exception:
+            log.exception("connection %s: command failed", self.wsid)
+            self._service.hub.send_error(self, ProtocolError(ErrorCode.INTERNAL, "internal error"))
+        await self._drain()
+
+    async def _drain(self) -> None:
+        """Carry out the queued texts in order, then go back to handling frames at once."""
+        queue = self._queue
+        assert queue is not None
+        while queue and not self.closing:
+            if len(queue) < _MAX_QUEUED:
+                self._resume(_PAUSED_FOR_QUEUE)
+            pending = self._dispatch(queue.popleft())
+            if pending is not None:
+                try:
+                    await pending
+                except Exception:
+                    log.exception("connection %s: command failed", self.wsid)
+                    self._service.hub.send_error(
+                        self, ProtocolError(ErrorCode.INTERNAL, "internal error")
+                    )
+        self._queue = None
+
+    def _on_close(self, event: Close) -> None:
+        if self.close_code is None:
+            self.close_code = event.code or 1005
+        if not self.closing:
+            self.flush()
+            self.closing = True
+            self._transport.write(websocket.close_frame(event.code or websocket.CLOSE_NORMAL))
+        self._transport.close()
+
+    def _fail(self, code: int, reason: str) -> None:
+        """Close for a protocol violation: close frame, end of our stream, ignore what follows.
+
+        The socket is not closed while the peer may still be sending (that would reset the
+        connection and could destroy the close frame before the peer reads it): it closes when
+        the peer closes its side, or after a grace time.
+        """
+        log.info("connection %s: closing with %d: %s", self.wsid, code, reason)
+        self._failed = True
+        transport = self._transport
+        if not self.closing:
+            self.flush()
+            self.closing = True
+            self.close_code = code
+            transport.write(websocket.close_frame(code, reason))
+        if transport.can_write_eof():
+            transport.write_eof()
+        self._resume(_PAUSED_FOR_FAIRNESS | _PAUSED_FOR_QUEUE)
+        asyncio.get_running_loop().call_later(_CLOSE_GRACE, transport.abort)
+
+    # -- writing (the hub's Peer interface) -----------------------------------------------------
+
+    def send(self, frame: bytes) -> None:
+        if self.closing:
+            return
+        if not self._chunks:
+            self._service.outbox.connection_dirty(self)
+        self._chunks.append(frame)
+
+    def flush(self) -> None:
+        chunks = self._chunks
+        if not chunks:
+            return
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        self.write(data)
+
+    def write(self, data: bytes) -> None:
+        if self.closing:
+            return
+        transport = self._transport
+        transport.write(data)
+        if transport.get_write_buffer_size() > self._service.settings.write_buffer_high_water:
+            self._evict()
+
+    def _evict(self) -> None:
+        log.warning("connection %s dropped: slow consumer", self.wsid)
+        self._service.hub.metrics.slow_consumers_dropped += 1
+        self.closing = True
+        self.close_code = protocol.CLOSE_TRY_AGAIN_LATER
+        self._chunks.clear()
+        transport = self._transport
+        transport.write(websocket.close_frame(self.close_code, "slow consumer: output full"))
+        transport.close()
+        asyncio.get_running_loop().call_later(_EVICTION_GRACE, transport.abort)
+
+    def close(self, code: int, reason: str) -> None:
+        """Send a close frame; the socket closes when the peer answers, or after a grace time."""
+        if self.closing:
+            return
+        self.flush()
+        self.closing = True
+        self.close_code = code
+        transport = self._transport
+        transport.write(websocket.close_frame(code, reason))
+        asyncio.get_running_loop().call_later(_CLOSE_GRACE, transport.abort)
+
+
+def _since_param(raw: str | None) -> int | None:
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise ProtocolError(ErrorCode.BAD_FIELD, "since must be a non-negative integer")
+    return int(raw)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("disconnect failed", exc_info=task.exception())

@@ -1,0 +1,471 @@
+"""Redis presence: nicknames and room members shared by every node of a deployment.
+
+Each node writes only its own entries and keeps a copy of them in memory. Entries carry no TTL of
+their own: a node is alive while its deadline in the ``nodes`` sorted set lies in the future, and
+a heartbeat pushes the deadline ``ttl`` seconds ahead every ``ttl / 3`` seconds. Readers skip the
+entries of nodes whose deadline has passed, and the next heartbeat of any live node deletes them
+and signals every room they were in, so a node that died without a word (``kill -9``) leaves the
+user lists within ``ttl`` plus one heartbeat.
+
+Keys, under a configurable prefix (``roomcast:``):
+
+- ``nodes``: sorted set, node ID -> deadline (Unix ms, Redis clock)
+- ``nicks``: hash, nickname key -> ``"<node> <owner>"``
+- ``node:<node>:nicks``: hash, nickname key -> owner (what to free when the node dies)
+- ``node:<node>:rooms``: set of the rooms where the node has members
+- ``room:<room>:nodes``: set of the nodes that have members in the room
+- ``room:<room>:<node>``: hash, owner -> display name
+
+Every change is one Lua script, so it is atomic. Scripts that publish a room's presence signal
+use the channel and payload of ``roomcast.broker.redis``. A leave publishes the signal from inside
+its script, so a departure is heard even after the node's broker has stopped (as in a graceful
+shutdown, when connections close last).
+
+When Redis cannot be reached, calls answer from the in-memory copy (nicknames are then unique only
+on this node, and user lists show this node's members plus what was last seen of the others) and
+the node writes its whole copy back as soon as Redis answers again, also after Redis restarted
+empty or another node reaped this one after a long stall.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from typing import Any, Final
+
+import hiredis
+
+from roomcast.broker.redis import (
+    CONNECT_TIMEOUT,
+    DEFAULT_PREFIX,
+    NO_NODE,
+    NODE_ID_LENGTH,
+    RedisAddress,
+    RedisClient,
+    Script,
+)
+
+log = logging.getLogger(__name__)
+
+# How often a node that could not reach Redis tries again to write its entries back.
+RETRY_INTERVAL: Final = 0.5
+CALL_TIMEOUT: Final = 5.0
+# What a call raises when Redis cannot answer it: the presence then answers from its own copy.
+_UNREACHABLE: Final = (ConnectionError, TimeoutError, OSError, hiredis.ReplyError)
+# Entries written back per script call, so one call never holds Redis for long.
+SYNC_CHUNK: Final = 500
+
+_LUA_COMMON = """
+local p = ARGV[1]
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function alive(node, now)
+  local deadline = redis.call('ZSCORE', p .. 'nodes', node)
+  return deadline and tonumber(deadline) > now
+end
+"""
+
+# ARGV: prefix, node, ttl_ms, no-node tag. Returns 1 when the node was registered already.
+_HEARTBEAT = (
+    _LUA_COMMON
+    + """
+local node, ttl, nobody = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local now = now_ms()
+local known = redis.call('ZSCORE', p .. 'nodes', node)
+redis.call('ZADD', p .. 'nodes', now + ttl, node)
+local dead = redis.call('ZRANGEBYSCORE', p .. 'nodes', '-inf', now, 'LIMIT', 0, 20)
+for _, d in ipairs(dead) do
+  local nk = p .. 'node:' .. d .. ':nicks'
+  local held = redis.call('HGETALL', nk)
+  for i = 1, #held, 2 do
+    if redis.call('HGET', p .. 'nicks', held[i]) == d .. ' ' .. held[i + 1] then
+      redis.call('HDEL', p .. 'nicks', held[i])
+    end
+  end
+  redis.call('DEL', nk)
+  local rk = p .. 'node:' .. d .. ':rooms'
+  for _, room in ipairs(redis.call('SMEMBERS', rk)) do
+    redis.call('SREM', p .. 'room:' .. room .. ':nodes', d)
+    redis.call('DEL', p .. 'room:' .. room .. ':' .. d)
+    redis.call('PUBLISH', p .. 'r:' .. room, 'P' .. nobody)
+  end
+  redis.call('DEL', rk)
+  redis.call('ZREM', p .. 'nodes', d)
+end
+if known then return 1 end
+return 0
+"""
+)
+
+# ARGV: prefix, node, key, owner. Returns 1 when the owner holds the nickname now.
+_CLAIM = (
+    _LUA_COMMON
+    + """
+local node, key, owner = ARGV[2], ARGV[3], ARGV[4]
+local me = node .. ' ' .. owner
+local holder = redis.call('HGET', p .. 'nicks', key)
+if holder and holder ~= me then
+  local other = string.match(holder, '^(%S+)')
+  if alive(other, now_ms()) then return 0 end
+  redis.call('HDEL', p .. 'node:' .. other .. ':nicks', key)
+end
+redis.call('HSET', p .. 'nicks', key, me)
+redis.call('HSET', p .. 'node:' .. node .. ':nicks', key, owner)
+return 1
+"""
+)
+
+# ARGV: prefix, node, key, owner.
+_RELEASE = """
+local p, node, key, owner = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if redis.call('HGET', p .. 'nicks', key) == node .. ' ' .. owner then
+  redis.call('HDEL', p .. 'nicks', key)
+end
+if redis.call('HGET', p .. 'node:' .. node .. ':nicks', key) == owner then
+  redis.call('HDEL', p .. 'node:' .. node .. ':nicks', key)
+end
+"""
+
+# ARGV: prefix, key. Returns the owner, or nil when nobody alive holds the nickname.
+_NICK_OWNER = (
+    _LUA_COMMON
+    + """
+local holder = redis.call('HGET', p .. 'nicks', ARGV[2])
+if not holder then return nil end
+local node, owner = string.match(holder, '^(%S+) (.*)$')
+if alive(node, now_ms()) then return owner end
+return nil
+"""
+)
+
+# ARGV: prefix, node, room, owner, name.
+_JOIN = """
+local p, node, room = ARGV[1], ARGV[2], ARGV[3]
+redis.call('HSET', p .. 'room:' .. room .. ':' .. node, ARGV[4], ARGV[5])
+redis.call('SADD', p .. 'room:' .. room .. ':nodes', node)
+redis.call('SADD', p .. 'node:' .. node .. ':rooms', room)
+"""
+
+# ARGV: prefix, node, room, owner.
+_LEAVE = """
+local p, node, room = ARGV[1], ARGV[2], ARGV[3]
+local members = p .. 'room:' .. room .. ':' .. node
+if redis.call('HDEL', members, ARGV[4]) == 0 then return end
+if redis.call('HLEN', members) == 0 then
+  redis.call('SREM', p .. 'room:' .. room .. ':nodes', node)
+  redis.call('SREM', p .. 'node:' .. node .. ':rooms', room)
+end
+redis.call('PUBLISH', p .. 'r:' .. room, 'P' .. node)
+"""
+
+# ARGV: prefix, node, room. Returns the names of the room's members on other live nodes.
+_OTHERS = (
+    _LUA_COMMON
+    + """
+local node, room = ARGV[2], ARGV[3]
+local now = now_ms()
+local names = {}
+for _, other in ipairs(redis.call('SMEMBERS', p .. 'room:' .. room .. ':nodes')) do
+  if other ~= node and alive(other, now) then
+    for _, name in ipairs(redis.call('HVALS', p .. 'room:' .. room .. ':' .. other)) do
+      names[#names + 1] = name
+    end
+  end
+end
+return names
+"""
+)
+
+# ARGV: prefix. Returns room, count, room, count... over every live node.
+_COUNTS = (
+    _LUA_COMMON
+    + """
+local counts, order = {}, {}
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', p .. 'nodes', '(' .. now_ms(), '+inf')) do
+  for _, room in ipairs(redis.call('SMEMBERS', p .. 'node:' .. node .. ':rooms')) do
+    if not counts[room] then order[#order + 1] = room; counts[room] = 0 end
+    counts[room] = counts[room] + redis.call('HLEN', p .. 'room:' .. room .. ':' .. node)
+  end
+end
+local out = {}
+for _, room in ipairs(order) do out[#out + 1] = room; out[#out + 1] = counts[room] end
+return out
+"""
+)
+
+# ARGV: prefix, node, room, then owner, name pairs (all of this node's members of the room when
+# ARGV[4] is "1", else more of them). Writes them back and signals the room.
+_SYNC_ROOM = """
+local p, node, room, first = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local members = p .. 'room:' .. room .. ':' .. node
+if first == '1' then redis.call('DEL', members) end
+for i = 5, #ARGV, 2 do redis.call('HSET', members, ARGV[i], ARGV[i + 1]) end
+redis.call('SADD', p .. 'room:' .. room .. ':nodes', node)
+redis.call('SADD', p .. 'node:' .. node .. ':rooms', room)
+redis.call('PUBLISH', p .. 'r:' .. room, 'P' .. node)
+"""
+
+# ARGV: prefix, node, then every room where the node has members. Drops the node from the rest.
+_SYNC_ROOMS = """
+local p, node = ARGV[1], ARGV[2]
+local keep = {}
+for i = 3, #ARGV do keep[ARGV[i]] = true end
+local rk = p .. 'node:' .. node .. ':rooms'
+for _, room in ipairs(redis.call('SMEMBERS', rk)) do
+  if not keep[room] then
+    redis.call('SREM', rk, room)
+    redis.call('SREM', p .. 'room:' .. room .. ':nodes', node)
+    redis.call('DEL', p .. 'room:' .. room .. ':' .. node)
+    redis.call('PUBLISH', p .. 'r:' .. room, 'P' .. node)
+  end
+end
+"""
+
+# ARGV: prefix, node, first ("1" to forget the node's earlier claims), then key, owner pairs.
+# Returns the keys that another live node holds meanwhile.
+_SYNC_NICKS = (
+    _LUA_COMMON
+    + """
+local node, first = ARGV[2], ARGV[3]
+local mine = p .. 'node:' .. node .. ':nicks'
+if first == '1' then
+  local held = redis.call('HGETALL', mine)
+  for i = 1, #held, 2 do
+    if redis.call('HGET', p .. 'nicks', held[i]) == node .. ' ' .. held[i + 1] then
+      redis.call('HDEL', p .. 'nicks', held[i])
+    end
+  end
+  redis.call('DEL', mine)
+end
+local now = now_ms()
+local lost = {}
+for i = 4, #ARGV, 2 do
+  local key, me = ARGV[i], node .. ' ' .. ARGV[i + 1]
+  local holder = redis.call('HGET', p .. 'nicks', key)
+  if holder and holder ~= me and alive(string.match(holder, '^(%S+)'), now) then
+    lost[#lost + 1] = key
+  else
+    redis.call('HSET', p .. 'nicks', key, me)
+    redis.call('HSET', mine, key, ARGV[i + 1])
+  end
+end
+return lost
+"""
+)
+
+
+class RedisPresence:
+    """A ``Presence`` in Redis, for any number of nodes.
+
+    ``ttl`` is how long (seconds) a silent node's members stay listed. The heartbeat starts with
+    the first call; ``close()`` removes the node's entries at once.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        ttl: float = 15.0,
+        node: str | None = None,
+    ) -> None:
+        self.prefix = prefix
+        self.ttl = ttl
+        self.node = node or secrets.token_hex(NODE_ID_LENGTH // 2)
+        # One pipelined connection: a burst of joins costs one write each, no pool to run dry,
+        # and Redis applies this node's changes in the order they were made.
+        self._client = RedisClient(
+            RedisAddress.from_url(url),
+            name=b"roomcast-%s-presence" % self.node.encode(),
+            timeout=CALL_TIMEOUT,
+        )
+        self._scripts = {
+            name: Script(source)
+            for name, source in {
+                "heartbeat": _HEARTBEAT,
+                "claim": _CLAIM,
+                "release": _RELEASE,
+                "nick_owner": _NICK_OWNER,
+                "join": _JOIN,
+                "leave": _LEAVE,
+                "others": _OTHERS,
+                "counts": _COUNTS,
+                "sync_room": _SYNC_ROOM,
+                "sync_rooms": _SYNC_ROOMS,
+                "sync_nicks": _SYNC_NICKS,
+            }.items()
+        }
+        # This node's own entries: nickname key -> owner; room -> owner -> name.
+        self._nicks: dict[str, str] = {}
+        self._rooms: dict[str, dict[str, str]] = {}
+        # The names other nodes had in each room when Redis last answered.
+        self._others: dict[str, list[str]] = {}
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._registered: asyncio.Future[None] | None = None
+        self._out_of_sync = False
+        self._last_warning = 0.0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def _ready(self) -> None:
+        """Register this node and start the heartbeat, once (at the first call)."""
+        if self._registered is None:
+            self._registered = asyncio.get_running_loop().create_future()
+            self._client.start()
+            self._heartbeat = asyncio.create_task(self._beat(), name="roomcast-presence")
+        await asyncio.shield(self._registered)
+
+    async def close(self) -> None:
+        """Stop the heartbeat and remove this node's entries (signalling its rooms)."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            await asyncio.gather(self._heartbeat, return_exceptions=True)
+            self._heartbeat = None
+        try:
+            await self._run("sync_nicks", self.node, "1")
+            await self._run("sync_rooms", self.node)
+            await self._client.call(b"ZREM", self.prefix + "nodes", self.node)
+        except _UNREACHABLE as exc:
+            log.warning("could not remove this node's presence from Redis: %s", exc)
+        await self._client.stop()
+
+    async def _beat(self) -> None:
+        assert self._registered is not None
+        interval = self.ttl / 3
+        await self._client.wait_connected(CONNECT_TIMEOUT)
+        while True:
+            try:
+                known = await self._run("heartbeat", self.node, int(self.ttl * 1000), NO_NODE)
+                if (not known and self._registered.done()) or self._out_of_sync:
+                    await self._write_back()
+            except _UNREACHABLE as exc:
+                self._failed(exc)
+            if not self._registered.done():
+                # Serve calls even when Redis is down at start; they answer from memory.
+                self._registered.set_result(None)
+            await asyncio.sleep(RETRY_INTERVAL if self._out_of_sync else interval)
+
+    async def _write_back(self) -> None:
+        """Write every entry of this node to Redis again: it lost them, or missed some.
+
+        Each chunk is taken from the in-memory copy as it is when the chunk is written, and the
+        one connection keeps commands in order, so changes made meanwhile are never undone.
+        """
+        self._out_of_sync = False
+        keys = list(self._nicks)
+        for start in range(0, max(len(keys), 1), SYNC_CHUNK):
+            chunk = [
+                item
+                for key in keys[start : start + SYNC_CHUNK]
+                if key in self._nicks
+                for item in (key, self._nicks[key])
+            ]
+            lost = await self._run("sync_nicks", self.node, "1" if start == 0 else "0", *chunk)
+            if lost:
+                log.warning("nicknames taken by another node while Redis was unreachable: %s", lost)
+        await self._run("sync_rooms", self.node, *self._rooms)
+        for room in list(self._rooms):
+            owners = list(self._rooms.get(room, ()))
+            first = "1"  # the first chunk written replaces what Redis had
+            for start in range(0, len(owners), SYNC_CHUNK):
+                members = self._rooms.get(room, {})
+                chunk = [
+                    item
+                    for owner in owners[start : start + SYNC_CHUNK]
+                    if owner in members
+                    for item in (owner, members[owner])
+                ]
+                if chunk:
+                    await self._run("sync_room", self.node, room, first, *chunk)
+                    first = "0"
+        log.info("presence written back: %d nicknames, %d rooms", len(keys), len(self._rooms))
+
+    async def _run(self, script: str, *args: bytes | str | int) -> Any:
+        return await self._client.run(self._scripts[script], self.prefix, *args)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._out_of_sync = True
+        now = time.monotonic()
+        if now - self._last_warning > 10:
+            self._last_warning = now
+            log.warning("Redis presence unreachable, answering from this node's copy: %s", exc)
+
+    # -- Presence -------------------------------------------------------------------------------
+
+    async def claim_nick(self, key: str, owner: str) -> bool:
+        await self._ready()
+        holder = self._nicks.get(key)
+        if holder is not None and holder != owner:
+            return False
+        try:
+            claimed = bool(await self._run("claim", self.node, key, owner))
+        except _UNREACHABLE as exc:
+            self._failed(exc)
+            claimed = True
+        if claimed:
+            self._nicks[key] = owner
+        return claimed
+
+    async def release_nick(self, key: str, owner: str) -> None:
+        await self._ready()
+        if self._nicks.get(key) == owner:
+            del self._nicks[key]
+        try:
+            await self._run("release", self.node, key, owner)
+        except _UNREACHABLE as exc:
+            self._failed(exc)
+
+    async def nick_owner(self, key: str) -> str | None:
+        await self._ready()
+        try:
+            owner: str | None = await self._run("nick_owner", key)
+        except _UNREACHABLE as exc:
+            self._failed(exc)
+            return self._nicks.get(key)
+        return owner
+
+    async def join(self, room: str, owner: str, name: str) -> None:
+        await self._ready()
+        self._rooms.setdefault(room, {})[owner] = name
+        try:
+            await self._run("join", self.node, room, owner, name)
+        except _UNREACHABLE as exc:
+            self._failed(exc)
+
+    async def leave(self, room: str, owner: str) -> None:
+        await self._ready()
+        members = self._rooms.get(room)
+        if members is None or members.pop(owner, None) is None:
+            return
+        if not members:
+            del self._rooms[room]
+            self._others.pop(room, None)
+        try:
+            await self._run("leave", self.node, room, owner)
+        except _UNREACHABLE as exc:
+            self._failed(exc)
+
+    async def members(self, room: str) -> list[str]:
+        await self._ready()
+        try:
+            others: list[str] = await self._run("others", self.node, room)
+            if room in self._rooms:
+                self._others[room] = others
+        except _UNREACHABLE as exc:
+            self._failed(exc)
+            others = self._others.get(room, [])
+        names = [*others, *self._rooms.get(room, {}).values()]
+        return sorted(names, key=str.casefold)
+
+    async def counts(self) -> dict[str, int]:
+        await self._ready()
+        try:
+            flat = await self._run("counts")
+        except _UNREACHABLE as exc:
+            self._failed(exc)
+            return {room: len(members) for room, members in self._rooms.items()}
+        return {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)}

@@ -1,0 +1,183 @@
+"""The AsyncAPI document against real frames of a live server, so the spec cannot drift.
+
+Every server frame type is provoked and each frame received is validated against its schema;
+client frames the schemas accept are accepted by the server, and those they refuse are refused.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from conftest import ServerProcess
+from helpers import Client, b64, chat_line
+from roomcast import protocol
+from roomcast.config import Settings
+from roomcast.specs import asyncapi_document
+from roomcast.specs.asyncapi import SERVER_MESSAGES
+
+from .support import auth, http, validators
+
+SERVER_TYPES = {key: schema for key, schema, _ in SERVER_MESSAGES}
+
+
+def all_refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [ref for value in node.values() for ref in all_refs(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in all_refs(value)]
+    return []
+
+
+def resolve(document: dict[str, Any], ref: str) -> Any:
+    assert ref.startswith("#/"), ref
+    node: Any = document
+    for part in ref[2:].split("/"):
+        node = node[part]
+    return node
+
+
+def test_document_is_consistent() -> None:
+    document = asyncapi_document(Settings())
+    assert document["asyncapi"] == "3.0.0"
+    for ref in all_refs(document):
+        resolve(document, ref)  # every reference points at something
+    for operation in document["operations"].values():
+        channel = operation["channel"]["$ref"]
+        for message in operation["messages"]:
+            assert message["$ref"].startswith(channel + "/messages/")
+    make = validators(document, openapi=False)
+    for name, message in document["components"]["messages"].items():
+        schema = message["payload"]["$ref"].rsplit("/", 1)[1]
+        for example in message["examples"]:
+            make(schema).validate(example["payload"])
+            make("ServerFrame" if name in SERVER_TYPES else "ClientFrame").validate(
+                example["payload"]
+            )
+    codes = document["components"]["schemas"]["ErrorCode"]["enum"]
+    assert codes == [code.value for code in protocol.ErrorCode]
+
+
+def test_limits_follow_the_settings() -> None:
+    document = asyncapi_document(Settings(max_text_chars=77))
+    line = document["components"]["schemas"]["ChatLine"]
+    assert "77 characters" in line["properties"]["Message"]["description"]
+    history = document["components"]["schemas"]["HistoryCommand"]["properties"]["Limit"]
+    assert history["maximum"] == protocol.MAX_HISTORY_LIMIT
+
+
+async def test_every_frame_of_a_live_server_matches_its_schema(
+    api_server: ServerProcess, asyncapi: dict[str, Any]
+) -> None:
+    make = validators(asyncapi, openapi=False)
+    sent: list[dict[str, Any]] = []
+
+    async def send(client: Client, frame: dict[str, Any]) -> None:
+        sent.append(frame)
+        await client.send(frame)
+
+    for i in range(5):  # more than the resume limit (3) of this server
+        await http(
+            "POST",
+            f"{api_server.http_url}/api/rooms/busy/messages",
+            json_body={"text": f"old {i}"},
+            headers=auth(),
+        )
+    url = api_server.ws_url
+    async with (
+        await Client.connect(url, room="lobby", nick="alice") as alice,
+        await Client.connect(url, room="lobby", nick="bob", userlist="diff") as bob,
+    ):
+        await bob.expect("userlist")
+        async with await Client.connect(url, room="lobby", nick="alice") as carol:
+            await carol.expect("Error", lambda f: f["Code"] == "nick_taken")
+            await bob.expect("Presence")
+        await send(alice, {"Message": b64("hello"), "Author": "alice", "Ref": 1})
+        await alice.expect("Ack")
+        await send(alice, {"Type": "Nick", "Name": "alicia", "Ref": "n"})
+        await alice.expect("Nick")
+        await send(alice, {"Type": "Join", "Room": "busy", "Since": 0, "Ref": 2})
+        assert (await alice.expect("Joined", lambda f: f["Room"] == "busy"))["Truncated"]
+        await send(alice, {"Type": "History", "Room": "busy", "Limit": 2, "Ref": 3})
+        assert (await alice.expect("History"))["More"]
+        await send(alice, {"Type": "Leave", "Room": "busy", "Ref": 4})
+        await alice.expect("Left")
+        await send(alice, {"Type": "Ping", "Ref": 5})
+        await alice.expect("Pong")
+        await send(alice, {"Type": "Chat", "Message": b64("typed"), "Room": "lobby"})
+        await alice.send("{not json")
+        await alice.expect("Error", lambda f: f["Code"] == "bad_json")
+        await bob.expect("Chat", lambda f: f["Author"] == "alicia")
+        frames = alice.frames + bob.frames + carol.frames
+
+    seen: set[str] = set()
+    for frame in frames:
+        frame = frame.get("was", frame)  # frames claimed by expect() are wrapped
+        make("ServerFrame").validate(frame)
+        make(SERVER_TYPES[frame["Type"]]).validate(frame)
+        seen.add(frame["Type"])
+    assert seen == set(SERVER_TYPES), f"frames never provoked: {set(SERVER_TYPES) - seen}"
+    for frame in sent:
+        make("ClientFrame").validate(frame)
+
+
+# (frame, accepted by the schema). The server must agree: an accepted frame never gets a
+# format error back, a refused one always does.
+CLIENT_CASES: list[tuple[dict[str, Any], bool]] = [
+    ({"Message": b64("hi")}, True),
+    ({"Message": b64("hi"), "Author": "zed", "Room": "lobby", "Ref": "r-1"}, True),
+    ({"Type": "Chat", "Message": b64("hi"), "Ref": 2**53 - 1}, True),
+    ({"Type": "Join", "Room": "other", "Since": 0}, True),
+    ({"Type": "Leave", "Room": "other"}, True),
+    ({"Type": "History", "Limit": 200, "Before": 1}, True),
+    ({"Type": "Ping"}, True),
+    ({"Type": "Nick", "Name": "zed"}, True),
+    ({}, False),
+    ({"Author": "zed"}, False),
+    ({"Message": 5}, False),
+    ({"Message": "@@@"}, False),
+    ({"Message": b64("hi"), "Ref": ""}, False),
+    ({"Message": b64("hi"), "Ref": 2**53}, False),
+    ({"Message": b64("hi"), "Ref": True}, False),
+    ({"Type": "Join"}, False),
+    ({"Type": "Join", "Room": "x", "Since": -1}, False),
+    ({"Type": "Join", "Room": "x" * 65}, False),
+    ({"Type": "Leave", "Room": 5}, False),
+    ({"Type": "History", "Limit": 201}, False),
+    ({"Type": "History", "Limit": 0}, False),
+    ({"Type": "History", "Before": 0}, False),
+    ({"Type": "Nick"}, False),
+    ({"Type": "Dance"}, False),
+    ({"Type": 7}, False),
+]
+FORMAT_ERRORS = {
+    "bad_json",
+    "not_object",
+    "missing_field",
+    "bad_field",
+    "bad_base64",
+    "room_invalid",
+    "unknown_type",
+}
+
+
+@pytest.mark.parametrize(("frame", "valid"), CLIENT_CASES, ids=lambda v: json.dumps(v)[:40])
+async def test_client_frame_schemas_agree_with_the_parser(
+    frame: dict[str, Any], valid: bool
+) -> None:
+    schema = validators(asyncapi_document(Settings()), openapi=False)("ClientFrame")
+    assert schema.is_valid(frame) == valid
+    if valid:
+        protocol.parse(json.dumps(frame))  # raises if the server refuses what the schema accepts
+    else:
+        with pytest.raises(protocol.ProtocolError) as refused:
+            protocol.parse(json.dumps(frame))
+        assert refused.value.code in FORMAT_ERRORS
+
+
+async def test_the_tutorial_line_is_a_client_frame() -> None:
+    schema = validators(asyncapi_document(Settings()), openapi=False)("ClientFrame")
+    schema.validate(json.loads(chat_line("hello", "alice")))

@@ -1,0 +1,54 @@
+"""A bounded schemathesis run against the live server's own OpenAPI document.
+
+Schemathesis generates requests from the document (valid ones and, for negative testing, invalid
+ones) and checks every answer: no 5xx, only documented statuses and content types, bodies that
+match the response schemas, invalid input refused, writes refused without the API key. The one
+check left out is "positive data acceptance": the server's rules for text and nicknames (no blank
+text, no control or bidi characters, reserved names) are stricter than JSON Schema can say, so a
+schema-valid body may rightly get a 400.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ServerProcess
+
+from .support import API_KEY
+
+
+def test_schemathesis_finds_no_failure(api_server: ServerProcess, tmp_path: Path) -> None:
+    command = [
+        str(Path(sys.executable).with_name("schemathesis")),
+        "run",
+        f"{api_server.http_url}/api/openapi.json",
+        "--checks",
+        "all",
+        "--exclude-checks",
+        "positive_data_acceptance",
+        "--max-examples",
+        "60",
+        "--max-time",
+        "40",
+        "--seed",
+        "20261126",
+        "--workers",
+        "2",
+        "--header",
+        f"Authorization: Bearer {API_KEY}",
+        "--request-timeout",
+        "10",
+    ]
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "No issues found" in result.stdout, result.stdout[-3000:]

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from roomcast import __version__, protocol
+from roomcast import __version__, protocol, websocket
 from roomcast.broker import Broker
 from roomcast.config import Settings
 from roomcast.metrics import Metrics
@@ -166,7 +166,7 @@ def now_ms() -> int:
 
 
 def _framed(payload: bytes) -> bytes:
-    return protocol.text_frame(payload)
+    return websocket.text_frame(payload)
 
 
 class Hub:
@@ -494,7 +494,7 @@ class Hub:
     def _fan_out(self, room: Room, message_id: int, payload: bytes) -> None:
         started = time.perf_counter()
         room.delivered = message_id
-        frame = protocol.text_frame(payload)
+        frame = websocket.text_frame(payload)
         room.fanout.send(frame)
         for sub in room.replaying.values():
             assert sub.held is not None

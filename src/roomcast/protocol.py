@@ -1,8 +1,9 @@
 """The roomcast wire protocol, without I/O.
 
-Text in, validated command objects out; events in, frame bytes out. Nothing here touches a socket
-or an event loop, so every rule of the protocol can be tested with plain values. Every limit and
-every error code a client can see is defined in this module.
+Text in, validated command objects out; events in, JSON frame payloads out (``websocket.py`` puts
+them in WebSocket frames). Nothing here touches a socket or an event loop, so every rule of the
+protocol can be tested with plain values. Every limit, error code and close code a client can see
+is defined in this module.
 
 The format is the one of the Caché "Asynchronous Websockets" tutorial chat, extended: a client
 line is ``{"Message": "<base64>", "Author": "<nick>"}`` with no ``Type``; the server answers with
@@ -16,7 +17,6 @@ import base64
 import binascii
 import enum
 import re
-import struct
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -526,26 +526,3 @@ def _with_ref(obj: dict[str, Any], ref: Ref | None) -> dict[str, Any]:
     if ref is not None:
         obj["Ref"] = ref
     return obj
-
-
-# ---------------------------------------------------------------------------------------------
-# WebSocket framing of server frames
-# ---------------------------------------------------------------------------------------------
-
-_SHORT: Final = struct.Struct("!BB")
-_MEDIUM: Final = struct.Struct("!BBH")
-_LONG: Final = struct.Struct("!BBQ")
-_FIN_TEXT: Final = 0x81
-
-
-def text_frame(payload: bytes) -> bytes:
-    """Frame ``payload`` as one unmasked, uncompressed WebSocket text frame (RFC 6455, 5.2).
-
-    Server frames carry no mask, so the same bytes can be written to every recipient.
-    """
-    length = len(payload)
-    if length < 126:
-        return _SHORT.pack(_FIN_TEXT, length) + payload
-    if length < 65536:
-        return _MEDIUM.pack(_FIN_TEXT, 126, length) + payload
-    return _LONG.pack(_FIN_TEXT, 127, length) + payload

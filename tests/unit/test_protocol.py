@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import struct
 
 import pytest
 from hypothesis import given
@@ -245,20 +244,3 @@ class TestFrames:
         assert frame["Type"] == "Status"
         assert frame["WSID"] == "w1"
         assert base64.b64decode(frame["Message"]) == b"hi"
-
-    @pytest.mark.parametrize("size", [0, 1, 125, 126, 65535, 65536, 70000])
-    def test_text_frame_header(self, size: int) -> None:
-        payload = b"x" * size
-        frame = protocol.text_frame(payload)
-        assert frame[0] == 0x81  # FIN + text, no RSV bits (uncompressed)
-        assert frame[1] & 0x80 == 0  # server frames are not masked
-        length = frame[1]
-        offset = 2
-        if length == 126:
-            (length,) = struct.unpack("!H", frame[2:4])
-            offset = 4
-        elif length == 127:
-            (length,) = struct.unpack("!Q", frame[2:10])
-            offset = 10
-        assert length == size
-        assert frame[offset:] == payload

@@ -179,11 +179,21 @@ class TestFrames:
 
 
 class TestServerFrames:
-    @pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536])
-    def test_text_frame_round_trip_through_a_parser_of_unmasked_frames(self, size: int) -> None:
-        frame = ws.text_frame(b"y" * size)
-        assert frame[0] == 0x81
-        assert not frame[1] & 0x80
+    @pytest.mark.parametrize("size", [0, 1, 125, 126, 65535, 65536, 70000])
+    def test_text_frame_header(self, size: int) -> None:
+        payload = b"x" * size
+        frame = ws.text_frame(payload)
+        assert frame[0] == 0x81  # FIN + text, no RSV bits (uncompressed)
+        assert frame[1] & 0x80 == 0  # server frames are not masked
+        length, offset = frame[1], 2
+        if length == 126:
+            (length,) = struct.unpack("!H", frame[2:4])
+            offset = 4
+        elif length == 127:
+            (length,) = struct.unpack("!Q", frame[2:10])
+            offset = 10
+        assert length == size
+        assert frame[offset:] == payload
 
     def test_close_frame_reason_is_cut_on_a_character_boundary(self) -> None:
         frame = ws.close_frame(1001, "é" * 100)

@@ -10,9 +10,10 @@ trip through Redis, and ignores their echo.
 The hot path speaks RESP directly over an asyncio transport with the ``hiredis`` parser: at about
 1 µs of CPU per message published or received, it costs a tenth to a twentieth of redis-py's
 client (docs/decisions.md, "Scale-out drivers"). Two connections per node: one subscribed, one for
-publishing. ``RedisClient``, the same connection with calls and replies, serves the presence. Publications of one event-loop iteration go out in one write; each stays queued until
+publishing. Publications of one event-loop iteration go out in one write; each stays queued until
 Redis has answered it, so a connection lost mid-flight re-sends it after reconnecting (a repeat is
-harmless: the hub drops IDs it has delivered).
+harmless: the hub drops IDs it has delivered). ``RedisClient``, the same kind of connection used
+for calls and their replies, serves the presence.
 
 Health: ``healthy`` is true only while both connections are up and every subscription has been
 confirmed. A lost connection is re-made with exponential backoff; after the subscribed connection

@@ -118,8 +118,7 @@ class ChatClient(Client):
         """Send ``frame`` with a fresh Ref and wait for the answer of ``kind`` (or an Error)."""
         ref = frame.setdefault("Ref", f"req-{next(_refs)}")
         await self.send(frame)
-        answer = await self.expect_any({kind, "Error"}, lambda f: f.get("Ref") == ref, timeout)
-        return answer
+        return await self.expect_any({kind, "Error"}, lambda f: f.get("Ref") == ref, timeout)
 
     async def expect_any(
         self, kinds: set[str], where: Callable[[Frame], bool] = lambda f: True, timeout: float = 10
@@ -128,6 +127,7 @@ class ChatClient(Client):
         return await self.expect_where(lambda f: f.get("Type") in kinds and where(f), timeout)
 
     async def expect_where(self, where: Callable[[Frame], bool], timeout: float = 10.0) -> Frame:
+        """The first unclaimed frame of any type that satisfies ``where``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         index = self._cursor
@@ -176,7 +176,7 @@ class ChatClient(Client):
 # A WebSocket spoken by hand
 # ---------------------------------------------------------------------------------------------
 
-OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x2, 0x8, 0x9, 0xA
+OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING = 0x1, 0x2, 0x8, 0x9
 
 
 class RawWebSocket:

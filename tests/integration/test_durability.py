@@ -7,9 +7,12 @@ flight, so the test catches a store that acknowledges before its commit is on di
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 from typing import Any
+
+import websockets
 
 from conftest import ServerProcess
 
@@ -30,6 +33,10 @@ async def stored(server: ServerProcess, room: str) -> dict[int, str]:
         before = f"&before={page['next_before']}"
 
 
+def has_ref(ref: str, frame: dict[str, Any]) -> bool:
+    return bool(frame["Ref"] == ref)
+
+
 async def test_acked_messages_survive_kill_9(server_factory: Any, names: Names) -> None:
     server: ServerProcess = server_factory()
     rooms = [names.room("d") for _ in range(3)]
@@ -42,37 +49,30 @@ async def test_acked_messages_survive_kill_9(server_factory: Any, names: Names) 
     assert server.proc is not None
     pid = server.proc.pid
 
-    async def send_until_killed(client: ChatClient, room: str, label: str) -> None:
-        i = 0
+    async def send_until_killed(client: ChatClient, label: str) -> None:
+        """Bursts of 20 pipelined lines; after each, every Ack of the burst is recorded."""
+        sent = 0
         while not killed.is_set():
-            i += 1
+            for _ in range(20):
+                sent += 1
+                await client.say(f"{label} {sent}", Ref=f"{label}-{sent}")
+            last = f"{label}-{sent}"
             try:
-                await client.say(f"{label} {i}", Ref=f"{label}-{i}")
-            except Exception:
-                return
-            if i % 20 == 0:
-                await asyncio.sleep(0.001)
-
-    async def collect_acks(client: ChatClient, label: str) -> None:
-        while not killed.is_set():
-            try:
-                ack = await client.expect("Ack", timeout=30)
-            except Exception:
-                return
-            text = f"{label} {ack['Ref'].rsplit('-', 1)[1]}"
-            acked[(ack["Room"], ack["ID"])] = text
-            refs[ack["Ref"]] = (ack["Room"], ack["ID"])
+                await client.expect("Ack", functools.partial(has_ref, last), timeout=30)
+            except (AssertionError, websockets.ConnectionClosed):
+                return  # the server is gone
+            for ack in client.received("Ack"):
+                acked[(ack["Room"], ack["ID"])] = f"{label} {ack['Ref'].rsplit('-', 1)[1]}"
+                refs[ack["Ref"]] = (ack["Room"], ack["ID"])
             client.discard()
             if len(acked) >= target and not killed.is_set():
-                os.kill(pid, signal.SIGKILL)  # at once, with more lines in flight
+                # At once: this client's newest Ack was just received and the other clients
+                # have bursts in flight.
+                os.kill(pid, signal.SIGKILL)
                 killed.set()
 
-    tasks = [
-        task
-        for client, room, label in zip(clients, rooms, "abc", strict=True)
-        for task in (send_until_killed(client, room, label), collect_acks(client, label))
-    ]
-    await asyncio.wait_for(asyncio.gather(*tasks), 120)
+    senders = (send_until_killed(c, label) for c, label in zip(clients, "abc", strict=True))
+    await asyncio.wait_for(asyncio.gather(*senders), 120)
     assert server.proc.wait(15) == -signal.SIGKILL
     for client in clients:
         client.ws.transport.abort()

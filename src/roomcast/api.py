@@ -17,6 +17,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from roomcast import protocol
+from roomcast.auth import AuthError, Identity
 from roomcast.hub import SYSTEM_AUTHOR, Hub
 from roomcast.protocol import ChatMessage, ProtocolError
 from roomcast.specs import asyncapi_document, openapi_document
@@ -148,6 +149,30 @@ def api_routes(hub_key: web.AppKey[Hub], api_key_key: web.AppKey[str]) -> list[w
             return denied
         return None
 
+    async def caller(request: web.Request) -> Identity:
+        """Who reads: private rooms show only to their members (and admins)."""
+        try:
+            return await request.app[hub_key].auth.identify(
+                request.headers, {}, api_key_allowed=True
+            )
+        except AuthError as exc:
+            raise web.HTTPUnauthorized(
+                text=json.dumps({"error": {"code": exc.code, "message": exc.message}}),
+                content_type="application/json",
+            ) from None
+
+    async def readable_or_404(request: web.Request, room: str) -> None:
+        """A private room answers a non-member as if it did not exist."""
+        try:
+            await request.app[hub_key].moderation.check_read(await caller(request), room)
+        except ProtocolError:
+            raise web.HTTPNotFound(
+                text=json.dumps(
+                    {"error": {"code": "room_not_found", "message": f"no room {room!r}"}}
+                ),
+                content_type="application/json",
+            ) from None
+
     async def room_or_404(hub: Hub, room: str) -> dict[str, Any]:
         """The room's JSON form; 404 when it was never created, has no history and no members."""
         summary = await hub.store.room(room)
@@ -170,7 +195,9 @@ def api_routes(hub_key: web.AppKey[Hub], api_key_key: web.AppKey[str]) -> list[w
         hub = request.app[hub_key]
         summaries = {s.name: s for s in await hub.store.rooms()}
         counts = await hub.presence.counts()
-        names = sorted(set(summaries) | set(counts), key=lambda n: (n.casefold(), n))
+        private = [name for name, s in summaries.items() if s.private]
+        hidden = set(private) - await hub.moderation.readable(await caller(request), private)
+        names = sorted((set(summaries) | set(counts)) - hidden, key=lambda n: (n.casefold(), n))
         rooms = []
         for name in names:
             summary = summaries.get(name)
@@ -186,11 +213,14 @@ def api_routes(hub_key: web.AppKey[Hub], api_key_key: web.AppKey[str]) -> list[w
 
     async def get_room(request: web.Request) -> web.Response:
         hub = request.app[hub_key]
-        return web.json_response(await room_or_404(hub, _room(request)))
+        room = _room(request)
+        await readable_or_404(request, room)
+        return web.json_response(await room_or_404(hub, room))
 
     async def room_members(request: web.Request) -> web.Response:
         hub = request.app[hub_key]
         room = _room(request)
+        await readable_or_404(request, room)
         await room_or_404(hub, room)
         names = await hub.presence.members(room)
         return web.json_response({"room": room, "members": [{"name": n} for n in names]})
@@ -200,6 +230,7 @@ def api_routes(hub_key: web.AppKey[Hub], api_key_key: web.AppKey[str]) -> list[w
         room = _room(request)
         before = _int_param(request, "before", 1, 2**63 - 1)
         limit = _int_param(request, "limit", 1, MAX_PAGE) or protocol.DEFAULT_HISTORY_LIMIT
+        await readable_or_404(request, room)
         await room_or_404(hub, room)
         page = await hub.store.page(room, before, limit + 1)
         more = len(page) > limit

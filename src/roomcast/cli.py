@@ -16,12 +16,12 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any
 
 from roomcast import __version__, admin
-from roomcast.config import ConfigError, Settings, load
+from roomcast.config import ConfigError, Settings, load, parse_bool
 from roomcast.logs import setup_logging
 
 _FLAG_HELP = {
@@ -34,13 +34,22 @@ _FLAG_HELP = {
     "workers": "server processes sharing the port (above 1 needs Redis and PostgreSQL)",
     "data_dir": "directory for the generated API key",
     "api_key": "API key for REST writes and `roomcast broadcast`",
+    "allow_guests": "let people without an account connect (true/false)",
+    "allow_registration": "let people create accounts with POST /api/register (true/false)",
+    "admins": "comma-separated account names that are server admins",
+    "session_ttl": "seconds a login session lasts",
+    "jwt_secret": "HS256 secret that signs JWT connection tokens (32+ characters)",
+    "jwt_public_key": "RS256 public key (PEM file) that verifies JWT connection tokens",
+    "kick_seconds": "seconds a kicked user may not rejoin the room",
+    "rate_logins": "login attempts per client address: RATE/BURST",
 }
 
 
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="TOML settings file")
     for setting in fields(Settings):
-        kind = {"int": int, "float": float}.get(str(setting.type), str)
+        parsers: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "bool": parse_bool}
+        kind = parsers.get(str(setting.type), str)
         parser.add_argument(
             f"--{setting.name.replace('_', '-')}",
             dest=setting.name,

@@ -57,6 +57,14 @@ class Settings:
     header_timeout: float = 10.0
     certfile: str = ""
     keyfile: str = ""
+    allow_guests: bool = True
+    allow_registration: bool = True
+    admins: str = ""
+    session_ttl: float = 30 * 24 * 3600.0
+    jwt_secret: str = ""
+    jwt_public_key: str = ""
+    kick_seconds: float = 60.0
+    rate_logins: str = "0.2/10"
     shutdown_timeout: float = 5.0
     log_level: str = "INFO"
     log_format: str = "text"
@@ -88,6 +96,12 @@ class Settings:
             (self.max_connections_per_ip >= 1, "max_connections_per_ip must be at least 1"),
             (self.header_timeout > 0, "header_timeout must be positive"),
             (bool(self.certfile) == bool(self.keyfile), "certfile and keyfile go together"),
+            (self.session_ttl >= 60, "session_ttl must be at least 60 seconds"),
+            (self.kick_seconds >= 0, "kick_seconds must not be negative"),
+            (
+                not self.jwt_secret or len(self.jwt_secret) >= 32,
+                "jwt_secret must be at least 32 characters",
+            ),
             (
                 self.log_level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
                 "log_level must be DEBUG, INFO, WARNING or ERROR",
@@ -113,7 +127,13 @@ class Settings:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
-        for name in ("rate_messages", "rate_messages_per_ip", "rate_joins", "rate_nicks"):
+        for name in (
+            "rate_messages",
+            "rate_messages_per_ip",
+            "rate_joins",
+            "rate_nicks",
+            "rate_logins",
+        ):
             try:
                 Rate.parse(getattr(self, name))
             except ValueError:
@@ -131,9 +151,25 @@ class Settings:
 _TYPES = {f.name: f.type for f in fields(Settings)}
 
 
+def parse_bool(value: str) -> bool:
+    """A boolean setting's text: true/false, yes/no, on/off or 1/0."""
+    lowered = value.strip().lower()
+    if lowered in ("true", "yes", "on", "1"):
+        return True
+    if lowered in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(value)
+
+
 def _coerce(name: str, value: Any, source: str) -> Any:
     kind = _TYPES[name]
     try:
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str):
+                return parse_bool(value)
+            raise ValueError
         if kind == "int":
             if isinstance(value, bool):
                 raise ValueError
@@ -146,7 +182,8 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             return value
     except (TypeError, ValueError):
         pass
-    raise ConfigError(f"{source}: {name} must be {'a number' if kind != 'str' else 'a string'}")
+    what = {"str": "a string", "bool": "true or false"}.get(str(kind), "a number")
+    raise ConfigError(f"{source}: {name} must be {what}")
 
 
 def read_toml(path: Path) -> dict[str, Any]:

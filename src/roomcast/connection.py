@@ -30,6 +30,7 @@ from typing import Final
 
 from roomcast import protocol, websocket
 from roomcast.admission import ConnectionLimits
+from roomcast.auth import AuthError
 from roomcast.config import Settings
 from roomcast.hub import Hub, Member, Peer
 from roomcast.protocol import ErrorCode, ProtocolError
@@ -262,6 +263,18 @@ class WebSocketConnection(asyncio.Protocol):
         except ProtocolError as exc:
             mistakes.append(exc)
             since = None
+        try:
+            identity = await hub.auth.identify(request.headers, query, api_key_allowed=False)
+        except AuthError as exc:
+            refusal: str | None = exc.message
+        else:
+            refusal = None
+            if identity.is_guest and not self._service.settings.allow_guests:
+                refusal = "this server admits only signed-in users: log in first"
+        if refusal is not None:
+            hub.send_error(self, ProtocolError(ErrorCode.LOGIN_REQUIRED, refusal))
+            self.close(protocol.CLOSE_SIGNED_OUT, "sign in again")
+            return
         form = query.get("userlist", "full")
         if form not in ("full", "diff"):
             mistakes.append(ProtocolError(ErrorCode.BAD_FIELD, "userlist must be full or diff"))
@@ -275,6 +288,7 @@ class WebSocketConnection(asyncio.Protocol):
                 userlist_diffs=form == "diff",
                 remote=self.remote,
                 url_mistakes=mistakes,
+                identity=identity,
             )
         except ProtocolError as exc:
             hub.send_error(self, exc)

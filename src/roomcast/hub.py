@@ -25,25 +25,32 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from roomcast import __version__, protocol, websocket
+from roomcast.auth import GUEST, Authenticator, Identity
 from roomcast.broker import Broker
 from roomcast.config import Settings
 from roomcast.metrics import Metrics
+from roomcast.moderation import CONTROL_ID, Moderation, RoomPolicy
 from roomcast.presence import Presence
 from roomcast.protocol import (
     ChatMessage,
     Command,
+    CreateRoom,
+    DeleteMessage,
     ErrorCode,
     FetchHistory,
     JoinRoom,
     LeaveRoom,
+    Moderate,
     Ping,
     ProtocolError,
     Ref,
     SendChat,
     SetNick,
+    SetRole,
+    SetTopic,
 )
 from roomcast.ratelimit import KeyedBuckets, Rate, TokenBucket
-from roomcast.store import Appended, MessageStore, NewMessage, StoreUnavailable
+from roomcast.store import Appended, NewMessage, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +120,7 @@ class Subscription:
     last_id: int = 0
     held: list[tuple[int, bytes]] | None = field(default_factory=list)
     has_userlist: bool = False
+    muted_until: int = 0
 
 
 @dataclass(slots=True)
@@ -128,6 +136,7 @@ class Member:
     remote: str = ""
     budgets: dict[str, TokenBucket] = field(default_factory=dict)
     strikes: int = 0
+    identity: Identity = GUEST
 
     @property
     def wsid(self) -> str:
@@ -159,6 +168,7 @@ class Room:
     gap_timer: asyncio.TimerHandle | None = None
     userlist_timer: asyncio.TimerHandle | None = None
     names: list[str] = field(default_factory=list)
+    policy: RoomPolicy | None = None
 
 
 def now_ms() -> int:
@@ -175,7 +185,7 @@ class Hub:
     def __init__(
         self,
         settings: Settings,
-        store: MessageStore,
+        store: Store,
         broker: Broker,
         presence: Presence,
         *,
@@ -201,6 +211,8 @@ class Hub:
         self._messages_per_ip = KeyedBuckets(Rate.parse(settings.rate_messages_per_ip))
         self.closing = False
         self.metrics = Metrics()
+        self.auth = Authenticator(settings, store)
+        self.moderation = Moderation(self)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -229,6 +241,21 @@ class Hub:
         """Rooms with members on this node, and how many."""
         return {name: len(room.subscriptions) for name, room in self._rooms.items()}
 
+    def live_room(self, name: str) -> Room | None:
+        """The room, when it has members on this node."""
+        return self._rooms.get(name)
+
+    def local_member(self, wsid: str) -> Member | None:
+        return self._members.get(wsid)
+
+    def members_of(self, credential_id: str) -> list[Member]:
+        """This node's connections that logged in with the session or token ``credential_id``."""
+        return [m for m in self._members.values() if m.identity.credential_id == credential_id]
+
+    async def remove_from_room(self, member: Member, room: str) -> None:
+        """Take ``member`` out of ``room`` (a kick, a ban); it stays connected."""
+        await self._leave(member, room)
+
     # -- connections ----------------------------------------------------------------------------
 
     async def connect(
@@ -242,6 +269,7 @@ class Hub:
         userlist_diffs: bool = False,
         remote: str = "",
         url_mistakes: Sequence[ProtocolError] = (),
+        identity: Identity = GUEST,
     ) -> Member:
         """Admit a new connection: Status first, then its first room, backlog and user list.
 
@@ -259,6 +287,7 @@ class Hub:
             userlist_diffs=userlist_diffs,
             remote=remote,
             budgets={kind: TokenBucket(rate, now) for kind, rate in self._rates.items()},
+            identity=identity,
         )
         self._members[peer.wsid] = member
         if previous is not None and previous.connected:
@@ -267,6 +296,10 @@ class Hub:
             await self.disconnect(previous)
         remembered = self._session_nicks.get(member.session)
         nick_error: ProtocolError | None = None
+        if not nick and not remembered and identity.name is not None:
+            # An account's own name is its nickname unless it asks for another.
+            with contextlib.suppress(ProtocolError):
+                member.nick = await self._claim(member, protocol.validate_nick(identity.name))
         if nick:
             try:
                 member.nick = await self._claim(member, protocol.validate_nick(nick))
@@ -288,6 +321,8 @@ class Hub:
                     room=room_name,
                     session=member.session,
                     version=__version__,
+                    user=identity.name if identity.account_id is not None else None,
+                    admin=identity.admin,
                 )
             )
         )
@@ -369,6 +404,8 @@ class Hub:
                     member.peer.send(_framed(protocol.encode_left(room, ref)))
                 case FetchHistory():
                     await self._history(member, command)
+                case CreateRoom() | SetTopic() | SetRole() | Moderate() | DeleteMessage():
+                    await self.moderation.handle(member, command)
         except ProtocolError as exc:
             self.send_error(member.peer, exc)
         except StoreUnavailable as exc:
@@ -414,6 +451,9 @@ class Hub:
 
     def _send_chat(self, member: Member, command: SendChat) -> None:
         room = self._room_of(member, command.room, command.ref)
+        muted_until = member.rooms[room].muted_until
+        if muted_until and muted_until > self._clock():
+            raise ProtocolError(ErrorCode.MUTED, f"you are muted in {room!r}", command.ref)
         pending = self.store.append(
             NewMessage(
                 room=room,
@@ -480,6 +520,9 @@ class Hub:
         """Broker callback: fan out in ID order, each message framed once for all members."""
         room = self._rooms.get(room_name)
         if room is None:
+            return
+        if message_id == CONTROL_ID:
+            self.moderation.control(room, payload)
             return
         delivered = room.delivered
         if delivered is not None and message_id != delivered + 1:
@@ -548,6 +591,10 @@ class Hub:
             self._spawn(self._backfill(room))
             self._userlist_changed(room.name)
 
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run ``coroutine`` in the background; ``stop`` waits for it."""
+        self._spawn(coroutine)
+
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._background.add(task)
@@ -568,11 +615,17 @@ class Hub:
                 f"a connection may be in at most {self.settings.max_rooms_per_connection} rooms",
                 ref,
             )
+        policy = await self.moderation.admit(member, room_name, ref)
+        if not member.connected or room_name in member.rooms:
+            return
         room = self._rooms.get(room_name)
         if room is None:
             room = self._rooms[room_name] = Room(room_name, self._new_fanout())
             self.broker.subscribe(room_name)
-        sub = Subscription(member)
+        if room.policy is None:
+            room.policy = policy
+        policy = room.policy
+        sub = Subscription(member, muted_until=self.moderation.mute_until(policy, member))
         room.subscriptions[member.wsid] = sub
         room.replaying[member.wsid] = sub
         member.rooms[room_name] = sub
@@ -600,8 +653,13 @@ class Hub:
             return
         truncated = since is not None and bool(backlog) and backlog[-1].id < last_id
         member.peer.send(
-            _framed(protocol.encode_joined(room_name, last_id, ref, truncated=truncated))
+            _framed(
+                protocol.encode_joined(
+                    room_name, last_id, ref, backlog=len(backlog), truncated=truncated
+                )
+            )
         )
+        member.peer.send(self.moderation.room_frame(policy, member.identity))
         if since is not None:
             sub.last_id = since
         for message in backlog:
@@ -646,10 +704,20 @@ class Hub:
     # -- nicknames ------------------------------------------------------------------------------
 
     async def _claim(self, member: Member, name: str) -> str:
-        """Take a valid nickname for ``member``, or raise ``nick_taken``."""
-        if not await self.presence.claim_nick(protocol.nick_key(name), member.wsid):
+        """Take a valid nickname for ``member``, or raise ``nick_taken``/``nick_registered``."""
+        key = protocol.nick_key(name)
+        await self._check_registered(member, key, name, None)
+        if not await self.presence.claim_nick(key, member.wsid):
             raise ProtocolError(ErrorCode.NICK_TAKEN, f"nickname {name!r} is taken")
         return name
+
+    async def _check_registered(self, member: Member, key: str, name: str, ref: Ref | None) -> None:
+        """Refuse a nickname that is (or looks like) another user's registered account name."""
+        account = await self.store.account_by_key(key)
+        if account is not None and account.id != member.identity.account_id:
+            raise ProtocolError(
+                ErrorCode.NICK_REGISTERED, f"nickname {name!r} belongs to a registered user", ref
+            )
 
     async def _claim_guest(self, member: Member) -> str:
         digits = 4
@@ -670,6 +738,8 @@ class Hub:
             member.peer.send(_framed(protocol.encode_nick(name, old, ref)))
             return
         old_key, new_key = protocol.nick_key(old), protocol.nick_key(name)
+        if new_key != old_key:
+            await self._check_registered(member, new_key, name, ref)
         if new_key != old_key and not await self.presence.claim_nick(new_key, member.wsid):
             raise ProtocolError(ErrorCode.NICK_TAKEN, f"nickname {name!r} is taken", ref)
         member.nick = name
@@ -736,7 +806,17 @@ class Hub:
                 sub.has_userlist = True
 
 
-_BUDGETED: dict[type, str] = {SendChat: "messages", JoinRoom: "joins", SetNick: "nicks"}
+_BUDGETED: dict[type, str] = {
+    SendChat: "messages",
+    JoinRoom: "joins",
+    SetNick: "nicks",
+    # Administration commands write to the store: they share the joins' budget.
+    CreateRoom: "joins",
+    SetTopic: "joins",
+    SetRole: "joins",
+    Moderate: "joins",
+    DeleteMessage: "joins",
+}
 
 
 def _valid_session(token: str) -> bool:

@@ -24,6 +24,8 @@ from typing import Any, Final
 
 import orjson
 
+from roomcast.confusables import skeleton
+
 # ---------------------------------------------------------------------------------------------
 # Limits
 # ---------------------------------------------------------------------------------------------
@@ -37,6 +39,10 @@ MAX_REF_CHARS: Final = 64
 MAX_HISTORY_LIMIT: Final = 200
 DEFAULT_HISTORY_LIMIT: Final = 50
 MAX_JSON_DEPTH: Final = 8
+MAX_TOPIC_CHARS: Final = 200
+MAX_REASON_CHARS: Final = 200
+# The longest ban or mute (ten years); without a duration they last until lifted.
+MAX_SANCTION_SECONDS: Final = 10 * 365 * 24 * 3600
 
 RESERVED_NICKS: Final = frozenset(
     {
@@ -70,6 +76,7 @@ CLOSE_POLICY_VIOLATION: Final = 1008
 CLOSE_MESSAGE_TOO_BIG: Final = 1009
 CLOSE_TRY_AGAIN_LATER: Final = 1013
 CLOSE_SESSION_REPLACED: Final = 4001
+CLOSE_SIGNED_OUT: Final = 4003
 
 
 Ref = str | int
@@ -95,6 +102,13 @@ class ErrorCode(enum.StrEnum):
     NOT_IN_ROOM = "not_in_room"
     TOO_MANY_ROOMS = "too_many_rooms"
     RATE_LIMITED = "rate_limited"
+    NICK_REGISTERED = "nick_registered"
+    LOGIN_REQUIRED = "login_required"
+    FORBIDDEN = "forbidden"
+    BANNED = "banned"
+    MUTED = "muted"
+    NOT_FOUND = "not_found"
+    ROOM_EXISTS = "room_exists"
     STORE_UNAVAILABLE = "store_unavailable"
     INTERNAL = "internal"
 
@@ -158,14 +172,32 @@ def validate_nick(raw: str) -> str:
     if "  " in name:
         raise ProtocolError(ErrorCode.NICK_INVALID, "nickname must not contain double spaces")
     key = nick_key(name)
-    if key in RESERVED_NICKS or _GUEST_PATTERN.fullmatch(key):
+    if key in _reserved_keys() or _GUEST_PATTERN.fullmatch(key):
         raise ProtocolError(ErrorCode.NICK_RESERVED, f"nickname {name!r} is reserved")
     return name
 
 
 def nick_key(name: str) -> str:
-    """The identity of a nickname for uniqueness: NFC then case-folded."""
-    return unicodedata.normalize("NFC", name).casefold()
+    """The identity of a nickname for uniqueness: equal for names that look alike.
+
+    NFKC (fullwidth and other compatibility forms become plain ones), the UTS #39 skeleton
+    (Cyrillic and Greek look-alikes become Latin, ``0`` becomes ``O``, ``rn`` and ``m`` meet),
+    case folding, the skeleton again (for look-alikes that only lower case reveals), and finally
+    ``i`` as ``l``: capital ``I`` is both the capital of ``i`` and a look-alike of ``l``, so
+    "ALICE", "alice" and "AIice" can only all be one name if ``i`` and ``l`` are one letter.
+    """
+    folded = skeleton(skeleton(unicodedata.normalize("NFKC", name)).casefold()).casefold()
+    return unicodedata.normalize("NFC", folded.replace("i", "l"))
+
+
+def _reserved_keys() -> frozenset[str]:
+    global _RESERVED_KEYS
+    if _RESERVED_KEYS is None:
+        _RESERVED_KEYS = frozenset(nick_key(name) for name in RESERVED_NICKS)
+    return _RESERVED_KEYS
+
+
+_RESERVED_KEYS: frozenset[str] | None = None
 
 
 def validate_room(raw: str | None) -> str:
@@ -289,7 +321,86 @@ class Ping:
     ref: Ref | None = None
 
 
-Command = SendChat | SetNick | JoinRoom | LeaveRoom | FetchHistory | Ping
+@dataclass(frozen=True, slots=True)
+class CreateRoom:
+    """Create ``room`` owned by the sender's account: public, or private (invite-only)."""
+
+    room: str
+    private: bool = False
+    topic: str = ""
+    ref: Ref | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetTopic:
+    room: str
+    topic: str
+    ref: Ref | None = None
+
+
+ROLES: Final = ("moderator", "member", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class SetRole:
+    """Make the account ``name`` a moderator or an invited member of ``room``, or neither."""
+
+    room: str
+    name: str
+    role: str
+    ref: Ref | None = None
+
+
+MODERATION_ACTIONS: Final = ("kick", "ban", "unban", "mute", "unmute")
+
+
+@dataclass(frozen=True, slots=True)
+class Moderate:
+    """Kick, ban, unban, mute or unmute ``name`` in ``room``; ``duration`` in seconds."""
+
+    action: str
+    room: str
+    name: str
+    duration: int | None = None
+    reason: str = ""
+    ref: Ref | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteMessage:
+    """Delete message ``id`` of ``room`` for everyone, history included."""
+
+    room: str
+    id: int
+    ref: Ref | None = None
+
+
+Command = (
+    SendChat
+    | SetNick
+    | JoinRoom
+    | LeaveRoom
+    | FetchHistory
+    | Ping
+    | CreateRoom
+    | SetTopic
+    | SetRole
+    | Moderate
+    | DeleteMessage
+)
+
+
+def validate_line(raw: str, what: str, max_chars: int) -> str:
+    """A one-line text such as a topic or a reason: no control characters, bounded, trimmed."""
+    text = unicodedata.normalize("NFC", raw).strip()
+    if len(text) > max_chars:
+        raise ProtocolError(ErrorCode.TOO_LONG, f"{what} must be at most {max_chars} characters")
+    for char in text:
+        if unicodedata.category(char) in _FORBIDDEN_NICK_CATEGORIES:
+            raise ProtocolError(
+                ErrorCode.BAD_TEXT, f"{what} contains a forbidden character U+{ord(char):04X}"
+            )
+    return text
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:
@@ -352,6 +463,21 @@ class _Fields:
             raise self.fail(ErrorCode.BAD_FIELD, f"{key} must be between {low} and {high}")
         return value
 
+    def optional_bool(self, key: str) -> bool | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            raise self.fail(ErrorCode.BAD_FIELD, f"{key} must be true or false")
+        return value
+
+    def line(self, key: str, max_chars: int) -> str:
+        raw = self.optional_str(key) or ""
+        try:
+            return validate_line(raw, key, max_chars)
+        except ProtocolError as exc:
+            raise self.fail(exc.code, exc.message) from None
+
     def room(self, key: str = "Room", *, required: bool = False) -> str | None:
         raw = self.required_str(key) if required else self.optional_str(key)
         if raw is None:
@@ -411,7 +537,52 @@ def parse(data: str | bytes, max_text_chars: int = MAX_TEXT_CHARS) -> Command:
         )
     if kind == "Ping":
         return Ping(fields.ref)
-    raise fields.fail(ErrorCode.UNKNOWN_TYPE, f"unknown Type {kind[:40]!r}")
+    return _parse_administration(kind, fields)
+
+
+def _parse_administration(kind: str, fields: _Fields) -> Command:
+    """The commands of room owners and moderators."""
+    if kind not in _ADMINISTRATION:
+        raise fields.fail(ErrorCode.UNKNOWN_TYPE, f"unknown Type {kind[:40]!r}")
+    room = fields.room(required=True)
+    assert room is not None
+    if kind == "Create":
+        return CreateRoom(
+            room,
+            bool(fields.optional_bool("Private")),
+            fields.line("Topic", MAX_TOPIC_CHARS),
+            fields.ref,
+        )
+    if kind == "Topic":
+        fields.required_str("Topic")
+        return SetTopic(room, fields.line("Topic", MAX_TOPIC_CHARS), fields.ref)
+    if kind == "Delete":
+        message_id = fields.optional_int("ID", 1, _MAX_ID)
+        if message_id is None:
+            raise fields.fail(ErrorCode.MISSING_FIELD, "ID is required")
+        return DeleteMessage(room, message_id, fields.ref)
+    name = fields.required_str("Name")
+    if not name:
+        raise fields.fail(ErrorCode.BAD_FIELD, "Name must not be empty")
+    if kind == "Role":
+        role = fields.required_str("Role")
+        if role not in ROLES:
+            raise fields.fail(ErrorCode.BAD_FIELD, f"Role must be one of {', '.join(ROLES)}")
+        return SetRole(room, name, role, fields.ref)
+    action = kind.lower()
+    duration = (
+        fields.optional_int("Duration", 1, MAX_SANCTION_SECONDS)
+        if action in ("ban", "mute")
+        else None
+    )
+    return Moderate(
+        action, room, name, duration, fields.line("Reason", MAX_REASON_CHARS), fields.ref
+    )
+
+
+_ADMINISTRATION: Final = frozenset(
+    {"Create", "Topic", "Role", "Delete", "Kick", "Ban", "Unban", "Mute", "Unmute"}
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -454,19 +625,97 @@ def encode_chat(message: ChatMessage) -> bytes:
 
 
 def encode_status(
-    wsid: str, text: str, *, nick: str, room: str, session: str, version: str
+    wsid: str,
+    text: str,
+    *,
+    nick: str,
+    room: str,
+    session: str,
+    version: str,
+    user: str | None = None,
+    admin: bool = False,
 ) -> bytes:
-    return orjson.dumps(
-        {
-            "Type": "Status",
-            "WSID": wsid,
-            "Message": encode_text(text),
-            "Nick": nick,
-            "Room": room,
-            "Session": session,
-            "Version": version,
-        }
-    )
+    status: dict[str, Any] = {
+        "Type": "Status",
+        "WSID": wsid,
+        "Message": encode_text(text),
+        "Nick": nick,
+        "Room": room,
+        "Session": session,
+        "Version": version,
+    }
+    if user is not None:
+        status["User"] = user
+    if admin:
+        status["Admin"] = True
+    return orjson.dumps(status)
+
+
+def iso_time(ms: int) -> str:
+    """ISO 8601 UTC with milliseconds, the form of every ``Time`` and ``Until``."""
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def encode_room(
+    room: str,
+    *,
+    topic: str,
+    private: bool,
+    owner: str | None,
+    moderators: list[str],
+    role: str,
+    ref: Ref | None = None,
+) -> bytes:
+    """A room's settings, and what the receiving connection may do there (``Role``)."""
+    frame: dict[str, Any] = {
+        "Type": "Room",
+        "Room": room,
+        "Topic": topic,
+        "Private": private,
+        "Moderators": moderators,
+        "Role": role,
+    }
+    if owner is not None:
+        frame["Owner"] = owner
+    return orjson.dumps(_with_ref(frame, ref))
+
+
+def encode_deleted(room: str, message_id: int) -> bytes:
+    return orjson.dumps({"Type": "Deleted", "Room": room, "ID": message_id})
+
+
+def encode_kicked(room: str, *, by: str, reason: str, banned: bool, until_ms: int | None) -> bytes:
+    frame: dict[str, Any] = {
+        "Type": "Kicked",
+        "Room": room,
+        "By": by,
+        "Reason": reason,
+        "Banned": banned,
+    }
+    if until_ms is not None:
+        frame["Until"] = iso_time(until_ms)
+    return orjson.dumps(frame)
+
+
+def encode_moderated(
+    action: str,
+    room: str,
+    *,
+    name: str | None = None,
+    message_id: int | None = None,
+    until_ms: int | None = None,
+    ref: Ref | None = None,
+) -> bytes:
+    """Confirms a moderation command to the moderator who gave it."""
+    frame: dict[str, Any] = {"Type": "Moderated", "Action": action, "Room": room}
+    if name is not None:
+        frame["Name"] = name
+    if message_id is not None:
+        frame["ID"] = message_id
+    if until_ms is not None:
+        frame["Until"] = iso_time(until_ms)
+    return orjson.dumps(_with_ref(frame, ref))
 
 
 def encode_userlist(room: str, names: list[str]) -> bytes:
@@ -482,8 +731,11 @@ def encode_nick(name: str, old: str, ref: Ref | None) -> bytes:
     return orjson.dumps(_with_ref({"Type": "Nick", "Name": name, "Old": old}, ref))
 
 
-def encode_joined(room: str, last_id: int, ref: Ref | None, *, truncated: bool = False) -> bytes:
-    joined: dict[str, Any] = {"Type": "Joined", "Room": room, "LastID": last_id}
+def encode_joined(
+    room: str, last_id: int, ref: Ref | None, *, backlog: int = 0, truncated: bool = False
+) -> bytes:
+    """``Backlog`` is the number of ``Chat`` frames of history that follow before live ones."""
+    joined: dict[str, Any] = {"Type": "Joined", "Room": room, "LastID": last_id, "Backlog": backlog}
     if truncated:
         joined["Truncated"] = True
     return orjson.dumps(_with_ref(joined, ref))

@@ -27,6 +27,8 @@ from roomcast import __version__, protocol, websocket
 from roomcast import metrics as metrics_module
 from roomcast.admission import origin_allowed, parse_origins
 from roomcast.api import api_error_middleware, api_routes, json_error
+from roomcast.api_access import access_routes
+from roomcast.auth import SESSION_COOKIE
 from roomcast.broker import open_broker
 from roomcast.config import Settings
 from roomcast.connection import Outbox, WebSocketService
@@ -125,6 +127,9 @@ class FrontDoor(asyncio.Protocol):
         except BadRequest as exc:
             self._refuse(exc.status, exc.code, exc.message)
             return
+        if not service.settings.allow_guests and not _presents_credentials(request):
+            self._refuse(401, "login_required", "this server admits only signed-in users")
+            return
         peer = transport.get_extra_info("peername")
         remote = str(peer[0]) if peer else "?"
         refusal = service.limits.admit(remote)
@@ -143,6 +148,16 @@ class FrontDoor(asyncio.Protocol):
         phrase = http.HTTPStatus(status).phrase
         self._transport.write(websocket.http_response(status, phrase, body, "application/json"))
         self._transport.close()
+
+
+def _presents_credentials(request: Request) -> bool:
+    """Whether an upgrade carries a session cookie, a token or an Authorization header."""
+    headers = request.headers
+    return bool(
+        request.query.get("token")
+        or headers.get("authorization")
+        or SESSION_COOKIE in headers.get("cookie", "")
+    )
 
 
 @web.middleware
@@ -195,6 +210,8 @@ def load_api_key(settings: Settings) -> str:
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(32)
+    while key.startswith("-"):  # a key that looks like a flag would confuse command lines
+        key = secrets.token_urlsafe(32)
     path.touch(mode=0o600)
     path.write_text(key + "\n")
     return key
@@ -209,10 +226,12 @@ def build_app(settings: Settings, hub: Hub, service: WebSocketService) -> web.Ap
     app[SETTINGS_KEY] = settings
     app[SERVICE_KEY] = service
     app[API_KEY_KEY] = load_api_key(settings)
+    hub.auth.api_key = app[API_KEY_KEY]
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)
     app.add_routes(api_routes(HUB_KEY, API_KEY_KEY))
+    app.add_routes(access_routes(HUB_KEY, SERVICE_KEY))
     app.router.add_get("/", index)
     app.router.add_static("/static/", WEB_DIR, follow_symlinks=False)
     return app

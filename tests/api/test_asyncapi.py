@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+import websockets
 
 from conftest import ServerProcess
 from helpers import Client, b64, chat_line
@@ -96,7 +97,7 @@ async def test_every_frame_of_a_live_server_matches_its_schema(
             await carol.expect("Error", lambda f: f["Code"] == "nick_taken")
             await bob.expect("Presence")
         await send(alice, {"Message": b64("hello"), "Author": "alice", "Ref": 1})
-        await alice.expect("Ack")
+        hello = await alice.expect("Ack")
         await send(alice, {"Type": "Nick", "Name": "alicia", "Ref": "n"})
         await alice.expect("Nick")
         await send(alice, {"Type": "Join", "Room": "busy", "Since": 0, "Ref": 2})
@@ -111,7 +112,23 @@ async def test_every_frame_of_a_live_server_matches_its_schema(
         await alice.send("{not json")
         await alice.expect("Error", lambda f: f["Code"] == "bad_json")
         await bob.expect("Chat", lambda f: f["Author"] == "alicia")
-        frames = alice.frames + bob.frames + carol.frames
+        # A moderator (an account given the role with the API key) deletes a line, kicks bob.
+        base = api_server.http_url
+        account = {"name": "modder", "password": "correct horse"}
+        signed_up = await http("POST", f"{base}/api/register", json_body=account)
+        cookie = signed_up.headers["Set-Cookie"].split(";", 1)[0]
+        role = {"role": "moderator"}
+        await http("PUT", f"{base}/api/rooms/lobby/roles/modder", json_body=role, headers=auth())
+        ws = await websockets.connect(f"{url}?room=lobby", additional_headers={"Cookie": cookie})
+        async with Client(ws) as mod:
+            await mod.expect("Room", lambda f: f["Role"] == "moderator")
+            await send(mod, {"Type": "Delete", "Room": "lobby", "ID": hello["ID"], "Ref": 6})
+            await mod.expect("Moderated", lambda f: f["Action"] == "delete")
+            await alice.expect("Deleted")
+            await send(mod, {"Type": "Kick", "Room": "lobby", "Name": "bob", "Ref": 7})
+            await mod.expect("Moderated", lambda f: f["Action"] == "kick")
+            await bob.expect("Kicked")
+        frames = alice.frames + bob.frames + carol.frames + mod.frames
 
     seen: set[str] = set()
     for frame in frames:
@@ -135,6 +152,10 @@ CLIENT_CASES: list[tuple[dict[str, Any], bool]] = [
     ({"Type": "History", "Limit": 200, "Before": 1}, True),
     ({"Type": "Ping"}, True),
     ({"Type": "Nick", "Name": "zed"}, True),
+    ({"Type": "Create", "Room": "team", "Private": True, "Topic": "t"}, True),
+    ({"Type": "Ban", "Room": "lobby", "Name": "zed", "Duration": 60, "Reason": "spam"}, True),
+    ({"Type": "Delete", "Room": "lobby", "ID": 3}, True),
+    ({"Type": "Role", "Room": "lobby", "Name": "zed", "Role": "member"}, True),
     ({}, False),
     ({"Author": "zed"}, False),
     ({"Message": 5}, False),
@@ -150,6 +171,11 @@ CLIENT_CASES: list[tuple[dict[str, Any], bool]] = [
     ({"Type": "History", "Limit": 0}, False),
     ({"Type": "History", "Before": 0}, False),
     ({"Type": "Nick"}, False),
+    ({"Type": "Create", "Room": "team", "Private": "yes"}, False),
+    ({"Type": "Ban", "Room": "lobby", "Name": "zed", "Duration": 0}, False),
+    ({"Type": "Kick", "Room": "lobby"}, False),
+    ({"Type": "Delete", "Room": "lobby"}, False),
+    ({"Type": "Role", "Room": "lobby", "Name": "zed", "Role": "king"}, False),
     ({"Type": "Dance"}, False),
     ({"Type": 7}, False),
 ]

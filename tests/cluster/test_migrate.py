@@ -21,9 +21,13 @@ def migrate(db_url: str) -> subprocess.CompletedProcess[str]:
 async def test_migrate_then_serve(cluster: Cluster) -> None:
     first = await asyncio.to_thread(migrate, cluster.db_url)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.splitlines() == ["applied migration 0001 messages", "schema at version 1"]
+    assert first.stdout.splitlines() == [
+        "applied migration 0001 messages",
+        "applied migration 0002 access",
+        "schema at version 2",
+    ]
     again = await asyncio.to_thread(migrate, cluster.db_url)
-    assert again.stdout.splitlines() == ["schema at version 1"]
+    assert again.stdout.splitlines() == ["schema at version 2"]
     node = await cluster.node()
     assert "applying PostgreSQL migration" not in node.log()
 

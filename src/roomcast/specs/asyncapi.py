@@ -135,6 +135,11 @@ def _server_frames() -> dict[str, Schema]:
                     "maxLength": 64,
                 },
                 "Version": {"type": "string"},
+                "User": {
+                    "type": "string",
+                    "description": "The account this connection is signed in as (absent: guest)",
+                },
+                "Admin": {"const": True, "description": "The account is a server admin"},
             },
             ["WSID", "Message", "Nick", "Room", "Session", "Version"],
         ),
@@ -178,13 +183,18 @@ def _server_frames() -> dict[str, Schema]:
             {
                 "Room": _ref("RoomName"),
                 "LastID": {"type": "integer", "minimum": 0, "maximum": _MAX_ID},
+                "Backlog": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "How many Chat frames of history follow before live ones",
+                },
                 "Truncated": {
                     "const": True,
                     "description": "The replay after Since stopped at resume_limit messages",
                 },
                 "Ref": ref,
             },
-            ["Room", "LastID"],
+            ["Room", "LastID", "Backlog"],
         ),
         "LeftFrame": _frame(
             "Left", "Confirms a Leave.", {"Room": _ref("RoomName"), "Ref": ref}, ["Room"]
@@ -227,7 +237,125 @@ def _server_frames() -> dict[str, Schema]:
             {"Time": {"type": "integer", "minimum": 0}, "Ref": ref},
             ["Time"],
         ),
+        **_moderation_frames(),
     }
+
+
+def _moderation_frames() -> dict[str, Schema]:
+    ref = _ref("Ref")
+    until = {
+        "type": "string",
+        "format": "date-time",
+        "description": "ISO 8601 UTC; absent: until lifted",
+    }
+    return {
+        "RoomFrame": _frame(
+            "Room",
+            "A room's settings and the receiver's role there: after Joined, and on every change.",
+            {
+                "Room": _ref("RoomName"),
+                "Topic": {"type": "string", "maxLength": protocol.MAX_TOPIC_CHARS},
+                "Private": {"type": "boolean", "description": "Invite-only"},
+                "Owner": {"type": "string", "description": "The owner's account name"},
+                "Moderators": {"type": "array", "items": {"type": "string"}},
+                "Role": {"enum": ["admin", "owner", "moderator", "member", "none"]},
+                "Ref": ref,
+            },
+            ["Room", "Topic", "Private", "Moderators", "Role"],
+        ),
+        "DeletedFrame": _frame(
+            "Deleted",
+            "A moderator deleted message ID of Room: remove it; it is gone from history too.",
+            {"Room": _ref("RoomName"), "ID": _ref("MessageID")},
+            ["Room", "ID"],
+        ),
+        "KickedFrame": _frame(
+            "Kicked",
+            "This connection was taken out of Room by a moderator (Banned: for a ban).",
+            {
+                "Room": _ref("RoomName"),
+                "By": {"type": "string"},
+                "Reason": {"type": "string"},
+                "Banned": {"type": "boolean"},
+                "Until": until,
+            },
+            ["Room", "By", "Reason", "Banned"],
+        ),
+        "ModeratedFrame": _frame(
+            "Moderated",
+            "Confirms a moderation command to the moderator who gave it.",
+            {
+                "Action": {"enum": [*protocol.MODERATION_ACTIONS, "delete"]},
+                "Room": _ref("RoomName"),
+                "Name": {"type": "string"},
+                "ID": _ref("MessageID"),
+                "Until": until,
+                "Ref": ref,
+            },
+            ["Action", "Room"],
+        ),
+    }
+
+
+def _moderation_commands() -> dict[str, Schema]:
+    ref = _ref("Ref")
+    name = {"type": "string", "minLength": 1, "description": "A nickname or account name"}
+    reason = {"type": "string", "maxLength": protocol.MAX_REASON_CHARS}
+    commands: dict[str, Schema] = {
+        "CreateCommand": _frame(
+            "Create",
+            "Create a room owned by the signed-in account; Private makes it invite-only.",
+            {
+                "Room": _ref("RoomName"),
+                "Private": {"type": "boolean", "default": False},
+                "Topic": {"type": "string", "maxLength": protocol.MAX_TOPIC_CHARS},
+                "Ref": ref,
+            },
+            ["Room"],
+        ),
+        "TopicCommand": _frame(
+            "Topic",
+            "Set the room's topic (moderators).",
+            {
+                "Room": _ref("RoomName"),
+                "Topic": {"type": "string", "maxLength": protocol.MAX_TOPIC_CHARS},
+                "Ref": ref,
+            },
+            ["Room", "Topic"],
+        ),
+        "RoleCommand": _frame(
+            "Role",
+            "Make an account a moderator (owner) or an invited member (moderators), or neither.",
+            {
+                "Room": _ref("RoomName"),
+                "Name": name,
+                "Role": {"enum": list(protocol.ROLES)},
+                "Ref": ref,
+            },
+            ["Room", "Name", "Role"],
+        ),
+        "DeleteCommand": _frame(
+            "Delete",
+            "Delete a message for everyone, history included (moderators).",
+            {"Room": _ref("RoomName"), "ID": _ref("MessageID"), "Ref": ref},
+            ["Room", "ID"],
+        ),
+    }
+    for action in protocol.MODERATION_ACTIONS:
+        kind = action.capitalize()
+        properties: Schema = {"Room": _ref("RoomName"), "Name": name, "Reason": reason}
+        if action in ("ban", "mute"):
+            properties["Duration"] = {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": protocol.MAX_SANCTION_SECONDS,
+                "description": "Seconds; absent: until lifted",
+            }
+        properties["Ref"] = ref
+        commands[f"{kind}Command"] = _frame(
+            kind, f"{kind} someone in a room (moderators).", properties, ["Room", "Name"]
+        )
+    return commands
 
 
 def _client_frames(settings: Settings) -> dict[str, Schema]:
@@ -290,6 +418,7 @@ def _client_frames(settings: Settings) -> dict[str, Schema]:
             [],
         ),
         "PingCommand": _frame("Ping", "Application-level ping.", {"Ref": ref}, []),
+        **_moderation_commands(),
     }
 
 
@@ -306,6 +435,10 @@ SERVER_MESSAGES: Final = (
     ("Ack", "AckFrame", "Message stored"),
     ("Error", "ErrorFrame", "Error"),
     ("Pong", "PongFrame", "Pong"),
+    ("Room", "RoomFrame", "Room settings"),
+    ("Deleted", "DeletedFrame", "Message deleted"),
+    ("Kicked", "KickedFrame", "Removed from a room"),
+    ("Moderated", "ModeratedFrame", "Moderation done"),
 )
 CLIENT_MESSAGES: Final = (
     ("ChatLine", "ChatLine", "Send a chat line"),
@@ -314,6 +447,15 @@ CLIENT_MESSAGES: Final = (
     ("LeaveCommand", "LeaveCommand", "Leave a room"),
     ("HistoryCommand", "HistoryCommand", "Fetch older messages"),
     ("PingCommand", "PingCommand", "Ping"),
+    ("CreateCommand", "CreateCommand", "Create a room"),
+    ("TopicCommand", "TopicCommand", "Set the topic"),
+    ("RoleCommand", "RoleCommand", "Give or take a role"),
+    ("DeleteCommand", "DeleteCommand", "Delete a message"),
+    ("KickCommand", "KickCommand", "Kick"),
+    ("BanCommand", "BanCommand", "Ban"),
+    ("UnbanCommand", "UnbanCommand", "Lift a ban"),
+    ("MuteCommand", "MuteCommand", "Mute"),
+    ("UnmuteCommand", "UnmuteCommand", "Lift a mute"),
 )
 
 _EXAMPLES: Final[dict[str, Schema]] = {
@@ -326,7 +468,7 @@ _EXAMPLES: Final[dict[str, Schema]] = {
         "Session": "mI0mUo9v0vPZcM5b8rtSjDzl",
         "Version": __version__,
     },
-    "Joined": {"Type": "Joined", "Room": "lobby", "LastID": 118, "Ref": 3},
+    "Joined": {"Type": "Joined", "Room": "lobby", "LastID": 118, "Backlog": 50, "Ref": 3},
     "Chat": {
         "Type": "Chat",
         "Message": "aMOpbGxv",
@@ -356,6 +498,34 @@ _EXAMPLES: Final[dict[str, Schema]] = {
     "LeaveCommand": {"Type": "Leave", "Room": "random", "Ref": 5},
     "HistoryCommand": {"Type": "History", "Room": "lobby", "Before": 70, "Limit": 50, "Ref": 6},
     "PingCommand": {"Type": "Ping", "Ref": 7},
+    "Room": {
+        "Type": "Room",
+        "Room": "team",
+        "Topic": "Plans",
+        "Private": True,
+        "Owner": "alice",
+        "Moderators": ["bob"],
+        "Role": "member",
+    },
+    "Deleted": {"Type": "Deleted", "Room": "lobby", "ID": 119},
+    "Kicked": {
+        "Type": "Kicked",
+        "Room": "lobby",
+        "By": "bob",
+        "Reason": "spam",
+        "Banned": True,
+        "Until": "2026-11-27T00:00:00.000Z",
+    },
+    "Moderated": {"Type": "Moderated", "Action": "ban", "Room": "lobby", "Name": "mallory"},
+    "CreateCommand": {"Type": "Create", "Room": "team", "Private": True, "Topic": "Plans"},
+    "TopicCommand": {"Type": "Topic", "Room": "team", "Topic": "Release on Friday"},
+    "RoleCommand": {"Type": "Role", "Room": "team", "Name": "carol", "Role": "member"},
+    "DeleteCommand": {"Type": "Delete", "Room": "lobby", "ID": 119},
+    "KickCommand": {"Type": "Kick", "Room": "lobby", "Name": "mallory", "Reason": "spam"},
+    "BanCommand": {"Type": "Ban", "Room": "lobby", "Name": "mallory", "Duration": 3600},
+    "UnbanCommand": {"Type": "Unban", "Room": "lobby", "Name": "mallory"},
+    "MuteCommand": {"Type": "Mute", "Room": "lobby", "Name": "mallory", "Duration": 600},
+    "UnmuteCommand": {"Type": "Unmute", "Room": "lobby", "Name": "mallory"},
 }
 
 
@@ -380,6 +550,11 @@ def _connect_query() -> Schema:
                 "type": "string",
                 "description": "The Session of an earlier connection: keeps the nickname and "
                 "makes re-sent Refs idempotent",
+            },
+            "token": {
+                "type": "string",
+                "description": "Sign in: an API token (rc_...) or a JWT connection token, as an "
+                "Authorization: Bearer header would; a session cookie also signs in",
             },
             "userlist": {
                 "type": "string",

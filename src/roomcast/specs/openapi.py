@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from roomcast import __version__, protocol
 from roomcast.config import Settings
+from roomcast.specs.openapi_access import ACCESS_ERROR_CODES, add_access
 
 Schema = dict[str, Any]
 
@@ -37,6 +38,7 @@ ERROR_CODES: Final = {
     "broker_unavailable": "the broker connection is down",
     "shutting_down": "the server is shutting down",
     "internal": "a server bug",
+    **ACCESS_ERROR_CODES,
 }
 
 
@@ -201,7 +203,7 @@ def _room_param() -> Schema:
 def openapi_document(settings: Settings) -> dict[str, Any]:
     """The OpenAPI 3.1 document for a server with ``settings``."""
     any_object = {"type": "object"}
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "roomcast REST API",
@@ -404,3 +406,5 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             },
         },
     }
+    add_access(document, settings)
+    return document

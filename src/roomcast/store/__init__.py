@@ -5,24 +5,38 @@ from __future__ import annotations
 from pathlib import Path
 
 from roomcast.store.base import (
+    AccessStore,
+    Account,
     Appended,
+    AuditEntry,
+    Credential,
     MessageStore,
     NewMessage,
+    RoomAccess,
     RoomSummary,
+    Sanction,
+    Store,
     StoreUnavailable,
 )
 
 __all__ = [
+    "AccessStore",
+    "Account",
     "Appended",
+    "AuditEntry",
+    "Credential",
     "MessageStore",
     "NewMessage",
+    "RoomAccess",
     "RoomSummary",
+    "Sanction",
+    "Store",
     "StoreUnavailable",
     "open_store",
 ]
 
 
-def open_store(url: str, *, synchronous: str = "NORMAL") -> MessageStore:
+def open_store(url: str, *, synchronous: str = "NORMAL") -> Store:
     """Build the store a ``--db`` value names (not yet opened).
 
     ``memory://`` keeps history in memory only; ``sqlite:///path`` or a plain file path uses

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from roomcast.protocol import ChatMessage, Ref
@@ -48,6 +48,7 @@ class RoomSummary:
     name: str
     last_id: int
     topic: str = ""
+    private: bool = False
 
 
 class MessageStore(Protocol):
@@ -98,6 +99,148 @@ class MessageStore(Protocol):
         Each room's last ID becomes at least its highest imported ID; a deleted room comes back.
         Raises ``StoreUnavailable`` when nothing could be stored.
         """
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A registered user. ``key`` is ``protocol.nick_key(name)``: no other user may take it."""
+
+    id: str
+    name: str
+    key: str
+    password_hash: str
+    created_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A login session (``kind`` "session") or an API token for a bot ("token").
+
+    Only ``secret_hash``, the SHA-256 of the secret, is stored; ``id`` is public and names the
+    credential when it is listed or revoked. ``expires_ms`` None means it never expires.
+    """
+
+    id: str
+    kind: str
+    account_id: str
+    secret_hash: str
+    label: str
+    created_ms: int
+    expires_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomAccess:
+    """Who may do what in a room: owner, moderators and (for a private room) invited members.
+
+    ``moderators`` and ``members`` map account IDs to the account names they had when given the
+    role. A room the store has no row for is public and has no owner.
+    """
+
+    name: str
+    topic: str = ""
+    private: bool = False
+    owner_id: str | None = None
+    owner_name: str | None = None
+    moderators: dict[str, str] = field(default_factory=dict)
+    members: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Sanction:
+    """A ban (no joining) or mute (no talking) in a room, of an account or of an address.
+
+    ``name`` is the nickname the sanctioned user had, for listings and for lifting it by name
+    (``name_key`` is its ``nick_key``). ``until_ms`` None means until lifted. ``id`` is assigned
+    by the store.
+    """
+
+    room: str
+    kind: str
+    account_id: str | None
+    ip: str | None
+    name: str
+    name_key: str
+    until_ms: int | None
+    by: str
+    reason: str
+    created_ms: int
+    id: int = 0
+
+    def active(self, now_ms: int) -> bool:
+        return self.until_ms is None or self.until_ms > now_ms
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One moderation action: who did what to whom, where and when."""
+
+    time_ms: int
+    actor: str
+    action: str
+    room: str
+    target: str
+    detail: str = ""
+
+
+class AccessStore(Protocol):
+    """Accounts, credentials, room roles, sanctions and the audit log, beside the history."""
+
+    async def create_account(self, account: Account) -> bool:
+        """Register ``account``; False when its ``key`` (or ``id``) is already taken."""
+
+    async def account_by_key(self, key: str) -> Account | None:
+        """The account whose name has this ``nick_key``."""
+
+    async def account_by_id(self, account_id: str) -> Account | None: ...
+
+    async def add_credential(self, credential: Credential) -> None: ...
+
+    async def credential(self, secret_hash: str, now_ms: int) -> tuple[Credential, Account] | None:
+        """The unexpired credential with this secret hash, and its account."""
+
+    async def credentials(self, account_id: str, kind: str) -> list[Credential]:
+        """The account's unexpired credentials of ``kind``, oldest first."""
+
+    async def delete_credential(self, credential_id: str, account_id: str) -> bool:
+        """Revoke one of the account's credentials; False when it has no such one."""
+
+    async def room_access(self, name: str) -> RoomAccess:
+        """The room's owner, roles, privacy and topic (public and ownerless when unknown)."""
+
+    async def claim_room(
+        self, name: str, owner_id: str, owner_name: str, private: bool, topic: str
+    ) -> bool:
+        """Create the room owned by ``owner_id``; False when it exists (has a row, not deleted)."""
+
+    async def set_topic(self, name: str, topic: str) -> None:
+        """Set the room's topic, creating its row when needed."""
+
+    async def set_role(self, room: str, account_id: str, name: str, role: str | None) -> None:
+        """Make the account a "moderator" or "member" of the room, or neither (None)."""
+
+    async def add_sanction(self, sanction: Sanction) -> int:
+        """Record a ban or a mute; its ID."""
+
+    async def sanctions(self, room: str, now_ms: int) -> list[Sanction]:
+        """The room's sanctions in force at ``now_ms``, oldest first."""
+
+    async def lift_sanctions(
+        self, room: str, kind: str, *, account_id: str | None, name_key: str
+    ) -> int:
+        """End the room's sanctions of ``kind`` on the account or the name; how many ended."""
+
+    async def delete_message(self, room: str, message_id: int) -> bool:
+        """Delete one message for good (IDs are never reused); False when there is none."""
+
+    async def add_audit(self, entry: AuditEntry) -> None: ...
+
+    async def audit_log(self, room: str | None, limit: int) -> list[AuditEntry]:
+        """The newest ``limit`` entries, of one room or of all, newest first."""
+
+
+class Store(MessageStore, AccessStore, Protocol):
+    """Everything a roomcast server keeps: what ``open_store`` gives."""
 
 
 def ref_key(ref: Ref | None) -> str | None:

@@ -8,11 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import dataclasses
+import itertools
+import time
 from collections import OrderedDict, deque
 from collections.abc import Sequence
 
 from roomcast.protocol import ChatMessage
-from roomcast.store.base import Appended, NewMessage, RoomSummary, StoreUnavailable, ref_key
+from roomcast.store.base import (
+    Account,
+    Appended,
+    AuditEntry,
+    Credential,
+    NewMessage,
+    RoomAccess,
+    RoomSummary,
+    Sanction,
+    StoreUnavailable,
+    ref_key,
+)
 
 
 class MemoryStore:
@@ -26,6 +40,13 @@ class MemoryStore:
         self._max_per_room = max_per_room
         self._max_refs = max_refs
         self._closed = False
+        self._accounts: dict[str, Account] = {}
+        self._account_keys: dict[str, str] = {}
+        self._credentials: dict[str, Credential] = {}
+        self._access: dict[str, RoomAccess] = {}
+        self._sanctions: list[Sanction] = []
+        self._sanction_ids = itertools.count(1)
+        self._audit: list[AuditEntry] = []
 
     async def open(self) -> None:
         self._closed = False
@@ -80,13 +101,19 @@ class MemoryStore:
 
     async def rooms(self) -> list[RoomSummary]:
         return [
-            RoomSummary(name, self._last_ids.get(name, 0), topic)
+            RoomSummary(name, self._last_ids.get(name, 0), topic, self._private(name))
             for name, topic in sorted(self._topics.items())
         ]
 
     async def room(self, name: str) -> RoomSummary | None:
         topic = self._topics.get(name)
-        return None if topic is None else RoomSummary(name, self._last_ids.get(name, 0), topic)
+        if topic is None:
+            return None
+        return RoomSummary(name, self._last_ids.get(name, 0), topic, self._private(name))
+
+    def _private(self, name: str) -> bool:
+        access = self._access.get(name)
+        return access is not None and access.private
 
     def _check_open(self) -> None:
         if self._closed:
@@ -104,6 +131,8 @@ class MemoryStore:
         if self._topics.pop(name, None) is None:
             return False
         self._rooms.pop(name, None)
+        self._access.pop(name, None)
+        self._sanctions = [s for s in self._sanctions if s.room != name]
         for key in [key for key, message in self._refs.items() if message.room == name]:
             del self._refs[key]
         return True
@@ -127,3 +156,141 @@ class MemoryStore:
             self._last_ids[room] = max(self._last_ids.get(room, 0), history[-1].id)
             self._topics.setdefault(room, "")
         return added
+
+    # -- accounts, credentials, roles, sanctions, audit -----------------------------------------
+
+    async def create_account(self, account: Account) -> bool:
+        self._check_open()
+        if account.key in self._account_keys or account.id in self._accounts:
+            return False
+        self._accounts[account.id] = account
+        self._account_keys[account.key] = account.id
+        return True
+
+    async def account_by_key(self, key: str) -> Account | None:
+        self._check_open()
+        account_id = self._account_keys.get(key)
+        return None if account_id is None else self._accounts[account_id]
+
+    async def account_by_id(self, account_id: str) -> Account | None:
+        self._check_open()
+        return self._accounts.get(account_id)
+
+    async def add_credential(self, credential: Credential) -> None:
+        self._check_open()
+        self._credentials[credential.id] = credential
+
+    async def credential(self, secret_hash: str, now_ms: int) -> tuple[Credential, Account] | None:
+        self._check_open()
+        for credential in self._credentials.values():
+            if credential.secret_hash == secret_hash and _unexpired(credential, now_ms):
+                account = self._accounts.get(credential.account_id)
+                return None if account is None else (credential, account)
+        return None
+
+    async def credentials(self, account_id: str, kind: str) -> list[Credential]:
+        self._check_open()
+        return [
+            c
+            for c in self._credentials.values()
+            if c.account_id == account_id and c.kind == kind and _unexpired(c, None)
+        ]
+
+    async def delete_credential(self, credential_id: str, account_id: str) -> bool:
+        self._check_open()
+        credential = self._credentials.get(credential_id)
+        if credential is None or credential.account_id != account_id:
+            return False
+        del self._credentials[credential_id]
+        return True
+
+    async def room_access(self, name: str) -> RoomAccess:
+        self._check_open()
+        topic = self._topics.get(name, "")
+        access = self._access.get(name)
+        return (
+            RoomAccess(name, topic) if access is None else dataclasses.replace(access, topic=topic)
+        )
+
+    async def claim_room(
+        self, name: str, owner_id: str, owner_name: str, private: bool, topic: str
+    ) -> bool:
+        self._check_open()
+        if name in self._topics:
+            return False
+        self._topics[name] = topic
+        self._access[name] = RoomAccess(name, topic, private, owner_id, owner_name)
+        return True
+
+    async def set_topic(self, name: str, topic: str) -> None:
+        self._check_open()
+        self._topics[name] = topic
+
+    async def set_role(self, room: str, account_id: str, name: str, role: str | None) -> None:
+        self._check_open()
+        self._topics.setdefault(room, "")
+        access = self._access.get(room) or RoomAccess(room)
+        moderators = {k: v for k, v in access.moderators.items() if k != account_id}
+        members = {k: v for k, v in access.members.items() if k != account_id}
+        if role == "moderator":
+            moderators[account_id] = name
+        elif role == "member":
+            members[account_id] = name
+        self._access[room] = dataclasses.replace(access, moderators=moderators, members=members)
+
+    async def add_sanction(self, sanction: Sanction) -> int:
+        self._check_open()
+        sanction_id = next(self._sanction_ids)
+        self._sanctions.append(dataclasses.replace(sanction, id=sanction_id))
+        return sanction_id
+
+    async def sanctions(self, room: str, now_ms: int) -> list[Sanction]:
+        self._check_open()
+        return [s for s in self._sanctions if s.room == room and s.active(now_ms)]
+
+    async def lift_sanctions(
+        self, room: str, kind: str, *, account_id: str | None, name_key: str
+    ) -> int:
+        self._check_open()
+        kept = [
+            s
+            for s in self._sanctions
+            if not (
+                s.room == room
+                and s.kind == kind
+                and (
+                    (account_id is not None and s.account_id == account_id)
+                    or s.name_key == name_key
+                )
+            )
+        ]
+        lifted = len(self._sanctions) - len(kept)
+        self._sanctions = kept
+        return lifted
+
+    async def delete_message(self, room: str, message_id: int) -> bool:
+        self._check_open()
+        history = self._rooms.get(room)
+        if history is None or not any(m.id == message_id for m in history):
+            return False
+        self._rooms[room] = deque((m for m in history if m.id != message_id), history.maxlen)
+        for key in [key for key, m in self._refs.items() if (m.room, m.id) == (room, message_id)]:
+            del self._refs[key]
+        return True
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        self._check_open()
+        self._audit.append(entry)
+
+    async def audit_log(self, room: str | None, limit: int) -> list[AuditEntry]:
+        self._check_open()
+        entries = [e for e in reversed(self._audit) if room is None or e.room == room]
+        return entries[:limit]
+
+
+def _unexpired(credential: Credential, now_ms: int | None) -> bool:
+    if credential.expires_ms is None:
+        return True
+    if now_ms is None:
+        now_ms = time.time_ns() // 1_000_000
+    return credential.expires_ms > now_ms

@@ -21,6 +21,7 @@ applied at ``open()`` under an advisory lock, so nodes starting together apply e
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections import deque
 from collections.abc import Sequence
@@ -30,7 +31,18 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from roomcast.protocol import ChatMessage
-from roomcast.store.base import Appended, NewMessage, RoomSummary, StoreUnavailable, ref_key
+from roomcast.store.base import (
+    Account,
+    Appended,
+    AuditEntry,
+    Credential,
+    NewMessage,
+    RoomAccess,
+    RoomSummary,
+    Sanction,
+    StoreUnavailable,
+    ref_key,
+)
 from roomcast.store.migrations import Migration, migrations
 
 log = logging.getLogger(__name__)
@@ -38,6 +50,12 @@ log = logging.getLogger(__name__)
 _MAX_BATCH: Final = 2000
 _RETRIES: Final = 3
 _COLUMNS: Final = "room, id, author, body, wsid, sent_ms"
+_ACCOUNT: Final = "id, name, key, password_hash, created_ms"
+_CREDENTIAL: Final = "id, kind, account_id, secret_hash, label, created_ms, expires_ms"
+_SANCTION: Final = (
+    "room, kind, account_id, ip, name, name_key, until_ms, by_name, reason, created_ms, id"
+)
+_NOW_MS: Final = "(extract(epoch FROM now()) * 1000)::bigint"
 # Any value will do, as long as every node uses the same one.
 _MIGRATION_LOCK: Final = 0x726F6F6D63617374  # "roomcast"
 
@@ -311,13 +329,15 @@ class PostgresStore:
 
     async def rooms(self) -> list[RoomSummary]:
         rows = await self._fetch(
-            'SELECT name, last_id, topic FROM rooms WHERE NOT deleted ORDER BY name COLLATE "C"'
+            "SELECT name, last_id, topic, private FROM rooms WHERE NOT deleted"
+            ' ORDER BY name COLLATE "C"'
         )
         return [RoomSummary(*row) for row in rows]
 
     async def room(self, name: str) -> RoomSummary | None:
         rows = await self._fetch(
-            "SELECT name, last_id, topic FROM rooms WHERE name = $1 AND NOT deleted", name
+            "SELECT name, last_id, topic, private FROM rooms WHERE name = $1 AND NOT deleted",
+            name,
         )
         return RoomSummary(*rows[0]) if rows else None
 
@@ -357,12 +377,14 @@ class PostgresStore:
                 conn.transaction(),
             ):
                 status = await conn.execute(
-                    "UPDATE rooms SET deleted = true, topic = '' WHERE name = $1 AND NOT deleted",
+                    "UPDATE rooms SET deleted = true, topic = '', private = false,"
+                    " owner_id = NULL, owner_name = NULL WHERE name = $1 AND NOT deleted",
                     name,
                 )
                 if _affected(status) != 1:
                     return False
-                await conn.execute("DELETE FROM messages WHERE room = $1", name)
+                for table in ("messages", "room_roles", "sanctions"):
+                    await conn.execute(f"DELETE FROM {table} WHERE room = $1", name)
                 return True
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"the message store is unavailable: {exc}") from exc
@@ -397,6 +419,197 @@ class PostgresStore:
             ),
         )
         return _affected(inserted)
+
+    # -- accounts, credentials, roles, sanctions, audit -----------------------------------------
+
+    async def create_account(self, account: Account) -> bool:
+        (status,) = await self._transaction(
+            (
+                f"INSERT INTO accounts ({_ACCOUNT}) VALUES ($1, $2, $3, $4, $5)"
+                " ON CONFLICT DO NOTHING",
+                _row(account),
+            )
+        )
+        return _affected(status) == 1
+
+    async def account_by_key(self, key: str) -> Account | None:
+        rows = await self._fetch(f"SELECT {_ACCOUNT} FROM accounts WHERE key = $1", key)
+        return Account(*rows[0]) if rows else None
+
+    async def account_by_id(self, account_id: str) -> Account | None:
+        rows = await self._fetch(f"SELECT {_ACCOUNT} FROM accounts WHERE id = $1", account_id)
+        return Account(*rows[0]) if rows else None
+
+    async def add_credential(self, credential: Credential) -> None:
+        await self._transaction(
+            (
+                f"INSERT INTO credentials ({_CREDENTIAL}) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                _row(credential),
+            )
+        )
+
+    async def credential(self, secret_hash: str, now_ms: int) -> tuple[Credential, Account] | None:
+        rows = await self._fetch(
+            f"SELECT {', '.join('c.' + c for c in _CREDENTIAL.split(', '))},"
+            f" {', '.join('a.' + c for c in _ACCOUNT.split(', '))}"
+            " FROM credentials c JOIN accounts a ON a.id = c.account_id"
+            " WHERE c.secret_hash = $1 AND (c.expires_ms IS NULL OR c.expires_ms > $2)",
+            secret_hash,
+            now_ms,
+        )
+        if not rows:
+            return None
+        row = tuple(rows[0])
+        return Credential(*row[:7]), Account(*row[7:])
+
+    async def credentials(self, account_id: str, kind: str) -> list[Credential]:
+        rows = await self._fetch(
+            f"SELECT {_CREDENTIAL} FROM credentials WHERE account_id = $1 AND kind = $2"
+            f" AND (expires_ms IS NULL OR expires_ms > {_NOW_MS}) ORDER BY created_ms, id",
+            account_id,
+            kind,
+        )
+        return [Credential(*row) for row in rows]
+
+    async def delete_credential(self, credential_id: str, account_id: str) -> bool:
+        (status,) = await self._transaction(
+            (
+                "DELETE FROM credentials WHERE id = $1 AND account_id = $2",
+                (credential_id, account_id),
+            )
+        )
+        return _affected(status) == 1
+
+    async def room_access(self, name: str) -> RoomAccess:
+        rows = await self._fetch(
+            "SELECT topic, private, owner_id, owner_name FROM rooms"
+            " WHERE name = $1 AND NOT deleted",
+            name,
+        )
+        roles = await self._fetch(
+            "SELECT account_id, name, role FROM room_roles WHERE room = $1"
+            ' ORDER BY name COLLATE "C"',
+            name,
+        )
+        topic, private, owner_id, owner_name = tuple(rows[0]) if rows else ("", False, None, None)
+        return RoomAccess(
+            name,
+            topic,
+            bool(private),
+            owner_id,
+            owner_name,
+            {r["account_id"]: r["name"] for r in roles if r["role"] == "moderator"},
+            {r["account_id"]: r["name"] for r in roles if r["role"] == "member"},
+        )
+
+    async def claim_room(
+        self, name: str, owner_id: str, owner_name: str, private: bool, topic: str
+    ) -> bool:
+        (status,) = await self._transaction(
+            (
+                "INSERT INTO rooms AS r"
+                " (name, last_id, created_ms, topic, private, owner_id, owner_name)"
+                f" VALUES ($1, 0, {_NOW_MS}, $2, $3, $4, $5)"
+                " ON CONFLICT (name) DO UPDATE SET deleted = false, topic = excluded.topic,"
+                " private = excluded.private, owner_id = excluded.owner_id,"
+                " owner_name = excluded.owner_name WHERE r.deleted",
+                (name, topic, private, owner_id, owner_name),
+            )
+        )
+        return _affected(status) == 1
+
+    async def set_topic(self, name: str, topic: str) -> None:
+        await self._transaction(
+            (
+                "INSERT INTO rooms (name, last_id, created_ms, topic)"
+                f" VALUES ($1, 0, {_NOW_MS}, $2)"
+                " ON CONFLICT (name) DO UPDATE SET topic = excluded.topic",
+                (name, topic),
+            )
+        )
+
+    async def set_role(self, room: str, account_id: str, name: str, role: str | None) -> None:
+        create: tuple[str, Sequence[Any]] = (
+            f"INSERT INTO rooms (name, last_id, created_ms) VALUES ($1, 0, {_NOW_MS})"
+            " ON CONFLICT (name) DO NOTHING",
+            (room,),
+        )
+        if role is None:
+            await self._transaction(
+                create,
+                (
+                    "DELETE FROM room_roles WHERE room = $1 AND account_id = $2",
+                    (room, account_id),
+                ),
+            )
+            return
+        await self._transaction(
+            create,
+            (
+                "INSERT INTO room_roles (room, account_id, name, role) VALUES ($1, $2, $3, $4)"
+                " ON CONFLICT (room, account_id) DO UPDATE"
+                " SET name = excluded.name, role = excluded.role",
+                (room, account_id, name, role),
+            ),
+        )
+
+    async def add_sanction(self, sanction: Sanction) -> int:
+        rows = await self._fetch(
+            f"INSERT INTO sanctions ({_SANCTION.removesuffix(', id')})"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            *_row(sanction)[:-1],
+        )
+        return int(rows[0][0])
+
+    async def sanctions(self, room: str, now_ms: int) -> list[Sanction]:
+        rows = await self._fetch(
+            f"SELECT {_SANCTION} FROM sanctions WHERE room = $1"
+            " AND (until_ms IS NULL OR until_ms > $2) ORDER BY id",
+            room,
+            now_ms,
+        )
+        return [Sanction(*row) for row in rows]
+
+    async def lift_sanctions(
+        self, room: str, kind: str, *, account_id: str | None, name_key: str
+    ) -> int:
+        (status,) = await self._transaction(
+            (
+                "DELETE FROM sanctions WHERE room = $1 AND kind = $2"
+                " AND (account_id = $3 OR name_key = $4)",
+                (room, kind, account_id, name_key),
+            )
+        )
+        return _affected(status)
+
+    async def delete_message(self, room: str, message_id: int) -> bool:
+        (status,) = await self._transaction(
+            ("DELETE FROM messages WHERE room = $1 AND id = $2", (room, message_id))
+        )
+        return _affected(status) == 1
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        await self._transaction(
+            (
+                "INSERT INTO audit_log (time_ms, actor, action, room, target, detail)"
+                " VALUES ($1, $2, $3, $4, $5, $6)",
+                _row(entry),
+            )
+        )
+
+    async def audit_log(self, room: str | None, limit: int) -> list[AuditEntry]:
+        rows = await self._fetch(
+            "SELECT time_ms, actor, action, room, target, detail FROM audit_log"
+            " WHERE $1::text IS NULL OR room = $1 ORDER BY id DESC LIMIT $2",
+            room,
+            limit,
+        )
+        return [AuditEntry(*row) for row in rows]
+
+
+def _row(value: Any) -> tuple[Any, ...]:
+    """The fields of a store dataclass, in declaration order, as statement arguments."""
+    return tuple(getattr(value, f.name) for f in dataclasses.fields(value))
 
 
 def _affected(status: str) -> int:

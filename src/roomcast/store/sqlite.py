@@ -10,6 +10,7 @@ Reads run on a second connection in their own thread, beside the writer.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import queue
 import sqlite3
@@ -18,21 +19,58 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar, cast
 
 from roomcast.protocol import ChatMessage
-from roomcast.store.base import Appended, NewMessage, RoomSummary, StoreUnavailable, ref_key
+from roomcast.store.base import (
+    Account,
+    Appended,
+    AuditEntry,
+    Credential,
+    NewMessage,
+    RoomAccess,
+    RoomSummary,
+    Sanction,
+    StoreUnavailable,
+    ref_key,
+)
 from roomcast.store.migrations import migrations
 
 log = logging.getLogger(__name__)
 
 _MAX_BATCH: Final = 2000
+# Rows per INSERT statement: 8 columns x 500 rows stays far below SQLite's variable limit.
+_ROWS_PER_STATEMENT: Final = 500
 _COLUMNS: Final = "room, id, author, body, wsid, sent_ms"
+_ACCOUNT: Final = "id, name, key, password_hash, created_ms"
+_CREDENTIAL: Final = "id, kind, account_id, secret_hash, label, created_ms, expires_ms"
+_SANCTION: Final = (
+    "room, kind, account_id, ip, name, name_key, until_ms, by_name, reason, created_ms, id"
+)
 _STOP: Final = object()
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 _Job = tuple[asyncio.Future[Appended], NewMessage]
 _T = TypeVar("_T")
+
+
+def _insert_many(
+    conn: sqlite3.Connection, head: str, rows: list[tuple[Any, ...]], tail: str = ""
+) -> None:
+    """Insert ``rows`` with multi-row ``VALUES`` statements rather than ``executemany``.
+
+    Each statement is one call into SQLite, so the writer thread gives up and takes back the GIL
+    once per chunk instead of once per row, and a busy event loop cannot stall a commit row by
+    row.
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    placeholders = "(" + ", ".join("?" * width) + ")"
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        values = ", ".join([placeholders] * len(chunk))
+        conn.execute(f"{head} {values}{tail}", [value for row in chunk for value in row])
 
 
 class SQLiteStore:
@@ -48,7 +86,9 @@ class SQLiteStore:
         self.path = Path(path)
         self._synchronous = synchronous
         self._max_pending = max_pending
-        self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
+        # Appends of the current event-loop iteration, not yet handed to the writer.
+        self._gathering: list[_Job] = []
         self._pending = 0
         self._last_ids: dict[str, int] = {}
         self._data_version: int | None = None
@@ -90,6 +130,7 @@ class SQLiteStore:
             return
         self._closed = True
         if self._writer is not None:
+            self._hand_over()
             self._queue.put(_STOP)
             await asyncio.to_thread(self._writer.join)
         await asyncio.get_running_loop().run_in_executor(self._reader, self._close_reader)
@@ -111,8 +152,16 @@ class SQLiteStore:
             future.set_exception(StoreUnavailable("the store is overloaded; try again"))
         else:
             self._pending += 1
-            self._queue.put((future, message))
+            if not self._gathering:
+                loop.call_soon(self._hand_over)
+            self._gathering.append((future, message))
         return future
+
+    def _hand_over(self) -> None:
+        """Give this loop iteration's appends to the writer in one piece: one thread wake-up."""
+        batch, self._gathering = self._gathering, []
+        if batch:
+            self._queue.put(batch)
 
     def _write_loop(self, conn: sqlite3.Connection) -> None:
         try:
@@ -120,7 +169,7 @@ class SQLiteStore:
                 item = self._queue.get()
                 if item is _STOP:
                     return
-                batch: list[_Job] = [item]  # type: ignore[list-item]
+                batch: list[_Job] = list(cast(list[_Job], item))
                 stop = False
                 while len(batch) < _MAX_BATCH:
                     try:
@@ -130,7 +179,7 @@ class SQLiteStore:
                     if more is _STOP:
                         stop = True
                         break
-                    batch.append(more)  # type: ignore[arg-type]
+                    batch.extend(cast(list[_Job], more))
                 outcome = self._commit(conn, batch)
                 assert self._loop is not None
                 self._loop.call_soon_threadsafe(self._resolve, outcome)
@@ -181,11 +230,12 @@ class SQLiteStore:
                 if key is not None:
                     seen_refs[(new.sender, key)] = Appended(message, duplicate=True)
                 outcome.append((future, stored))
-            conn.executemany("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            conn.executemany(
-                "INSERT INTO rooms (name, last_id, created_ms) VALUES (?, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, deleted = 0",
+            _insert_many(conn, "INSERT INTO messages VALUES", rows)
+            _insert_many(
+                conn,
+                "INSERT INTO rooms (name, last_id, created_ms) VALUES",
                 [(room, last, batch[0][1].sent_ms) for room, last in last_ids.items()],
+                " ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, deleted = 0",
             )
             conn.execute("COMMIT")
         except (sqlite3.Error, ValueError) as exc:
@@ -268,15 +318,21 @@ class SQLiteStore:
 
     async def rooms(self) -> list[RoomSummary]:
         rows = await self._read(
-            "SELECT name, last_id, topic FROM rooms WHERE deleted = 0 ORDER BY name", ()
+            "SELECT name, last_id, topic, private FROM rooms WHERE deleted = 0 ORDER BY name", ()
         )
-        return [RoomSummary(*row) for row in rows]
+        return [
+            RoomSummary(name, last, topic, bool(private)) for name, last, topic, private in rows
+        ]
 
     async def room(self, name: str) -> RoomSummary | None:
         rows = await self._read(
-            "SELECT name, last_id, topic FROM rooms WHERE name = ? AND deleted = 0", (name,)
+            "SELECT name, last_id, topic, private FROM rooms WHERE name = ? AND deleted = 0",
+            (name,),
         )
-        return RoomSummary(*rows[0]) if rows else None
+        if not rows:
+            return None
+        room, last, topic, private = rows[0]
+        return RoomSummary(room, last, topic, bool(private))
 
     # -- administration -------------------------------------------------------------------------
     #
@@ -320,11 +376,14 @@ class SQLiteStore:
     async def delete_room(self, name: str) -> bool:
         def delete(conn: sqlite3.Connection) -> bool:
             cursor = conn.execute(
-                "UPDATE rooms SET deleted = 1, topic = '' WHERE name = ? AND deleted = 0", (name,)
+                "UPDATE rooms SET deleted = 1, topic = '', private = 0, owner_id = NULL,"
+                " owner_name = NULL WHERE name = ? AND deleted = 0",
+                (name,),
             )
             if cursor.rowcount != 1:
                 return False
-            conn.execute("DELETE FROM messages WHERE room = ?", (name,))
+            for table in ("messages", "room_roles", "sanctions"):
+                conn.execute(f"DELETE FROM {table} WHERE room = ?", (name,))
             return True
 
         return await self._admin(delete)
@@ -352,3 +411,190 @@ class SQLiteStore:
             return added
 
         return await self._admin(store)
+
+    # -- accounts, credentials, roles, sanctions, audit -----------------------------------------
+
+    async def create_account(self, account: Account) -> bool:
+        def create(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                f"INSERT INTO accounts ({_ACCOUNT}) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (account.id, account.name, account.key, account.password_hash, account.created_ms),
+            )
+            return cursor.rowcount == 1
+
+        return await self._admin(create)
+
+    async def account_by_key(self, key: str) -> Account | None:
+        rows = await self._read(f"SELECT {_ACCOUNT} FROM accounts WHERE key = ?", (key,))
+        return Account(*rows[0]) if rows else None
+
+    async def account_by_id(self, account_id: str) -> Account | None:
+        rows = await self._read(f"SELECT {_ACCOUNT} FROM accounts WHERE id = ?", (account_id,))
+        return Account(*rows[0]) if rows else None
+
+    async def add_credential(self, credential: Credential) -> None:
+        await self._admin(
+            lambda conn: conn.execute(
+                f"INSERT INTO credentials ({_CREDENTIAL}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                dataclass_row(credential),
+            )
+        )
+
+    async def credential(self, secret_hash: str, now_ms: int) -> tuple[Credential, Account] | None:
+        rows = await self._read(
+            f"SELECT {', '.join('c.' + c for c in _CREDENTIAL.split(', '))},"
+            f" {', '.join('a.' + c for c in _ACCOUNT.split(', '))}"
+            " FROM credentials c JOIN accounts a ON a.id = c.account_id"
+            " WHERE c.secret_hash = ? AND (c.expires_ms IS NULL OR c.expires_ms > ?)",
+            (secret_hash, now_ms),
+        )
+        if not rows:
+            return None
+        return Credential(*rows[0][:7]), Account(*rows[0][7:])
+
+    async def credentials(self, account_id: str, kind: str) -> list[Credential]:
+        rows = await self._read(
+            f"SELECT {_CREDENTIAL} FROM credentials WHERE account_id = ? AND kind = ?"
+            " AND (expires_ms IS NULL OR expires_ms > ?) ORDER BY created_ms, id",
+            (account_id, kind, time.time_ns() // 1_000_000),
+        )
+        return [Credential(*row) for row in rows]
+
+    async def delete_credential(self, credential_id: str, account_id: str) -> bool:
+        def delete(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "DELETE FROM credentials WHERE id = ? AND account_id = ?",
+                (credential_id, account_id),
+            )
+            return cursor.rowcount == 1
+
+        return await self._admin(delete)
+
+    async def room_access(self, name: str) -> RoomAccess:
+        rows = await self._read(
+            "SELECT topic, private, owner_id, owner_name FROM rooms WHERE name = ? AND deleted = 0",
+            (name,),
+        )
+        roles = await self._read(
+            "SELECT account_id, name, role FROM room_roles WHERE room = ? ORDER BY name", (name,)
+        )
+        topic, private, owner_id, owner_name = rows[0] if rows else ("", 0, None, None)
+        return RoomAccess(
+            name,
+            topic,
+            bool(private),
+            owner_id,
+            owner_name,
+            {account: who for account, who, role in roles if role == "moderator"},
+            {account: who for account, who, role in roles if role == "member"},
+        )
+
+    async def claim_room(
+        self, name: str, owner_id: str, owner_name: str, private: bool, topic: str
+    ) -> bool:
+        def claim(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "INSERT INTO rooms"
+                " (name, last_id, created_ms, topic, private, owner_id, owner_name) VALUES"
+                " (?, 0, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET deleted = 0, topic = excluded.topic,"
+                " private = excluded.private, owner_id = excluded.owner_id,"
+                " owner_name = excluded.owner_name WHERE deleted = 1",
+                (name, time.time_ns() // 1_000_000, topic, int(private), owner_id, owner_name),
+            )
+            return cursor.rowcount == 1
+
+        return await self._admin(claim)
+
+    async def set_topic(self, name: str, topic: str) -> None:
+        await self._admin(
+            lambda conn: conn.execute(
+                "INSERT INTO rooms (name, last_id, created_ms, topic) VALUES (?, 0, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET topic = excluded.topic",
+                (name, time.time_ns() // 1_000_000, topic),
+            )
+        )
+
+    async def set_role(self, room: str, account_id: str, name: str, role: str | None) -> None:
+        def assign(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO rooms (name, last_id, created_ms) VALUES (?, 0, ?)"
+                " ON CONFLICT (name) DO NOTHING",
+                (room, time.time_ns() // 1_000_000),
+            )
+            if role is None:
+                conn.execute(
+                    "DELETE FROM room_roles WHERE room = ? AND account_id = ?", (room, account_id)
+                )
+            else:
+                conn.execute(
+                    "INSERT INTO room_roles (room, account_id, name, role) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (room, account_id) DO UPDATE"
+                    " SET name = excluded.name, role = excluded.role",
+                    (room, account_id, name, role),
+                )
+
+        await self._admin(assign)
+
+    async def add_sanction(self, sanction: Sanction) -> int:
+        def add(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                f"INSERT INTO sanctions ({_SANCTION.removesuffix(', id')})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                dataclass_row(sanction)[:-1],
+            )
+            return int(cursor.lastrowid or 0)
+
+        return await self._admin(add)
+
+    async def sanctions(self, room: str, now_ms: int) -> list[Sanction]:
+        rows = await self._read(
+            f"SELECT {_SANCTION} FROM sanctions WHERE room = ?"
+            " AND (until_ms IS NULL OR until_ms > ?) ORDER BY id",
+            (room, now_ms),
+        )
+        return [Sanction(*row) for row in rows]
+
+    async def lift_sanctions(
+        self, room: str, kind: str, *, account_id: str | None, name_key: str
+    ) -> int:
+        def lift(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "DELETE FROM sanctions WHERE room = ? AND kind = ?"
+                " AND (account_id = ? OR name_key = ?)",
+                (room, kind, account_id, name_key),
+            )
+            return cursor.rowcount
+
+        return await self._admin(lift)
+
+    async def delete_message(self, room: str, message_id: int) -> bool:
+        def delete(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "DELETE FROM messages WHERE room = ? AND id = ?", (room, message_id)
+            )
+            return cursor.rowcount == 1
+
+        return await self._admin(delete)
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        await self._admin(
+            lambda conn: conn.execute(
+                "INSERT INTO audit_log (time_ms, actor, action, room, target, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                dataclass_row(entry),
+            )
+        )
+
+    async def audit_log(self, room: str | None, limit: int) -> list[AuditEntry]:
+        rows = await self._read(
+            "SELECT time_ms, actor, action, room, target, detail FROM audit_log"
+            " WHERE ? IS NULL OR room = ? ORDER BY id DESC LIMIT ?",
+            (room, room, limit),
+        )
+        return [AuditEntry(*row) for row in rows]
+
+
+def dataclass_row(value: Any) -> tuple[Any, ...]:
+    """The fields of a store dataclass, in declaration order, as SQL parameters."""
+    return tuple(getattr(value, f.name) for f in dataclasses.fields(value))

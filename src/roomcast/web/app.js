@@ -11,6 +11,7 @@
 // line in flight, so lines are stored in the order they were typed even when the server
 // rate-limits some of them and they have to be sent again.
 
+import { setupAccount } from "./account.js";
 import { decodeText, encodeText } from "./codec.js";
 import { actionText, HELP, parseInput } from "./commands.js";
 import { CLOSE_POLICY_VIOLATION, CLOSE_SESSION_REPLACED, Connection } from "./connection.js";
@@ -41,6 +42,9 @@ const GUEST = /^guest-[0-9a-z]+$/i;
 const KEY_SESSION = "roomcast.session";
 const KEY_ROOMS = "roomcast.rooms";
 const KEY_NICK = "roomcast.nick";
+// Close code of a connection whose login ended (logged out, token revoked): sign in again.
+const CLOSE_SIGNED_OUT = 4003;
+const ACCOUNT_CHANGED = "account changed";
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -208,12 +212,26 @@ connection.addEventListener("closed", (event) => {
     save(sessionStorage, KEY_NICK, null);
     showAlert("This chat was opened in another tab; this tab continues with a new session.");
     detail.delay = 250;
+  } else if (detail.code === CLOSE_SIGNED_OUT || detail.reason === ACCOUNT_CHANGED) {
+    // Signed in or out: reconnect at once, as who the session cookie now says.
+    detail.delay = 100;
   } else if (detail.code === CLOSE_POLICY_VIOLATION && !hadStatus) {
     const bad = state.link.firstRoom;
     showAlert(`Could not open #${bad}: ${detail.reason || "refused by the server"}`);
     removeRoom(bad);
     detail.delay = 250;
   }
+});
+
+const account = setupAccount({
+  session: () => state.session,
+  changed(name) {
+    // Signed in: take the account's name. Signed out: a guest name comes back.
+    state.wantedNick = name;
+    save(localStorage, KEY_NICK, name);
+    if (name) ui.nickInput.value = name;
+    connection.drop(4000, ACCOUNT_CHANGED);
+  },
 });
 
 function setSession(token) {
@@ -256,9 +274,28 @@ function handleFrame(frame) {
       return onLeft(frame);
     case "Error":
       return onError(frame);
+    case "Deleted":
+      return onDeleted(frame);
+    case "Kicked":
+      return onKicked(frame);
     default:
       return undefined; // Pong and types this client does not know.
   }
+}
+
+function onDeleted(frame) {
+  const room = state.rooms.get(frame.Room);
+  if (!room || !Number.isSafeInteger(frame.ID)) return;
+  for (const li of room.el.querySelectorAll("li.msg")) {
+    if (li.dataset.id === String(frame.ID)) li.remove();
+  }
+}
+
+function onKicked(frame) {
+  const verb = frame.Banned ? "banned you from" : "removed you from";
+  const why = frame.Reason ? `: ${frame.Reason}` : "";
+  showAlert(`${frame.By || "A moderator"} ${verb} #${frame.Room}${why}`);
+  removeRoom(frame.Room);
 }
 
 function onStatus(frame) {
@@ -269,6 +306,7 @@ function onStatus(frame) {
     ui.version.textContent = `roomcast ${frame.Version}`;
   }
   setNick(frame.Nick);
+  account.fromStatus(frame.User);
   renderConnection();
   // The URL joined the first room; every other room is joined again here, resuming from the
   // last message this page has.
@@ -306,6 +344,8 @@ function onJoined(frame) {
   if (fresh) room.readMark = lastId;
   room.joinedLastId = lastId;
   room.status = "joined";
+  // The history that follows Joined is still arriving: judge whether the view is full after it.
+  room.backlogRemaining = Number(frame.Backlog) || 0;
   if (frame.Truncated) {
     addNotice(room, ["You were away a long time: not every message since then is shown."]);
   }
@@ -324,6 +364,10 @@ function onChat(frame) {
   const room = state.rooms.get(frame.Room ?? state.link.firstRoom);
   if (!room) return;
   addMessage(room, frame);
+  if (room.backlogRemaining > 0) {
+    room.backlogRemaining -= 1;
+    if (room.backlogRemaining === 0 && room === currentRoom()) fillViewport(room);
+  }
 }
 
 function onHistory(frame) {
@@ -798,6 +842,7 @@ function updateHistoryTop(room) {
 
 function loadOlder(room) {
   if (room.loadingOlder || !room.canLoadOlder || room.status !== "joined") return;
+  if (room.backlogRemaining > 0) return; // the join's own history is still arriving
   if (!connection.isOpen) return;
   const frame = { Type: "History", Room: room.name, Limit: HISTORY_PAGE };
   if (room.minId !== Infinity) frame.Before = room.minId;

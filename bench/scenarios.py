@@ -1,0 +1,469 @@
+"""The scenarios: stepped fan-out load, idle memory, churn, join storm, slow consumers, profile.
+
+Every scenario starts its own server process (pinned to the server core) and its own generator
+(pinned to the other core), so no run inherits another's state. Every loop is bounded by a step
+count and every generator command by a timeout.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import subprocess
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from bench import install
+from bench.driver import Loadgen
+from bench.servers import (
+    GENERATOR_CPU,
+    RunningServer,
+    ServerSpec,
+    run_queue_wait,
+    start_server,
+)
+
+P99_LIMIT_MS: Final = 100.0
+MIN_DELIVERY: Final = 0.999
+MAX_RATE: Final = 5_000_000.0  # delivered msgs/s: no ramp goes past this
+# A failed step is run again (at most twice) when the server or the generator spent more than
+# this share of the step waiting for its core: other work on the machine, not the server's limit.
+DISTURBED: Final = 0.10
+RETRIES: Final = 2
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How long and how finely to measure: ``--quick`` or the full run."""
+
+    quick: bool
+    repeats: int
+    warm: float
+    measure: float
+    drain: float
+    factor: float  # first repeat: multiply the rate by this until a step fails
+    factor_again: float  # later repeats start at half the best so far, with this factor
+    refine: int  # bisection steps between the last pass and the first failure
+    max_steps: int
+    idle_conns: int
+    churn_secs: float
+    churn_conc: int
+    profile_secs: float
+    log_dir: Path
+
+
+def make_plan(quick: bool, repeats: int | None, log_dir: Path) -> Plan:
+    if quick:
+        return Plan(True, repeats or 1, 0.3, 1.0, 1.0, 2.0, 1.41, 1, 14, 10_000, 3.0, 50, 5.0,
+                    log_dir)  # fmt: skip
+    return Plan(False, repeats or 3, 0.5, 1.5, 1.0, 2.0, 1.3, 2, 16, 10_000, 3.0, 50, 8.0,
+                log_dir)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Fanout:
+    name: str
+    title: str
+    clients: int
+    rooms: int
+    senders: int  # 0: every client sends
+    start: float  # delivered msgs/s of the first step for the fast servers
+
+    @property
+    def room_size(self) -> int:
+        return self.clients // self.rooms
+
+
+FANOUTS: Final = {
+    f.name: f
+    for f in (
+        Fanout("fanout100", "1 room x 100 clients, 1 sender", 100, 1, 1, 5_000),
+        Fanout("fanout1000", "1 room x 1,000 clients, 1 sender", 1000, 1, 1, 5_000),
+        Fanout("rooms100x10", "100 rooms x 10 clients, all send", 1000, 100, 0, 2_500),
+    )
+}
+OTHER_SCENARIOS: Final = ("idle", "churn", "joinstorm", "slow", "profile")
+
+
+def passes(step: dict[str, Any]) -> bool:
+    """Delivery >= 99.9 %, p99 <= 100 ms, and the generator sent what it offered."""
+    wanted = step["rate"] * step["measure_secs"]
+    return (
+        step["expected"] > 0
+        and step["delivery"] >= MIN_DELIVERY
+        and 0 <= step["p99"] <= P99_LIMIT_MS
+        and step["dropped"] == 0
+        and step["sent_measure"] >= 0.97 * wanted - 1
+    )
+
+
+def run_step(
+    lg: Loadgen, server: RunningServer, fan: Fanout, delivered: float, plan: Plan
+) -> dict[str, Any]:
+    """One step at ``delivered`` msgs/s (the send rate times the room size)."""
+    send_rate = delivered / fan.room_size
+    # at low rates measure long enough to see at least ~10 messages, within 5 s
+    measure = max(plan.measure, min(5.0, 10.0 / send_rate))
+    server.mark()
+    t0, sw0, gw0 = time.monotonic(), server.run_queue_wait(), run_queue_wait(lg.pid)
+    step = lg.command(
+        f"step {send_rate:.3f} {plan.warm} {measure} {plan.drain} {fan.senders}",
+        timeout=plan.warm + measure + plan.drain + 30,
+    )
+    elapsed = time.monotonic() - t0
+    step["server_cpu"] = round(server.cpu_since_mark(), 3)
+    step["server_wait"] = round((server.run_queue_wait() - sw0) / elapsed, 3)
+    step["gen_wait"] = round((run_queue_wait(lg.pid) - gw0) / elapsed, 3)
+    step["offered"] = delivered
+    step["ok"] = passes(step)
+    print(
+        f"bench:   {server.spec.name:13} {fan.name:12} offered {delivered:>10,.0f}/s "
+        f"delivered {step['delivered_per_sec']:>10,.0f}/s p50 {step['p50']:7.2f} "
+        f"p99 {step['p99']:8.2f} ms loss {1 - step['delivery']:.4f} "
+        f"cpu srv {step['server_cpu']:.2f} gen {step['gen_cpu']:.2f} "
+        f"wait {step['server_wait']:.2f}/{step['gen_wait']:.2f} "
+        f"{'ok' if step['ok'] else 'FAIL'}",
+        flush=True,
+    )
+    return step
+
+
+def disturbed(step: dict[str, Any]) -> bool:
+    return max(step.get("server_wait", 0.0), step.get("gen_wait", 0.0)) > DISTURBED
+
+
+def checked_step(
+    lg: Loadgen,
+    server: RunningServer,
+    fan: Fanout,
+    delivered: float,
+    plan: Plan,
+    steps: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A step; a failure while other work held the cores is retried (bounded) after a pause."""
+    step = run_step(lg, server, fan, delivered, plan)
+    steps.append(step)
+    for _ in range(RETRIES):
+        if step["ok"] or not disturbed(step) or not _recovered(lg, fan):
+            break
+        step["retried"] = True
+        print("bench:   (step disturbed by other work on the machine: again)", flush=True)
+        step = run_step(lg, server, fan, delivered, plan)
+        steps.append(step)
+    return step
+
+
+def ramp(
+    spec: ServerSpec, fan: Fanout, plan: Plan, start: float, factor: float, refine: int
+) -> dict[str, Any]:
+    """Step the offered load up until a step fails, then bisect; finally measure at half."""
+    result: dict[str, Any] = {"server": spec.name, "scenario": fan.name, "steps": []}
+    server = start_server(spec, plan.log_dir)
+    lg = Loadgen(server)
+    try:
+        opened = lg.command(f"open {fan.clients} {fan.rooms} read 60", timeout=90)
+        result["open"] = opened
+        if opened["ready"] < fan.clients:
+            result["error"] = f"only {opened['ready']} of {fan.clients} clients connected"
+            return result
+        steps: list[dict[str, Any]] = result["steps"]
+        best: dict[str, Any] | None = None
+        fail: dict[str, Any] | None = None
+        rate = start
+        for _ in range(plan.max_steps):
+            if rate > MAX_RATE or not server.alive():
+                break
+            step = checked_step(lg, server, fan, rate, plan, steps)
+            if not step["ok"]:
+                fail = step
+                break
+            best = step
+            rate *= factor
+        # A later repeat starts at half the best so far; when even that fails, step down.
+        for _ in range(4):
+            if best is not None or fail is None or fail["offered"] / 2 < fan.room_size:
+                break  # below one line a second there is nothing left to find
+            if not _recovered(lg, fan):
+                break
+            step = checked_step(lg, server, fan, fail["offered"] / 2, plan, steps)
+            if step["ok"]:
+                best = step
+            else:
+                fail = step
+        for _ in range(refine):
+            if best is None or fail is None or not _recovered(lg, fan):
+                break
+            mid = math.sqrt(best["offered"] * fail["offered"])
+            step = checked_step(lg, server, fan, mid, plan, steps)
+            if step["ok"]:
+                best = step
+            else:
+                fail = step
+        result["best"] = best
+        if best is not None and _recovered(lg, fan):
+            half = checked_step(lg, server, fan, best["offered"] / 2, plan, steps)
+            half["half"] = True
+            result["half"] = half
+        result["rss_mib"] = round(server.rss_bytes() / 2**20, 1)
+        return result
+    finally:
+        lg.close()
+        server.stop()
+
+
+def _recovered(lg: Loadgen, fan: Fanout) -> bool:
+    """Wait for an overloaded server to drain; False when it dropped some of our clients."""
+    quiet = lg.command("quiet 5", timeout=12)
+    return int(quiet["open_readers"]) >= fan.clients
+
+
+def throughput(
+    spec: ServerSpec, fan: Fanout, plan: Plan, repeat: int, earlier: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """One repeat of the ramp. Later repeats start at half the best seen so far."""
+    start = fan.start if spec.fast else float(fan.room_size if fan.rooms == 1 else 200)
+    factor, refine = plan.factor, plan.refine
+    bests = [r["best"]["offered"] for r in earlier if r.get("best")]
+    if repeat > 0 and bests:
+        start = max(start, statistics.median(bests) / 2)
+        factor, refine = plan.factor_again, 1
+    result = ramp(spec, fan, plan, start, factor, refine)
+    result["repeat"] = repeat
+    return result
+
+
+def idle(spec: ServerSpec, plan: Plan) -> dict[str, Any]:
+    """RSS growth per open, idle connection at ``plan.idle_conns`` connections (10 per room)."""
+    n = plan.idle_conns
+    server = start_server(spec, plan.log_dir)
+    lg = Loadgen(server)
+    try:
+        time.sleep(1.0)
+        base = server.rss_bytes()
+        opened = lg.command(f"open {n} {max(1, n // 10)} idle 45", timeout=75)
+        lg.command("wait 2", timeout=10)
+        after = server.rss_bytes()
+        ready = int(opened["ready"])
+        result = {
+            "server": spec.name,
+            "conns": n,
+            "ready": ready,
+            "failed": opened["failed"],
+            "open_secs": opened["secs"],
+            "connects_per_sec": round(ready / opened["secs"], 1) if opened["secs"] else None,
+            "rss_base_mib": round(base / 2**20, 1),
+            "rss_after_mib": round(after / 2**20, 1),
+            "kib_per_conn": round((after - base) / 1024 / ready, 2) if ready else None,
+        }
+        print(f"bench:   {spec.name:13} idle: {result}", flush=True)
+        return result
+    finally:
+        lg.close()
+        server.stop()
+
+
+def churn(spec: ServerSpec, plan: Plan) -> dict[str, Any]:
+    """Connect, send one line, see it come back, close: completed cycles per second."""
+    server = start_server(spec, plan.log_dir)
+    lg = Loadgen(server)
+    try:
+        server.mark()
+        result = lg.command(f"churn {plan.churn_conc} {plan.churn_secs}", plan.churn_secs + 20)
+        result["server_cpu"] = round(server.cpu_since_mark(), 3)
+        result["server"] = spec.name
+        print(f"bench:   {spec.name:13} churn: {result}", flush=True)
+        return result
+    finally:
+        lg.close()
+        server.stop()
+
+
+def joinstorm(spec: ServerSpec, plan: Plan, n: int = 1000) -> dict[str, Any]:
+    """``n`` clients join one room at once: presence frames and bytes all clients received.
+
+    roomcast is measured with both user-list forms: ``full`` (the default: whole ``userlist``
+    frames, coalesced per room) and the opt-in ``diff`` (``?userlist=diff``: one ``userlist`` on
+    joining, then ``Presence`` frames naming who joined and who left).
+    """
+    result: dict[str, Any] = {"server": spec.name, "clients": n, "naive_frames": n * (n + 1) // 2}
+    for form in ("full", "diff"):
+        server = start_server(spec, plan.log_dir)
+        extra = ["--path", spec.path + "&userlist=diff"] if form == "diff" else []
+        lg = Loadgen(server, extra=extra)
+        try:
+            opened = lg.command(f"open {n} 1 read 60", timeout=90)
+            lg.command("wait 1.5", timeout=10)
+            read = lg.command("stats", timeout=10)["kinds"]["read"]
+            frames = read["userlist_frames"] + read["presence_frames"]
+            result[form] = {
+                "ready": opened["ready"],
+                "join_secs": opened["secs"],
+                "userlist_frames": read["userlist_frames"],
+                "userlist_bytes": read["userlist_bytes"],
+                "presence_frames": read["presence_frames"],
+                "presence_bytes": read["presence_bytes"],
+                "frames_per_client": round(frames / max(1, opened["ready"]), 2),
+                "bytes": read["userlist_bytes"] + read["presence_bytes"],
+            }
+            print(f"bench:   {spec.name:13} join storm ({form}): {result[form]}", flush=True)
+        finally:
+            lg.close()
+            server.stop()
+    return result
+
+
+SLOW_HIGH_WATER: Final = 256 * 1024
+
+
+def slow(
+    spec: ServerSpec, plan: Plan, readers: int = 100, slow_clients: int = 200
+) -> dict[str, Any]:
+    """Readers' latency alone, then beside ``slow_clients`` that never read; who got dropped."""
+    server = start_server(
+        spec, plan.log_dir, extra=("--write-buffer-high-water", str(SLOW_HIGH_WATER))
+    )
+    # 3 KB lines (4 KB frames, 1 MB/s to each member): a non-reader fills the kernel's send
+    # buffer (up to 4 MiB on Linux) and then the server's high-water mark in about 4.5 s
+    lg = Loadgen(server, extra=["--slow-rcvbuf", "4096", "--msg-len", "3000"])
+    fan = Fanout("slow", "slow consumers", readers, 1, 1, 0)
+    send_rate = 250.0
+    try:
+        lg.command(f"open {readers} 1 read 60", timeout=90)
+        alone = run_step(lg, server, fan, send_rate * readers, plan)
+        lg.command(f"open {slow_clients} 1 slow 60", timeout=90)
+        server.mark()
+        # the non-readers fill their socket buffers and pass the mark during this step
+        mixed = lg.command(f"step {send_rate} 0.3 6.0 0.5 1", timeout=40)
+        mixed["server_cpu"] = round(server.cpu_since_mark(), 3)
+        mixed["ok"] = passes(mixed)
+        # read what the evicted got (the server cuts them 5 s after the close frame)
+        lg.command("resume", timeout=5)
+        lg.command("quiet 8", timeout=15)
+        stats = lg.command("stats", timeout=10)
+        after = run_step(lg, server, fan, send_rate * readers, plan)
+        result = {
+            "server": spec.name,
+            "readers": readers,
+            "slow_clients": slow_clients,
+            "send_rate": send_rate,
+            "high_water": SLOW_HIGH_WATER,
+            "alone": alone,
+            "with_slow": mixed,
+            "after": after,
+            "slow_stats": stats["kinds"]["slow"],
+            "read_stats": stats["kinds"]["read"],
+        }
+        print(
+            f"bench:   {spec.name:13} slow consumers: alone p99 {alone['p99']} ms, "
+            f"beside slow p99 {mixed['p99']} ms delivery {mixed['delivery']}, "
+            f"slow closes {stats['kinds']['slow']['close_codes']}",
+            flush=True,
+        )
+        return result
+    finally:
+        lg.close()
+        server.stop()
+
+
+def profile(
+    spec: ServerSpec, fan: Fanout, delivered: float, plan: Plan, out_dir: Path
+) -> dict[str, Any]:
+    """py-spy (sampling, non-blocking, pinned to the generator core) under a steady load."""
+    py_spy = install.PEERS_DIR / "tools" / "bin" / "py-spy"
+    server = start_server(spec, plan.log_dir)
+    lg = Loadgen(server)
+    raw = out_dir / f"profile-{spec.name}-{fan.name}.txt"
+    try:
+        lg.command(f"open {fan.clients} {fan.rooms} read 60", timeout=90)
+        secs = plan.profile_secs
+        spy = subprocess.Popen(
+            ["taskset", "-c", GENERATOR_CPU, str(py_spy), "record", "--pid", str(server.pid),
+             "--rate", "250", "--duration", str(int(secs)), "--nonblocking", "--format", "raw",
+             "--output", str(raw)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        send_rate = delivered / fan.room_size
+        server.mark()
+        step = lg.command(f"step {send_rate:.3f} 0.2 {secs + 1} 1.0 {fan.senders}", secs + 30)
+        step["server_cpu"] = round(server.cpu_since_mark(), 3)
+        _, err = spy.communicate(timeout=30)
+        if spy.returncode != 0 or not raw.exists():
+            return {"error": f"py-spy failed: {err.decode(errors='replace')[-500:]}"}
+        summary = summarize_profile(raw.read_text())
+        summary.update(server=spec.name, scenario=fan.name, offered=delivered, step=step,
+                       raw=str(raw.relative_to(install.ROOT)))  # fmt: skip
+        print(f"bench:   profile {spec.name} {fan.name}: {summary['total']} samples", flush=True)
+        return summary
+    finally:
+        lg.close()
+        server.stop()
+
+
+def _frame_name(frame: str) -> str:
+    """``func (path/to/module.py:123)`` -> ``module.py:func`` with the package folder kept."""
+    name, _, where = frame.partition(" (")
+    path = where.rsplit(":", 1)[0]
+    parts = path.split("/")
+    short = "/".join(parts[-2:]) if len(parts) > 1 else path
+    if "roomcast/" in path:
+        return "roomcast/" + path.rsplit("roomcast/", 1)[1] + ":" + name
+    for marker in ("site-packages/", "src/", "lib/python3"):
+        if marker in path:
+            short = path.split(marker, 1)[1]
+            if marker == "lib/python3":
+                short = "stdlib:" + short.split("/", 1)[-1]
+            break
+    return f"{short}:{name}"
+
+
+def _area(name: str) -> str:
+    if name.startswith("roomcast/"):
+        return name.split(":", 1)[0]
+    if name.startswith("stdlib:"):
+        return "stdlib " + name.split(":")[1].split("/")[0]
+    return name.split("/", 1)[0]
+
+
+def summarize_profile(raw: str, top: int = 15) -> dict[str, Any]:
+    """Self and inclusive sample shares per function, and self time per module, from raw stacks."""
+    self_time: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    areas: Counter[str] = Counter()
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [_frame_name(f) for f in stack.split(";") if f and not f.startswith("process ")]
+        frames = [f for f in frames if not f.startswith("thread ")]
+        if not frames:
+            continue
+        total += count
+        self_time[frames[-1]] += count
+        areas[_area(frames[-1])] += count
+        for name in set(frames):
+            inclusive[name] += count
+
+    def share(counter: Counter[str], n: int) -> list[tuple[str, float]]:
+        return [(k, round(100 * v / total, 1)) for k, v in counter.most_common(n)] if total else []
+
+    return {
+        "total": total,
+        "self": share(self_time, top),
+        "inclusive": share(
+            Counter(
+                {
+                    k: v
+                    for k, v in inclusive.items()
+                    if ("roomcast/" in k or "aiohttp/" in k)
+                    and not k.startswith(("roomcast/cli.py", "roomcast/__main__.py"))
+                }
+            ),
+            top,
+        ),
+        "areas": share(areas, 12),
+    }

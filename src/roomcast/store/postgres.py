@@ -43,18 +43,16 @@ from roomcast.store.base import (
     StoreUnavailable,
     ref_key,
 )
+from roomcast.store.columns import ACCOUNT as _ACCOUNT
+from roomcast.store.columns import CREDENTIAL as _CREDENTIAL
+from roomcast.store.columns import MESSAGE as _COLUMNS
+from roomcast.store.columns import SANCTION as _SANCTION
 from roomcast.store.migrations import Migration, migrations
 
 log = logging.getLogger(__name__)
 
 _MAX_BATCH: Final = 2000
 _RETRIES: Final = 3
-_COLUMNS: Final = "room, id, author, body, wsid, sent_ms"
-_ACCOUNT: Final = "id, name, key, password_hash, created_ms"
-_CREDENTIAL: Final = "id, kind, account_id, secret_hash, label, created_ms, expires_ms"
-_SANCTION: Final = (
-    "room, kind, account_id, ip, name, name_key, until_ms, by_name, reason, created_ms, id"
-)
 _NOW_MS: Final = "(extract(epoch FROM now()) * 1000)::bigint"
 # Any value will do, as long as every node uses the same one.
 _MIGRATION_LOCK: Final = 0x726F6F6D63617374  # "roomcast"

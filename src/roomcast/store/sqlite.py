@@ -34,6 +34,10 @@ from roomcast.store.base import (
     StoreUnavailable,
     ref_key,
 )
+from roomcast.store.columns import ACCOUNT as _ACCOUNT
+from roomcast.store.columns import CREDENTIAL as _CREDENTIAL
+from roomcast.store.columns import MESSAGE as _COLUMNS
+from roomcast.store.columns import SANCTION as _SANCTION
 from roomcast.store.migrations import migrations
 
 log = logging.getLogger(__name__)
@@ -41,12 +45,6 @@ log = logging.getLogger(__name__)
 _MAX_BATCH: Final = 2000
 # Rows per INSERT statement: 8 columns x 500 rows stays far below SQLite's variable limit.
 _ROWS_PER_STATEMENT: Final = 500
-_COLUMNS: Final = "room, id, author, body, wsid, sent_ms"
-_ACCOUNT: Final = "id, name, key, password_hash, created_ms"
-_CREDENTIAL: Final = "id, kind, account_id, secret_hash, label, created_ms, expires_ms"
-_SANCTION: Final = (
-    "room, kind, account_id, ip, name, name_key, until_ms, by_name, reason, created_ms, id"
-)
 _STOP: Final = object()
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]

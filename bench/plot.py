@@ -51,7 +51,7 @@ def main(results_path: str, out_path: str) -> None:
         ax.axhline(100, color="grey", linestyle="--", linewidth=1)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_ylim(1, 5000)
+        ax.set_ylim(0.3, 5000)
         ax.set_title(title)
         ax.set_xlabel("offered load, delivered msgs/s")
         ax.grid(True, which="both", alpha=0.3)

@@ -84,6 +84,8 @@ async def test_requests_and_events(server: ServerProcess) -> None:
         assert (await next_of(alice, Users)).names == ("alice",)
 
         async with connect(server.ws_url, nick="bob", room="lobby") as bob:
+            # Once bob has joined, what alice sends is live for him, not part of his backlog.
+            await next_of(bob, Joined)
             assert await alice.send("hi bob ☺") == 2
             live = await next_of(bob, Message)
             while live.backlog:

@@ -137,15 +137,15 @@ class Member:
     budgets: dict[str, TokenBucket] = field(default_factory=dict)
     strikes: int = 0
     identity: Identity = GUEST
+    # Who sent a message, for idempotent re-sends: a hash of the session secret.
+    sender: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sender = hashlib.sha256(self.session.encode()).hexdigest()[:32]
 
     @property
     def wsid(self) -> str:
         return self.peer.wsid
-
-    @property
-    def sender(self) -> str:
-        """Who sent a message, for idempotent re-sends: a hash of the session secret."""
-        return hashlib.sha256(self.session.encode()).hexdigest()[:32]
 
 
 @dataclass(slots=True)

@@ -503,7 +503,8 @@ def parse(data: str | bytes, max_text_chars: int = MAX_TEXT_CHARS) -> Command:
         raise ProtocolError(ErrorCode.BAD_JSON, "frame is not valid JSON") from None
     if not isinstance(obj, dict):
         raise ProtocolError(ErrorCode.NOT_OBJECT, "frame must be a JSON object")
-    if _depth_exceeds(obj, MAX_JSON_DEPTH):
+    nested = any(isinstance(value, dict | list) for value in obj.values())
+    if nested and _depth_exceeds(obj, MAX_JSON_DEPTH):
         raise ProtocolError(ErrorCode.TOO_DEEP, f"frame nests deeper than {MAX_JSON_DEPTH} levels")
     fields = _Fields(obj)
     kind = obj.get("Type")

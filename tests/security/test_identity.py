@@ -32,7 +32,7 @@ from accounts import (
 from conftest import ServerProcess
 from helpers import Client
 
-JWT_SECRET = "a-shared-secret-of-at-least-32-characters!"
+JWT_SECRET = "a-shared-secret-long-enough-for-every-hmac-algorithm-even-hs512!!"
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import socket
 from collections import deque
 from collections.abc import Awaitable
 from typing import Final
@@ -54,6 +55,8 @@ _CLOSE_GRACE: Final = 2.0
 _EVICTION_GRACE: Final = 5.0
 # Frames queued behind a waiting command before the connection stops reading.
 _MAX_QUEUED: Final = 64
+# Kernel send buffer of a WebSocket connection (Linux doubles it for its own bookkeeping).
+_KERNEL_SEND_BUFFER: Final = 128 * 1024
 # Events one connection may handle before the event loop serves the others.
 _EVENTS_PER_TURN: Final = 200
 _PAUSED_FOR_QUEUE: Final = 1
@@ -159,6 +162,12 @@ class WebSocketService:
     ) -> WebSocketConnection:
         """Take over an upgraded socket (the 101 answer is already written)."""
         connection = WebSocketConnection(self, transport, remote)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            # A small kernel send buffer keeps unsent bytes where the high-water mark sees them,
+            # so a client that stops reading is found in kilobytes, not after 4 MiB.
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _KERNEL_SEND_BUFFER)
         transport.set_protocol(connection)
         self.connections[connection.wsid] = connection
         self.hub.metrics.connections_opened += 1

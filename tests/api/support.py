@@ -3,42 +3,19 @@ JSON Schema validators built from the server's own OpenAPI and AsyncAPI document
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import jsonschema
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7, DRAFT202012
 
+from integration.support import HttpResult as Reply
+from integration.support import http
+
+__all__ = ["API_KEY", "Reply", "auth", "http", "validators"]
+
 API_KEY = "test-api-key-0123456789"
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-async def http(
-    method: str,
-    url: str,
-    *,
-    json_body: Any = None,
-    data: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> Reply:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.request(method, url, json=json_body, data=data, headers=headers) as response,
-    ):
-        return Reply(response.status, dict(response.headers), await response.read())
 
 
 def auth() -> dict[str, str]:

@@ -13,15 +13,11 @@ from typing import Any, Final
 
 from roomcast import __version__, protocol
 from roomcast.config import Settings
-
-Schema = dict[str, Any]
+from roomcast.specs.schema import Schema
+from roomcast.specs.schema import ref as _ref
 
 _MAX_ID: Final = 2**63 - 1
 _MAX_INT_REF: Final = 2**53 - 1
-
-
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _frame(

@@ -12,8 +12,10 @@ from typing import Any, Final
 from roomcast import __version__, protocol
 from roomcast.config import Settings
 from roomcast.specs.openapi_access import ACCESS_ERROR_CODES, add_access
-
-Schema = dict[str, Any]
+from roomcast.specs.schema import Schema
+from roomcast.specs.schema import closed as _closed
+from roomcast.specs.schema import json_content as _json
+from roomcast.specs.schema import ref as _ref
 
 _MAX_ID: Final = 2**63 - 1
 
@@ -40,26 +42,6 @@ ERROR_CODES: Final = {
     "internal": "a server bug",
     **ACCESS_ERROR_CODES,
 }
-
-
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _closed(properties: Schema, required: list[str], description: str = "") -> Schema:
-    schema: Schema = {
-        "type": "object",
-        "properties": properties,
-        "required": required,
-        "additionalProperties": False,
-    }
-    if description:
-        schema["description"] = description
-    return schema
-
-
-def _json(schema: Schema, description: str) -> Schema:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 def _error(description: str) -> Schema:

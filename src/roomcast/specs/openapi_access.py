@@ -12,8 +12,10 @@ from typing import Any, Final
 from roomcast import protocol
 from roomcast.auth.identity import MAX_LABEL_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from roomcast.config import Settings
-
-Schema = dict[str, Any]
+from roomcast.specs.schema import Schema
+from roomcast.specs.schema import closed as _closed
+from roomcast.specs.schema import json_content as _json
+from roomcast.specs.schema import ref as _ref
 
 ACCESS_ERROR_CODES: Final = {
     "bad_credentials": "wrong name or password",
@@ -31,26 +33,6 @@ ACCESS_ERROR_CODES: Final = {
 }
 
 _USER_AUTH: Final[list[dict[str, list[str]]]] = [{"apiKey": []}, {"sessionCookie": []}]
-
-
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _closed(properties: Schema, required: list[str], description: str = "") -> Schema:
-    schema: Schema = {
-        "type": "object",
-        "properties": properties,
-        "required": required,
-        "additionalProperties": False,
-    }
-    if description:
-        schema["description"] = description
-    return schema
-
-
-def _json(schema: Schema, description: str) -> Schema:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 def _errors(*statuses: int) -> dict[str, Schema]:

@@ -68,24 +68,28 @@ class Client:
         timeout: float = 5.0,
     ) -> Frame:
         """The first unclaimed frame of ``kind`` that satisfies ``where``."""
+        return await self.expect_where(lambda f: f.get("Type") == kind and where(f), timeout)
+
+    async def expect_where(self, where: Callable[[Frame], bool], timeout: float = 5.0) -> Frame:
+        """The first unclaimed frame of any type that satisfies ``where``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         index = self._cursor
         while True:
             while index < len(self.frames):
                 frame = self.frames[index]
-                if frame.get("Type") == kind and where(frame):
+                if frame.get("Type") != "_claimed" and where(frame):
                     self.frames[index] = {"Type": "_claimed", "was": frame}
                     return frame
                 index += 1
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise AssertionError(f"no {kind} frame arrived; got {self.frames[self._cursor :]}")
+                raise AssertionError(f"no matching frame arrived; got {self.frames[-20:]}")
             try:
                 await self._next(remaining)
             except TimeoutError:
                 raise AssertionError(
-                    f"no {kind} frame arrived; got {self.frames[self._cursor :]}"
+                    f"no matching frame arrived; got {self.frames[-20:]}"
                 ) from None
 
     async def chats(self, count: int, timeout: float = 5.0) -> list[Frame]:

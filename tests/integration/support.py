@@ -126,28 +126,6 @@ class ChatClient(Client):
         """The first unclaimed frame whose Type is one of ``kinds`` and that satisfies ``where``."""
         return await self.expect_where(lambda f: f.get("Type") in kinds and where(f), timeout)
 
-    async def expect_where(self, where: Callable[[Frame], bool], timeout: float = 10.0) -> Frame:
-        """The first unclaimed frame of any type that satisfies ``where``."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        index = self._cursor
-        while True:
-            while index < len(self.frames):
-                frame = self.frames[index]
-                if frame.get("Type") != "_claimed" and where(frame):
-                    self.frames[index] = {"Type": "_claimed", "was": frame}
-                    return frame
-                index += 1
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise AssertionError(f"no matching frame arrived; got {self.frames[-20:]}")
-            try:
-                await self._next(remaining)
-            except TimeoutError:
-                raise AssertionError(
-                    f"no matching frame arrived; got {self.frames[-20:]}"
-                ) from None
-
     async def chat_ids_until(self, last_id: int, room: str, timeout: float = 30.0) -> list[int]:
         """IDs of every Chat of ``room`` received (not yet claimed) until one with ``last_id``."""
         ids: list[int] = []

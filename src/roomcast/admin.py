@@ -181,14 +181,13 @@ def _confirm(question: str) -> bool:
 
 def message_record(message: ChatMessage) -> dict[str, Any]:
     """One NDJSON record: the REST API's message shape."""
-    sent = datetime.fromtimestamp(message.sent_ms / 1000, UTC)
     return {
         "id": message.id,
         "room": message.room,
         "author": message.author,
         "text": message.text,
         "wsid": message.wsid,
-        "time": sent.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "time": protocol.iso_time(message.sent_ms),
     }
 
 

@@ -43,9 +43,14 @@ from roomcast.store.migrations import migrations
 log = logging.getLogger(__name__)
 
 _MAX_BATCH: Final = 2000
-# Rows per INSERT statement: 8 columns x 500 rows stays far below SQLite's variable limit.
-_ROWS_PER_STATEMENT: Final = 500
+# Most rows per INSERT statement: 8 columns x 256 rows stays far below SQLite's variable limit.
+_ROWS_PER_STATEMENT: Final = 256
 _STOP: Final = object()
+# A commit costs about the same for one row as for dozens (each room it touches dirties a page
+# of the B-tree), so under load the writer gathers rows: it keeps its CPU to about this share of
+# the time, waiting at most _MAX_COMMIT_DELAY before a commit.
+_WRITER_SHARE: Final = 0.2
+_MAX_COMMIT_DELAY: Final = 0.01
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 _Job = tuple[asyncio.Future[Appended], NewMessage]
@@ -59,15 +64,19 @@ def _insert_many(
 
     Each statement is one call into SQLite, so the writer thread gives up and takes back the GIL
     once per chunk instead of once per row, and a busy event loop cannot stall a commit row by
-    row.
+    row. Chunks have power-of-two sizes, so the few distinct statements stay in the connection's
+    statement cache instead of being compiled again for every batch size.
     """
     if not rows:
         return
     width = len(rows[0])
     placeholders = "(" + ", ".join("?" * width) + ")"
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        chunk = rows[start : start + _ROWS_PER_STATEMENT]
-        values = ", ".join([placeholders] * len(chunk))
+    start = 0
+    while start < len(rows):
+        size = min(_ROWS_PER_STATEMENT, 1 << ((len(rows) - start).bit_length() - 1))
+        chunk = rows[start : start + size]
+        start += size
+        values = ", ".join([placeholders] * size)
         conn.execute(f"{head} {values}{tail}", [value for row in chunk for value in row])
 
 
@@ -162,11 +171,19 @@ class SQLiteStore:
             self._queue.put(batch)
 
     def _write_loop(self, conn: sqlite3.Connection) -> None:
+        next_commit = 0.0
         try:
             while True:
                 item = self._queue.get()
                 if item is _STOP:
                     return
+                # Group commit: after a commit that took the writer c seconds of CPU, the next
+                # starts c / _WRITER_SHARE later at the earliest, so under load the rows of
+                # several loop iterations share one commit. After a quiet spell, at once.
+                wait = min(next_commit - time.monotonic(), _MAX_COMMIT_DELAY)
+                if wait > 0:
+                    time.sleep(wait)
+                started, cpu = time.monotonic(), time.thread_time()
                 batch: list[_Job] = list(cast(list[_Job], item))
                 stop = False
                 while len(batch) < _MAX_BATCH:
@@ -179,6 +196,7 @@ class SQLiteStore:
                         break
                     batch.extend(cast(list[_Job], more))
                 outcome = self._commit(conn, batch)
+                next_commit = started + (time.thread_time() - cpu) / _WRITER_SHARE
                 assert self._loop is not None
                 self._loop.call_soon_threadsafe(self._resolve, outcome)
                 if stop:

@@ -1,7 +1,7 @@
 """The scenarios: stepped fan-out load, idle memory, churn, join storm, slow consumers, profile.
 
-Every scenario starts its own server process (pinned to the server core) and its own generator
-(pinned to the other core), so no run inherits another's state. Every loop is bounded by a step
+Every scenario starts its own server process (pinned with `taskset`) and its own generator
+(pinned to core 1), so no run inherits another's state. Every loop is bounded by a step
 count and every generator command by a timeout.
 """
 
@@ -114,16 +114,22 @@ def run_step(
         timeout=plan.warm + measure + plan.drain + 30,
     )
     elapsed = time.monotonic() - t0
-    step["server_cpu"] = round(server.cpu_since_mark(), 3)
+    step.update({key: round(cores, 3) for key, cores in server.cpus_since_mark().items()})
     step["server_wait"] = round((server.run_queue_wait() - sw0) / elapsed, 3)
     step["gen_wait"] = round((run_queue_wait(lg.pid) - gw0) / elapsed, 3)
     step["offered"] = delivered
     step["ok"] = passes(step)
+    services = (
+        f"redis {step['redis_cpu']:.2f} pg {step['postgres_cpu']:.2f} "
+        f"machine {step['machine_cpu']:.2f} "
+        if server.spec.workers
+        else ""
+    )
     print(
-        f"bench:   {server.spec.name:13} {fan.name:12} offered {delivered:>10,.0f}/s "
+        f"bench:   {server.spec.name:15} {fan.name:12} offered {delivered:>10,.0f}/s "
         f"delivered {step['delivered_per_sec']:>10,.0f}/s p50 {step['p50']:7.2f} "
         f"p99 {step['p99']:8.2f} ms loss {1 - step['delivery']:.4f} "
-        f"cpu srv {step['server_cpu']:.2f} gen {step['gen_cpu']:.2f} "
+        f"cpu srv {step['server_cpu']:.2f} gen {step['gen_cpu']:.2f} {services}"
         f"wait {step['server_wait']:.2f}/{step['gen_wait']:.2f} "
         f"{'ok' if step['ok'] else 'FAIL'}",
         flush=True,
@@ -143,10 +149,13 @@ def checked_step(
     plan: Plan,
     steps: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """A step; a failure while other work held the cores is retried (bounded) after a pause."""
+    """A step; a failure while other work held the cores is retried (bounded) after a pause.
+
+    Not for a server that shares the generator's core: its own processes are that other work.
+    """
     step = run_step(lg, server, fan, delivered, plan)
     steps.append(step)
-    for _ in range(RETRIES):
+    for _ in range(0 if server.spec.shares_generator_core else RETRIES):
         if step["ok"] or not disturbed(step) or not _recovered(lg, fan):
             break
         step["retried"] = True

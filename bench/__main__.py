@@ -5,6 +5,8 @@
     python -m bench --only roomcast/fanout1000,bare/fanout1000
     python -m bench --only /idle       one scenario, every server
     python -m bench --list             servers and scenarios
+    python -m bench --only roomcast/rooms100x10 --at 80000,160000
+                                       steps at fixed delivered rates only (CPU at equal load)
 
 Results go to ``bench/results/`` (JSON, every step); the tables and the plot go to
 ``docs/benchmarks.md`` and ``docs/benchmarks/`` unless ``--no-docs`` (a filtered run writes the
@@ -72,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", action="store_true", help="write docs even for a filtered run")
     parser.add_argument("--list", action="store_true", help="list servers and scenarios")
     parser.add_argument("--report", metavar="RESULTS_JSON", help="only rewrite the docs from a run")
+    parser.add_argument(
+        "--at", metavar="RATES", help="only steps at these delivered msgs/s (comma-separated)"
+    )
     args = parser.parse_args(argv)
     fanouts = list(scenarios.FANOUTS)
     all_scenarios = [*fanouts, *scenarios.OTHER_SCENARIOS]
@@ -86,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     filters = parse_filters(args.only)
     raise_nofile()
+    if args.at:
+        return fixed_rates(filters, [float(r) for r in args.at.split(",")], args.quick)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     plan = scenarios.make_plan(args.quick, args.repeats, RESULTS_DIR / f"logs-{stamp}")
     budget = 60 * (args.max_minutes or (15 if args.quick else 33))
@@ -187,6 +194,19 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(report.tables(results))
     return 1 if results["errors"] else 0
+
+
+def fixed_rates(filters: list[tuple[str, str]], rates: list[float], quick: bool) -> int:
+    """``--at``: every selected server in every selected fan-out, at each rate; nothing saved."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    plan = scenarios.make_plan(quick, 1, RESULTS_DIR / f"logs-{stamp}")
+    chosen = [(name, fan) for fan in scenarios.FANOUTS for name in SERVERS
+              if selected(filters, name, fan)]  # fmt: skip
+    install.ensure_all({name for name, _ in chosen})
+    for name, fan in chosen:
+        print(f"bench: {name}/{fan} at {rates}", flush=True)
+        scenarios.fixed_rates(SERVERS[name], scenarios.FANOUTS[fan], plan, rates)
+    return 0
 
 
 if __name__ == "__main__":

@@ -223,6 +223,30 @@ def ramp(
         server.stop()
 
 
+def fixed_rates(
+    spec: ServerSpec, fan: Fanout, plan: Plan, rates: list[float], repeats: int = 2
+) -> list[dict[str, Any]]:
+    """Steps at the given delivered rates, each ``repeats`` times: CPU and latency at equal load.
+
+    For comparing two versions of a server side by side, where a ramp's coarse grid of rates
+    would hide a difference in cost.
+    """
+    server = start_server(spec, plan.log_dir)
+    lg = Loadgen(server)
+    steps: list[dict[str, Any]] = []
+    try:
+        lg.command(f"open {fan.clients} {fan.rooms} read 60", timeout=90)
+        for rate in rates:
+            for _ in range(repeats):
+                steps.append(run_step(lg, server, fan, rate, plan))
+                if not _recovered(lg, fan):
+                    return steps
+        return steps
+    finally:
+        lg.close()
+        server.stop()
+
+
 def _recovered(lg: Loadgen, fan: Fanout) -> bool:
     """Wait for an overloaded server to drain; False when it dropped some of our clients."""
     quiet = lg.command("quiet 5", timeout=12)

@@ -328,7 +328,8 @@ def tables(results: dict[str, Any]) -> str:
         add("|---|---|---|---|")
         add(f"| readers alone, {s['send_rate']:.0f} msgs/s in | {_ms(a['p50'])} | {_ms(a['p99'])} "
             f"| {a['delivery'] * 100:.2f} % |")  # fmt: skip
-        add(f"| readers beside the non-readers (6 s: they fill up and are dropped) | "
+        add(f"| readers beside the non-readers ({s.get('beside_secs', 6.0):g} s: they fill up "
+            "and are dropped) | "
             f"{_ms(w['p50'])} | {_ms(w['p99'])} | {w['delivery'] * 100:.2f} % |")  # fmt: skip
         if "after" in s:
             f = s["after"]

@@ -2,8 +2,9 @@
 
 It keeps the newest ``max_per_room`` messages of each room and forgets everything on exit. IDs and
 idempotent re-sends behave exactly as in the durable stores. History is kept as plain tuples of
-strings and integers, which the garbage collector stops tracking, so a million kept messages do
-not make every full collection walk a million objects (a pause of a tenth of a second).
+strings and integers, which the garbage collector stops tracking, so kept messages do not
+lengthen every full collection (300,000 of them: 34 ms per full collection as objects, 8 ms as
+tuples).
 """
 
 from __future__ import annotations

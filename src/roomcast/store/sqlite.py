@@ -46,9 +46,9 @@ _MAX_BATCH: Final = 2000
 # Most rows per INSERT statement: 8 columns x 256 rows stays far below SQLite's variable limit.
 _ROWS_PER_STATEMENT: Final = 256
 _STOP: Final = object()
-# A commit costs about the same for one row as for dozens (each room it touches dirties a page
-# of the B-tree), so under load the writer gathers rows: it keeps its CPU to about this share of
-# the time, waiting at most _MAX_COMMIT_DELAY before a commit.
+# A commit has a fixed cost plus a B-tree page for each room it touches, whether one row or dozens
+# go to that room (bench/micro/sqlite_rooms.py), so under load the writer gathers rows: it keeps
+# its CPU to about this share of the time, waiting at most _MAX_COMMIT_DELAY before a commit.
 _WRITER_SHARE: Final = 0.2
 _MAX_COMMIT_DELAY: Final = 0.01
 

@@ -331,7 +331,7 @@ class RedisBroker:
             self._sub.write(encode_command(b"UNSUBSCRIBE", channel))
 
     async def _keep_subscribed(self, first: asyncio.Future[None]) -> None:
-        backoff = BACKOFF_FIRST
+        backoff = Backoff()
         connected_before = False
         while not self._stopping:
             try:
@@ -339,11 +339,7 @@ class RedisBroker:
                     self._address, self._on_message, name=b"roomcast-%s-sub" % self.node
                 )
             except (OSError, TimeoutError, hiredis.ReplyError) as exc:
-                # Warn once per outage; the retries that follow are routine.
-                level = logging.WARNING if backoff == BACKOFF_FIRST else logging.DEBUG
-                log.log(level, "Redis subscribe connection failed (retrying): %s", exc)
-                await asyncio.sleep(_jitter(backoff))
-                backoff = min(backoff * 2, BACKOFF_MAX)
+                await backoff.retry("Redis subscribe connection", exc)
                 continue
             self._sub = connection
             try:
@@ -355,11 +351,10 @@ class RedisBroker:
                 log.warning("Redis subscribe failed (retrying): %s", exc)
                 connection.close()
                 self._sub = None
-                await asyncio.sleep(_jitter(backoff))
-                backoff = min(backoff * 2, BACKOFF_MAX)
+                await backoff.sleep()
                 continue
             self._sub_ready = True
-            backoff = BACKOFF_FIRST
+            backoff.reset()
             if not first.done():
                 first.set_result(None)
             if connected_before:
@@ -438,19 +433,16 @@ class RedisBroker:
         self._unsent, self._unanswered = self._unanswered, deque()
 
     async def _keep_publishing(self) -> None:
-        backoff = BACKOFF_FIRST
+        backoff = Backoff()
         while not self._stopping:
             try:
                 connection = await RespConnection.open(
                     self._address, None, self._answered, name=b"roomcast-%s-pub" % self.node
                 )
             except (OSError, TimeoutError, hiredis.ReplyError) as exc:
-                level = logging.WARNING if backoff == BACKOFF_FIRST else logging.DEBUG
-                log.log(level, "Redis publish connection failed (retrying): %s", exc)
-                await asyncio.sleep(_jitter(backoff))
-                backoff = min(backoff * 2, BACKOFF_MAX)
+                await backoff.retry("Redis publish connection", exc)
                 continue
-            backoff = BACKOFF_FIRST
+            backoff.reset()
             self._pub = connection
             self._flush()
             await watch(connection)
@@ -538,19 +530,16 @@ class RedisClient:
         return await self.call(b"EVAL", script.source, 0, *args)
 
     async def _keep_connected(self) -> None:
-        backoff = BACKOFF_FIRST
+        backoff = Backoff()
         while True:
             try:
                 connection = await RespConnection.open(
                     self._address, name=self._name, encoding="utf-8"
                 )
             except (OSError, TimeoutError, hiredis.ReplyError) as exc:
-                level = logging.WARNING if backoff == BACKOFF_FIRST else logging.DEBUG
-                log.log(level, "Redis connection failed (retrying): %s", exc)
-                await asyncio.sleep(_jitter(backoff))
-                backoff = min(backoff * 2, BACKOFF_MAX)
+                await backoff.retry("Redis connection", exc)
                 continue
-            backoff = BACKOFF_FIRST
+            backoff.reset()
             self._connection = connection
             self._connected.set()
             await watch(connection)
@@ -558,5 +547,25 @@ class RedisClient:
             self._connection = None
 
 
-def _jitter(delay: float) -> float:
-    return delay * (0.5 + random.random())
+class Backoff:
+    """Waits between reconnect attempts: doubling from ``BACKOFF_FIRST`` to ``BACKOFF_MAX``,
+    each with jitter, so nodes that lost Redis together do not all come back at once."""
+
+    __slots__ = ("delay",)
+
+    def __init__(self) -> None:
+        self.delay = BACKOFF_FIRST
+
+    def reset(self) -> None:
+        self.delay = BACKOFF_FIRST
+
+    async def sleep(self) -> None:
+        await asyncio.sleep(self.delay * (0.5 + random.random()))
+        self.delay = min(self.delay * 2, BACKOFF_MAX)
+
+    async def retry(self, what: str, exc: BaseException) -> None:
+        """Log a failed attempt (a warning once per outage; the retries that follow are
+        routine) and wait before the next."""
+        level = logging.WARNING if self.delay == BACKOFF_FIRST else logging.DEBUG
+        log.log(level, "%s failed (retrying): %s", what, exc)
+        await self.sleep()

@@ -7,11 +7,13 @@ count and every generator command by a timeout.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import statistics
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -100,6 +102,24 @@ def passes(step: dict[str, Any]) -> bool:
     )
 
 
+@contextlib.contextmanager
+def serving(
+    spec: ServerSpec,
+    plan: Plan,
+    *,
+    server_extra: tuple[str, ...] = (),
+    loadgen_extra: list[str] | None = None,
+) -> Iterator[tuple[RunningServer, Loadgen]]:
+    """A fresh server and a generator attached to it; both stopped when the block ends."""
+    server = start_server(spec, plan.log_dir, extra=server_extra)
+    lg = Loadgen(server, extra=loadgen_extra)
+    try:
+        yield server, lg
+    finally:
+        lg.close()
+        server.stop()
+
+
 def run_step(
     lg: Loadgen, server: RunningServer, fan: Fanout, delivered: float, plan: Plan
 ) -> dict[str, Any]:
@@ -170,9 +190,7 @@ def ramp(
 ) -> dict[str, Any]:
     """Step the offered load up until a step fails, then bisect; finally measure at half."""
     result: dict[str, Any] = {"server": spec.name, "scenario": fan.name, "steps": []}
-    server = start_server(spec, plan.log_dir)
-    lg = Loadgen(server)
-    try:
+    with serving(spec, plan) as (server, lg):
         opened = lg.command(f"open {fan.clients} {fan.rooms} read 60", timeout=90)
         result["open"] = opened
         if opened["ready"] < fan.clients:
@@ -218,9 +236,6 @@ def ramp(
             result["half"] = half
         result["rss_mib"] = round(server.rss_bytes() / 2**20, 1)
         return result
-    finally:
-        lg.close()
-        server.stop()
 
 
 def fixed_rates(
@@ -231,10 +246,8 @@ def fixed_rates(
     For comparing two versions of a server side by side, where a ramp's coarse grid of rates
     would hide a difference in cost.
     """
-    server = start_server(spec, plan.log_dir)
-    lg = Loadgen(server)
     steps: list[dict[str, Any]] = []
-    try:
+    with serving(spec, plan) as (server, lg):
         lg.command(f"open {fan.clients} {fan.rooms} read 60", timeout=90)
         for rate in rates:
             for _ in range(repeats):
@@ -242,9 +255,6 @@ def fixed_rates(
                 if not _recovered(lg, fan):
                     return steps
         return steps
-    finally:
-        lg.close()
-        server.stop()
 
 
 def _recovered(lg: Loadgen, fan: Fanout) -> bool:
@@ -271,9 +281,7 @@ def throughput(
 def idle(spec: ServerSpec, plan: Plan) -> dict[str, Any]:
     """RSS growth per open, idle connection at ``plan.idle_conns`` connections (10 per room)."""
     n = plan.idle_conns
-    server = start_server(spec, plan.log_dir)
-    lg = Loadgen(server)
-    try:
+    with serving(spec, plan) as (server, lg):
         time.sleep(1.0)
         base = server.rss_bytes()
         opened = lg.command(f"open {n} {max(1, n // 10)} idle 45", timeout=75)
@@ -293,25 +301,17 @@ def idle(spec: ServerSpec, plan: Plan) -> dict[str, Any]:
         }
         print(f"bench:   {spec.name:13} idle: {result}", flush=True)
         return result
-    finally:
-        lg.close()
-        server.stop()
 
 
 def churn(spec: ServerSpec, plan: Plan) -> dict[str, Any]:
     """Connect, send one line, see it come back, close: completed cycles per second."""
-    server = start_server(spec, plan.log_dir)
-    lg = Loadgen(server)
-    try:
+    with serving(spec, plan) as (server, lg):
         server.mark()
         result = lg.command(f"churn {plan.churn_conc} {plan.churn_secs}", plan.churn_secs + 20)
         result["server_cpu"] = round(server.cpu_since_mark(), 3)
         result["server"] = spec.name
         print(f"bench:   {spec.name:13} churn: {result}", flush=True)
         return result
-    finally:
-        lg.close()
-        server.stop()
 
 
 def joinstorm(spec: ServerSpec, plan: Plan, n: int = 1000) -> dict[str, Any]:
@@ -323,10 +323,8 @@ def joinstorm(spec: ServerSpec, plan: Plan, n: int = 1000) -> dict[str, Any]:
     """
     result: dict[str, Any] = {"server": spec.name, "clients": n, "naive_frames": n * (n + 1) // 2}
     for form in ("full", "diff"):
-        server = start_server(spec, plan.log_dir)
         extra = ["--path", spec.path + "&userlist=diff"] if form == "diff" else []
-        lg = Loadgen(server, extra=extra)
-        try:
+        with serving(spec, plan, loadgen_extra=extra) as (_, lg):
             opened = lg.command(f"open {n} 1 read 60", timeout=90)
             lg.command("wait 1.5", timeout=10)
             read = lg.command("stats", timeout=10)["kinds"]["read"]
@@ -342,9 +340,6 @@ def joinstorm(spec: ServerSpec, plan: Plan, n: int = 1000) -> dict[str, Any]:
                 "bytes": read["userlist_bytes"] + read["presence_bytes"],
             }
             print(f"bench:   {spec.name:13} join storm ({form}): {result[form]}", flush=True)
-        finally:
-            lg.close()
-            server.stop()
     return result
 
 
@@ -356,15 +351,16 @@ def slow(
     spec: ServerSpec, plan: Plan, readers: int = 100, slow_clients: int = 200
 ) -> dict[str, Any]:
     """Readers' latency alone, then beside ``slow_clients`` that never read; who got dropped."""
-    server = start_server(
-        spec, plan.log_dir, extra=("--write-buffer-high-water", str(SLOW_HIGH_WATER))
-    )
-    # 3 KB lines (4 KB frames, 1 MB/s to each member): a non-reader fills the kernel's send
-    # buffer (128 KiB, set by roomcast) and then the server's high-water mark in under a second
-    lg = Loadgen(server, extra=["--slow-rcvbuf", "4096", "--msg-len", "3000"])
     fan = Fanout("slow", "slow consumers", readers, 1, 1, 0)
     send_rate = 250.0
-    try:
+    # 3 KB lines (4 KB frames, 1 MB/s to each member): a non-reader fills the kernel's send
+    # buffer (128 KiB, set by roomcast) and then the server's high-water mark in under a second
+    with serving(
+        spec,
+        plan,
+        server_extra=("--write-buffer-high-water", str(SLOW_HIGH_WATER)),
+        loadgen_extra=["--slow-rcvbuf", "4096", "--msg-len", "3000"],
+    ) as (server, lg):
         lg.command(f"open {readers} 1 read 60", timeout=90)
         alone = run_step(lg, server, fan, send_rate * readers, plan)
         lg.command(f"open {slow_clients} 1 slow 60", timeout=90)
@@ -400,9 +396,6 @@ def slow(
             flush=True,
         )
         return result
-    finally:
-        lg.close()
-        server.stop()
 
 
 def profile(
@@ -410,10 +403,8 @@ def profile(
 ) -> dict[str, Any]:
     """py-spy (sampling, non-blocking, pinned to the generator core) under a steady load."""
     py_spy = install.PEERS_DIR / "tools" / "bin" / "py-spy"
-    server = start_server(spec, plan.log_dir)
-    lg = Loadgen(server)
     raw = out_dir / f"profile-{spec.name}-{fan.name}.txt"
-    try:
+    with serving(spec, plan) as (server, lg):
         lg.command(f"open {fan.clients} {fan.rooms} read 60", timeout=90)
         secs = plan.profile_secs
         spy = subprocess.Popen(
@@ -434,9 +425,6 @@ def profile(
                        raw=str(raw.relative_to(install.ROOT)))  # fmt: skip
         print(f"bench:   profile {spec.name} {fan.name}: {summary['total']} samples", flush=True)
         return summary
-    finally:
-        lg.close()
-        server.stop()
 
 
 def _frame_name(frame: str) -> str:

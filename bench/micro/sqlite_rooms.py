@@ -10,23 +10,18 @@ Run: .venv/bin/python bench/micro/sqlite_rooms.py
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 import time
 from pathlib import Path
 
-from roomcast.store.migrations import migrations
-from roomcast.store.sqlite import _insert_many
+from roomcast.store.sqlite import SQLiteStore, _insert_many
 
 ROWS = 60_000
 
 
 def cpu_per_row(folder: Path, rooms: int, per_commit: int) -> float:
-    conn = sqlite3.connect(folder / f"r{rooms}-b{per_commit}.db", isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    for migration in migrations("sqlite"):
-        conn.executescript(migration.sql)
+    # the store's own write connection: WAL, synchronous=NORMAL, every migration applied
+    conn = SQLiteStore(folder / f"r{rooms}-b{per_commit}.db")._open_writer()
     last: dict[str, int] = {}
     start = time.thread_time()
     for first in range(0, ROWS, per_commit):

@@ -34,6 +34,7 @@ from roomcast.store.base import (
     StoreUnavailable,
     ref_key,
 )
+from roomcast.store.checkpoint import Checkpointer
 from roomcast.store.columns import ACCOUNT as _ACCOUNT
 from roomcast.store.columns import CREDENTIAL as _CREDENTIAL
 from roomcast.store.columns import MESSAGE as _COLUMNS
@@ -100,6 +101,7 @@ class SQLiteStore:
         self._last_ids: dict[str, int] = {}
         self._data_version: int | None = None
         self._writer: threading.Thread | None = None
+        self._checkpointer = Checkpointer(self._connect)
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roomcast-sqlite-read")
         self._read_conn: sqlite3.Connection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -116,6 +118,7 @@ class SQLiteStore:
         self._loop = asyncio.get_running_loop()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_conn = await asyncio.to_thread(self._open_writer)
+        self._checkpointer.start()
         self._writer = threading.Thread(
             target=self._write_loop, args=(write_conn,), name="roomcast-sqlite-write", daemon=True
         )
@@ -130,6 +133,8 @@ class SQLiteStore:
                 conn.executescript(
                     f"BEGIN; {migration.sql}; PRAGMA user_version={migration.version}; COMMIT;"
                 )
+        # Checkpoints run in their own thread, so no commit waits for one.
+        conn.execute("PRAGMA wal_autocheckpoint=0")
         return conn
 
     async def close(self) -> None:
@@ -140,6 +145,7 @@ class SQLiteStore:
             self._hand_over()
             self._queue.put(_STOP)
             await asyncio.to_thread(self._writer.join)
+        await asyncio.to_thread(self._checkpointer.stop)
         await asyncio.get_running_loop().run_in_executor(self._reader, self._close_reader)
         self._reader.shutdown(wait=True)
 
@@ -199,6 +205,7 @@ class SQLiteStore:
                 next_commit = started + (time.thread_time() - cpu) / _WRITER_SHARE
                 assert self._loop is not None
                 self._loop.call_soon_threadsafe(self._resolve, outcome)
+                self._checkpointer.request()
                 if stop:
                     return
         finally:

@@ -43,6 +43,7 @@ import aiohttp
 from yarl import URL
 
 from roomcast import protocol
+from roomcast.record import record
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ _FINAL_CLOSE_CODES: Final = frozenset(
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Connected:
     """A connection is up (first or after a reconnect): the server's ``Status`` frame."""
 
@@ -77,7 +78,7 @@ class Connected:
     resumed: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Message:
     """A chat message. ``backlog`` marks history replayed on a first join (not live, not missed)."""
 
@@ -90,7 +91,7 @@ class Message:
     backlog: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Users:
     """The members of a room now."""
 
@@ -98,7 +99,7 @@ class Users:
     names: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Joined:
     """This client is in ``room``; ``truncated`` when a resume replay hit the server's limit."""
 
@@ -107,18 +108,18 @@ class Joined:
     truncated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Left:
     room: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NickChanged:
     name: str
     old: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ServerError:
     """An ``Error`` frame that answers no pending call (e.g. a refused nickname at connect)."""
 
@@ -127,7 +128,7 @@ class ServerError:
     ref: str | int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Disconnected:
     """The connection dropped; ``reconnecting`` says whether the client is trying again."""
 
@@ -139,7 +140,7 @@ class Disconnected:
 Event = Connected | Message | Users | Joined | Left | NickChanged | ServerError | Disconnected
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HistoryPage:
     """A page of older messages, oldest first; ``more`` when still older ones exist."""
 

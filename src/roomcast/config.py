@@ -12,19 +12,20 @@ import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from roomcast import protocol
 from roomcast.ratelimit import Rate
+from roomcast.record import record
 
 
 class ConfigError(Exception):
     """A setting has a value that cannot be used; the message names the setting and the source."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Settings:
     """Every knob of a roomcast server, with its default."""
 

@@ -41,6 +41,7 @@ from roomcast.protocol import (
     SetRole,
     SetTopic,
 )
+from roomcast.record import record
 from roomcast.store import AuditEntry, RoomAccess, Sanction
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class RoomPolicy:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Target:
     """Whom a moderation command names: an account, a guest here, or a nickname elsewhere."""
 

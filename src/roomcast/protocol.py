@@ -18,13 +18,13 @@ import enum
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
 
 from roomcast.confusables import skeleton
+from roomcast.record import record
 
 # ---------------------------------------------------------------------------------------------
 # Limits
@@ -275,7 +275,7 @@ def encode_text(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SendChat:
     """A chat line. ``author`` is the tutorial's way of naming oneself; ``room`` may be absent."""
 
@@ -285,13 +285,13 @@ class SendChat:
     ref: Ref | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SetNick:
     name: str
     ref: Ref | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JoinRoom:
     """Join ``room``; with ``since``, replay exactly the messages after that ID first."""
 
@@ -300,13 +300,13 @@ class JoinRoom:
     ref: Ref | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LeaveRoom:
     room: str
     ref: Ref | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FetchHistory:
     """A page of at most ``limit`` messages older than ``before`` (newest page when None)."""
 
@@ -316,12 +316,12 @@ class FetchHistory:
     ref: Ref | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Ping:
     ref: Ref | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CreateRoom:
     """Create ``room`` owned by the sender's account: public, or private (invite-only)."""
 
@@ -331,7 +331,7 @@ class CreateRoom:
     ref: Ref | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SetTopic:
     room: str
     topic: str
@@ -341,7 +341,7 @@ class SetTopic:
 ROLES: Final = ("moderator", "member", "none")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SetRole:
     """Make the account ``name`` a moderator or an invited member of ``room``, or neither."""
 
@@ -354,7 +354,7 @@ class SetRole:
 MODERATION_ACTIONS: Final = ("kick", "ban", "unban", "mute", "unmute")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Moderate:
     """Kick, ban, unban, mute or unmute ``name`` in ``room``; ``duration`` in seconds."""
 
@@ -366,7 +366,7 @@ class Moderate:
     ref: Ref | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeleteMessage:
     """Delete message ``id`` of ``room`` for everyone, history included."""
 
@@ -591,7 +591,7 @@ _ADMINISTRATION: Final = frozenset(
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ChatMessage:
     """A stored chat message: the unit of history and of fan-out."""
 

@@ -8,10 +8,11 @@ account) and forgets the least recently used keys beyond a bound, so memory stay
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+
+from roomcast.record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rate:
     """``rate`` actions per second on average, ``burst`` at once."""
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import parse_qsl, urlsplit
 
+from roomcast.record import record
+
 GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_HEAD_BYTES: Final = 16 * 1024
 
@@ -62,7 +64,7 @@ class BadRequest(Exception):
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Request:
     """The head of an HTTP/1.1 request; header names are lower-cased."""
 
@@ -155,27 +157,27 @@ def http_response(status: int, reason: str, body: bytes, content_type: str) -> b
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TextMessage:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BinaryMessage:
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Ping:
     payload: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pong:
     payload: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Close:
     code: int | None
     reason: str

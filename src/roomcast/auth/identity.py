@@ -23,7 +23,6 @@ import hmac
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -34,6 +33,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from roomcast import protocol
 from roomcast.config import Settings
 from roomcast.protocol import ProtocolError
+from roomcast.record import record
 from roomcast.store import Account, Credential, Store
 
 SESSION_COOKIE: Final = "roomcast_session"
@@ -46,7 +46,7 @@ MAX_JWT_NAME_CHARS: Final = 64
 MAX_JWT_SUBJECT_CHARS: Final = 128
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Identity:
     """Who is behind a connection or a request. Guests have no ``account_id``.
 

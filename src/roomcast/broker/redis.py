@@ -32,12 +32,12 @@ import ssl
 import urllib.parse
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Final, cast
 
 import hiredis
 
 from roomcast.broker.base import BrokerListener
+from roomcast.record import record
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def encode_command(*parts: bytes) -> bytes:
     return b"".join(out)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RedisAddress:
     """Where a Redis server is and how to log in, from a ``redis://`` or ``rediss://`` URL."""
 

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Protocol
 
 from roomcast.protocol import ChatMessage, Ref
+from roomcast.record import record
 
 
 class StoreUnavailable(Exception):
     """The store cannot take or give messages right now (down, full or overloaded)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewMessage:
     """A message before it is stored. ``sender`` and ``ref`` make re-sends idempotent."""
 
@@ -33,7 +34,7 @@ class NewMessage:
     ref: Ref | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Appended:
     """The stored message; ``duplicate`` when the same sender had already sent that ``ref``."""
 
@@ -41,7 +42,7 @@ class Appended:
     duplicate: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RoomSummary:
     """A room the store knows: its newest message ID (0 when none) and its topic ("" when unset)."""
 
@@ -101,7 +102,7 @@ class MessageStore(Protocol):
         """
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Account:
     """A registered user. ``key`` is ``protocol.nick_key(name)``: no other user may take it."""
 
@@ -112,7 +113,7 @@ class Account:
     created_ms: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Credential:
     """A login session (``kind`` "session") or an API token for a bot ("token").
 
@@ -129,7 +130,7 @@ class Credential:
     expires_ms: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RoomAccess:
     """Who may do what in a room: owner, moderators and (for a private room) invited members.
 
@@ -146,7 +147,7 @@ class RoomAccess:
     members: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Sanction:
     """A ban (no joining) or mute (no talking) in a room, of an account or of an address.
 
@@ -171,7 +172,7 @@ class Sanction:
         return self.until_ms is None or self.until_ms > now_ms
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuditEntry:
     """One moderation action: who did what to whom, where and when."""
 

@@ -6,11 +6,12 @@ every file whose number is above the version its database records.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import resources
 
+from roomcast.record import record
 
-@dataclass(frozen=True, slots=True)
+
+@record
 class Migration:
     version: int
     name: str

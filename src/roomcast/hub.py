@@ -467,7 +467,10 @@ class Hub:
         )
         self.metrics.messages_received += 1
         started = time.perf_counter()
-        pending.add_done_callback(lambda done: self._stored(member, command.ref, done, started))
+        if pending.done():  # the memory store: fan out now rather than on the next loop turn
+            self._stored(member, command.ref, pending, started)
+        else:
+            pending.add_done_callback(lambda done: self._stored(member, command.ref, done, started))
 
     def _stored(
         self,

@@ -454,7 +454,9 @@ class Hub:
         muted_until = member.rooms[room].muted_until
         if muted_until and muted_until > self._clock():
             raise ProtocolError(ErrorCode.MUTED, f"you are muted in {room!r}", command.ref)
-        pending = self.store.append(
+        self.metrics.messages_received += 1
+        started = time.perf_counter()
+        self.store.submit(
             NewMessage(
                 room=room,
                 author=member.nick,
@@ -463,33 +465,26 @@ class Hub:
                 sent_ms=self._clock(),
                 sender=member.sender,
                 ref=command.ref,
-            )
+            ),
+            lambda outcome: self._stored(member, command.ref, outcome, started),
         )
-        self.metrics.messages_received += 1
-        started = time.perf_counter()
-        if pending.done():  # the memory store: fan out now rather than on the next loop turn
-            self._stored(member, command.ref, pending, started)
-        else:
-            pending.add_done_callback(lambda done: self._stored(member, command.ref, done, started))
 
     def _stored(
         self,
         member: Member,
         ref: Ref | None,
-        done: asyncio.Future[Appended],
+        outcome: Appended | StoreUnavailable,
         started: float,
     ) -> None:
         self.metrics.store_write_seconds.observe(time.perf_counter() - started)
-        error = done.exception()
-        if error is not None:
+        if isinstance(outcome, StoreUnavailable):
             if member.connected:
                 self.send_error(
-                    member.peer, ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(error), ref)
+                    member.peer, ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(outcome), ref)
                 )
             return
-        appended = done.result()
-        message = appended.message
-        if not appended.duplicate:
+        message = outcome.message
+        if not outcome.duplicate:
             self.broker.publish(message.room, message.id, protocol.encode_chat(message))
         if ref is not None and member.connected:
             member.peer.send(_framed(protocol.encode_ack(message.id, message.room, ref)))

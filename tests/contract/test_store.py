@@ -99,6 +99,40 @@ async def test_futures_resolve_in_submission_order(store: MessageStore) -> None:
     assert order == list(range(60))
 
 
+async def test_submit_reports_each_outcome_once_in_submission_order(store: MessageStore) -> None:
+    outcomes: list[tuple[int, Appended | StoreUnavailable]] = []
+    for index in range(60):
+        store.submit(
+            new(f"r{index % 3}", str(index)),
+            lambda outcome, index=index: outcomes.append((index, outcome)),
+        )
+    for _ in range(200):  # at most 10 s
+        if len(outcomes) >= 60:
+            break
+        await asyncio.sleep(0.05)
+    assert [index for index, _ in outcomes] == list(range(60))
+    messages = [outcome.message for _, outcome in outcomes if isinstance(outcome, Appended)]
+    assert [(m.room, m.id, m.text) for m in messages] == [
+        (f"r{index % 3}", index // 3 + 1, str(index)) for index in range(60)
+    ]
+    await asyncio.sleep(0.1)
+    assert len(outcomes) == 60
+
+
+async def test_a_failing_callback_does_not_stop_the_others(store: MessageStore) -> None:
+    reported: list[int] = []
+
+    def fail(outcome: Appended | StoreUnavailable) -> None:
+        raise RuntimeError("a broken submitter")
+
+    store.submit(new("r", "1"), fail)
+    second = store.append(new("r", "2"))
+    assert (await second).message.id == 2
+    store.submit(new("r", "3"), lambda outcome: reported.append(3))
+    await store.append(new("r", "4"))
+    assert reported == [3]
+
+
 async def test_stored_message_keeps_every_field(store: MessageStore) -> None:
     text = "héllo 👋 \n\t<b>&amp;</b> " + "x" * 3000
     sent = NewMessage("room-1", "Zoë", text, "abcdef0123456789", 1_712_345_678_901)

@@ -2,19 +2,23 @@
 
 The store is the source of truth for order: a message gets its room-local ID when it is committed,
 and only a committed message is fanned out or acknowledged. Appends are submitted without waiting
-(the caller gets a future) so one connection can pipeline many lines, and implementations batch
-them into few commits.
+(the caller names a function to call with the outcome, or gets a future) so one connection can
+pipeline many lines, and implementations batch them into few commits.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import field
 from typing import Protocol
 
 from roomcast.protocol import ChatMessage, Ref
 from roomcast.record import record
+
+log = logging.getLogger(__name__)
 
 
 class StoreUnavailable(Exception):
@@ -42,6 +46,39 @@ class Appended:
     duplicate: bool
 
 
+# What a store calls with the outcome of one submitted message.
+AppendDone = Callable[["Appended | StoreUnavailable"], None]
+
+
+def report(done: AppendDone, outcome: Appended | StoreUnavailable) -> None:
+    """Call a submitter's ``done``; its failure is logged and does not reach the store."""
+    try:
+        done(outcome)
+    except Exception:
+        log.exception("a store append callback failed")
+
+
+class AppendsAsFutures(ABC):
+    """``MessageStore.append`` for a store that implements ``submit``."""
+
+    @abstractmethod
+    def submit(self, message: NewMessage, done: AppendDone) -> None: ...
+
+    def append(self, message: NewMessage) -> asyncio.Future[Appended]:
+        future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
+
+        def settle(outcome: Appended | StoreUnavailable) -> None:
+            if future.done():  # the awaiting caller was cancelled
+                return
+            if isinstance(outcome, StoreUnavailable):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+        self.submit(message, settle)
+        return future
+
+
 @record
 class RoomSummary:
     """A room the store knows: its newest message ID (0 when none) and its topic ("" when unset)."""
@@ -61,12 +98,16 @@ class MessageStore(Protocol):
     async def close(self) -> None:
         """Commit everything submitted so far, then release resources."""
 
-    def append(self, message: NewMessage) -> asyncio.Future[Appended]:
-        """Submit a message; the future resolves once it is durably committed.
+    def submit(self, message: NewMessage, done: AppendDone) -> None:
+        """Submit a message; ``done`` is called on the event loop with the outcome.
 
-        The future fails with ``StoreUnavailable`` when the message was not stored. Futures of
-        one store resolve in submission order.
+        The outcome is ``Appended`` once the message is durably committed, ``StoreUnavailable``
+        when it was not stored. A store calls ``done`` in submission order, once per message;
+        the memory store calls it before ``submit`` returns.
         """
+
+    def append(self, message: NewMessage) -> asyncio.Future[Appended]:
+        """``submit``, with the outcome as a future (see ``AppendsAsFutures``)."""
 
     async def page(self, room: str, before: int | None, limit: int) -> list[ChatMessage]:
         """Up to ``limit`` messages with ID < ``before`` (the newest when None), oldest first."""

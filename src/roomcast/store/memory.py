@@ -9,7 +9,6 @@ tuples).
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import dataclasses
 import itertools
@@ -20,7 +19,9 @@ from collections.abc import Sequence
 from roomcast.protocol import ChatMessage
 from roomcast.store.base import (
     Account,
+    AppendDone,
     Appended,
+    AppendsAsFutures,
     AuditEntry,
     Credential,
     NewMessage,
@@ -29,6 +30,7 @@ from roomcast.store.base import (
     Sanction,
     StoreUnavailable,
     ref_key,
+    report,
 )
 
 # A kept message without its room: (id, author, text, wsid, sent_ms).
@@ -39,7 +41,7 @@ def _row(message: ChatMessage) -> _Row:
     return (message.id, message.author, message.text, message.wsid, message.sent_ms)
 
 
-class MemoryStore:
+class MemoryStore(AppendsAsFutures):
     """A ``MessageStore`` held in process memory."""
 
     def __init__(self, *, max_per_room: int = 10_000, max_refs: int = 100_000) -> None:
@@ -64,17 +66,16 @@ class MemoryStore:
     async def close(self) -> None:
         self._closed = True
 
-    def append(self, message: NewMessage) -> asyncio.Future[Appended]:
-        future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
+    def submit(self, message: NewMessage, done: AppendDone) -> None:
         if self._closed:
-            future.set_exception(StoreUnavailable("the store is closed"))
-            return future
+            report(done, StoreUnavailable("the store is closed"))
+            return
         key = ref_key(message.ref)
         if key is not None:
             earlier = self._refs.get((message.sender, key))
             if earlier is not None:
-                future.set_result(Appended(earlier, duplicate=True))
-                return future
+                report(done, Appended(earlier, duplicate=True))
+                return
         message_id = self._last_ids.get(message.room, 0) + 1
         self._last_ids[message.room] = message_id
         self._topics.setdefault(message.room, "")
@@ -89,8 +90,7 @@ class MemoryStore:
             self._refs[(message.sender, key)] = stored
             if len(self._refs) > self._max_refs:
                 self._refs.popitem(last=False)
-        future.set_result(Appended(stored, duplicate=False))
-        return future
+        report(done, Appended(stored, duplicate=False))
 
     def _slice(self, room: str, start: int, end: int) -> list[ChatMessage]:
         rows = itertools.islice(self._rooms.get(room, ()), max(0, start), end)

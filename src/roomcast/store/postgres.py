@@ -7,7 +7,7 @@ nodes and commit in ID order (a reader never sees ID 7 before ID 6 is visible).
 
 One writer task per node drains the queue of appends: whatever queued up while a commit ran is
 committed next, as one statement (client refs first checked in one query), so a busy node pays one
-round trip and one WAL flush per batch. Futures resolve in submission order.
+round trip and one WAL flush per batch. Outcomes are reported in submission order.
 
 Failures: when PostgreSQL cannot be reached, or a statement fails, every append of the batch fails
 with ``StoreUnavailable`` and reads raise it; the pool reconnects by itself on later calls. A batch
@@ -33,7 +33,9 @@ from asyncpg.pool import PoolConnectionProxy
 from roomcast.protocol import ChatMessage
 from roomcast.store.base import (
     Account,
+    AppendDone,
     Appended,
+    AppendsAsFutures,
     AuditEntry,
     Credential,
     NewMessage,
@@ -42,6 +44,7 @@ from roomcast.store.base import (
     Sanction,
     StoreUnavailable,
     ref_key,
+    report,
 )
 from roomcast.store.columns import ACCOUNT as _ACCOUNT
 from roomcast.store.columns import CREDENTIAL as _CREDENTIAL
@@ -102,12 +105,12 @@ FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(sender, ref)
 WHERE m.ref IS NOT NULL
 """
 
-_Job = tuple[asyncio.Future[Appended], NewMessage]
+_Job = tuple[AppendDone, NewMessage]
 _Conn = asyncpg.Connection | PoolConnectionProxy
-_Outcome = list[tuple[asyncio.Future[Appended], Appended | StoreUnavailable]]
+_Outcome = list[tuple[AppendDone, Appended | StoreUnavailable]]
 
 
-class PostgresStore:
+class PostgresStore(AppendsAsFutures):
     """A ``MessageStore`` in PostgreSQL, for any number of nodes.
 
     ``dsn`` is a libpq-style URL; extra query parameters such as ``search_path`` are passed to
@@ -171,16 +174,14 @@ class PostgresStore:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def append(self, message: NewMessage) -> asyncio.Future[Appended]:
-        future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
+    def submit(self, message: NewMessage, done: AppendDone) -> None:
         if self._closed or self._writer is None:
-            future.set_exception(StoreUnavailable("the store is closed"))
+            report(done, StoreUnavailable("the store is closed"))
         elif len(self._queue) >= self._max_pending:
-            future.set_exception(StoreUnavailable("the store is overloaded; try again"))
+            report(done, StoreUnavailable("the store is overloaded; try again"))
         else:
-            self._queue.append((future, message))
+            self._queue.append((done, message))
             self._wakeup.set()
-        return future
 
     async def _write_loop(self) -> None:
         while True:
@@ -196,14 +197,9 @@ class PostgresStore:
             except Exception as exc:  # never let the writer die: fail the batch, go on
                 log.exception("PostgreSQL append failed")
                 error = StoreUnavailable(f"the message store failed: {exc}")
-                outcome = [(future, error) for future, _ in batch]
-            for future, result in outcome:
-                if future.done():
-                    continue
-                if isinstance(result, StoreUnavailable):
-                    future.set_exception(result)
-                else:
-                    future.set_result(result)
+                outcome = [(done, error) for done, _ in batch]
+            for done, result in outcome:
+                report(done, result)
 
     async def _commit(self, batch: list[_Job]) -> _Outcome:
         assert self._pool is not None
@@ -219,7 +215,7 @@ class PostgresStore:
                 break
         log.error("PostgreSQL commit of %d messages failed: %s", len(batch), failure)
         error = StoreUnavailable(f"the message store is unavailable: {failure}")
-        return [(future, error) for future, _ in batch]
+        return [(done, error) for done, _ in batch]
 
     async def _commit_on(self, conn: _Conn, batch: list[_Job]) -> _Outcome:
         """Store the batch in one statement; messages whose ref was seen come back as duplicates."""
@@ -265,12 +261,12 @@ class PostgresStore:
                 seen[new.room] = k = seen.get(new.room, 0) + 1
                 ids[index] = last_ids[new.room] - counts[new.room] + k
         outcome: _Outcome = []
-        for index, ((future, new), key) in enumerate(zip(batch, keys, strict=True)):
+        for index, ((done, new), key) in enumerate(zip(batch, keys, strict=True)):
             if index in ids:
                 message = ChatMessage(
                     new.room, ids[index], new.author, new.text, new.wsid, new.sent_ms
                 )
-                outcome.append((future, Appended(message, duplicate=False)))
+                outcome.append((done, Appended(message, duplicate=False)))
                 continue
             assert key is not None
             known = earlier.get((new.sender, key))
@@ -287,7 +283,7 @@ class PostgresStore:
                     ),
                     duplicate=True,
                 )
-            outcome.append((future, known))
+            outcome.append((done, known))
         return outcome
 
     # -- reads ----------------------------------------------------------------------------------

@@ -24,7 +24,9 @@ from typing import Any, Final, Literal, TypeVar, cast
 from roomcast.protocol import ChatMessage
 from roomcast.store.base import (
     Account,
+    AppendDone,
     Appended,
+    AppendsAsFutures,
     AuditEntry,
     Credential,
     NewMessage,
@@ -33,6 +35,7 @@ from roomcast.store.base import (
     Sanction,
     StoreUnavailable,
     ref_key,
+    report,
 )
 from roomcast.store.checkpoint import Checkpointer
 from roomcast.store.columns import ACCOUNT as _ACCOUNT
@@ -54,7 +57,8 @@ _WRITER_SHARE: Final = 0.2
 _MAX_COMMIT_DELAY: Final = 0.01
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
-_Job = tuple[asyncio.Future[Appended], NewMessage]
+_Job = tuple[AppendDone, NewMessage]
+_Outcome = list[tuple[AppendDone, Appended | StoreUnavailable]]
 _T = TypeVar("_T")
 
 
@@ -81,7 +85,7 @@ def _insert_many(
         conn.execute(f"{head} {values}{tail}", [value for row in chunk for value in row])
 
 
-class SQLiteStore:
+class SQLiteStore(AppendsAsFutures):
     """A ``MessageStore`` in one SQLite file."""
 
     def __init__(
@@ -156,19 +160,16 @@ class SQLiteStore:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def append(self, message: NewMessage) -> asyncio.Future[Appended]:
-        loop = self._loop or asyncio.get_running_loop()
-        future: asyncio.Future[Appended] = loop.create_future()
+    def submit(self, message: NewMessage, done: AppendDone) -> None:
         if self._closed:
-            future.set_exception(StoreUnavailable("the store is closed"))
+            report(done, StoreUnavailable("the store is closed"))
         elif self._pending >= self._max_pending:
-            future.set_exception(StoreUnavailable("the store is overloaded; try again"))
+            report(done, StoreUnavailable("the store is overloaded; try again"))
         else:
             self._pending += 1
             if not self._gathering:
-                loop.call_soon(self._hand_over)
-            self._gathering.append((future, message))
-        return future
+                (self._loop or asyncio.get_running_loop()).call_soon(self._hand_over)
+            self._gathering.append((done, message))
 
     def _hand_over(self) -> None:
         """Give this loop iteration's appends to the writer in one piece: one thread wake-up."""
@@ -211,24 +212,22 @@ class SQLiteStore:
         finally:
             conn.close()
 
-    def _commit(
-        self, conn: sqlite3.Connection, batch: list[_Job]
-    ) -> list[tuple[asyncio.Future[Appended], Appended | StoreUnavailable]]:
-        outcome: list[tuple[asyncio.Future[Appended], Appended | StoreUnavailable]] = []
+    def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> _Outcome:
+        outcome: _Outcome = []
         rows: list[tuple[Any, ...]] = []
         seen_refs: dict[tuple[str | None, str], Appended] = {}
         last_ids: dict[str, int] = {}
         try:
             conn.execute("BEGIN IMMEDIATE")
             self._forget_if_changed_elsewhere(conn)
-            for future, new in batch:
+            for done, new in batch:
                 key = ref_key(new.ref)
                 if key is not None:
                     earlier = seen_refs.get((new.sender, key)) or self._find_ref(
                         conn, new.sender, key
                     )
                     if earlier is not None:
-                        outcome.append((future, earlier))
+                        outcome.append((done, earlier))
                         continue
                 last = last_ids.get(new.room)
                 if last is None:
@@ -252,7 +251,7 @@ class SQLiteStore:
                 stored = Appended(message, duplicate=False)
                 if key is not None:
                     seen_refs[(new.sender, key)] = Appended(message, duplicate=True)
-                outcome.append((future, stored))
+                outcome.append((done, stored))
             _insert_many(conn, "INSERT INTO messages VALUES", rows)
             _insert_many(
                 conn,
@@ -268,7 +267,7 @@ class SQLiteStore:
                 conn.execute("ROLLBACK")
             self._last_ids.clear()
             error = StoreUnavailable(f"the message store failed: {exc}")
-            return [(future, error) for future, _ in batch]
+            return [(done, error) for done, _ in batch]
         self._last_ids.update(last_ids)
         return outcome
 
@@ -293,17 +292,10 @@ class SQLiteStore:
         ).fetchone()
         return Appended(ChatMessage(*row), duplicate=True) if row else None
 
-    def _resolve(
-        self, outcome: list[tuple[asyncio.Future[Appended], Appended | StoreUnavailable]]
-    ) -> None:
+    def _resolve(self, outcome: _Outcome) -> None:
         self._pending -= len(outcome)
-        for future, result in outcome:
-            if future.done():
-                continue
-            if isinstance(result, StoreUnavailable):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
+        for done, result in outcome:
+            report(done, result)
 
     # -- reads ----------------------------------------------------------------------------------
 

@@ -1,11 +1,18 @@
-"""WAL checkpoints for the SQLite store, in a thread of their own.
+"""WAL checkpoints for the SQLite store, mostly in a thread of their own.
 
 With SQLite's automatic checkpoint, the commit that pushes the write-ahead log past 1,000 pages
 also copies the log back into the database file and syncs it, and every message waiting on that
 commit waits for the copy too (5-25 ms per checkpoint under load, against under 1 ms for a plain
-commit). The store's writer connection turns the automatic checkpoint off and wakes this thread
-after its commits instead: at most once a second, a passive checkpoint from here runs beside the
-writer, which goes on committing to the log meanwhile.
+commit). The store's writer connection turns the automatic checkpoint off instead, and
+checkpoints come in two steps:
+
+1. At most four times a second while there are commits, this thread runs a passive checkpoint on its
+   own connection. It copies the bulk of the log beside the writer, which goes on committing.
+2. The log can only start again from its beginning once every frame in it has been copied, and
+   the writer keeps adding frames during step 1. So after its next commit the writer finishes
+   the job on its own connection: a passive checkpoint of the few frames written meanwhile,
+   with no writer beside it, after which the next commit starts the log afresh. Without this
+   step the log grows for as long as messages keep coming.
 """
 
 from __future__ import annotations
@@ -18,17 +25,19 @@ from typing import Final
 
 log = logging.getLogger(__name__)
 
-# Least time between two checkpoints: a busy log grows by a few MiB meanwhile, as with SQLite's
-# own threshold of 1,000 pages, and a quiet one costs one small checkpoint after each commit.
-_INTERVAL: Final = 1.0
+# Least time between two checkpoints. A commit writes every page it changed to the log, so with
+# 100 busy rooms the log grows by up to 40 MiB a second; a quiet store costs one small
+# checkpoint after a commit.
+_INTERVAL: Final = 0.25
 
 
 class Checkpointer:
-    """Runs ``PRAGMA wal_checkpoint(PASSIVE)`` on its own connection when the writer asks."""
+    """Keeps the write-ahead log short without making commits wait for the copying."""
 
     def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
         self._connect = connect
         self._due = threading.Event()
+        self._bulk_done = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name="roomcast-sqlite-checkpoint", daemon=True
@@ -37,8 +46,11 @@ class Checkpointer:
     def start(self) -> None:
         self._thread.start()
 
-    def request(self) -> None:
-        """Ask for a checkpoint soon; cheap enough to call after every commit."""
+    def after_commit(self, writer: sqlite3.Connection) -> None:
+        """The writer's part, after each commit (and after its messages were handed back)."""
+        if self._bulk_done.is_set():
+            self._bulk_done.clear()
+            _checkpoint(writer)
         self._due.set()
 
     def stop(self) -> None:
@@ -56,11 +68,16 @@ class Checkpointer:
                 if self._stopping.is_set():
                     return
                 self._due.clear()
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                except sqlite3.Error as exc:
-                    log.warning("SQLite checkpoint failed: %s", exc)
+                _checkpoint(conn)
+                self._bulk_done.set()
                 if self._stopping.wait(_INTERVAL):
                     return
         finally:
             conn.close()
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    except sqlite3.Error as exc:
+        log.warning("SQLite checkpoint failed: %s", exc)

@@ -137,8 +137,10 @@ class SQLiteStore(AppendsAsFutures):
                 conn.executescript(
                     f"BEGIN; {migration.sql}; PRAGMA user_version={migration.version}; COMMIT;"
                 )
-        # Checkpoints run in their own thread, so no commit waits for one.
+        # Checkpoints run in their own thread (store/checkpoint.py), so no commit waits for one;
+        # a log that a burst made long is cut back to 32 MiB once it starts again.
         conn.execute("PRAGMA wal_autocheckpoint=0")
+        conn.execute(f"PRAGMA journal_size_limit={32 << 20}")
         return conn
 
     async def close(self) -> None:
@@ -206,7 +208,7 @@ class SQLiteStore(AppendsAsFutures):
                 next_commit = started + (time.thread_time() - cpu) / _WRITER_SHARE
                 assert self._loop is not None
                 self._loop.call_soon_threadsafe(self._resolve, outcome)
-                self._checkpointer.request()
+                self._checkpointer.after_commit(conn)
                 if stop:
                     return
         finally:

@@ -3,7 +3,8 @@
 The store's ``messages`` table is keyed by (room, id), so every room a commit touches dirties at
 least one B-tree page, and each dirty page is written to the WAL at commit. This measures the
 writer thread's CPU per row for the store's own schema and statements, so the effect of gathering
-more rows per commit (group commit) can be read off directly.
+more rows per commit (group commit) can be read off directly. The write connection does no
+checkpoints (the store runs them in a thread of its own), so they are not counted here.
 
 Run: .venv/bin/python bench/micro/sqlite_rooms.py
 """

@@ -158,7 +158,7 @@ def validate_nick(raw: str) -> str:
     name = unicodedata.normalize("NFC", raw).strip(" ")
     if not name:
         raise ProtocolError(ErrorCode.NICK_INVALID, "nickname must not be empty")
-    if len(name) > MAX_NICK_CHARS:
+    if len(raw) > MAX_NICK_CHARS or len(name) > MAX_NICK_CHARS:
         raise ProtocolError(
             ErrorCode.NICK_INVALID, f"nickname must be at most {MAX_NICK_CHARS} characters"
         )
@@ -226,13 +226,13 @@ def validate_text(text: str, max_chars: int = MAX_TEXT_CHARS) -> str:
 
     ``\\r\\n`` and lone ``\\r`` become ``\\n``.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise ProtocolError(ErrorCode.EMPTY_MESSAGE, "message text is empty")
-    if len(text) > max_chars:
+    if len(text) > max_chars:  # as sent: ``\r\n`` counts as two
         raise ProtocolError(
             ErrorCode.TOO_LONG, f"message is {len(text)} characters; the limit is {max_chars}"
         )
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise ProtocolError(ErrorCode.EMPTY_MESSAGE, "message text is empty")
     bad = _FORBIDDEN_TEXT.search(text)
     if bad:
         raise ProtocolError(
@@ -393,7 +393,8 @@ Command = (
 def validate_line(raw: str, what: str, max_chars: int) -> str:
     """A one-line text such as a topic or a reason: no control characters, bounded, trimmed."""
     text = unicodedata.normalize("NFC", raw).strip()
-    if len(text) > max_chars:
+    # The limit holds for the text as sent too, not only for what is left after trimming.
+    if len(raw) > max_chars or len(text) > max_chars:
         raise ProtocolError(ErrorCode.TOO_LONG, f"{what} must be at most {max_chars} characters")
     for char in text:
         if unicodedata.category(char) in _FORBIDDEN_NICK_CATEGORIES:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -244,3 +245,20 @@ class TestFrames:
         assert frame["Type"] == "Status"
         assert frame["WSID"] == "w1"
         assert base64.b64decode(frame["Message"]) == b"hi"
+
+
+@pytest.mark.parametrize(
+    ("check", "limit", "padding"),
+    [
+        (lambda raw: protocol.validate_line(raw, "topic", protocol.MAX_TOPIC_CHARS), 200, "\x1f\r"),
+        (protocol.validate_nick, protocol.MAX_NICK_CHARS, "  "),
+        (protocol.validate_text, protocol.MAX_TEXT_CHARS, "\r\n"),
+    ],
+)
+def test_limits_count_the_text_as_sent(
+    check: Callable[[str], str], limit: int, padding: str
+) -> None:
+    """A text within the limit only after trimming or newline folding is still too long."""
+    check(padding + "x" * (limit - len(padding)))  # at the limit as sent: accepted
+    with pytest.raises(ProtocolError):
+        check(padding + "x" * (limit - len(padding) + 1))

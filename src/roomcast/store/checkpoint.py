@@ -61,7 +61,11 @@ class Checkpointer:
             self._thread.join()
 
     def _run(self) -> None:
-        conn = self._connect()
+        try:
+            conn = self._connect()
+        except sqlite3.Error as exc:
+            log.error("SQLite checkpoints cannot run, the log will grow: %s", exc)
+            return
         try:
             while True:
                 self._due.wait()

@@ -58,6 +58,22 @@ def report(done: AppendDone, outcome: Appended | StoreUnavailable) -> None:
         log.exception("a store append callback failed")
 
 
+# A submitted message with whom to tell, as a store's writer queues it; and the outcomes of a
+# batch of them, in submission order.
+Submission = tuple[AppendDone, NewMessage]
+Outcomes = list[tuple[AppendDone, "Appended | StoreUnavailable"]]
+
+
+def failed(batch: list[Submission], error: StoreUnavailable) -> Outcomes:
+    """The outcomes of a batch that was not stored at all."""
+    return [(done, error) for done, _ in batch]
+
+
+def report_all(outcomes: Outcomes) -> None:
+    for done, outcome in outcomes:
+        report(done, outcome)
+
+
 class AppendsAsFutures(ABC):
     """``MessageStore.append`` for a store that implements ``submit``."""
 

@@ -39,12 +39,16 @@ from roomcast.store.base import (
     AuditEntry,
     Credential,
     NewMessage,
+    Outcomes,
     RoomAccess,
     RoomSummary,
     Sanction,
     StoreUnavailable,
+    Submission,
+    failed,
     ref_key,
     report,
+    report_all,
 )
 from roomcast.store.columns import ACCOUNT as _ACCOUNT
 from roomcast.store.columns import CREDENTIAL as _CREDENTIAL
@@ -105,9 +109,7 @@ FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(sender, ref)
 WHERE m.ref IS NOT NULL
 """
 
-_Job = tuple[AppendDone, NewMessage]
 _Conn = asyncpg.Connection | PoolConnectionProxy
-_Outcome = list[tuple[AppendDone, Appended | StoreUnavailable]]
 
 
 class PostgresStore(AppendsAsFutures):
@@ -132,7 +134,7 @@ class PostgresStore(AppendsAsFutures):
         self._connect_timeout = connect_timeout
         self._command_timeout = command_timeout
         self._pool: asyncpg.Pool | None = None
-        self._queue: deque[_Job] = deque()
+        self._queue: deque[Submission] = deque()
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
@@ -197,11 +199,10 @@ class PostgresStore(AppendsAsFutures):
             except Exception as exc:  # never let the writer die: fail the batch, go on
                 log.exception("PostgreSQL append failed")
                 error = StoreUnavailable(f"the message store failed: {exc}")
-                outcome = [(done, error) for done, _ in batch]
-            for done, result in outcome:
-                report(done, result)
+                outcome = failed(batch, error)
+            report_all(outcome)
 
-    async def _commit(self, batch: list[_Job]) -> _Outcome:
+    async def _commit(self, batch: list[Submission]) -> Outcomes:
         assert self._pool is not None
         failure: BaseException | None = None
         for _ in range(_RETRIES):
@@ -215,9 +216,9 @@ class PostgresStore(AppendsAsFutures):
                 break
         log.error("PostgreSQL commit of %d messages failed: %s", len(batch), failure)
         error = StoreUnavailable(f"the message store is unavailable: {failure}")
-        return [(done, error) for done, _ in batch]
+        return failed(batch, error)
 
-    async def _commit_on(self, conn: _Conn, batch: list[_Job]) -> _Outcome:
+    async def _commit_on(self, conn: _Conn, batch: list[Submission]) -> Outcomes:
         """Store the batch in one statement; messages whose ref was seen come back as duplicates."""
         keys = [ref_key(new.ref) for _, new in batch]
         earlier: dict[tuple[str | None, str], Appended] = {}
@@ -260,7 +261,7 @@ class PostgresStore(AppendsAsFutures):
             for index, new in fresh:
                 seen[new.room] = k = seen.get(new.room, 0) + 1
                 ids[index] = last_ids[new.room] - counts[new.room] + k
-        outcome: _Outcome = []
+        outcome: Outcomes = []
         for index, ((done, new), key) in enumerate(zip(batch, keys, strict=True)):
             if index in ids:
                 message = ChatMessage(

@@ -30,12 +30,16 @@ from roomcast.store.base import (
     AuditEntry,
     Credential,
     NewMessage,
+    Outcomes,
     RoomAccess,
     RoomSummary,
     Sanction,
     StoreUnavailable,
+    Submission,
+    failed,
     ref_key,
     report,
+    report_all,
 )
 from roomcast.store.checkpoint import Checkpointer
 from roomcast.store.columns import ACCOUNT as _ACCOUNT
@@ -57,8 +61,6 @@ _WRITER_SHARE: Final = 0.2
 _MAX_COMMIT_DELAY: Final = 0.01
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
-_Job = tuple[AppendDone, NewMessage]
-_Outcome = list[tuple[AppendDone, Appended | StoreUnavailable]]
 _T = TypeVar("_T")
 
 
@@ -98,9 +100,9 @@ class SQLiteStore(AppendsAsFutures):
         self.path = Path(path)
         self._synchronous = synchronous
         self._max_pending = max_pending
-        self._queue: queue.SimpleQueue[list[_Job] | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[Submission] | object] = queue.SimpleQueue()
         # Appends of the current event-loop iteration, not yet handed to the writer.
-        self._gathering: list[_Job] = []
+        self._gathering: list[Submission] = []
         self._pending = 0
         self._last_ids: dict[str, int] = {}
         self._data_version: int | None = None
@@ -193,7 +195,7 @@ class SQLiteStore(AppendsAsFutures):
                 if wait > 0:
                     time.sleep(wait)
                 started, cpu = time.monotonic(), time.thread_time()
-                batch: list[_Job] = list(cast(list[_Job], item))
+                batch: list[Submission] = list(cast(list[Submission], item))
                 stop = False
                 while len(batch) < _MAX_BATCH:
                     try:
@@ -203,7 +205,7 @@ class SQLiteStore(AppendsAsFutures):
                     if more is _STOP:
                         stop = True
                         break
-                    batch.extend(cast(list[_Job], more))
+                    batch.extend(cast(list[Submission], more))
                 outcome = self._commit(conn, batch)
                 next_commit = started + (time.thread_time() - cpu) / _WRITER_SHARE
                 assert self._loop is not None
@@ -214,8 +216,8 @@ class SQLiteStore(AppendsAsFutures):
         finally:
             conn.close()
 
-    def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> _Outcome:
-        outcome: _Outcome = []
+    def _commit(self, conn: sqlite3.Connection, batch: list[Submission]) -> Outcomes:
+        outcome: Outcomes = []
         rows: list[tuple[Any, ...]] = []
         seen_refs: dict[tuple[str | None, str], Appended] = {}
         last_ids: dict[str, int] = {}
@@ -273,7 +275,7 @@ class SQLiteStore(AppendsAsFutures):
                 conn.execute("ROLLBACK")
             self._last_ids.clear()
             error = StoreUnavailable(f"the message store failed: {exc}")
-            return [(done, error) for done, _ in batch]
+            return failed(batch, error)
         self._last_ids.update(last_ids)
         return outcome
 
@@ -298,10 +300,9 @@ class SQLiteStore(AppendsAsFutures):
         ).fetchone()
         return Appended(ChatMessage(*row), duplicate=True) if row else None
 
-    def _resolve(self, outcome: _Outcome) -> None:
+    def _resolve(self, outcome: Outcomes) -> None:
         self._pending -= len(outcome)
-        for done, result in outcome:
-            report(done, result)
+        report_all(outcome)
 
     # -- reads ----------------------------------------------------------------------------------
 

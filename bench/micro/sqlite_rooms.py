@@ -1,50 +1,90 @@
-"""What an SQLite commit costs per row, by rows per commit and by rooms the rows fall in.
+"""What the SQLite writer spends per message, by messages per commit and rooms they fall in.
 
-The store's ``messages`` table is keyed by (room, id), so every room a commit touches dirties at
-least one B-tree page, and each dirty page is written to the WAL at commit. This measures the
-writer thread's CPU per row for the store's own schema and statements, so the effect of gathering
-more rows per commit (group commit) can be read off directly. The write connection does no
-checkpoints (the store runs them in a thread of its own), so they are not counted here.
+The store's ``messages`` table is keyed by (room, id), so every room a commit writes into dirties
+at least one B-tree page, and each dirty page is written to the WAL at commit. The store therefore
+commits to a journal table (one row per commit) and moves journaled messages into ``messages`` in
+batches of thousands. This measures the writer thread's SQLite work per message both ways, on the
+store's own write connection, with the same rows (the store's ID and ref bookkeeping, the same
+both ways, is left out, and so are checkpoints, which run in a thread of their own):
 
-Run: .venv/bin/python bench/micro/sqlite_rooms.py
+- ``direct``: each commit inserts its messages straight into ``messages`` in key order and
+  updates the rooms' last IDs;
+- ``journal``: each commit appends its messages to the journal as one row and updates the rooms'
+  last IDs; whenever as many messages have gathered as the store waits for, one transaction moves
+  them into ``messages`` (``_move_rows``, the store's own).
+
+Run: taskset -c 0 .venv/bin/python bench/micro/sqlite_rooms.py
 """
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from roomcast.store.sqlite import SQLiteStore, _insert_many
+import orjson
 
-ROWS = 60_000
+from roomcast.store.sqlite import _MOVE_ROWS, SQLiteStore, _insert_many, _move_rows
+
+MESSAGES = 40_000
+TEXT = "RCB12|1|1764000000000000000|" + "x" * 36  # as long as the load generator's lines
+ROOMS_UPSERT = "INSERT INTO rooms (name, last_id, created_ms) VALUES"
+ROOMS_UPSERT_TAIL = " ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, deleted = 0"
 
 
-def cpu_per_row(folder: Path, rooms: int, per_commit: int) -> float:
-    # the store's own write connection: WAL, synchronous=NORMAL, every migration applied
-    conn = SQLiteStore(folder / f"r{rooms}-b{per_commit}.db")._open_writer()
+def cpu_per_message(folder: Path, rooms: int, per_commit: int, journal: bool) -> float:
+    conn = SQLiteStore(
+        folder / f"{'j' if journal else 'd'}-r{rooms}-b{per_commit}.db"
+    )._open_writer()
     last: dict[str, int] = {}
+    journaled: list[tuple[Any, ...]] = []
+    seq = 0
     start = time.thread_time()
-    for first in range(0, ROWS, per_commit):
+    for first in range(0, MESSAGES, per_commit):
         rows = []
         for n in range(first, first + per_commit):
             room = f"room-{n % rooms}"
             last[room] = last.get(room, 0) + 1
-            rows.append((room, last[room], "nick", "a chat line", "w1", 0, "s", None))
+            rows.append((room, last[room], "nick-12", TEXT, "w-123456", n, "acct", None))
+        touched = [(room, last[room], 0) for room in {row[0] for row in rows}]
         conn.execute("BEGIN IMMEDIATE")
-        _insert_many(conn, "INSERT INTO messages VALUES", rows)
+        if journal:
+            cursor = conn.execute(
+                "INSERT INTO message_journal (batch) VALUES (?)", (orjson.dumps(rows),)
+            )
+            seq = cursor.lastrowid or seq
+        else:
+            rows.sort()
+            _insert_many(conn, "INSERT INTO messages VALUES", rows)
+        _insert_many(conn, ROOMS_UPSERT, touched, ROOMS_UPSERT_TAIL)
         conn.execute("COMMIT")
+        journaled.extend(rows if journal else ())
+        if len(journaled) >= _MOVE_ROWS:
+            _move_rows(conn, journaled, seq)
+            journaled = []
+    if journaled:
+        _move_rows(conn, journaled, seq)
     elapsed = time.thread_time() - start
+    _check(conn)
     conn.close()
-    return elapsed / ROWS * 1e6
+    return elapsed / MESSAGES * 1e6
+
+
+def _check(conn: sqlite3.Connection) -> None:
+    stored = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    left = conn.execute("SELECT count(*) FROM message_journal").fetchone()[0]
+    assert (stored, left) == (MESSAGES, 0), (stored, left)
 
 
 def main() -> None:
     folder = Path(tempfile.mkdtemp())
-    print("rows/commit  rooms  CPU us/row  CPU us/commit")
-    for rooms, per_commit in ((1, 20), (20, 20), (100, 20), (100, 100), (100, 400), (100, 1000)):
-        us = cpu_per_row(folder, rooms, per_commit)
-        print(f"{per_commit:11d}  {rooms:5d}  {us:10.2f}  {us * per_commit:13.0f}")
+    print("messages/commit  rooms  direct us/msg  journal us/msg")
+    for rooms, per_commit in ((1, 20), (100, 20), (100, 100), (100, 400), (100, 1000)):
+        direct = cpu_per_message(folder, rooms, per_commit, journal=False)
+        journal = cpu_per_message(folder, rooms, per_commit, journal=True)
+        print(f"{per_commit:15d}  {rooms:5d}  {direct:13.2f}  {journal:14.2f}")
 
 
 if __name__ == "__main__":

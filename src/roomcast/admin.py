@@ -30,6 +30,7 @@ from roomcast import protocol
 from roomcast.config import Settings
 from roomcast.protocol import ChatMessage, ProtocolError
 from roomcast.store import MessageStore, StoreUnavailable, open_store
+from roomcast.store.sqlite import move_journal
 
 _T = TypeVar("_T")
 _PAGE: Final = 1000
@@ -363,8 +364,10 @@ def _copy(source: Path, target: Path) -> tuple[int, int]:
         dst = sqlite3.connect(target)
         try:
             src.backup(dst)
-            # A backup is one self-contained file: no write-ahead log beside it.
+            # A backup is one self-contained file: no write-ahead log beside it, and the
+            # messages the server had only journaled in their place.
             dst.execute("PRAGMA journal_mode=DELETE")
+            move_journal(dst)
             check = dst.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise sqlite3.DatabaseError(f"the copy fails its integrity check: {check}")

@@ -2,9 +2,12 @@
 
 One writer thread owns the write connection. Appends queue up while a commit runs and are then
 committed together, so the event loop never waits on the disk and a busy room costs one commit per
-batch, not per message. The database runs in WAL mode; with ``synchronous=NORMAL`` (the default) a
-committed message survives a crash of the process, with ``FULL`` also a crash of the machine.
-Reads run on a second connection in their own thread, beside the writer.
+batch, not per message. A commit appends its messages to the journal table as one row, which
+writes a few pages however many rooms they fall in; the writer moves journal rows into the
+``messages`` table, sorted by room, once thousands have gathered, a second has passed or a read
+needs them. The database runs in WAL mode; with ``synchronous=NORMAL`` (the default) a committed
+message survives a crash of the process, with ``FULL`` also a crash of the machine. Reads run on a
+second connection in their own thread, beside the writer.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar, cast
+
+import orjson
 
 from roomcast.protocol import ChatMessage
 from roomcast.store.base import (
@@ -59,6 +64,12 @@ _STOP: Final = object()
 # its CPU to about this share of the time, waiting at most _MAX_COMMIT_DELAY before a commit.
 _WRITER_SHARE: Final = 0.2
 _MAX_COMMIT_DELAY: Final = 0.01
+# Journal rows move into `messages` once this many messages have gathered (with 100 busy rooms,
+# some 20 rows per room and page instead of a few per commit), or once the oldest has waited this
+# long. A move of 2,048 takes a few ms; the cost per message hardly changes from 1,024 to 8,192
+# (bench/micro/sqlite_rooms.py), while larger moves hold back the commits behind them for longer.
+_MOVE_ROWS: Final = 2048
+_MOVE_AGE: Final = 1.0
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 _T = TypeVar("_T")
@@ -87,6 +98,59 @@ def _insert_many(
         conn.execute(f"{head} {values}{tail}", [value for row in chunk for value in row])
 
 
+def move_journal(conn: sqlite3.Connection) -> int:
+    """Move every message of the journal table into ``messages``; the number moved.
+
+    For a database whose writer stopped without moving them (a crash), and for a backup copy.
+    """
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'message_journal'").fetchone():
+        return 0  # a database from before the journal
+    rows: list[tuple[Any, ...]] = []
+    last_seq = 0
+    for seq, batch in conn.execute("SELECT seq, batch FROM message_journal ORDER BY seq"):
+        rows.extend(tuple(row) for row in orjson.loads(batch))
+        last_seq = seq
+    if last_seq:
+        _move_rows(conn, rows, last_seq)
+    return len(rows)
+
+
+def _move_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]], last_seq: int) -> None:
+    """In one transaction, insert ``rows`` into ``messages`` (sorting them: room, id) and delete
+    the journal rows up to ``last_seq``. Messages already in ``messages`` are left as they are.
+
+    In key order (room, id: unique, so the rest of a row is never compared) each room's rows go in
+    one after another, on the same B-tree pages.
+    """
+    rows.sort()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        _insert_many(
+            conn, "INSERT INTO messages VALUES", rows, " ON CONFLICT (room, id) DO NOTHING"
+        )
+        conn.execute("DELETE FROM message_journal WHERE seq <= ?", (last_seq,))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+@dataclasses.dataclass(slots=True)
+class _Barrier:
+    """Queued behind earlier appends: released once they are all in ``messages``."""
+
+    released: asyncio.Future[None]
+
+    def release(self, error: StoreUnavailable | None) -> None:
+        if self.released.done():
+            return
+        if error is None:
+            self.released.set_result(None)
+        else:
+            self.released.set_exception(error)
+
+
 class SQLiteStore(AppendsAsFutures):
     """A ``MessageStore`` in one SQLite file."""
 
@@ -100,12 +164,18 @@ class SQLiteStore(AppendsAsFutures):
         self.path = Path(path)
         self._synchronous = synchronous
         self._max_pending = max_pending
-        self._queue: queue.SimpleQueue[list[Submission] | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[Submission] | _Barrier | object] = queue.SimpleQueue()
         # Appends of the current event-loop iteration, not yet handed to the writer.
         self._gathering: list[Submission] = []
         self._pending = 0
         self._last_ids: dict[str, int] = {}
         self._data_version: int | None = None
+        # The writer thread's own: messages in the journal table, not yet moved to `messages`,
+        # with their refs, the journal's last row and when the oldest of them was committed.
+        self._journaled: list[tuple[Any, ...]] = []
+        self._journaled_refs: dict[tuple[str | None, str], Appended] = {}
+        self._journal_seq = 0
+        self._journaled_since = 0.0
         self._writer: threading.Thread | None = None
         self._checkpointer = Checkpointer(self._connect)
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roomcast-sqlite-read")
@@ -143,6 +213,9 @@ class SQLiteStore(AppendsAsFutures):
         # a log that a burst made long is cut back to 32 MiB once it starts again.
         conn.execute("PRAGMA wal_autocheckpoint=0")
         conn.execute(f"PRAGMA journal_size_limit={32 << 20}")
+        moved = move_journal(conn)
+        if moved:
+            log.info("moved %d journaled messages into the messages table", moved)
         return conn
 
     async def close(self) -> None:
@@ -185,38 +258,62 @@ class SQLiteStore(AppendsAsFutures):
         next_commit = 0.0
         try:
             while True:
-                item = self._queue.get()
-                if item is _STOP:
-                    return
-                # Group commit: after a commit that took the writer c seconds of CPU, the next
-                # starts c / _WRITER_SHARE later at the earliest, so under load the rows of
-                # several loop iterations share one commit. After a quiet spell, at once.
-                wait = min(next_commit - time.monotonic(), _MAX_COMMIT_DELAY)
-                if wait > 0:
-                    time.sleep(wait)
+                try:
+                    item = self._queue.get(timeout=self._move_due_in())
+                except queue.Empty:
+                    self._move(conn)  # the oldest journaled message has waited _MOVE_AGE
+                    continue
+                if isinstance(item, list):
+                    # Group commit: after a commit that took the writer c seconds of CPU, the
+                    # next starts c / _WRITER_SHARE later at the earliest, so under load the rows
+                    # of several loop iterations share one commit. After a quiet spell, at once.
+                    wait = min(next_commit - time.monotonic(), _MAX_COMMIT_DELAY)
+                    if wait > 0:
+                        time.sleep(wait)
                 started, cpu = time.monotonic(), time.thread_time()
-                batch: list[Submission] = list(cast(list[Submission], item))
-                stop = False
-                while len(batch) < _MAX_BATCH:
-                    try:
-                        more = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if more is _STOP:
-                        stop = True
-                        break
-                    batch.extend(cast(list[Submission], more))
-                outcome = self._commit(conn, batch)
-                next_commit = started + (time.thread_time() - cpu) / _WRITER_SHARE
+                batch, barriers, stop = self._gather(item)
                 assert self._loop is not None
-                self._loop.call_soon_threadsafe(self._resolve, outcome)
+                if batch:
+                    outcome = self._commit(conn, batch)
+                    next_commit = started + (time.thread_time() - cpu) / _WRITER_SHARE
+                    self._loop.call_soon_threadsafe(self._resolve, outcome)
+                if barriers or stop or len(self._journaled) >= _MOVE_ROWS:
+                    error = self._move(conn)
+                    for barrier in barriers:
+                        self._loop.call_soon_threadsafe(barrier.release, error)
                 self._checkpointer.after_commit(conn)
                 if stop:
                     return
         finally:
             conn.close()
 
+    def _move_due_in(self) -> float | None:
+        """Seconds until the oldest journaled message is due to move; None when there is none."""
+        if not self._journaled:
+            return None
+        return max(0.0, self._journaled_since + _MOVE_AGE - time.monotonic())
+
+    def _gather(self, first: object) -> tuple[list[Submission], list[_Barrier], bool]:
+        """``first`` and what queued behind it: appends, barriers, and whether to stop."""
+        batch: list[Submission] = []
+        barriers: list[_Barrier] = []
+        item = first
+        while True:
+            if item is _STOP:
+                return batch, barriers, True
+            if isinstance(item, _Barrier):
+                barriers.append(item)
+            else:
+                batch.extend(cast(list[Submission], item))
+            if len(batch) >= _MAX_BATCH:
+                return batch, barriers, False
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return batch, barriers, False
+
     def _commit(self, conn: sqlite3.Connection, batch: list[Submission]) -> Outcomes:
+        """Journal ``batch`` in one transaction: IDs assigned, resent refs recognised."""
         outcome: Outcomes = []
         rows: list[tuple[Any, ...]] = []
         seen_refs: dict[tuple[str | None, str], Appended] = {}
@@ -227,8 +324,10 @@ class SQLiteStore(AppendsAsFutures):
             for done, new in batch:
                 key = ref_key(new.ref)
                 if key is not None:
-                    earlier = seen_refs.get((new.sender, key)) or self._find_ref(
-                        conn, new.sender, key
+                    earlier = (
+                        seen_refs.get((new.sender, key))
+                        or self._journaled_refs.get((new.sender, key))
+                        or self._find_ref(conn, new.sender, key)
                     )
                     if earlier is not None:
                         outcome.append((done, earlier))
@@ -256,11 +355,12 @@ class SQLiteStore(AppendsAsFutures):
                 if key is not None:
                     seen_refs[(new.sender, key)] = Appended(message, duplicate=True)
                 outcome.append((done, stored))
-            # In key order (room, id: unique, so the rest of a row is never compared) each room's
-            # rows go in one after another, on the same B-tree page: 28 % less insert time than
-            # in arrival order with 550 rows over 100 rooms.
-            rows.sort()
-            _insert_many(conn, "INSERT INTO messages VALUES", rows)
+            seq = self._journal_seq
+            if rows:
+                cursor = conn.execute(
+                    "INSERT INTO message_journal (batch) VALUES (?)", (orjson.dumps(rows),)
+                )
+                seq = cursor.lastrowid or seq
             _insert_many(
                 conn,
                 "INSERT INTO rooms (name, last_id, created_ms) VALUES",
@@ -268,8 +368,9 @@ class SQLiteStore(AppendsAsFutures):
                 " ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, deleted = 0",
             )
             conn.execute("COMMIT")
-        except (sqlite3.Error, ValueError) as exc:
-            # ValueError: text SQLite cannot encode; the batch fails, the writer lives on.
+        except (sqlite3.Error, ValueError, TypeError) as exc:
+            # ValueError, TypeError: text SQLite or JSON cannot encode (a lone surrogate); the
+            # batch fails, the writer lives on.
             log.error("SQLite commit of %d messages failed: %s", len(batch), exc)
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -277,7 +378,38 @@ class SQLiteStore(AppendsAsFutures):
             error = StoreUnavailable(f"the message store failed: {exc}")
             return failed(batch, error)
         self._last_ids.update(last_ids)
+        if rows:
+            if not self._journaled:
+                self._journaled_since = time.monotonic()
+            self._journaled.extend(rows)
+            self._journaled_refs.update(seen_refs)
+            self._journal_seq = seq
         return outcome
+
+    def _move(self, conn: sqlite3.Connection) -> StoreUnavailable | None:
+        """Move the journaled messages into ``messages``; the error if that fails."""
+        if not self._journaled:
+            return None
+        try:
+            _move_rows(conn, self._journaled, self._journal_seq)
+        except sqlite3.Error as exc:
+            log.error("moving %d journaled messages failed: %s", len(self._journaled), exc)
+            self._journaled_since = time.monotonic()  # try again after _MOVE_AGE
+            return StoreUnavailable(f"the message store failed: {exc}")
+        self._journaled = []
+        self._journaled_refs.clear()
+        return None
+
+    async def _settled(self) -> None:
+        """Wait until every message submitted before this call is in the ``messages`` table."""
+        if self._closed:
+            raise StoreUnavailable("the store is closed")
+        if self._writer is None:
+            return
+        barrier = _Barrier(asyncio.get_running_loop().create_future())
+        self._hand_over()
+        self._queue.put(barrier)
+        await barrier.released
 
     def _forget_if_changed_elsewhere(self, conn: sqlite3.Connection) -> None:
         """Drop cached last IDs when another connection (``roomcast history import``) wrote."""
@@ -321,6 +453,7 @@ class SQLiteStore(AppendsAsFutures):
         return self._read_conn.execute(sql, params).fetchall()
 
     async def page(self, room: str, before: int | None, limit: int) -> list[ChatMessage]:
+        await self._settled()
         rows = await self._read(
             f"SELECT {_COLUMNS} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?",
             (room, before if before is not None else 2**63 - 1, limit),
@@ -328,6 +461,7 @@ class SQLiteStore(AppendsAsFutures):
         return [ChatMessage(*row) for row in reversed(rows)]
 
     async def after(self, room: str, after_id: int, limit: int) -> list[ChatMessage]:
+        await self._settled()
         rows = await self._read(
             f"SELECT {_COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?",
             (room, after_id, limit),
@@ -408,6 +542,7 @@ class SQLiteStore(AppendsAsFutures):
                 conn.execute(f"DELETE FROM {table} WHERE room = ?", (name,))
             return True
 
+        await self._settled()
         return await self._admin(delete)
 
     async def import_messages(self, messages: Sequence[ChatMessage]) -> int:
@@ -432,6 +567,7 @@ class SQLiteStore(AppendsAsFutures):
             )
             return added
 
+        await self._settled()
         return await self._admin(store)
 
     # -- accounts, credentials, roles, sanctions, audit -----------------------------------------
@@ -597,6 +733,7 @@ class SQLiteStore(AppendsAsFutures):
             )
             return cursor.rowcount == 1
 
+        await self._settled()
         return await self._admin(delete)
 
     async def add_audit(self, entry: AuditEntry) -> None:

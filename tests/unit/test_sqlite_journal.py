@@ -1,0 +1,122 @@
+"""The SQLite store's message journal: commits append there, and nothing journaled is lost."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+import orjson
+
+from roomcast.admin import _copy
+from roomcast.store.base import Appended, NewMessage, StoreUnavailable
+from roomcast.store.sqlite import SQLiteStore
+
+
+def _counts(path: Path) -> tuple[int, int]:
+    """Messages in the ``messages`` table, and rows in the journal table."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        messages = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+        journal = conn.execute("SELECT count(*) FROM message_journal").fetchone()[0]
+    return int(messages), int(journal)
+
+
+async def test_a_commit_journals_and_a_read_sees_every_earlier_message(tmp_path: Path) -> None:
+    path = tmp_path / "chat.db"
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        first = await store.append(NewMessage("lobby", "alice", "one", "w1", 1))
+        assert first.message.id == 1
+        assert _counts(path) == (0, 1), "a commit appends one journal row, not message rows"
+        outcomes: list[Appended | StoreUnavailable] = []
+        store.submit(NewMessage("lobby", "alice", "two", "w1", 2), outcomes.append)
+        # Not awaited: a read still waits for the message submitted before it.
+        page = await store.page("lobby", None, 10)
+        assert [m.text for m in page] == ["one", "two"]
+        assert [type(o) for o in outcomes] == [Appended]
+        assert _counts(path) == (2, 0), "the read moved the journal into `messages`"
+    finally:
+        await store.close()
+
+
+async def test_journaled_messages_left_by_a_crash_are_moved_when_the_store_opens(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "chat.db"
+    store = SQLiteStore(path)
+    await store.open()
+    await store.append(NewMessage("lobby", "alice", "moved", "w1", 1))
+    await store.page("lobby", None, 1)
+    await store.close()
+    # What a writer killed between its commit and the move leaves behind: journal rows, in the
+    # writer's own format, and the rooms' last IDs already counting them.
+    rows = [
+        ["lobby", 2, "bob", "journaled", "w2", 2, None, None],
+        ["lobby", 3, "carol", "also", "w3", 3, "acct-1", "s:r1"],
+    ]
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("INSERT INTO message_journal (batch) VALUES (?)", (orjson.dumps(rows),))
+        conn.execute("UPDATE rooms SET last_id = 3 WHERE name = 'lobby'")
+        conn.commit()
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        assert _counts(path) == (3, 0)
+        page = await store.page("lobby", None, 10)
+        assert [(m.id, m.text) for m in page] == [(1, "moved"), (2, "journaled"), (3, "also")]
+        # The ref of a recovered message is known, and IDs go on after the recovered ones.
+        again = await store.append(
+            NewMessage("lobby", "carol", "also", "w3", 4, sender="acct-1", ref="r1")
+        )
+        assert again.duplicate
+        assert again.message.id == 3
+        nxt = await store.append(NewMessage("lobby", "dave", "next", "w4", 5))
+        assert nxt.message.id == 4
+    finally:
+        await store.close()
+
+
+async def test_a_resend_of_a_journaled_message_is_recognised(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "chat.db")
+    await store.open()
+    try:
+        first = await store.append(NewMessage("lobby", "a", "hi", "w1", 1, sender="s", ref="r"))
+        again = await store.append(NewMessage("lobby", "a", "hi", "w1", 2, sender="s", ref="r"))
+        assert not first.duplicate
+        assert again.duplicate
+        assert again.message == first.message
+    finally:
+        await store.close()
+
+
+async def test_a_backup_taken_while_messages_are_journaled_holds_them(tmp_path: Path) -> None:
+    path = tmp_path / "chat.db"
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        for n in range(5):
+            await store.append(NewMessage(f"room-{n % 2}", "alice", f"line {n}", "w1", n))
+        assert _counts(path) == (0, 5)
+        rooms, messages = _copy(path, tmp_path / "copy.db")
+        assert (rooms, messages) == (2, 5)
+        assert _counts(tmp_path / "copy.db") == (5, 0)
+    finally:
+        await store.close()
+
+
+async def test_deleting_a_message_just_sent_deletes_it_for_good(tmp_path: Path) -> None:
+    path = tmp_path / "chat.db"
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        sent = await store.append(NewMessage("lobby", "alice", "oops", "w1", 1))
+        assert await store.delete_message("lobby", sent.message.id)
+    finally:
+        await store.close()
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        assert await store.page("lobby", None, 10) == []
+    finally:
+        await store.close()

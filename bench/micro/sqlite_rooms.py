@@ -11,7 +11,7 @@ both ways, is left out, and so are checkpoints, which run in a thread of their o
   updates the rooms' last IDs;
 - ``journal``: each commit appends its messages to the journal as one row and updates the rooms'
   last IDs; whenever as many messages have gathered as the store waits for, one transaction moves
-  them into ``messages`` (``_move_rows``, the store's own).
+  them into ``messages`` (``_move_batches``, the store's own).
 
 Run: taskset -c 0 .venv/bin/python bench/micro/sqlite_rooms.py
 """
@@ -22,11 +22,10 @@ import sqlite3
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import orjson
 
-from roomcast.store.sqlite import _MOVE_ROWS, SQLiteStore, _insert_many, _move_rows
+from roomcast.store.sqlite import _MOVE_ROWS, Batches, SQLiteStore, _insert_many, _move_batches
 
 MESSAGES = 40_000
 TEXT = "RCB12|1|1764000000000000000|" + "x" * 36  # as long as the load generator's lines
@@ -39,8 +38,8 @@ def cpu_per_message(folder: Path, rooms: int, per_commit: int, journal: bool) ->
         folder / f"{'j' if journal else 'd'}-r{rooms}-b{per_commit}.db"
     )._open_writer()
     last: dict[str, int] = {}
-    journaled: list[tuple[Any, ...]] = []
-    seq = 0
+    journaled: Batches = {}
+    count = 0
     start = time.thread_time()
     for first in range(0, MESSAGES, per_commit):
         rows = []
@@ -54,18 +53,18 @@ def cpu_per_message(folder: Path, rooms: int, per_commit: int, journal: bool) ->
             cursor = conn.execute(
                 "INSERT INTO message_journal (batch) VALUES (?)", (orjson.dumps(rows),)
             )
-            seq = cursor.lastrowid or seq
+            journaled[cursor.lastrowid or 0] = rows
+            count += len(rows)
         else:
             rows.sort()
             _insert_many(conn, "INSERT INTO messages VALUES", rows)
         _insert_many(conn, ROOMS_UPSERT, touched, ROOMS_UPSERT_TAIL)
         conn.execute("COMMIT")
-        journaled.extend(rows if journal else ())
-        if len(journaled) >= _MOVE_ROWS:
-            _move_rows(conn, journaled, seq)
-            journaled = []
+        if count >= _MOVE_ROWS:
+            _move_batches(conn, journaled)
+            journaled, count = {}, 0
     if journaled:
-        _move_rows(conn, journaled, seq)
+        _move_batches(conn, journaled)
     elapsed = time.thread_time() - start
     _check(conn)
     conn.close()

@@ -315,3 +315,17 @@ async def test_rejoin_while_others_keep_sending_has_no_gap_and_no_duplicate(
             pump.cancel()
         for client in (watcher, *senders):
             await client.close()
+
+
+async def test_history_right_after_lines_holds_them(live: ServerProcess, names: Names) -> None:
+    """A History request sent straight after chat lines, without waiting for them, holds them:
+    the store answers a read only after every line submitted before it is stored."""
+    room = names.room()
+    async with await ChatClient.open(live.ws_url, room=room) as client:
+        for round_ in range(2):  # 24 lines: within the default rate limit's burst
+            for i in range(12):
+                await client.say(f"r{round_}-{i}")
+            page = await client.request({"Type": "History", "Limit": 12}, "History")
+            texts = [unb64(m["Message"]) for m in page["Messages"]]
+            assert texts == [f"r{round_}-{i}" for i in range(12)]
+        assert client.received("Error") == []

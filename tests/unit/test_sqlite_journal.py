@@ -120,3 +120,29 @@ async def test_deleting_a_message_just_sent_deletes_it_for_good(tmp_path: Path) 
         assert await store.page("lobby", None, 10) == []
     finally:
         await store.close()
+
+
+async def test_a_message_another_connection_moved_and_deleted_stays_deleted(
+    tmp_path: Path,
+) -> None:
+    """An admin command opening the database while the server runs moves the server's journal;
+    what it then deletes must not come back when the server moves its own copy."""
+    path = tmp_path / "chat.db"
+    server = SQLiteStore(path)
+    await server.open()
+    try:
+        kept = await server.append(NewMessage("lobby", "alice", "kept", "w1", 1))
+        gone = await server.append(NewMessage("lobby", "alice", "gone", "w1", 2))
+        admin = SQLiteStore(path)
+        await admin.open()
+        try:
+            assert _counts(path) == (2, 0)
+            assert await admin.delete_message("lobby", gone.message.id)
+        finally:
+            await admin.close()
+        later = await server.append(NewMessage("lobby", "bob", "later", "w2", 3))
+        page = await server.page("lobby", None, 10)
+        assert [m.id for m in page] == [kept.message.id, later.message.id]
+        assert _counts(path) == (2, 0)
+    finally:
+        await server.close()

@@ -72,6 +72,8 @@ _MOVE_ROWS: Final = 2048
 _MOVE_AGE: Final = 1.0
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+# The message rows of journal rows, by the journal row's seq.
+Batches = dict[int, list[tuple[Any, ...]]]
 _T = TypeVar("_T")
 
 
@@ -105,35 +107,46 @@ def move_journal(conn: sqlite3.Connection) -> int:
     """
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'message_journal'").fetchone():
         return 0  # a database from before the journal
-    rows: list[tuple[Any, ...]] = []
-    last_seq = 0
-    for seq, batch in conn.execute("SELECT seq, batch FROM message_journal ORDER BY seq"):
-        rows.extend(tuple(row) for row in orjson.loads(batch))
-        last_seq = seq
-    if last_seq:
-        _move_rows(conn, rows, last_seq)
-    return len(rows)
+    return _move_batches(conn, None)
 
 
-def _move_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]], last_seq: int) -> None:
-    """In one transaction, insert ``rows`` into ``messages`` (sorting them: room, id) and delete
-    the journal rows up to ``last_seq``. Messages already in ``messages`` are left as they are.
+def _move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
+    """In one transaction, move journal rows into ``messages``; the number of messages moved.
 
-    In key order (room, id: unique, so the rest of a row is never compared) each room's rows go in
-    one after another, on the same B-tree pages.
+    ``batches``: the messages of the journal rows this connection wrote, by journal row. Only those
+    still in the journal move: another connection (an admin command opening the database) may
+    have moved some meanwhile, and a message it moved may since have been deleted. None: every
+    journal row, read from the table. Messages already in ``messages`` are left as they are.
+    Sorted by key (room, id: unique, so the rest of a row is never compared), each room's messages
+    go in one after another, on the same B-tree pages.
     """
-    rows.sort()
     conn.execute("BEGIN IMMEDIATE")
     try:
+        if batches is None:
+            found = {
+                seq: [tuple(row) for row in orjson.loads(batch)]
+                for seq, batch in conn.execute("SELECT seq, batch FROM message_journal")
+            }
+        else:
+            found = {
+                seq: batches[seq]
+                for (seq,) in conn.execute(
+                    "SELECT seq FROM message_journal WHERE seq BETWEEN ? AND ?",
+                    (min(batches, default=0), max(batches, default=0)),
+                )
+                if seq in batches
+            }
+        rows = sorted(row for messages in found.values() for row in messages)
         _insert_many(
             conn, "INSERT INTO messages VALUES", rows, " ON CONFLICT (room, id) DO NOTHING"
         )
-        conn.execute("DELETE FROM message_journal WHERE seq <= ?", (last_seq,))
+        conn.executemany("DELETE FROM message_journal WHERE seq = ?", [(seq,) for seq in found])
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    return len(rows)
 
 
 @dataclasses.dataclass(slots=True)
@@ -171,10 +184,10 @@ class SQLiteStore(AppendsAsFutures):
         self._last_ids: dict[str, int] = {}
         self._data_version: int | None = None
         # The writer thread's own: messages in the journal table, not yet moved to `messages`,
-        # with their refs, the journal's last row and when the oldest of them was committed.
-        self._journaled: list[tuple[Any, ...]] = []
+        # by journal row, with their number, their refs and when the oldest was committed.
+        self._journaled: Batches = {}
+        self._journaled_count = 0
         self._journaled_refs: dict[tuple[str | None, str], Appended] = {}
-        self._journal_seq = 0
         self._journaled_since = 0.0
         self._writer: threading.Thread | None = None
         self._checkpointer = Checkpointer(self._connect)
@@ -277,7 +290,7 @@ class SQLiteStore(AppendsAsFutures):
                     outcome = self._commit(conn, batch)
                     next_commit = started + (time.thread_time() - cpu) / _WRITER_SHARE
                     self._loop.call_soon_threadsafe(self._resolve, outcome)
-                if barriers or stop or len(self._journaled) >= _MOVE_ROWS:
+                if barriers or stop or self._journaled_count >= _MOVE_ROWS:
                     error = self._move(conn)
                     for barrier in barriers:
                         self._loop.call_soon_threadsafe(barrier.release, error)
@@ -355,12 +368,12 @@ class SQLiteStore(AppendsAsFutures):
                 if key is not None:
                     seen_refs[(new.sender, key)] = Appended(message, duplicate=True)
                 outcome.append((done, stored))
-            seq = self._journal_seq
+            seq = None
             if rows:
                 cursor = conn.execute(
                     "INSERT INTO message_journal (batch) VALUES (?)", (orjson.dumps(rows),)
                 )
-                seq = cursor.lastrowid or seq
+                seq = cursor.lastrowid
             _insert_many(
                 conn,
                 "INSERT INTO rooms (name, last_id, created_ms) VALUES",
@@ -378,12 +391,12 @@ class SQLiteStore(AppendsAsFutures):
             error = StoreUnavailable(f"the message store failed: {exc}")
             return failed(batch, error)
         self._last_ids.update(last_ids)
-        if rows:
+        if seq is not None:
             if not self._journaled:
                 self._journaled_since = time.monotonic()
-            self._journaled.extend(rows)
+            self._journaled[seq] = rows
+            self._journaled_count += len(rows)
             self._journaled_refs.update(seen_refs)
-            self._journal_seq = seq
         return outcome
 
     def _move(self, conn: sqlite3.Connection) -> StoreUnavailable | None:
@@ -391,12 +404,13 @@ class SQLiteStore(AppendsAsFutures):
         if not self._journaled:
             return None
         try:
-            _move_rows(conn, self._journaled, self._journal_seq)
+            _move_batches(conn, self._journaled)
         except sqlite3.Error as exc:
-            log.error("moving %d journaled messages failed: %s", len(self._journaled), exc)
+            log.error("moving %d journaled messages failed: %s", self._journaled_count, exc)
             self._journaled_since = time.monotonic()  # try again after _MOVE_AGE
             return StoreUnavailable(f"the message store failed: {exc}")
-        self._journaled = []
+        self._journaled = {}
+        self._journaled_count = 0
         self._journaled_refs.clear()
         return None
 

@@ -35,7 +35,11 @@ async def test_a_commit_journals_and_a_read_sees_every_earlier_message(tmp_path:
         page = await store.page("lobby", None, 10)
         assert [m.text for m in page] == ["one", "two"]
         assert [type(o) for o in outcomes] == [Appended]
-        assert _counts(path) == (2, 0), "the read moved the journal into `messages`"
+        assert _counts(path) == (0, 2), "the read found them in the journal"
+        assert [m.id for m in await store.after("lobby", 1, 10)] == [2]
+        await store._settled()
+        assert _counts(path) == (2, 0)
+        assert [m.text for m in await store.page("lobby", None, 10)] == ["one", "two"]
     finally:
         await store.close()
 
@@ -47,7 +51,6 @@ async def test_journaled_messages_left_by_a_crash_are_moved_when_the_store_opens
     store = SQLiteStore(path)
     await store.open()
     await store.append(NewMessage("lobby", "alice", "moved", "w1", 1))
-    await store.page("lobby", None, 1)
     await store.close()
     # What a writer killed between its commit and the move leaves behind: journal rows, in the
     # writer's own format, and the rooms' last IDs already counting them.
@@ -143,6 +146,38 @@ async def test_a_message_another_connection_moved_and_deleted_stays_deleted(
         later = await server.append(NewMessage("lobby", "bob", "later", "w2", 3))
         page = await server.page("lobby", None, 10)
         assert [m.id for m in page] == [kept.message.id, later.message.id]
+        await server.close()
         assert _counts(path) == (2, 0)
     finally:
         await server.close()
+
+
+async def test_reads_join_moved_and_journaled_messages(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "chat.db")
+    await store.open()
+    try:
+        for n in range(1, 21):
+            await store.append(NewMessage("lobby", "a", f"m{n}", "w1", n))
+        await store._settled()
+        for n in range(21, 31):
+            await store.append(NewMessage("lobby", "a", f"m{n}", "w1", n))
+            await store.append(NewMessage("other", "b", f"o{n}", "w2", n))
+        assert _counts(tmp_path / "chat.db") == (20, 20)
+
+        async def page(before: int | None, limit: int) -> list[int]:
+            return [m.id for m in await store.page("lobby", before, limit)]
+
+        async def after(after_id: int, limit: int) -> list[int]:
+            return [m.id for m in await store.after("lobby", after_id, limit)]
+
+        assert await page(None, 10) == list(range(21, 31))
+        assert await page(25, 10) == list(range(15, 25))
+        assert await page(None, 50) == list(range(1, 31))
+        assert await page(5, 10) == [1, 2, 3, 4]
+        assert await after(15, 10) == list(range(16, 26))
+        assert await after(25, 10) == list(range(26, 31))
+        assert await after(0, 3) == [1, 2, 3]
+        assert await after(30, 10) == []
+        assert [m.text for m in await store.page("other", None, 2)] == ["o29", "o30"]
+    finally:
+        await store.close()

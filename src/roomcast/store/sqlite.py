@@ -151,15 +151,21 @@ def _move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
 
 @dataclasses.dataclass(slots=True)
 class _Barrier:
-    """Queued behind earlier appends: released once they are all in ``messages``."""
+    """Queued behind earlier appends, released once they are committed.
 
-    released: asyncio.Future[None]
+    For a room: with the rows (``messages`` columns) of that room's messages still in the
+    journal, for a read to add to what it finds in ``messages``. For None: once every earlier
+    message is in ``messages`` (before an admin write to them).
+    """
 
-    def release(self, error: StoreUnavailable | None) -> None:
+    room: str | None
+    released: asyncio.Future[list[tuple[Any, ...]]]
+
+    def release(self, rows: list[tuple[Any, ...]], error: StoreUnavailable | None) -> None:
         if self.released.done():
             return
         if error is None:
-            self.released.set_result(None)
+            self.released.set_result(rows)
         else:
             self.released.set_exception(error)
 
@@ -189,6 +195,7 @@ class SQLiteStore(AppendsAsFutures):
         self._journaled_count = 0
         self._journaled_refs: dict[tuple[str | None, str], Appended] = {}
         self._journaled_since = 0.0
+        self._journal_version: int | None = None
         self._writer: threading.Thread | None = None
         self._checkpointer = Checkpointer(self._connect)
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roomcast-sqlite-read")
@@ -290,10 +297,19 @@ class SQLiteStore(AppendsAsFutures):
                     outcome = self._commit(conn, batch)
                     next_commit = started + (time.thread_time() - cpu) / _WRITER_SHARE
                     self._loop.call_soon_threadsafe(self._resolve, outcome)
-                if barriers or stop or self._journaled_count >= _MOVE_ROWS:
+                error = None
+                if (
+                    stop
+                    or self._journaled_count >= _MOVE_ROWS
+                    or any(barrier.room is None for barrier in barriers)
+                ):
                     error = self._move(conn)
-                    for barrier in barriers:
-                        self._loop.call_soon_threadsafe(barrier.release, error)
+                for barrier in barriers:
+                    if barrier.room is None:
+                        self._loop.call_soon_threadsafe(barrier.release, [], error)
+                    else:
+                        rows = self._journaled_in(conn, barrier.room)
+                        self._loop.call_soon_threadsafe(barrier.release, rows, None)
                 self._checkpointer.after_commit(conn)
                 if stop:
                     return
@@ -414,16 +430,39 @@ class SQLiteStore(AppendsAsFutures):
         self._journaled_refs.clear()
         return None
 
-    async def _settled(self) -> None:
-        """Wait until every message submitted before this call is in the ``messages`` table."""
+    def _journaled_in(self, conn: sqlite3.Connection, room: str) -> list[tuple[Any, ...]]:
+        """The ``messages`` columns of ``room``'s messages still in the journal."""
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if self._journaled and version != self._journal_version:
+            # Another connection wrote: an admin command opening the database moves the journal
+            # (and may then delete a message), so forget what is no longer there.
+            present = {
+                seq
+                for (seq,) in conn.execute(
+                    "SELECT seq FROM message_journal WHERE seq BETWEEN ? AND ?",
+                    (min(self._journaled), max(self._journaled)),
+                )
+            }
+            for seq in [seq for seq in self._journaled if seq not in present]:
+                self._journaled_count -= len(self._journaled.pop(seq))
+        self._journal_version = version
+        return [row[:6] for rows in self._journaled.values() for row in rows if row[0] == room]
+
+    async def _barrier(self, room: str | None) -> list[tuple[Any, ...]]:
+        """Wait for the writer to commit every message submitted before this call; see
+        ``_Barrier`` for what it answers."""
         if self._closed:
             raise StoreUnavailable("the store is closed")
         if self._writer is None:
-            return
-        barrier = _Barrier(asyncio.get_running_loop().create_future())
+            return []
+        barrier = _Barrier(room, asyncio.get_running_loop().create_future())
         self._hand_over()
         self._queue.put(barrier)
-        await barrier.released
+        return await barrier.released
+
+    async def _settled(self) -> None:
+        """Wait until every message submitted before this call is in the ``messages`` table."""
+        await self._barrier(None)
 
     def _forget_if_changed_elsewhere(self, conn: sqlite3.Connection) -> None:
         """Drop cached last IDs when another connection (``roomcast history import``) wrote."""
@@ -466,21 +505,30 @@ class SQLiteStore(AppendsAsFutures):
             self._read_conn = self._connect()
         return self._read_conn.execute(sql, params).fetchall()
 
+    # A read first waits for the messages submitted before it, and gets those of its room still
+    # in the journal: it answers from them and from the `messages` table together (a row can be
+    # in both when the writer moved it meanwhile).
+
     async def page(self, room: str, before: int | None, limit: int) -> list[ChatMessage]:
-        await self._settled()
+        if limit <= 0:
+            return []
+        upper = before if before is not None else 2**63 - 1
+        journaled = [row for row in await self._barrier(room) if row[1] < upper]
         rows = await self._read(
             f"SELECT {_COLUMNS} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?",
-            (room, before if before is not None else 2**63 - 1, limit),
+            (room, upper, limit),
         )
-        return [ChatMessage(*row) for row in reversed(rows)]
+        return _in_id_order(rows, journaled)[-limit:]
 
     async def after(self, room: str, after_id: int, limit: int) -> list[ChatMessage]:
-        await self._settled()
+        if limit <= 0:
+            return []
+        journaled = [row for row in await self._barrier(room) if row[1] > after_id]
         rows = await self._read(
             f"SELECT {_COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?",
             (room, after_id, limit),
         )
-        return [ChatMessage(*row) for row in rows]
+        return _in_id_order(rows, journaled)[:limit]
 
     async def last_id(self, room: str) -> int:
         rows = await self._read("SELECT last_id FROM rooms WHERE name = ?", (room,))
@@ -766,6 +814,12 @@ class SQLiteStore(AppendsAsFutures):
             (room, room, limit),
         )
         return [AuditEntry(*row) for row in rows]
+
+
+def _in_id_order(*sources: list[tuple[Any, ...]]) -> list[ChatMessage]:
+    """Messages from rows of one room (``messages`` columns), once each, in ID order."""
+    by_id = {row[1]: row for rows in sources for row in rows}
+    return [ChatMessage(*by_id[message_id]) for message_id in sorted(by_id)]
 
 
 def dataclass_row(value: Any) -> tuple[Any, ...]:

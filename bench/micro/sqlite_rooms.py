@@ -25,12 +25,19 @@ from pathlib import Path
 
 import orjson
 
-from roomcast.store.sqlite import _MOVE_ROWS, Batches, SQLiteStore, _insert_many, _move_batches
+from roomcast.store.sqlite import (
+    _JOURNAL_INSERT,
+    _MOVE_ROWS,
+    _ROOMS_UPSERT,
+    _ROOMS_UPSERT_TAIL,
+    Batches,
+    SQLiteStore,
+    _insert_many,
+    _move_batches,
+)
 
 MESSAGES = 40_000
 TEXT = "RCB12|1|1764000000000000000|" + "x" * 36  # as long as the load generator's lines
-ROOMS_UPSERT = "INSERT INTO rooms (name, last_id, created_ms) VALUES"
-ROOMS_UPSERT_TAIL = " ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, deleted = 0"
 
 
 def cpu_per_message(folder: Path, rooms: int, per_commit: int, journal: bool) -> float:
@@ -50,15 +57,12 @@ def cpu_per_message(folder: Path, rooms: int, per_commit: int, journal: bool) ->
         touched = [(room, last[room], 0) for room in {row[0] for row in rows}]
         conn.execute("BEGIN IMMEDIATE")
         if journal:
-            cursor = conn.execute(
-                "INSERT INTO message_journal (batch) VALUES (?)", (orjson.dumps(rows),)
-            )
-            journaled[cursor.lastrowid or 0] = rows
+            journaled[conn.execute(_JOURNAL_INSERT, (orjson.dumps(rows),)).lastrowid or 0] = rows
             count += len(rows)
         else:
             rows.sort()
             _insert_many(conn, "INSERT INTO messages VALUES", rows)
-        _insert_many(conn, ROOMS_UPSERT, touched, ROOMS_UPSERT_TAIL)
+        _insert_many(conn, _ROOMS_UPSERT, touched, _ROOMS_UPSERT_TAIL)
         conn.execute("COMMIT")
         if count >= _MOVE_ROWS:
             _move_batches(conn, journaled)

@@ -59,9 +59,9 @@ _MAX_BATCH: Final = 2000
 # Most rows per INSERT statement: 8 columns x 256 rows stays far below SQLite's variable limit.
 _ROWS_PER_STATEMENT: Final = 256
 _STOP: Final = object()
-# A commit has a fixed cost plus a B-tree page for each room it touches, whether one row or dozens
-# go to that room (bench/micro/sqlite_rooms.py), so under load the writer gathers rows: it keeps
-# its CPU to about this share of the time, waiting at most _MAX_COMMIT_DELAY before a commit.
+# A commit has a fixed cost (the transaction, the journal row, the rooms' last IDs) however many
+# messages it holds, so under load the writer gathers them: it keeps its CPU to about this share
+# of the time, waiting at most _MAX_COMMIT_DELAY before a commit.
 _WRITER_SHARE: Final = 0.2
 _MAX_COMMIT_DELAY: Final = 0.01
 # Journal rows move into `messages` once this many messages have gathered (with 100 busy rooms,
@@ -70,6 +70,12 @@ _MAX_COMMIT_DELAY: Final = 0.01
 # (bench/micro/sqlite_rooms.py), while larger moves hold back the commits behind them for longer.
 _MOVE_ROWS: Final = 2048
 _MOVE_AGE: Final = 1.0
+_JOURNAL_INSERT: Final = "INSERT INTO message_journal (batch) VALUES (?)"
+# A commit's last ID per room it wrote to, with multi-row VALUES.
+_ROOMS_UPSERT: Final = "INSERT INTO rooms (name, last_id, created_ms) VALUES"
+_ROOMS_UPSERT_TAIL: Final = (
+    " ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, deleted = 0"
+)
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 # The message rows of journal rows, by the journal row's seq.
@@ -188,6 +194,8 @@ class SQLiteStore(AppendsAsFutures):
         self._gathering: list[Submission] = []
         self._pending = 0
         self._last_ids: dict[str, int] = {}
+        # PRAGMA data_version as the writer last saw it: it changes when another connection
+        # commits.
         self._data_version: int | None = None
         # The writer thread's own: messages in the journal table, not yet moved to `messages`,
         # by journal row, with their number, their refs and when the oldest was committed.
@@ -195,7 +203,6 @@ class SQLiteStore(AppendsAsFutures):
         self._journaled_count = 0
         self._journaled_refs: dict[tuple[str | None, str], Appended] = {}
         self._journaled_since = 0.0
-        self._journal_version: int | None = None
         self._writer: threading.Thread | None = None
         self._checkpointer = Checkpointer(self._connect)
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roomcast-sqlite-read")
@@ -349,7 +356,7 @@ class SQLiteStore(AppendsAsFutures):
         last_ids: dict[str, int] = {}
         try:
             conn.execute("BEGIN IMMEDIATE")
-            self._forget_if_changed_elsewhere(conn)
+            self._catch_up_with_others(conn)
             for done, new in batch:
                 key = ref_key(new.ref)
                 if key is not None:
@@ -386,15 +393,12 @@ class SQLiteStore(AppendsAsFutures):
                 outcome.append((done, stored))
             seq = None
             if rows:
-                cursor = conn.execute(
-                    "INSERT INTO message_journal (batch) VALUES (?)", (orjson.dumps(rows),)
-                )
-                seq = cursor.lastrowid
+                seq = conn.execute(_JOURNAL_INSERT, (orjson.dumps(rows),)).lastrowid
             _insert_many(
                 conn,
-                "INSERT INTO rooms (name, last_id, created_ms) VALUES",
+                _ROOMS_UPSERT,
                 [(room, last, batch[0][1].sent_ms) for room, last in last_ids.items()],
-                " ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, deleted = 0",
+                _ROOMS_UPSERT_TAIL,
             )
             conn.execute("COMMIT")
         except (sqlite3.Error, ValueError, TypeError) as exc:
@@ -432,20 +436,7 @@ class SQLiteStore(AppendsAsFutures):
 
     def _journaled_in(self, conn: sqlite3.Connection, room: str) -> list[tuple[Any, ...]]:
         """The ``messages`` columns of ``room``'s messages still in the journal."""
-        version = conn.execute("PRAGMA data_version").fetchone()[0]
-        if self._journaled and version != self._journal_version:
-            # Another connection wrote: an admin command opening the database moves the journal
-            # (and may then delete a message), so forget what is no longer there.
-            present = {
-                seq
-                for (seq,) in conn.execute(
-                    "SELECT seq FROM message_journal WHERE seq BETWEEN ? AND ?",
-                    (min(self._journaled), max(self._journaled)),
-                )
-            }
-            for seq in [seq for seq in self._journaled if seq not in present]:
-                self._journaled_count -= len(self._journaled.pop(seq))
-        self._journal_version = version
+        self._catch_up_with_others(conn)
         return [row[:6] for rows in self._journaled.values() for row in rows if row[0] == room]
 
     async def _barrier(self, room: str | None) -> list[tuple[Any, ...]]:
@@ -464,12 +455,25 @@ class SQLiteStore(AppendsAsFutures):
         """Wait until every message submitted before this call is in the ``messages`` table."""
         await self._barrier(None)
 
-    def _forget_if_changed_elsewhere(self, conn: sqlite3.Connection) -> None:
-        """Drop cached last IDs when another connection (``roomcast history import``) wrote."""
+    def _catch_up_with_others(self, conn: sqlite3.Connection) -> None:
+        """When another connection wrote (an admin command: ``roomcast history import``, or any
+        command opening the database, which moves the journal and may then delete a message),
+        drop the cached last IDs and forget journaled messages no longer in the journal."""
         version = conn.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._data_version:
-            self._last_ids.clear()
-            self._data_version = version
+        if version == self._data_version:
+            return
+        self._data_version = version
+        self._last_ids.clear()
+        if self._journaled:
+            present = {
+                seq
+                for (seq,) in conn.execute(
+                    "SELECT seq FROM message_journal WHERE seq BETWEEN ? AND ?",
+                    (min(self._journaled), max(self._journaled)),
+                )
+            }
+            for seq in [seq for seq in self._journaled if seq not in present]:
+                self._journaled_count -= len(self._journaled.pop(seq))
 
     def _last_id_for_write(self, conn: sqlite3.Connection, room: str) -> int:
         cached = self._last_ids.get(room)

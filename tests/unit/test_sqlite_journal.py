@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
@@ -11,6 +12,16 @@ import orjson
 from roomcast.admin import _copy
 from roomcast.store.base import Appended, NewMessage, StoreUnavailable
 from roomcast.store.sqlite import SQLiteStore
+
+
+@contextlib.asynccontextmanager
+async def _opened(path: Path) -> AsyncIterator[SQLiteStore]:
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 def _counts(path: Path) -> tuple[int, int]:
@@ -23,9 +34,7 @@ def _counts(path: Path) -> tuple[int, int]:
 
 async def test_a_commit_journals_and_a_read_sees_every_earlier_message(tmp_path: Path) -> None:
     path = tmp_path / "chat.db"
-    store = SQLiteStore(path)
-    await store.open()
-    try:
+    async with _opened(path) as store:
         first = await store.append(NewMessage("lobby", "alice", "one", "w1", 1))
         assert first.message.id == 1
         assert _counts(path) == (0, 1), "a commit appends one journal row, not message rows"
@@ -40,18 +49,14 @@ async def test_a_commit_journals_and_a_read_sees_every_earlier_message(tmp_path:
         await store._settled()
         assert _counts(path) == (2, 0)
         assert [m.text for m in await store.page("lobby", None, 10)] == ["one", "two"]
-    finally:
-        await store.close()
 
 
 async def test_journaled_messages_left_by_a_crash_are_moved_when_the_store_opens(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "chat.db"
-    store = SQLiteStore(path)
-    await store.open()
-    await store.append(NewMessage("lobby", "alice", "moved", "w1", 1))
-    await store.close()
+    async with _opened(path) as store:
+        await store.append(NewMessage("lobby", "alice", "moved", "w1", 1))
     # What a writer killed between its commit and the move leaves behind: journal rows, in the
     # writer's own format, and the rooms' last IDs already counting them.
     rows = [
@@ -62,9 +67,7 @@ async def test_journaled_messages_left_by_a_crash_are_moved_when_the_store_opens
         conn.execute("INSERT INTO message_journal (batch) VALUES (?)", (orjson.dumps(rows),))
         conn.execute("UPDATE rooms SET last_id = 3 WHERE name = 'lobby'")
         conn.commit()
-    store = SQLiteStore(path)
-    await store.open()
-    try:
+    async with _opened(path) as store:
         assert _counts(path) == (3, 0)
         page = await store.page("lobby", None, 10)
         assert [(m.id, m.text) for m in page] == [(1, "moved"), (2, "journaled"), (3, "also")]
@@ -76,53 +79,35 @@ async def test_journaled_messages_left_by_a_crash_are_moved_when_the_store_opens
         assert again.message.id == 3
         nxt = await store.append(NewMessage("lobby", "dave", "next", "w4", 5))
         assert nxt.message.id == 4
-    finally:
-        await store.close()
 
 
 async def test_a_resend_of_a_journaled_message_is_recognised(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "chat.db")
-    await store.open()
-    try:
+    async with _opened(tmp_path / "chat.db") as store:
         first = await store.append(NewMessage("lobby", "a", "hi", "w1", 1, sender="s", ref="r"))
         again = await store.append(NewMessage("lobby", "a", "hi", "w1", 2, sender="s", ref="r"))
         assert not first.duplicate
         assert again.duplicate
         assert again.message == first.message
-    finally:
-        await store.close()
 
 
 async def test_a_backup_taken_while_messages_are_journaled_holds_them(tmp_path: Path) -> None:
     path = tmp_path / "chat.db"
-    store = SQLiteStore(path)
-    await store.open()
-    try:
+    async with _opened(path) as store:
         for n in range(5):
             await store.append(NewMessage(f"room-{n % 2}", "alice", f"line {n}", "w1", n))
         assert _counts(path) == (0, 5)
         rooms, messages = _copy(path, tmp_path / "copy.db")
         assert (rooms, messages) == (2, 5)
         assert _counts(tmp_path / "copy.db") == (5, 0)
-    finally:
-        await store.close()
 
 
 async def test_deleting_a_message_just_sent_deletes_it_for_good(tmp_path: Path) -> None:
     path = tmp_path / "chat.db"
-    store = SQLiteStore(path)
-    await store.open()
-    try:
+    async with _opened(path) as store:
         sent = await store.append(NewMessage("lobby", "alice", "oops", "w1", 1))
         assert await store.delete_message("lobby", sent.message.id)
-    finally:
-        await store.close()
-    store = SQLiteStore(path)
-    await store.open()
-    try:
+    async with _opened(path) as store:
         assert await store.page("lobby", None, 10) == []
-    finally:
-        await store.close()
 
 
 async def test_a_message_another_connection_moved_and_deleted_stays_deleted(
@@ -131,31 +116,21 @@ async def test_a_message_another_connection_moved_and_deleted_stays_deleted(
     """An admin command opening the database while the server runs moves the server's journal;
     what it then deletes must not come back when the server moves its own copy."""
     path = tmp_path / "chat.db"
-    server = SQLiteStore(path)
-    await server.open()
-    try:
+    async with _opened(path) as server:
         kept = await server.append(NewMessage("lobby", "alice", "kept", "w1", 1))
         gone = await server.append(NewMessage("lobby", "alice", "gone", "w1", 2))
-        admin = SQLiteStore(path)
-        await admin.open()
-        try:
+        async with _opened(path) as admin:
             assert _counts(path) == (2, 0)
             assert await admin.delete_message("lobby", gone.message.id)
-        finally:
-            await admin.close()
         later = await server.append(NewMessage("lobby", "bob", "later", "w2", 3))
         page = await server.page("lobby", None, 10)
         assert [m.id for m in page] == [kept.message.id, later.message.id]
         await server.close()
         assert _counts(path) == (2, 0)
-    finally:
-        await server.close()
 
 
 async def test_reads_join_moved_and_journaled_messages(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "chat.db")
-    await store.open()
-    try:
+    async with _opened(tmp_path / "chat.db") as store:
         for n in range(1, 21):
             await store.append(NewMessage("lobby", "a", f"m{n}", "w1", n))
         await store._settled()
@@ -179,5 +154,3 @@ async def test_reads_join_moved_and_journaled_messages(tmp_path: Path) -> None:
         assert await after(0, 3) == [1, 2, 3]
         assert await after(30, 10) == []
         assert [m.text for m in await store.page("other", None, 2)] == ["o29", "o30"]
-    finally:
-        await store.close()

@@ -490,6 +490,7 @@ class _Fields:
 
 
 _MAX_ID: Final = 2**63 - 1
+_PLAIN_LINE_KEYS: Final = frozenset({"Message", "Author"})
 
 
 def parse(data: str | bytes, max_text_chars: int = MAX_TEXT_CHARS) -> Command:
@@ -504,6 +505,11 @@ def parse(data: str | bytes, max_text_chars: int = MAX_TEXT_CHARS) -> Command:
         raise ProtocolError(ErrorCode.BAD_JSON, "frame is not valid JSON") from None
     if not isinstance(obj, dict):
         raise ProtocolError(ErrorCode.NOT_OBJECT, "frame must be a JSON object")
+    if obj.keys() <= _PLAIN_LINE_KEYS:
+        # The tutorial's chat line, most of what a server reads: skip the general field checks.
+        message, author = obj.get("Message"), obj.get("Author")
+        if type(message) is str and (author is None or type(author) is str):
+            return SendChat(decode_message(message, max_text_chars), author or None)
     nested = any(isinstance(value, dict | list) for value in obj.values())
     if nested and _depth_exceeds(obj, MAX_JSON_DEPTH):
         raise ProtocolError(ErrorCode.TOO_DEEP, f"frame nests deeper than {MAX_JSON_DEPTH} levels")
@@ -614,7 +620,7 @@ class ChatMessage:
             "WSID": self.wsid,
             "Sent": sent,
             "ID": self.id,
-            "Time": f"{iso_second}.{millis:03d}Z",
+            "Time": iso_second + _MILLIS_SUFFIXES[millis],
         }
 
 
@@ -654,6 +660,10 @@ def encode_status(
     return orjson.dumps(status)
 
 
+# ".000Z" to ".999Z": the end of an ISO 8601 time with milliseconds.
+_MILLIS_SUFFIXES: Final = tuple(f".{millis:03d}Z" for millis in range(1000))
+
+
 @functools.lru_cache(maxsize=8)
 def _second_texts(second: int) -> tuple[str, str]:
     """The tutorial's ``Sent`` and the ISO 8601 form (no fraction) of one UTC second.
@@ -668,7 +678,7 @@ def _second_texts(second: int) -> tuple[str, str]:
 def iso_time(ms: int) -> str:
     """ISO 8601 UTC with milliseconds, the form of every ``Time`` and ``Until``."""
     second, millis = divmod(ms, 1000)
-    return f"{_second_texts(second)[1]}.{millis:03d}Z"
+    return _second_texts(second)[1] + _MILLIS_SUFFIXES[millis]
 
 
 def encode_room(

@@ -249,7 +249,13 @@ class FrameParser:
                 head = 10
                 if length >> 63:
                     raise WebSocketViolation(CLOSE_PROTOCOL_ERROR, "frame length overflow")
-            self._check_header(fin, opcode, length)
+            # A whole text frame outside a fragmented message (nearly every frame) passes the
+            # header checks but the size.
+            whole_text = first == 0x80 | OP_TEXT and not self._fragment_opcode
+            if not whole_text:
+                self._check_header(fin, opcode, length)
+            elif length > self.max_message_bytes:
+                raise self._too_big()
             end = offset + head + 4 + length
             if len(buffer) < end:
                 return None
@@ -259,6 +265,8 @@ class FrameParser:
             if end > 65536 and end * 2 > len(buffer):
                 del buffer[:end]
                 self._offset = 0
+            if whole_text:
+                return _text_message(payload)
             event = self._frame(fin, opcode, payload)
             if event is not None:
                 return event
@@ -279,9 +287,12 @@ class FrameParser:
         if opcode != OP_CONTINUATION and self._fragment_opcode:
             raise WebSocketViolation(CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one")
         if self._fragment_size + length > self.max_message_bytes:
-            raise WebSocketViolation(
-                CLOSE_MESSAGE_TOO_BIG, f"message larger than {self.max_message_bytes} bytes"
-            )
+            raise self._too_big()
+
+    def _too_big(self) -> WebSocketViolation:
+        return WebSocketViolation(
+            CLOSE_MESSAGE_TOO_BIG, f"message larger than {self.max_message_bytes} bytes"
+        )
 
     def _frame(self, fin: int, opcode: int, payload: bytes) -> Event | None:
         if opcode == OP_PING:
@@ -304,10 +315,14 @@ class FrameParser:
             self._fragment_opcode = self._fragment_size = 0
         if opcode == OP_BINARY:
             return BinaryMessage(payload)
-        try:
-            return TextMessage(payload.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise WebSocketViolation(CLOSE_INVALID_DATA, "text frame is not valid UTF-8") from None
+        return _text_message(payload)
+
+
+def _text_message(payload: bytes) -> TextMessage:
+    try:
+        return TextMessage(payload.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise WebSocketViolation(CLOSE_INVALID_DATA, "text frame is not valid UTF-8") from None
 
 
 def _close_event(payload: bytes) -> Close:

@@ -31,6 +31,7 @@ from roomcast.broker.memory import MemoryBroker
 from roomcast.config import Settings
 from roomcast.connection import Outbox, WebSocketService
 from roomcast.hub import Hub
+from roomcast.metrics import Metrics
 from roomcast.presence.memory import MemoryPresence
 from roomcast.store.base import Store
 from roomcast.store.memory import MemoryStore
@@ -140,8 +141,11 @@ async def roomcast_cost(store: Store, n: int) -> tuple[float, float]:
         max_connections=ROOMS * ROOM_SIZE,
         max_connections_per_ip=ROOMS * ROOM_SIZE,
     )
-    outbox = Outbox(asyncio.get_running_loop())
-    hub = Hub(settings, store, MemoryBroker(), MemoryPresence(), fanout=outbox.room)
+    metrics = Metrics()
+    outbox = Outbox(asyncio.get_running_loop(), metrics.fanout_seconds)
+    hub = Hub(
+        settings, store, MemoryBroker(), MemoryPresence(), fanout=outbox.room, metrics=metrics
+    )
     await hub.start()
     service = WebSocketService(hub, settings, outbox)
     senders: list[Sender] = []

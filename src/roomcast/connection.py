@@ -25,6 +25,7 @@ import contextlib
 import logging
 import secrets
 import socket
+import time
 from collections import deque
 from collections.abc import Awaitable
 from typing import Final
@@ -34,6 +35,7 @@ from roomcast.admission import ConnectionLimits
 from roomcast.auth import AuthError
 from roomcast.config import Settings
 from roomcast.hub import Hub, Member, Peer
+from roomcast.metrics import Histogram
 from roomcast.protocol import ErrorCode, ProtocolError
 from roomcast.store import StoreUnavailable
 from roomcast.websocket import (
@@ -66,10 +68,12 @@ _PAUSED_FOR_FAIRNESS: Final = 2
 class Outbox:
     """Writes what was queued during one loop iteration: room frames first, then own frames."""
 
-    __slots__ = ("_connections", "_loop", "_rooms", "_scheduled")
+    __slots__ = ("_connections", "_loop", "_rooms", "_scheduled", "_timings")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, timings: Histogram) -> None:
+        """``timings``: what writing each room's frames to its members took, per iteration."""
         self._loop = loop
+        self._timings = timings
         self._rooms: list[RoomFanout] = []
         self._connections: list[WebSocketConnection] = []
         self._scheduled = False
@@ -93,8 +97,11 @@ class Outbox:
     def _flush(self) -> None:
         self._scheduled = False
         rooms, self._rooms = self._rooms, []
+        observe = self._timings.observe
         for room in rooms:
+            started = time.perf_counter()
             room.flush()
+            observe(time.perf_counter() - started)
         connections, self._connections = self._connections, []
         for connection in connections:
             connection.flush()

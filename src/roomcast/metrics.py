@@ -19,7 +19,8 @@ from roomcast import __version__
 
 CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
 
-# Fan-out of one message to the members of a room on this node: microseconds to milliseconds.
+# Writing one room's frames of a loop iteration to its members on this node: microseconds to
+# tens of milliseconds.
 FANOUT_BUCKETS: Final = (
     0.00001,
     0.000025,
@@ -186,7 +187,7 @@ def render(metrics: Metrics, *, connections: int, rooms: Mapping[str, int]) -> s
         out.sample("roomcast_http_errors_total", count, {"status": str(status)})
     out.histogram(
         "roomcast_fanout_seconds",
-        "Time to frame one message and queue it for every member of its room on this node.",
+        "Time to write one room's frames of an event-loop iteration to its members on this node.",
         metrics.fanout_seconds,
     )
     out.histogram(

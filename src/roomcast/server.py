@@ -269,8 +269,9 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         settings.broker, prefix=settings.redis_prefix, ttl=settings.presence_ttl
     )
     loop = asyncio.get_running_loop()
-    outbox = Outbox(loop)
-    hub = Hub(settings, store, broker, presence, fanout=outbox.room)
+    counts = metrics_module.Metrics()
+    outbox = Outbox(loop, counts.fanout_seconds)
+    hub = Hub(settings, store, broker, presence, fanout=outbox.room, metrics=counts)
     await hub.start()
     service = WebSocketService(hub, settings, outbox)
     runner = web.AppRunner(

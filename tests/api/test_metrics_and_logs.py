@@ -77,7 +77,9 @@ async def test_metrics_count_connections_messages_and_errors(api_server: ServerP
     assert metrics[("roomcast_messages_delivered_total", ())] == 6
     assert metrics[("roomcast_errors_total", (("code", "bad_json"),))] == 1
     assert metrics[("roomcast_errors_total", (("code", "not_in_room"),))] == 1
-    assert metrics[("roomcast_fanout_seconds_count", ())] == 3
+    # One observation per room and loop iteration with frames for it (lines, user lists).
+    assert metrics[("roomcast_fanout_seconds_count", ())] >= 1
+    assert 0 < metrics[("roomcast_fanout_seconds_sum", ())] < 5
     assert metrics[("roomcast_store_write_seconds_count", ())] == 3
     assert 0 < metrics[("roomcast_store_write_seconds_sum", ())] < 5
     assert metrics[("roomcast_info", (("version", "0.1.0"),))] == 1

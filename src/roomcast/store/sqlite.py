@@ -69,6 +69,10 @@ _MAX_COMMIT_DELAY: Final = 0.01
 # long. A move of 2,048 takes a few ms; the cost per message hardly changes from 1,024 to 8,192
 # (bench/micro/sqlite_rooms.py), while larger moves hold back the commits behind them for longer.
 _MOVE_ROWS: Final = 2048
+# Pages of history up to this many messages are read on the event loop's thread (see _read),
+# unless a lock held elsewhere answers with one of these (primary result codes).
+_INLINE_ROWS: Final = 200
+_LOCK_ERRORS: Final = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _MOVE_AGE: Final = 1.0
 _JOURNAL_INSERT: Final = "INSERT INTO message_journal (batch) VALUES (?)"
 # A commit's last ID per room it wrote to, with multi-row VALUES.
@@ -207,6 +211,7 @@ class SQLiteStore(AppendsAsFutures):
         self._checkpointer = Checkpointer(self._connect)
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roomcast-sqlite-read")
         self._read_conn: sqlite3.Connection | None = None
+        self._inline_conn: sqlite3.Connection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
@@ -256,6 +261,9 @@ class SQLiteStore(AppendsAsFutures):
         await asyncio.to_thread(self._checkpointer.stop)
         await asyncio.get_running_loop().run_in_executor(self._reader, self._close_reader)
         self._reader.shutdown(wait=True)
+        if self._inline_conn is not None:
+            self._inline_conn.close()
+            self._inline_conn = None
 
     def _close_reader(self) -> None:
         if self._read_conn is not None:
@@ -495,14 +503,38 @@ class SQLiteStore(AppendsAsFutures):
 
     # -- reads ----------------------------------------------------------------------------------
 
-    async def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    async def _read(
+        self, sql: str, params: tuple[Any, ...], *, inline: bool = True
+    ) -> list[tuple[Any, ...]]:
+        """The rows of one query; ``inline`` for a short one (a row by key, a page of history).
+
+        A short query runs on the event loop's own thread: in WAL mode a read never waits for
+        the writer, and it costs a few microseconds where a hop to the reader thread and back
+        costs about 100 of CPU (two thread switches on one core). Its connection has no busy
+        timeout, so a lock held elsewhere (an exclusive one, a recovery) sends the query to the
+        reader thread, which waits for it, instead of stalling the loop.
+        """
         if self._closed:
             raise StoreUnavailable("the store is closed")
-        loop = asyncio.get_running_loop()
         try:
+            if inline:
+                try:
+                    return self._inline().execute(sql, params).fetchall()
+                except sqlite3.OperationalError as exc:
+                    if exc.sqlite_errorcode & 0xFF not in _LOCK_ERRORS:
+                        raise
+            loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._reader, self._query, sql, params)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"the message store failed: {exc}") from exc
+
+    def _inline(self) -> sqlite3.Connection:
+        if self._inline_conn is None:
+            conn = self._connect()
+            conn.execute("PRAGMA busy_timeout=0")
+            conn.execute("PRAGMA query_only=1")
+            self._inline_conn = conn
+        return self._inline_conn
 
     def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         if self._read_conn is None:
@@ -521,6 +553,7 @@ class SQLiteStore(AppendsAsFutures):
         rows = await self._read(
             f"SELECT {_COLUMNS} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?",
             (room, upper, limit),
+            inline=limit <= _INLINE_ROWS,
         )
         return _in_id_order(rows, journaled)[-limit:]
 
@@ -531,6 +564,7 @@ class SQLiteStore(AppendsAsFutures):
         rows = await self._read(
             f"SELECT {_COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?",
             (room, after_id, limit),
+            inline=limit <= _INLINE_ROWS,
         )
         return _in_id_order(rows, journaled)[:limit]
 
@@ -540,7 +574,9 @@ class SQLiteStore(AppendsAsFutures):
 
     async def rooms(self) -> list[RoomSummary]:
         rows = await self._read(
-            "SELECT name, last_id, topic, private FROM rooms WHERE deleted = 0 ORDER BY name", ()
+            "SELECT name, last_id, topic, private FROM rooms WHERE deleted = 0 ORDER BY name",
+            (),
+            inline=False,  # every room
         )
         return [
             RoomSummary(name, last, topic, bool(private)) for name, last, topic, private in rows
@@ -816,6 +852,7 @@ class SQLiteStore(AppendsAsFutures):
             "SELECT time_ms, actor, action, room, target, detail FROM audit_log"
             " WHERE ? IS NULL OR room = ? ORDER BY id DESC LIMIT ?",
             (room, room, limit),
+            inline=False,  # may pass over much of the log to find one room's entries
         )
         return [AuditEntry(*row) for row in rows]
 

@@ -352,6 +352,37 @@ def test_unread_counts_and_new_messages_marker(server: ServerProcess, open_chat:
     expect(marker).to_be_hidden()
 
 
+def test_following_the_newest_line_survives_a_late_scroll_event(
+    server: ServerProcess, open_chat: OpenChat
+) -> None:
+    """The event of the page's own jump to the bottom can come after more lines were added."""
+    for number in range(1, 31):
+        post_message(server, "burst", f"line {number}", author="archivist")
+    reader = open_chat(server, "burst", nick="reader")
+    expect(reader.texts).to_have_count(30)
+    reader.expect_in_view(reader.texts.last)
+    # Lines arrive, the page jumps to the bottom, more lines arrive before the jump's scroll
+    # event is dispatched: the event then finds the view above the bottom.
+    reader.view.evaluate(
+        """view => {
+            const log = document.getElementById("log");
+            const tall = () => {
+                const li = document.createElement("li");
+                li.style.height = "600px";
+                view.querySelector(".messages").append(li);
+            };
+            tall();
+            log.scrollTop = log.scrollHeight;
+            tall();
+            log.dispatchEvent(new Event("scroll"));
+        }"""
+    )
+    writer = open_chat(server, "burst", nick="writer")
+    writer.say("still following")
+    expect(reader.texts.last).to_have_text("still following")
+    reader.expect_in_view(reader.texts.last)
+
+
 def test_readme_screenshot(server: ServerProcess, open_chat: OpenChat) -> None:
     """The picture in the README: a lived-in lobby, two other rooms with unread lines."""
     post_message(server, "lobby", "Welcome to #lobby. Be kind, stay on topic.", author="system")

@@ -1053,13 +1053,22 @@ function markRead(room) {
   renderMyRooms();
 }
 
+// The log's last scroll position. A scroll that did not move up leaves a room that follows the
+// newest line following it: the event of our own jump to the bottom can come after more lines
+// were added (a join's backlog, a burst), and a smooth scroll reports the positions on its way.
+let lastLogTop = 0;
+
 ui.log.addEventListener(
   "scroll",
   () => {
+    const movedUp = ui.log.scrollTop < lastLogTop;
+    lastLogTop = ui.log.scrollTop;
     const room = currentRoom();
     if (!room) return;
-    const fromBottom = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight;
-    room.atBottom = fromBottom < NEAR_BOTTOM_PX;
+    if (movedUp || !room.atBottom) {
+      const fromBottom = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight;
+      room.atBottom = fromBottom < NEAR_BOTTOM_PX;
+    }
     if (room.atBottom) markRead(room);
     if (ui.log.scrollTop < NEAR_TOP_PX) loadOlder(room);
   },

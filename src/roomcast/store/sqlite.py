@@ -120,6 +120,16 @@ def move_journal(conn: sqlite3.Connection) -> int:
     return _move_batches(conn, None)
 
 
+def _still_journaled(conn: sqlite3.Connection, batches: Batches) -> set[int]:
+    """The journal rows of ``batches`` that are still in the journal table."""
+    if not batches:
+        return set()
+    rows = conn.execute(
+        "SELECT seq FROM message_journal WHERE seq BETWEEN ? AND ?", (min(batches), max(batches))
+    )
+    return {seq for (seq,) in rows if seq in batches}
+
+
 def _move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
     """In one transaction, move journal rows into ``messages``; the number of messages moved.
 
@@ -138,14 +148,7 @@ def _move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
                 for seq, batch in conn.execute("SELECT seq, batch FROM message_journal")
             }
         else:
-            found = {
-                seq: batches[seq]
-                for (seq,) in conn.execute(
-                    "SELECT seq FROM message_journal WHERE seq BETWEEN ? AND ?",
-                    (min(batches, default=0), max(batches, default=0)),
-                )
-                if seq in batches
-            }
+            found = {seq: batches[seq] for seq in _still_journaled(conn, batches)}
         rows = sorted(row for messages in found.values() for row in messages)
         _insert_many(
             conn, "INSERT INTO messages VALUES", rows, " ON CONFLICT (room, id) DO NOTHING"
@@ -473,13 +476,7 @@ class SQLiteStore(AppendsAsFutures):
         self._data_version = version
         self._last_ids.clear()
         if self._journaled:
-            present = {
-                seq
-                for (seq,) in conn.execute(
-                    "SELECT seq FROM message_journal WHERE seq BETWEEN ? AND ?",
-                    (min(self._journaled), max(self._journaled)),
-                )
-            }
+            present = _still_journaled(conn, self._journaled)
             for seq in [seq for seq in self._journaled if seq not in present]:
                 self._journaled_count -= len(self._journaled.pop(seq))
 

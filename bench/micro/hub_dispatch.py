@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 import uvloop
+from unlimited import unlimited_settings  # bench/micro/unlimited.py
 
 from roomcast import protocol
 from roomcast.broker.memory import MemoryBroker
-from roomcast.config import Settings
 from roomcast.hub import Hub, Member
 from roomcast.presence.memory import MemoryPresence
 from roomcast.store.base import Store
@@ -70,15 +70,7 @@ class CountingPeer:
 
 
 async def main(store: Store) -> None:
-    unlimited = "0/1"
-    settings = Settings(
-        rate_messages=unlimited,
-        rate_messages_per_ip=unlimited,
-        rate_joins=unlimited,
-        rate_nicks=unlimited,
-        history_on_join=0,
-    )
-    hub = Hub(settings, store, MemoryBroker(), MemoryPresence())
+    hub = Hub(unlimited_settings(), store, MemoryBroker(), MemoryPresence())
     await hub.start()
     count = FrameCount()
     members: list[Member] = []

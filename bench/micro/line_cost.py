@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import uvloop
+from unlimited import unlimited_settings  # bench/micro/unlimited.py
 
 from roomcast.broker.memory import MemoryBroker
-from roomcast.config import Settings
 from roomcast.connection import Outbox, WebSocketService
 from roomcast.hub import Hub
 from roomcast.metrics import Metrics
@@ -131,16 +131,8 @@ async def wait_until(done: Callable[[], bool], timeout: float = 30.0) -> None:
 
 async def roomcast_cost(store: Store, n: int) -> tuple[float, float]:
     """roomcast's event-loop CPU per line, and that of its other threads (the SQLite writer)."""
-    unlimited = "0/1"
-    settings = Settings(
-        rate_messages=unlimited,
-        rate_messages_per_ip=unlimited,
-        rate_joins=unlimited,
-        rate_nicks=unlimited,
-        history_on_join=0,
-        max_connections=ROOMS * ROOM_SIZE,
-        max_connections_per_ip=ROOMS * ROOM_SIZE,
-    )
+    connections = ROOMS * ROOM_SIZE
+    settings = unlimited_settings(max_connections=connections, max_connections_per_ip=connections)
     metrics = Metrics()
     outbox = Outbox(asyncio.get_running_loop(), metrics.fanout_seconds)
     hub = Hub(

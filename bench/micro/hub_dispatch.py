@@ -20,13 +20,13 @@ from pathlib import Path
 import uvloop
 from unlimited import unlimited_settings  # bench/micro/unlimited.py
 
-from roomcast import protocol
 from roomcast.broker.memory import MemoryBroker
-from roomcast.hub import Hub, Member
+from roomcast.chat.hub import Hub, Member
 from roomcast.presence.memory import MemoryPresence
 from roomcast.store.base import Store
 from roomcast.store.memory import MemoryStore
 from roomcast.store.sqlite import SQLiteStore
+from roomcast.wire import protocol
 
 LINES = 60_000
 _ROUNDS_AHEAD = 5

@@ -29,14 +29,14 @@ import uvloop
 from unlimited import unlimited_settings  # bench/micro/unlimited.py
 
 from roomcast.broker.memory import MemoryBroker
-from roomcast.connection import Outbox, WebSocketService
-from roomcast.hub import Hub
-from roomcast.metrics import Metrics
+from roomcast.chat.hub import Hub
+from roomcast.ops.metrics import Metrics
 from roomcast.presence.memory import MemoryPresence
 from roomcast.store.base import Store
 from roomcast.store.memory import MemoryStore
 from roomcast.store.sqlite import SQLiteStore
-from roomcast.websocket import Request
+from roomcast.transport.connection import Outbox, WebSocketService
+from roomcast.wire.websocket import Request
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "peers"))
 import bare  # bench/peers/bare.py, the ceiling server

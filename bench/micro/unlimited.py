@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from roomcast.config import Settings
+from roomcast.ops.config import Settings
 
 
 def unlimited_settings(**overrides: Any) -> Settings:

@@ -2,6 +2,6 @@
 
 import sys
 
-from roomcast.cli import main
+from roomcast.ops.cli import main
 
 sys.exit(main())

@@ -14,10 +14,10 @@ import websockets
 
 from conftest import ServerProcess
 from helpers import Client, b64, chat_line
-from roomcast import protocol
-from roomcast.config import Settings
-from roomcast.specs import asyncapi_document
-from roomcast.specs.asyncapi import SERVER_MESSAGES
+from roomcast.http.specs import asyncapi_document
+from roomcast.http.specs.asyncapi import SERVER_MESSAGES
+from roomcast.ops.config import Settings
+from roomcast.wire import protocol
 
 from .support import auth, http, validators
 

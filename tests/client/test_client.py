@@ -27,8 +27,8 @@ from roomcast.client import (
     Users,
     connect,
 )
-from roomcast.config import Settings
-from roomcast.specs import asyncapi_document
+from roomcast.http.specs import asyncapi_document
+from roomcast.ops.config import Settings
 
 
 def post(server: ServerProcess, room: str, text: str) -> int:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from roomcast.protocol import ChatMessage
 from roomcast.store import Appended, MessageStore, NewMessage, StoreUnavailable
 from roomcast.store.memory import MemoryStore
 from roomcast.store.postgres import PostgresStore
 from roomcast.store.sqlite import SQLiteStore
+from roomcast.wire.protocol import ChatMessage
 
 
 @dataclass

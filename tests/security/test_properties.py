@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from accounts import call, connect, joined, register, unique
 from conftest import ServerProcess
 from helpers import Client, b64
-from roomcast.protocol import ErrorCode
+from roomcast.wire.protocol import ErrorCode
 
 API_KEY = "property-test-key-0123456789"
 PRIVATE = "vault"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from roomcast.admission import ConnectionLimits, origin_allowed, parse_origins
+from roomcast.transport.admission import ConnectionLimits, origin_allowed, parse_origins
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from roomcast.config import ConfigError, Settings, load
+from roomcast.ops.config import ConfigError, Settings, load
 
 
 def test_defaults() -> None:

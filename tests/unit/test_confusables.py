@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from roomcast import protocol
-from roomcast.confusables import generate, skeleton
+from roomcast.wire import protocol
+from roomcast.wire.confusables import generate, skeleton
 
 
 @pytest.mark.parametrize(

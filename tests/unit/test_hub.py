@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from roomcast import hub as hub_module
-from roomcast import protocol
 from roomcast.broker.memory import MemoryBroker
-from roomcast.config import Settings
-from roomcast.hub import Hub
+from roomcast.chat import hub as hub_module
+from roomcast.chat.hub import Hub
+from roomcast.ops.config import Settings
 from roomcast.presence.memory import MemoryPresence
-from roomcast.protocol import ChatMessage, SendChat
 from roomcast.store.base import NewMessage
 from roomcast.store.memory import MemoryStore
+from roomcast.wire import protocol
+from roomcast.wire.protocol import ChatMessage, SendChat
 
 
 def unframe(frame: bytes) -> dict[str, Any]:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from roomcast import protocol
-from roomcast.protocol import (
+from roomcast.wire import protocol
+from roomcast.wire.protocol import (
     ChatMessage,
     ErrorCode,
     FetchHistory,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 
-from roomcast.admin import _copy
+from roomcast.ops.admin import _copy
 from roomcast.store.base import Appended, NewMessage, StoreUnavailable
 from roomcast.store.sqlite import SQLiteStore
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from roomcast import websocket as ws
-from roomcast.websocket import (
+from roomcast.wire import websocket as ws
+from roomcast.wire.websocket import (
     BadRequest,
     BinaryMessage,
     Close,

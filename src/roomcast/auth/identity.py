@@ -30,11 +30,11 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from roomcast import protocol
-from roomcast.config import Settings
-from roomcast.protocol import ProtocolError
+from roomcast.ops.config import Settings
 from roomcast.record import record
 from roomcast.store import Account, Credential, Store
+from roomcast.wire import protocol
+from roomcast.wire.protocol import ProtocolError
 
 SESSION_COOKIE: Final = "roomcast_session"
 TOKEN_PREFIX: Final = "rc_"

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import field
 from typing import Protocol
 
-from roomcast.protocol import ChatMessage, Ref
 from roomcast.record import record
+from roomcast.wire.protocol import ChatMessage, Ref
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Sequence
 
-from roomcast.protocol import ChatMessage
 from roomcast.store.base import (
     Account,
     AppendDone,
@@ -32,6 +31,7 @@ from roomcast.store.base import (
     ref_key,
     report,
 )
+from roomcast.wire.protocol import ChatMessage
 
 # A kept message without its room: (id, author, text, wsid, sent_ms).
 _Row = tuple[int, str, str, str, int]

@@ -30,7 +30,6 @@ from typing import Any, Final
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from roomcast.protocol import ChatMessage
 from roomcast.store.base import (
     Account,
     AppendDone,
@@ -55,6 +54,7 @@ from roomcast.store.columns import CREDENTIAL as _CREDENTIAL
 from roomcast.store.columns import MESSAGE as _COLUMNS
 from roomcast.store.columns import SANCTION as _SANCTION
 from roomcast.store.migrations import Migration, migrations
+from roomcast.wire.protocol import ChatMessage
 
 log = logging.getLogger(__name__)
 

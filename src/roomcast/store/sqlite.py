@@ -26,7 +26,6 @@ from typing import Any, Final, Literal, TypeVar, cast
 
 import orjson
 
-from roomcast.protocol import ChatMessage
 from roomcast.store.base import (
     Account,
     AppendDone,
@@ -52,6 +51,7 @@ from roomcast.store.columns import CREDENTIAL as _CREDENTIAL
 from roomcast.store.columns import MESSAGE as _COLUMNS
 from roomcast.store.columns import SANCTION as _SANCTION
 from roomcast.store.migrations import migrations
+from roomcast.wire.protocol import ChatMessage
 
 log = logging.getLogger(__name__)
 

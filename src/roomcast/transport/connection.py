@@ -30,15 +30,15 @@ from collections import deque
 from collections.abc import Awaitable
 from typing import Final
 
-from roomcast import protocol, websocket
-from roomcast.admission import ConnectionLimits
 from roomcast.auth import AuthError
-from roomcast.config import Settings
-from roomcast.hub import Hub, Member, Peer
-from roomcast.metrics import Histogram
-from roomcast.protocol import ErrorCode, ProtocolError
+from roomcast.chat.hub import Hub, Member, Peer
+from roomcast.ops.config import Settings
+from roomcast.ops.metrics import Histogram
 from roomcast.store import StoreUnavailable
-from roomcast.websocket import (
+from roomcast.transport.admission import ConnectionLimits
+from roomcast.wire import protocol, websocket
+from roomcast.wire.protocol import ErrorCode, ProtocolError
+from roomcast.wire.websocket import (
     BinaryMessage,
     Close,
     FrameParser,

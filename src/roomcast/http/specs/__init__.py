@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from roomcast.specs.asyncapi import asyncapi_document
-from roomcast.specs.openapi import openapi_document
+from roomcast.http.specs.asyncapi import asyncapi_document
+from roomcast.http.specs.openapi import openapi_document
 
 __all__ = ["asyncapi_document", "openapi_document"]

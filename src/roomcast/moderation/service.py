@@ -28,10 +28,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
-from roomcast import protocol, websocket
 from roomcast.auth.access import Role, may_act_on, may_enter, role_in
 from roomcast.auth.identity import Identity
-from roomcast.protocol import (
+from roomcast.record import record
+from roomcast.store import AuditEntry, RoomAccess, Sanction
+from roomcast.wire import protocol, websocket
+from roomcast.wire.protocol import (
     CreateRoom,
     DeleteMessage,
     ErrorCode,
@@ -41,11 +43,9 @@ from roomcast.protocol import (
     SetRole,
     SetTopic,
 )
-from roomcast.record import record
-from roomcast.store import AuditEntry, RoomAccess, Sanction
 
 if TYPE_CHECKING:
-    from roomcast.hub import Hub, Member, Room
+    from roomcast.chat.hub import Hub, Member, Room
 
 log = logging.getLogger(__name__)
 

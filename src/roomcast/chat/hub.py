@@ -24,14 +24,17 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from roomcast import __version__, protocol, websocket
+from roomcast import __version__
 from roomcast.auth import GUEST, Authenticator, Identity
 from roomcast.broker import Broker
-from roomcast.config import Settings
-from roomcast.metrics import Metrics
-from roomcast.moderation import CONTROL_ID, Moderation, RoomPolicy
+from roomcast.moderation.service import CONTROL_ID, Moderation, RoomPolicy
+from roomcast.ops.config import Settings
+from roomcast.ops.metrics import Metrics
 from roomcast.presence import Presence
-from roomcast.protocol import (
+from roomcast.ratelimit import KeyedBuckets, Rate, TokenBucket
+from roomcast.store import Appended, NewMessage, Store, StoreUnavailable
+from roomcast.wire import protocol, websocket
+from roomcast.wire.protocol import (
     ChatMessage,
     Command,
     CreateRoom,
@@ -49,8 +52,6 @@ from roomcast.protocol import (
     SetRole,
     SetTopic,
 )
-from roomcast.ratelimit import KeyedBuckets, Rate, TokenBucket
-from roomcast.store import Appended, NewMessage, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -24,23 +24,24 @@ from typing import Any, Final, cast
 import orjson
 from aiohttp import web
 
-from roomcast import __version__, protocol, websocket
-from roomcast import metrics as metrics_module
-from roomcast.admission import origin_allowed, parse_origins
-from roomcast.api import api_error_middleware, api_routes, json_error
-from roomcast.api_access import access_routes
+from roomcast import __version__
 from roomcast.auth import SESSION_COOKIE
 from roomcast.broker import open_broker
-from roomcast.config import Settings
-from roomcast.connection import Outbox, WebSocketService
-from roomcast.hub import Hub
+from roomcast.chat.hub import Hub
+from roomcast.http.api import api_error_middleware, api_routes, json_error
+from roomcast.http.api_access import access_routes
+from roomcast.ops import metrics as metrics_module
+from roomcast.ops.config import Settings
 from roomcast.presence import open_presence
 from roomcast.store import open_store
-from roomcast.websocket import BadRequest, Request
+from roomcast.transport.admission import origin_allowed, parse_origins
+from roomcast.transport.connection import Outbox, WebSocketService
+from roomcast.wire import protocol, websocket
+from roomcast.wire.websocket import BadRequest, Request
 
 log = logging.getLogger(__name__)
 
-WEB_DIR: Final = Path(__file__).parent / "web"
+WEB_DIR: Final = Path(__file__).parent.parent / "web"
 HUB_KEY: Final = web.AppKey("hub", Hub)
 SETTINGS_KEY: Final = web.AppKey("settings", Settings)
 SERVICE_KEY: Final = web.AppKey("websockets", WebSocketService)

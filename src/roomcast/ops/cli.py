@@ -1,6 +1,6 @@
 """The ``roomcast`` command: ``serve`` runs a server, ``broadcast`` talks to a running one.
 
-``rooms``, ``history`` and ``backup`` administer the message store (see ``roomcast.admin``).
+``rooms``, ``history`` and ``backup`` administer the message store (see ``roomcast.ops.admin``).
 
 Every setting of ``config.Settings`` is a flag of ``serve`` (``max_text_chars`` is
 ``--max-text-chars``); ``--config FILE`` names a TOML file. Errors print one line to stderr and
@@ -20,9 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any
 
-from roomcast import __version__, admin
-from roomcast.config import ConfigError, Settings, load, parse_bool
-from roomcast.logs import setup_logging
+from roomcast import __version__
+from roomcast.ops import admin
+from roomcast.ops.config import ConfigError, Settings, load, parse_bool
+from roomcast.ops.logs import setup_logging
 
 _FLAG_HELP = {
     "host": "address to listen on",
@@ -115,13 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(settings: Settings) -> int:
-    from roomcast.server import install_uvloop
+    from roomcast.http.server import install_uvloop
 
     setup_logging(settings.log_level, settings.log_format)
     install_uvloop()
     if settings.workers > 1:
-        from roomcast import supervisor
-        from roomcast.server import load_api_key
+        from roomcast.http.server import load_api_key
+        from roomcast.ops import supervisor
 
         load_api_key(settings)  # generated once here, not raced by the workers
         return supervisor.run(settings, _serve_one)
@@ -129,7 +130,7 @@ def _serve(settings: Settings) -> int:
 
 
 def _serve_one(settings: Settings) -> int:
-    from roomcast.server import serve
+    from roomcast.http.server import serve
     from roomcast.store import StoreUnavailable
 
     try:

@@ -17,18 +17,18 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from roomcast import protocol
-from roomcast.admission import origin_allowed, parse_origins
-from roomcast.api import json_error
 from roomcast.auth import SESSION_COOKIE, AuthError, Identity
 from roomcast.auth.access import Role, role_in
 from roomcast.auth.identity import MAX_LABEL_CHARS, check_password
-from roomcast.connection import WebSocketService
-from roomcast.hub import Hub
-from roomcast.moderation import RoomPolicy
-from roomcast.protocol import ErrorCode, ProtocolError
+from roomcast.chat.hub import Hub
+from roomcast.http.api import json_error
+from roomcast.moderation.service import RoomPolicy
 from roomcast.ratelimit import KeyedBuckets, Rate
 from roomcast.store import Credential, Sanction
+from roomcast.transport.admission import origin_allowed, parse_origins
+from roomcast.transport.connection import WebSocketService
+from roomcast.wire import protocol
+from roomcast.wire.protocol import ErrorCode, ProtocolError
 
 MAX_AUDIT_PAGE: Final = 500
 

@@ -42,8 +42,8 @@ from typing import Any, Final
 import aiohttp
 from yarl import URL
 
-from roomcast import protocol
 from roomcast.record import record
+from roomcast.wire import protocol
 
 log = logging.getLogger(__name__)
 

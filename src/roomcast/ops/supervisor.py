@@ -24,7 +24,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Final
 
-from roomcast.config import Settings
+from roomcast.ops.config import Settings
 
 log = logging.getLogger(__name__)
 

@@ -26,11 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Final, TypeVar
 
-from roomcast import protocol
-from roomcast.config import Settings
-from roomcast.protocol import ChatMessage, ProtocolError
+from roomcast.ops.config import Settings
 from roomcast.store import MessageStore, StoreUnavailable, open_store
 from roomcast.store.sqlite import move_journal
+from roomcast.wire import protocol
+from roomcast.wire.protocol import ChatMessage, ProtocolError
 
 _T = TypeVar("_T")
 _PAGE: Final = 1000

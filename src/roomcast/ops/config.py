@@ -16,9 +16,9 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from roomcast import protocol
 from roomcast.ratelimit import Rate
 from roomcast.record import record
+from roomcast.wire import protocol
 
 
 class ConfigError(Exception):

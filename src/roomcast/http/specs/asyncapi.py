@@ -1,7 +1,7 @@
 """The AsyncAPI 3 document of the WebSocket protocol, served at ``/api/asyncapi.json``.
 
 Every frame in both directions has a JSON Schema (draft-07 keywords only, the dialect AsyncAPI
-schemas build on). Limits come from ``roomcast.protocol`` and the server's settings, so the
+schemas build on). Limits come from ``roomcast.wire.protocol`` and the server's settings, so the
 document cannot disagree with the code about them; tests validate the frames of a live server
 against these schemas, so it cannot disagree about shapes either. ``docs/protocol.md`` is the
 prose version.
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from roomcast import __version__, protocol
-from roomcast.config import Settings
-from roomcast.specs.schema import Schema
-from roomcast.specs.schema import ref as _ref
+from roomcast import __version__
+from roomcast.http.specs.schema import Schema
+from roomcast.http.specs.schema import ref as _ref
+from roomcast.ops.config import Settings
+from roomcast.wire import protocol
 
 _MAX_ID: Final = 2**63 - 1
 _MAX_INT_REF: Final = 2**53 - 1

@@ -1,21 +1,22 @@
 """The OpenAPI 3.1 document of the REST API, served at ``/api/openapi.json``.
 
 Schemas are JSON Schema 2020-12 (the dialect of OpenAPI 3.1). Limits come from
-``roomcast.protocol`` and the server's settings; a schemathesis run against a live server checks
-that every answer matches this document.
+``roomcast.wire.protocol`` and the server's settings; a schemathesis run against a live server
+checks that every answer matches this document.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from roomcast import __version__, protocol
-from roomcast.config import Settings
-from roomcast.specs.openapi_access import ACCESS_ERROR_CODES, add_access
-from roomcast.specs.schema import Schema
-from roomcast.specs.schema import closed as _closed
-from roomcast.specs.schema import json_content as _json
-from roomcast.specs.schema import ref as _ref
+from roomcast import __version__
+from roomcast.http.specs.openapi_access import ACCESS_ERROR_CODES, add_access
+from roomcast.http.specs.schema import Schema
+from roomcast.http.specs.schema import closed as _closed
+from roomcast.http.specs.schema import json_content as _json
+from roomcast.http.specs.schema import ref as _ref
+from roomcast.ops.config import Settings
+from roomcast.wire import protocol
 
 _MAX_ID: Final = 2**63 - 1
 

@@ -1,4 +1,4 @@
-"""The identity and moderation part of the OpenAPI document (``roomcast.api_access``).
+"""The identity and moderation part of the OpenAPI document (``roomcast.http.api_access``).
 
 ``add_access`` puts its paths, schemas, responses and security schemes into the document that
 ``openapi.openapi_document`` builds, so the whole REST API is one document and schemathesis
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from roomcast import protocol
 from roomcast.auth.identity import MAX_LABEL_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
-from roomcast.config import Settings
-from roomcast.specs.schema import Schema
-from roomcast.specs.schema import closed as _closed
-from roomcast.specs.schema import json_content as _json
-from roomcast.specs.schema import ref as _ref
+from roomcast.http.specs.schema import Schema
+from roomcast.http.specs.schema import closed as _closed
+from roomcast.http.specs.schema import json_content as _json
+from roomcast.http.specs.schema import ref as _ref
+from roomcast.ops.config import Settings
+from roomcast.wire import protocol
 
 ACCESS_ERROR_CODES: Final = {
     "bad_credentials": "wrong name or password",

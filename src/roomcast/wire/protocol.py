@@ -23,8 +23,8 @@ from typing import Any, Final
 
 import orjson
 
-from roomcast.confusables import skeleton
 from roomcast.record import record
+from roomcast.wire.confusables import skeleton
 
 # ---------------------------------------------------------------------------------------------
 # Limits

@@ -16,12 +16,12 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from roomcast import protocol
 from roomcast.auth import AuthError, Identity
-from roomcast.hub import SYSTEM_AUTHOR, Hub
-from roomcast.protocol import ChatMessage, ProtocolError
-from roomcast.specs import asyncapi_document, openapi_document
+from roomcast.chat.hub import SYSTEM_AUTHOR, Hub
+from roomcast.http.specs import asyncapi_document, openapi_document
 from roomcast.store import StoreUnavailable
+from roomcast.wire import protocol
+from roomcast.wire.protocol import ChatMessage, ProtocolError
 
 log = logging.getLogger(__name__)
 

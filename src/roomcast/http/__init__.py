@@ -1,0 +1,1 @@
+"""HTTP: the aiohttp application, the REST resources and the OpenAPI/AsyncAPI documents."""

@@ -1,0 +1,1 @@
+"""Moderation: room policy rules, the moderation service and its cross-node control events."""

@@ -1,0 +1,1 @@
+"""Operations: serve wiring, the command line, admin commands, supervisor, config, logs, metrics."""

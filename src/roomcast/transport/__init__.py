@@ -1,0 +1,1 @@
+"""Transport: WebSocket connections on asyncio transports, the outbox, admission limits."""

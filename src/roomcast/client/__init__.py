@@ -1,10 +1,25 @@
 """The asyncio client library: typed events, automatic reconnect and resume.
 
-`from roomcast.client import connect` is the entry point; see docs/client.md.
+::
+
+    async with connect("ws://127.0.0.1:8000/ws", nick="bot", room="lobby") as chat:
+        await chat.join("random")
+        message_id = await chat.send("hello", room="lobby")
+        page = await chat.history("lobby", limit=20)
+        async for event in chat:
+            if isinstance(event, Message) and not event.backlog:
+                print(event.author, event.text)
+
+`from roomcast.client import connect` is the entry point; see docs/client.md. The package owns
+``events`` (the typed events and errors), ``resume`` (what survives a reconnect), ``requests``
+(calls waiting for their answer), ``reconnect`` (when and how soon to reconnect),
+``chat_client`` (``ChatClient``) and ``connecting`` (``connect``). It may import aiohttp,
+``roomcast.record`` and ``roomcast.wire.protocol``, and nothing of the server.
 """
 
-from roomcast.client.library import (
-    ChatClient,
+from roomcast.client.chat_client import ChatClient
+from roomcast.client.connecting import connect
+from roomcast.client.events import (
     ChatError,
     ClientClosed,
     Connected,
@@ -17,7 +32,6 @@ from roomcast.client.library import (
     NickChanged,
     ServerError,
     Users,
-    connect,
 )
 
 __all__ = [

@@ -1,0 +1,95 @@
+"""What survives a reconnect: who the client is, which rooms it wants, and how far it has read
+in each, so a new connection resumes exactly after the last message seen.
+
+Imports only ``roomcast.wire.protocol`` (for the default room).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from roomcast.wire import protocol
+
+
+@dataclass(slots=True)
+class ResumeState:
+    """The session, the nickname, the wanted rooms in joining order, and per room the newest
+    message ID seen and where the backlog of its first join ended."""
+
+    session: str | None
+    nick: str | None
+    wanted: list[str]
+    last_ids: dict[str, int] = field(default_factory=dict)
+    backlog_until: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def starting(cls, session: str | None, nick: str | None, room: str | None) -> ResumeState:
+        """The state before the first connection: one wanted room, nothing read yet."""
+        return cls(session, nick, [room or protocol.DEFAULT_ROOM])
+
+    def resume_point(self, room: str) -> int:
+        """Where a resume of ``room`` starts: after the newest message seen, and never before the
+        end of the backlog of the first join (history not sent then is not "missed" now)."""
+        return max(self.last_ids.get(room, 0), self.backlog_until.get(room, 0))
+
+    def connect_query(self) -> tuple[dict[str, str], str, bool]:
+        """The query of the next connection's URL, its room, and whether that room is still
+        wanted (when the client left every room, it connects to the default one and leaves)."""
+        wanted = bool(self.wanted)
+        room = self.wanted[0] if wanted else protocol.DEFAULT_ROOM
+        query: dict[str, str] = {"room": room}
+        if self.nick:
+            query["nick"] = self.nick
+        if self.session:
+            query["session"] = self.session
+        if wanted and room in self.last_ids:
+            query["since"] = str(self.resume_point(room))
+        return query, room, wanted
+
+    def rejoin_frames(self, room: str, wanted: bool) -> list[dict[str, Any]]:
+        """The frames that bring a fresh connection (made to ``room``) into the wanted rooms: a
+        ``Leave`` of an unwanted connect room, then a ``Join`` (with ``Since`` once read) of
+        every other wanted room."""
+        frames: list[dict[str, Any]] = []
+        if not wanted:
+            frames.append({"Type": "Leave", "Room": room})
+        for other in self.wanted[1:]:
+            frame: dict[str, Any] = {"Type": "Join", "Room": other}
+            if other in self.last_ids:
+                frame["Since"] = self.resume_point(other)
+            frames.append(frame)
+        return frames
+
+    def join_since(self, room: str, since: int) -> None:
+        """An explicit ``join(room, since=...)``: nothing up to ``since`` is new any more."""
+        self.last_ids[room] = max(self.last_ids.get(room, 0), since)
+
+    def see(self, room: str, message_id: int) -> bool:
+        """Record message ``message_id`` of ``room``; False when it was seen already (a replay
+        overlapping what arrived before the drop), so it must not be delivered twice."""
+        if message_id <= self.last_ids.get(room, 0):
+            return False
+        self.last_ids[room] = message_id
+        return True
+
+    def in_backlog(self, room: str, message_id: int) -> bool:
+        """Whether message ``message_id`` is part of the history a first join of ``room``
+        replayed, rather than live or missed."""
+        return message_id <= self.backlog_until.get(room, 0)
+
+    def joined(self, room: str, last_id: int) -> None:
+        """The server confirmed ``room``; on a first join what comes up to ``last_id`` is the
+        room's backlog."""
+        if room not in self.wanted:
+            self.wanted.append(room)
+        if room not in self.last_ids:
+            self.last_ids[room] = 0
+            self.backlog_until[room] = last_id
+
+    def left(self, room: str) -> None:
+        """The server confirmed leaving ``room``: forget it and how far it was read."""
+        if room in self.wanted:
+            self.wanted.remove(room)
+        self.last_ids.pop(room, None)
+        self.backlog_until.pop(room, None)

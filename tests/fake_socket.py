@@ -1,7 +1,7 @@
 """A fake socket for in-process WebSocket tests: client bytes in (the upgrade request, masked
 frames), the server's written bytes back as frames. ``FakeTransport`` records what the server
 does to the socket (writes, pause and resume, close, abort, EOF); ``Server.socket`` hands one to
-the real ``FrontDoor`` as the listener would. The server itself is built by the ``server``
+the server's first protocol as the listener would. The server itself is built by the ``server``
 fixture of tests/unit/transport/conftest.py.
 """
 
@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import struct
+from collections.abc import Callable
 from typing import Any
 
-from aiohttp import web
-
 from roomcast.chat.hub import Hub
-from roomcast.http.server import FrontDoor
 from roomcast.transport.connection import WebSocketService
 
 # The opening handshake of RFC 6455 section 1.3, as a client sends it.
@@ -173,19 +171,25 @@ class Wire:
 
 
 class Server:
-    """The server side: one hub and its WebSocket service; ``socket`` opens a new connection."""
+    """The server side: one hub and its WebSocket service; ``socket`` opens a new connection
+    whose first protocol ``first_protocol`` makes, as the listener's protocol factory does."""
 
-    def __init__(self, hub: Hub, service: WebSocketService, http_server: web.Server) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        service: WebSocketService,
+        first_protocol: Callable[[], asyncio.Protocol],
+    ) -> None:
         self.hub = hub
         self.service = service
-        self._http_server = http_server
+        self._first_protocol = first_protocol
 
     def socket(self) -> Wire:
-        """A fresh socket as the listener accepts it: the ``FrontDoor`` protocol holds it."""
+        """A fresh socket as the listener accepts it."""
         transport = FakeTransport()
-        door = FrontDoor(self.service, self._http_server, frozenset())
-        transport.set_protocol(door)
-        door.connection_made(transport)
+        protocol = self._first_protocol()
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
         return Wire(transport)
 
     async def connected(self, query: str) -> Wire:

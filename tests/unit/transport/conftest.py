@@ -1,5 +1,6 @@
 """The server the connection tests talk to: a real ``Hub`` on the memory store, broker and
-presence, wired to a real ``WebSocketService`` the way ``roomcast serve`` wires them.
+presence, wired to a real ``WebSocketService`` and its ``FrontDoor`` the way ``roomcast serve``
+wires them.
 
 This fixture is the one place that knows how the server is put together: when its construction
 changes, it is the one place to follow.
@@ -16,6 +17,7 @@ from aiohttp import web
 from fake_socket import Server
 from roomcast.broker.memory import MemoryBroker
 from roomcast.chat.hub import Hub
+from roomcast.http.server import FrontDoor
 from roomcast.ops.config import Settings
 from roomcast.ops.metrics import Metrics
 from roomcast.presence.memory import MemoryPresence
@@ -50,7 +52,8 @@ async def server(settings: Settings) -> AsyncIterator[Server]:
     )
     await hub.start()
     service = WebSocketService(hub, settings, outbox)
-    yield Server(hub, service, web.Server(no_http))
+    http_server = web.Server(no_http)
+    yield Server(hub, service, lambda: FrontDoor(service, http_server, frozenset()))
     hub.closing = True
     await service.close_all(protocol.CLOSE_GOING_AWAY, "server shutting down", 0)
     await hub.stop()

@@ -36,18 +36,16 @@ export function loadOlder(room) {
   if (room.loadingOlder || !room.canLoadOlder || room.status !== "joined") return;
   if (room.backlogRemaining > 0) return; // the join's own history is still arriving
   if (!connection.isOpen) return;
-  const frame = { Type: "History", Room: room.name, Limit: HISTORY_PAGE };
-  if (room.minId !== Infinity) frame.Before = room.minId;
-  room.loadingOlder = true;
-  request("history", frame, { room: room.name });
+  requestPage(room, room.minId !== Infinity ? room.minId : undefined);
   updateHistoryTop(room);
 }
 
-/** Start a room over from its newest page (after the server's history was reset). */
-export function loadNewest(room) {
+/** Ask for the page of messages before ID `before`; without it, the room's newest page. */
+export function requestPage(room, before) {
+  const frame = { Type: "History", Room: room.name, Limit: HISTORY_PAGE };
+  if (before !== undefined) frame.Before = before;
   room.loadingOlder = true;
-  const newest = { Type: "History", Room: room.name, Limit: HISTORY_PAGE };
-  request("history", newest, { room: room.name });
+  request("history", frame, { room: room.name });
 }
 
 /** Keep loading history while the log does not fill the screen (nothing to scroll yet). */

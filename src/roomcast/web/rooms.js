@@ -7,7 +7,7 @@ import { showAlert } from "./alerts.js";
 import { $, hashName } from "./dom.js";
 import { closeDrawer } from "./drawers.js";
 import { normaliseRoom } from "./format.js";
-import { fillViewport, loadNewest, updateHistoryTop } from "./history.js";
+import { fillViewport, requestPage, updateHistoryTop } from "./history.js";
 import { connection, ready, request, send } from "./link.js";
 import { addNotice } from "./messages.js";
 import { dropPending, pump } from "./outbox.js";
@@ -197,7 +197,7 @@ export function onJoined(frame) {
     room.reset();
     room.readMark = lastId;
     addNotice(room, ["The server's history was reset; showing what it has now."]);
-    loadNewest(room);
+    requestPage(room);
   }
   if (fresh) room.readMark = lastId;
   room.joinedLastId = lastId;

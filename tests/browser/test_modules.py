@@ -1,4 +1,4 @@
-"""The client's pure modules, run in the browser: encoding, commands, links, backoff."""
+"""The client's pure modules, run in the browser: encoding, commands, links, backoff, state."""
 
 from __future__ import annotations
 
@@ -149,4 +149,58 @@ def test_reconnect_backoff_grows_with_jitter_and_a_cap(page: Page) -> None:
         [4000, 8000],
         [15000, 30000],
         [15000, 30000],
+    ]
+
+
+def test_store_tells_every_watcher_of_a_topic_in_order(page: Page) -> None:
+    calls = run(
+        page,
+        "store.js",
+        """(m) => {
+            const calls = [];
+            m.watch("test.topic", () => calls.push("first"));
+            m.watch("test.topic", () => calls.push("second"));
+            m.watch("test.other", () => calls.push("other"));
+            m.changed("test.topic");
+            m.changed("test.unwatched");
+            return calls;
+        }""",
+    )
+    assert calls == ["first", "second"]
+    refs = run(page, "store.js", "(m) => [m.nextRef('m'), m.nextRef('m'), m.nextRef('j')]")
+    assert len(set(refs)) == 3
+    assert [ref.split(".")[0] for ref in refs] == ["m", "m", "j"]
+
+
+def test_a_room_resumes_from_the_last_message_it_holds(page: Page) -> None:
+    steps = run(
+        page,
+        "room.js",
+        """(m) => {
+            const room = new m.Room("x");
+            const steps = [[room.resumeSince, room.canLoadOlder]];
+            room.joinedLastId = 7;
+            steps.push([room.resumeSince, room.canLoadOlder]);
+            room.maxId = 9;
+            room.minId = 3;
+            steps.push([room.resumeSince, room.canLoadOlder]);
+            room.hasMore = false;
+            steps.push([room.resumeSince, room.canLoadOlder]);
+            room.status = "joined";
+            room.usersKnown = true;
+            room.users = ["ada"];
+            room.connectionLost();
+            steps.push([room.status, room.usersBeforeDrop]);
+            room.reset();
+            steps.push([room.resumeSince, room.ids.size, room.list.childElementCount]);
+            return steps;
+        }""",
+    )
+    assert steps == [
+        [None, False],
+        [7, False],
+        [9, True],
+        [9, False],
+        ["joining", ["ada"]],
+        [7, 0, 0],
     ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import urllib.request
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+import roomcast
 from conftest import ServerProcess
 
 from .conftest import OpenChat, post_message
@@ -126,3 +128,12 @@ def test_page_is_served_with_a_strict_content_security_policy(server: ServerProc
     for asset in ("app.js", "style.css", "codec.js"):
         with urllib.request.urlopen(f"{server.http_url}/static/{asset}", timeout=10) as response:
             assert response.status == 200
+
+
+def test_the_page_preloads_every_module_of_the_client(server: ServerProcess) -> None:
+    """The browser fetches the modules at once instead of discovering them import by import."""
+    with urllib.request.urlopen(server.http_url + "/", timeout=10) as response:
+        html = response.read().decode()
+    preloaded = re.findall(r'<link rel="modulepreload" href="/static/([\w.-]+)">', html)
+    modules = {path.name for path in (Path(roomcast.__file__).parent / "web").glob("*.js")}
+    assert sorted(preloaded) == sorted(modules - {"app.js"})

@@ -1,11 +1,12 @@
 // One WebSocket to the server, kept alive: reconnects with exponential backoff and jitter,
 // notices dead links with application-level pings, and reports its state.
 //
-// It knows nothing of rooms: the app gives it `urlFor()` (asked before every attempt, so each
-// reconnect carries the latest session token and resume points) and listens for events:
+// It knows nothing of rooms: link.js gives it `urlFor()` (asked before every attempt, so each
+// reconnect carries the latest session token and resume points); link.js and app.js listen for:
 //   "state"  {state: "connecting" | "open" | "waiting" | "offline", retryAt?, attempt}
 //   "frame"  a parsed server frame
-//   "closed" {code, reason, wasOpen}  (before the next attempt is scheduled)
+//   "closed" {code, reason, wasOpen, retry, delay}  (before the next attempt is scheduled; a
+//            listener may set `delay`, or `retry` to false)
 
 export const CLOSE_SESSION_REPLACED = 4001;
 export const CLOSE_POLICY_VIOLATION = 1008;

@@ -8,6 +8,8 @@ const TRAILING_PUNCTUATION = /[.,;:!?'"»”’]+$/;
 const ROOM_NAME = /^[\p{L}\p{N}_][\p{L}\p{N}\p{M}_.-]*$/u;
 export const MAX_ROOM_CHARS = 64;
 export const MAX_NICK_CHARS = 32;
+/** The names the server gives guests; the client never asks for one of them back. */
+export const GUEST_NICK = /^guest-[0-9a-z]+$/i;
 
 /** Strip trailing punctuation and unbalanced closing brackets from a URL candidate. */
 function trimUrl(candidate) {

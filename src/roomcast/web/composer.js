@@ -1,0 +1,83 @@
+// The message box: Enter sends, Shift+Enter adds a line, the box grows with its text, and a
+// line that starts with a slash is a command (commands.js says which).
+
+import { showAlert } from "./alerts.js";
+import { parseInput } from "./commands.js";
+import { $ } from "./dom.js";
+import { normaliseRoom } from "./format.js";
+import { addHelp } from "./messages.js";
+import { requestNick } from "./nickname.js";
+import { sendLine } from "./outbox.js";
+import { leaveRoom, openRoom } from "./rooms.js";
+import { currentRoom, watch } from "./store.js";
+
+const ui = { composer: $("composer"), input: $("composer-input") };
+
+function submitComposer() {
+  const room = currentRoom();
+  const raw = ui.input.value;
+  const command = parseInput(raw);
+  switch (command.kind) {
+    case "empty":
+      return;
+    case "say":
+      sendLine(room, command.text);
+      break;
+    case "me":
+      sendLine(room, `/me ${command.text}`);
+      break;
+    case "nick": {
+      const problem = requestNick(command.name);
+      if (problem) {
+        showAlert(problem);
+        return;
+      }
+      break;
+    }
+    case "join":
+      if (!openRoom(command.room)) return;
+      break;
+    case "leave":
+      leaveRoom(command.room ? (normaliseRoom(command.room) ?? command.room) : room.name);
+      break;
+    case "help":
+      addHelp(room);
+      break;
+    default:
+      showAlert(command.message);
+      return;
+  }
+  ui.input.value = "";
+  autosize();
+}
+
+function autosize() {
+  ui.input.style.height = "auto";
+  ui.input.style.height = `${ui.input.scrollHeight}px`;
+}
+
+/** Focus the message box. */
+export function focusComposer() {
+  ui.input.focus();
+}
+
+ui.input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+    event.preventDefault();
+    submitComposer();
+  }
+});
+ui.input.addEventListener("input", autosize);
+ui.composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  submitComposer();
+  ui.input.focus();
+});
+// The skip link moves the focus without touching the URL (its hash names the current room).
+document.querySelector(".skip-link").addEventListener("click", (event) => {
+  event.preventDefault();
+  ui.input.focus();
+});
+watch("current", () => {
+  ui.input.placeholder = `Message #${currentRoom().name}`;
+});

@@ -1,0 +1,36 @@
+// Small DOM builders more than one part of the page uses. Text goes in as text, never as markup.
+
+import { formatFull, formatTime, initial } from "./format.js";
+
+export const $ = (id) => document.getElementById(id);
+
+/** "#name" with the hash as decoration and the name isolated for right-to-left text. */
+export function hashName(name) {
+  const fragment = document.createDocumentFragment();
+  const hash = document.createElement("span");
+  hash.className = "hash";
+  hash.setAttribute("aria-hidden", "true");
+  hash.textContent = "#";
+  const label = document.createElement("bdi");
+  label.textContent = name;
+  fragment.append(hash, label);
+  return fragment;
+}
+
+/** The round initial that stands for a person beside their lines and in the people list. */
+export function avatar(name) {
+  const element = document.createElement("span");
+  element.className = "avatar";
+  element.setAttribute("aria-hidden", "true");
+  element.textContent = initial(name);
+  return element;
+}
+
+/** A <time> showing the hour and minute, with the full date as its title. */
+export function timeElement(date) {
+  const time = document.createElement("time");
+  time.dateTime = date.toISOString();
+  time.title = formatFull(date);
+  time.textContent = formatTime(date);
+  return time;
+}

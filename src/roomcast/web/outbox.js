@@ -1,0 +1,167 @@
+// This user's chat lines on their way to the server: shown at once as "sending…", sent one at
+// a time per room, and taken off the screen when the stored copy arrives.
+//
+// Chat lines carry a Ref: an Ack confirms them, and after a reconnect unconfirmed lines are
+// sent again with the same Ref (the server drops re-sends it has already stored for this
+// session). Each room has at most one line in flight, so lines are stored in the order they were
+// typed even when the server rate-limits some of them and they have to be sent again.
+
+import { showAlert } from "./alerts.js";
+import { encodeText } from "./codec.js";
+import { avatar } from "./dom.js";
+import { hueFor, linkify } from "./format.js";
+import { connection, send } from "./link.js";
+import { stickToBottom } from "./scroll.js";
+import { nextRef, state } from "./store.js";
+
+export function sendLine(room, text) {
+  const line = { ref: nextRef("m"), room: room.name, text, status: "queued", li: null };
+  line.li = renderPending(line);
+  room.pendingList.append(line.li);
+  state.pending.set(line.ref, line);
+  pump(room);
+  stickToBottom(room);
+}
+
+/**
+ * Send the room's next queued line, unless one is still on its way ("sent", or "waiting" out a
+ * rate limit): one line in flight per room keeps the stored order the typed order.
+ */
+export function pump(room) {
+  if (room.status !== "joined" || !connection.isOpen) return;
+  for (const line of state.pending.values()) {
+    if (line.room !== room.name) continue;
+    if (line.status === "sent" || line.status === "waiting") return;
+    if (line.status === "queued") {
+      transmit(line);
+      return;
+    }
+  }
+}
+
+function pumpRoomOf(line) {
+  const room = state.rooms.get(line.room);
+  if (room) pump(room);
+}
+
+function transmit(line) {
+  const ok = send({ Message: encodeText(line.text), Room: line.room, Ref: line.ref });
+  line.status = ok ? "sent" : "queued";
+}
+
+/** The connection dropped: lines sent but not acknowledged go again on the next one. */
+export function requeueSent() {
+  for (const line of state.pending.values()) {
+    if (line.status === "sent") line.status = "queued";
+  }
+}
+
+export function onAck(frame) {
+  const line = state.pending.get(frame.Ref);
+  if (!line) return;
+  const room = state.rooms.get(line.room);
+  if (!room || room.ids.has(frame.ID)) {
+    dropPending(line);
+  } else {
+    line.status = "acked";
+    state.ackedIds.set(`${line.room}\n${frame.ID}`, line);
+  }
+  if (room) pump(room);
+}
+
+/**
+ * An Error answering one of these lines: a rate limit holds it for a retry, anything else marks
+ * it failed. False when the Error is not about a line.
+ */
+export function lineRefused(frame, message) {
+  const line = state.pending.get(frame.Ref);
+  if (!line) return false;
+  if (frame.Code === "rate_limited") {
+    holdPending(line, Number(frame.RetryAfter) || 1);
+    showAlert(message);
+  } else {
+    failPending(line, message);
+  }
+  pumpRoomOf(line);
+  return true;
+}
+
+/** The server asked to slow down: send the line again (same Ref) once it allows. */
+function holdPending(line, seconds) {
+  line.status = "waiting";
+  line.li.querySelector(".pending-status").textContent = "slowed down by the server, retrying…";
+  setTimeout(
+    () => {
+      if (state.pending.get(line.ref) !== line || line.status !== "waiting") return;
+      line.status = "queued";
+      line.li.querySelector(".pending-status").textContent = "sending…";
+      pumpRoomOf(line);
+    },
+    Math.max(250, seconds * 1000),
+  );
+}
+
+function renderPending(line) {
+  const li = document.createElement("li");
+  li.className = "msg pending own";
+  li.style.setProperty("--hue", String(hueFor(state.nick ?? "")));
+  const body = document.createElement("div");
+  body.className = "msg-body";
+  const meta = document.createElement("div");
+  meta.className = "meta";
+  const who = document.createElement("bdi");
+  who.className = "author";
+  who.textContent = state.nick ?? "you";
+  const status = document.createElement("span");
+  status.className = "pending-status";
+  status.textContent = "sending…";
+  meta.append(who, " ", status);
+  const content = document.createElement("div");
+  content.className = "text";
+  content.dir = "auto";
+  content.append(linkify(line.text));
+  body.append(meta, content);
+  li.append(avatar(state.nick ?? "?"), body);
+  return li;
+}
+
+function failPending(line, message) {
+  line.status = "failed";
+  const li = line.li;
+  li.classList.add("failed");
+  const status = li.querySelector(".pending-status");
+  status.textContent = `Not sent: ${message} `;
+  const retry = document.createElement("button");
+  retry.type = "button";
+  retry.className = "link-button";
+  retry.textContent = "Retry";
+  retry.addEventListener("click", () => {
+    li.classList.remove("failed");
+    status.textContent = "sending…";
+    line.ref = retarget(line);
+    line.status = "queued";
+    pumpRoomOf(line);
+  });
+  const discard = document.createElement("button");
+  discard.type = "button";
+  discard.className = "link-button";
+  discard.textContent = "Discard";
+  discard.addEventListener("click", () => dropPending(line));
+  status.append(retry, " · ", discard);
+}
+
+/** A retried line gets a new Ref: the server remembers the old one as failed-or-done. */
+function retarget(line) {
+  state.pending.delete(line.ref);
+  const ref = nextRef("m");
+  state.pending.set(ref, line);
+  return ref;
+}
+
+export function dropPending(line) {
+  state.pending.delete(line.ref);
+  for (const [key, value] of state.ackedIds) {
+    if (value === line) state.ackedIds.delete(key);
+  }
+  line.li.remove();
+}

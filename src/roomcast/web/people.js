@@ -1,0 +1,100 @@
+// The people of each room: the user list (a full `userlist` on joining, then Presence frames
+// with changes), the notices when someone joins, leaves or is renamed, and the people panel.
+//
+// After a reconnect the lists fill up again as people come back: for a while (SETTLE_MS) no
+// notices are shown, then only the net change since the drop is reported.
+
+import { $, avatar } from "./dom.js";
+import { hueFor } from "./format.js";
+import { addNotice } from "./messages.js";
+import { changed, currentRoom, state, watch } from "./store.js";
+
+const SETTLE_MS = 4_000;
+
+const ui = {
+  people: $("people"),
+  peopleCount: $("people-count"),
+  peopleBadge: $("people-badge"),
+};
+
+export function onUserlist(frame) {
+  const room = state.rooms.get(frame.Room ?? state.link.firstRoom);
+  if (!room || !Array.isArray(frame.Users)) return;
+  const names = frame.Users.map((user) => user?.Name).filter((n) => typeof n === "string");
+  const previous = room.users;
+  room.users = names;
+  if (room.usersKnown && !room.settling) announceChanges(room, previous, names);
+  room.usersKnown = true;
+  if (room === currentRoom()) renderPeople();
+  changed("rooms");
+  if (!state.directory.some((entry) => entry.name === room.name)) changed("membership");
+  else changed("directory");
+}
+
+export function onPresence(frame) {
+  const room = state.rooms.get(frame.Room);
+  if (!room || !room.usersKnown) return;
+  const names = (list) => (Array.isArray(list) ? list.filter((n) => typeof n === "string") : []);
+  const left = new Set(names(frame.Left));
+  const users = room.users.filter((name) => !left.has(name));
+  for (const name of names(frame.Joined)) if (!users.includes(name)) users.push(name);
+  onUserlist({ Room: room.name, Users: users.map((name) => ({ Name: name })) });
+}
+
+/** Joined again after a drop: hold the notices until the people have had time to come back. */
+export function settleLater(room) {
+  if (!room.usersBeforeDrop) return;
+  room.settling = true;
+  clearTimeout(room.settleTimer);
+  room.settleTimer = setTimeout(() => settle(room), SETTLE_MS);
+}
+
+/** After a reconnect the lists fill up again as people come back: report only the net change. */
+function settle(room) {
+  if (!state.rooms.has(room.name) || !room.usersBeforeDrop) return;
+  room.settling = false;
+  if (room.status === "joined") announceChanges(room, room.usersBeforeDrop, room.users);
+  room.usersBeforeDrop = null;
+}
+
+function announceChanges(room, before, after) {
+  const was = new Set(before);
+  const now = new Set(after);
+  const gone = before.filter((name) => !now.has(name));
+  const came = after.filter((name) => !was.has(name));
+  if (gone.length === 1 && came.length === 1) {
+    addNotice(room, [{ name: gone[0] }, " is now known as ", { name: came[0] }], "rename");
+    return;
+  }
+  for (const name of came) addNotice(room, [{ name }, " joined"], "join");
+  for (const name of gone) addNotice(room, [{ name }, " left"], "leave");
+}
+
+function renderPeople() {
+  const room = currentRoom();
+  const names = room ? [...room.users] : [];
+  names.sort((a, b) => a.localeCompare(b, undefined, { sensitivity: "base" }));
+  ui.people.replaceChildren(
+    ...names.map((name) => {
+      const li = document.createElement("li");
+      li.className = "person";
+      li.style.setProperty("--hue", String(hueFor(name)));
+      const label = document.createElement("bdi");
+      label.className = "person-name";
+      label.textContent = name;
+      li.append(avatar(name), label);
+      if (name === state.nick) {
+        li.classList.add("me");
+        const you = document.createElement("span");
+        you.className = "you";
+        you.textContent = "(you)";
+        li.append(" ", you);
+      }
+      return li;
+    }),
+  );
+  ui.peopleCount.textContent = room?.usersKnown ? `(${names.length})` : "";
+  ui.peopleBadge.textContent = room?.usersKnown ? String(names.length) : "";
+}
+
+watch("people", renderPeople);

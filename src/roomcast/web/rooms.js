@@ -1,0 +1,282 @@
+// The rooms this page is in: joining (the first by the WebSocket URL, the others by Join
+// frames, again after every reconnect from the last message held), leaving, switching between
+// them (the URL's #/room/NAME follows), the "Your rooms" list with unread counts, the room title
+// and the join form.
+
+import { showAlert } from "./alerts.js";
+import { $, hashName } from "./dom.js";
+import { closeDrawer } from "./drawers.js";
+import { normaliseRoom } from "./format.js";
+import { fillViewport, requestPage, updateHistoryTop } from "./history.js";
+import { connection, ready, request, send } from "./link.js";
+import { addNotice } from "./messages.js";
+import { dropPending, pump } from "./outbox.js";
+import { settleLater } from "./people.js";
+import { Room } from "./room.js";
+import { markRead, renderMarker } from "./scroll.js";
+import { KEY_ROOMS, load, save } from "./storage.js";
+import { changed, currentRoom, state, watch } from "./store.js";
+
+const DEFAULT_ROOM = "default";
+
+const ui = {
+  log: $("log"),
+  roomTitle: $("room-title"),
+  roomMeta: $("room-meta"),
+  myRooms: $("my-rooms"),
+  leaveRoom: $("leave-room"),
+  joinForm: $("join-form"),
+  joinInput: $("join-input"),
+  joinError: $("join-error"),
+};
+
+function addRoom(name) {
+  const room = new Room(name);
+  state.rooms.set(name, room);
+  ui.log.append(room.el);
+  updateHistoryTop(room);
+  persistRooms();
+  return room;
+}
+
+function persistRooms() {
+  save(sessionStorage, KEY_ROOMS, JSON.stringify([...state.rooms.keys()]));
+}
+
+/** Join (or create) a room, or switch to it when this page is already in it. */
+export function openRoom(rawName, { fromForm = false } = {}) {
+  const name = normaliseRoom(rawName);
+  if (!name) {
+    const shown = rawName.trim();
+    const message = `"${shown}" is not a room name: use letters, digits, "_", "." and "-".`;
+    if (fromForm) ui.joinError.textContent = message;
+    else showAlert(message);
+    return false;
+  }
+  let room = state.rooms.get(name);
+  if (!room) {
+    room = addRoom(name);
+    if (ready()) {
+      request("join", { Type: "Join", Room: name }, { room: name, fromForm });
+    }
+  }
+  switchTo(name);
+  return true;
+}
+
+export function leaveRoom(name) {
+  const room = state.rooms.get(name);
+  if (!room) {
+    showAlert(`You are not in #${name}.`);
+    return;
+  }
+  if (state.rooms.size === 1) {
+    showAlert("This is your only room: join another one before leaving it.");
+    return;
+  }
+  if (connection.isOpen && room.status === "joined") {
+    request("leave", { Type: "Leave", Room: name }, { room: name });
+  }
+  removeRoom(name);
+}
+
+/** Forget a room on this page (left, refused, or this user was removed from it). */
+export function removeRoom(name) {
+  const room = state.rooms.get(name);
+  if (!room) return;
+  for (const line of [...state.pending.values()]) {
+    if (line.room === name) dropPending(line);
+  }
+  room.el.remove();
+  state.rooms.delete(name);
+  if (state.rooms.size === 0) addRoom(DEFAULT_ROOM);
+  persistRooms();
+  if (state.current === name) {
+    state.current = null;
+    switchTo(state.rooms.keys().next().value);
+  } else {
+    renderMyRooms();
+  }
+  changed("membership");
+}
+
+function switchTo(name) {
+  const previous = currentRoom();
+  const room = state.rooms.get(name);
+  if (!room) return;
+  if (previous && previous !== room) {
+    previous.savedFromBottom = ui.log.scrollHeight - ui.log.scrollTop;
+    previous.el.hidden = true;
+  }
+  state.current = name;
+  room.el.hidden = false;
+  if (room.atBottom) ui.log.scrollTop = ui.log.scrollHeight;
+  else ui.log.scrollTop = ui.log.scrollHeight - room.savedFromBottom;
+  const hash = `#/room/${encodeURIComponent(name)}`;
+  if (location.hash !== hash || location.search) {
+    history.replaceState(null, "", `${location.pathname}${hash}`);
+  }
+  ui.roomTitle.replaceChildren(hashName(name));
+  changed("current");
+  closeDrawer();
+  changed("people");
+  renderMyRooms();
+  changed("directory");
+  renderMarker();
+  markRead(room);
+  fillViewport(room);
+}
+
+/** The room the address names: #/room/NAME, or ?room=NAME as the tutorial's links have it. */
+export function roomFromLocation() {
+  const match = /^#\/room\/(.+)$/.exec(location.hash);
+  if (match) {
+    try {
+      return decodeURIComponent(match[1]);
+    } catch {
+      return match[1];
+    }
+  }
+  return new URLSearchParams(location.search).get("room");
+}
+
+export function cycleRoom(step) {
+  const names = [...state.rooms.keys()];
+  const index = names.indexOf(state.current);
+  switchTo(names[(index + step + names.length) % names.length]);
+}
+
+/** The rooms of the last visit in this tab, and the one the address names, on screen. */
+export function restoreRooms() {
+  let saved = [];
+  try {
+    saved = JSON.parse(load(sessionStorage, KEY_ROOMS) ?? "[]");
+  } catch {
+    saved = [];
+  }
+  for (const name of Array.isArray(saved) ? saved : []) {
+    const valid = typeof name === "string" ? normaliseRoom(name) : null;
+    if (valid && !state.rooms.has(valid)) addRoom(valid);
+  }
+  const wanted = roomFromLocation();
+  let current = wanted ? normaliseRoom(wanted) : null;
+  if (wanted && !current) showAlert(`"${wanted}" is not a room name; opening #${DEFAULT_ROOM}.`);
+  if (!current) current = state.rooms.keys().next().value ?? DEFAULT_ROOM;
+  if (!state.rooms.has(current)) addRoom(current);
+  switchTo(current);
+}
+
+// -- joining on the server ---------------------------------------------------------------------
+
+function joinOnServer(room) {
+  const frame = { Type: "Join", Room: room.name };
+  const since = room.resumeSince;
+  if (since != null) frame.Since = since;
+  request("join", frame, { room: room.name });
+}
+
+/** The URL joined the first room; every other room is joined again, from its last message. */
+export function rejoinOthers() {
+  for (const room of state.rooms.values()) {
+    if (room.name !== state.link.firstRoom) joinOnServer(room);
+  }
+}
+
+export function onJoined(frame) {
+  const room = state.rooms.get(frame.Room);
+  if (frame.Ref) state.requests.delete(frame.Ref);
+  if (!room) {
+    send({ Type: "Leave", Room: frame.Room }); // left while the join was on its way
+    return;
+  }
+  const lastId = Number(frame.LastID) || 0;
+  const fresh = room.joinedLastId === null;
+  if (!fresh && lastId < room.maxId) {
+    // The server's history is shorter than what we hold: it was reset. Start the room over
+    // from its newest page.
+    room.reset();
+    room.readMark = lastId;
+    addNotice(room, ["The server's history was reset; showing what it has now."]);
+    requestPage(room);
+  }
+  if (fresh) room.readMark = lastId;
+  room.joinedLastId = lastId;
+  room.status = "joined";
+  // The history that follows Joined is still arriving: judge whether the view is full after it.
+  room.backlogRemaining = Number(frame.Backlog) || 0;
+  if (frame.Truncated) {
+    addNotice(room, ["You were away a long time: not every message since then is shown."]);
+  }
+  settleLater(room);
+  pump(room);
+  updateHistoryTop(room);
+  renderMyRooms();
+  changed("membership");
+}
+
+export function onLeft(frame) {
+  if (frame.Ref) state.requests.delete(frame.Ref);
+}
+
+/** The server refused a Join: retry a rate-limited one later, else give the room up. */
+export function joinRefused(req, frame, message) {
+  const room = state.rooms.get(req.room);
+  if (frame.Code === "rate_limited") {
+    const retry = () => {
+      if (room && state.rooms.get(req.room) === room && room.status === "joining") {
+        if (ready()) joinOnServer(room);
+      }
+    };
+    setTimeout(retry, Math.max(250, (Number(frame.RetryAfter) || 1) * 1000));
+    return;
+  }
+  if (room && room.joinedLastId === null) removeRoom(req.room);
+  if (req.fromForm) ui.joinError.textContent = message;
+  showAlert(`Could not join #${req.room}: ${message}`);
+}
+
+// -- the rooms panel -----------------------------------------------------------------------------
+
+function renderMyRooms() {
+  const items = [];
+  let total = 0;
+  for (const room of state.rooms.values()) {
+    total += room.unread;
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "room-button";
+    button.dataset.room = room.name;
+    if (room.name === state.current) button.setAttribute("aria-current", "page");
+    button.append(hashName(room.name));
+    if (room.unread > 0) {
+      const badge = document.createElement("span");
+      badge.className = "unread";
+      badge.textContent = room.unread > 99 ? "99+" : String(room.unread);
+      const hidden = document.createElement("span");
+      hidden.className = "visually-hidden";
+      hidden.textContent = room.unread === 1 ? " unread message" : " unread messages";
+      badge.append(hidden);
+      button.append(badge);
+    }
+    button.addEventListener("click", () => switchTo(room.name));
+    li.append(button);
+    items.push(li);
+  }
+  ui.myRooms.replaceChildren(...items);
+  const room = currentRoom();
+  document.title = `${total > 0 ? `(${total}) ` : ""}${room ? `#${room.name} · ` : ""}roomcast`;
+  if (room) {
+    const count = room.users.length;
+    const people = `${count} ${count === 1 ? "person" : "people"}`;
+    ui.roomMeta.textContent = room.usersKnown ? people : "";
+  }
+}
+
+watch("rooms", renderMyRooms);
+ui.joinForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  ui.joinError.textContent = "";
+  if (openRoom(ui.joinInput.value, { fromForm: true })) ui.joinInput.value = "";
+});
+ui.leaveRoom.addEventListener("click", () => leaveRoom(state.current));

@@ -16,10 +16,11 @@ import logging
 import re
 from typing import Final, cast
 
-import orjson
+import msgspec
 from aiohttp import web
 
 from roomcast.auth import SESSION_COOKIE
+from roomcast.http.bodies import Error, ErrorDetail
 from roomcast.transport.admission import origin_allowed
 from roomcast.transport.connection import WebSocketService
 from roomcast.wire import websocket
@@ -115,7 +116,7 @@ class FrontDoor(asyncio.Protocol):
         assert self._transport is not None
         if self._timer is not None:
             self._timer.cancel()
-        body = orjson.dumps({"error": {"code": code, "message": message}})
+        body = msgspec.json.encode(Error(ErrorDetail(code, message)))
         phrase = http.HTTPStatus(status).phrase
         self._transport.write(websocket.http_response(status, phrase, body, "application/json"))
         self._transport.close()

@@ -14,10 +14,11 @@ import msgspec
 
 from roomcast import __version__
 from roomcast.http import bodies
-from roomcast.http.specs.paths import OPERATIONS, Operation, Schema
+from roomcast.http.specs.paths import OPERATIONS, Operation
+from roomcast.http.specs.schema import Schema, ref
 from roomcast.ops.config import Settings
 
-REF_TEMPLATE: Final = "#/components/schemas/{name}"
+REF_TEMPLATE: Final = "#/components/schemas/{name}"  # where msgspec points its references
 
 INFO: Final = {
     "title": "roomcast REST API",
@@ -78,7 +79,7 @@ _TEXT_BODIES: Final = ("NewMessage", "Broadcast")
 def _schema_of(body: type[bodies.Body] | Schema) -> Schema:
     if isinstance(body, dict):
         return body
-    return {"$ref": REF_TEMPLATE.format(name=body.__name__)}
+    return ref(body.__name__)
 
 
 def _json(schema: Schema, description: str, media_type: str = "application/json") -> Schema:
@@ -137,7 +138,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         "components": {
             "schemas": _schemas(settings),
             "responses": {
-                name: _json({"$ref": REF_TEMPLATE.format(name="Error")}, description)
+                name: _json(ref("Error"), description)
                 for name, description in ERROR_RESPONSES.values()
             },
             "securitySchemes": SECURITY_SCHEMES,

@@ -6,15 +6,15 @@ its component schema); errors by status, each a shared response of the ``Error``
 
 from __future__ import annotations
 
-from typing import Any, Final, NamedTuple
+from typing import Final, NamedTuple
 
 from roomcast.http import bodies
 from roomcast.http.messages import MAX_PAGE
 from roomcast.http.moderation import MAX_AUDIT_PAGE
+from roomcast.http.specs.schema import Schema, ref
 from roomcast.wire import protocol
 
-Schema = dict[str, Any]
-ROOM_NAME: Final = {"$ref": "#/components/schemas/RoomName"}
+ROOM_NAME: Final = ref("RoomName")
 
 
 class Operation(NamedTuple):

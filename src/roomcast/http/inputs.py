@@ -5,6 +5,7 @@ query parameters. Each refusal is a ``Refused`` with the API's standard codes.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Final, TypeVar
 
 import msgspec
@@ -21,6 +22,15 @@ B = TypeVar("B", bound=Body)
 _WRONG_TYPE: Final = re.compile(r"Expected `(\w+)`, got `\w+` - at `\$\.(\w+)`")
 
 
+@cache
+def _field_names(kind: type[Body]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The JSON names of ``kind``'s fields, and of those required, in their declared order.
+    (msgspec works them out from the type hints each time it is asked: 130 us a call.)"""
+    fields = msgspec.structs.fields(kind)
+    names = tuple(field.encode_name for field in fields)
+    return names, tuple(field.encode_name for field in fields if field.required)
+
+
 async def read_body(request: web.Request, kind: type[B]) -> B:
     """The body as a ``kind``: a JSON object with its required fields, of the declared types,
     and no others. Checked in that order, so the first refusal is the same whatever the types.
@@ -31,14 +41,13 @@ async def read_body(request: web.Request, kind: type[B]) -> B:
         raw = None
     if not isinstance(raw, dict):
         raise Refused(400, "bad_json", "body must be a JSON object")
-    fields = msgspec.structs.fields(kind)
-    names = [field.encode_name for field in fields]
+    names, required = _field_names(kind)
     unknown = sorted(set(raw) - set(names))
     if unknown:
         raise Refused(400, "unknown_field", f"unknown field(s): {', '.join(unknown)}")
-    for field in fields:
-        if field.required and field.encode_name not in raw:
-            raise Refused(400, "missing_field", f"{field.encode_name} is required")
+    for name in required:
+        if name not in raw:
+            raise Refused(400, "missing_field", f"{name} is required")
     try:
         return msgspec.convert({name: raw[name] for name in names if name in raw}, kind)
     except msgspec.ValidationError as exc:

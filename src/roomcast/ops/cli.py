@@ -116,13 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(settings: Settings) -> int:
-    from roomcast.http.server import install_uvloop
+    from roomcast.ops.serve import install_uvloop
 
     setup_logging(settings.log_level, settings.log_format)
     install_uvloop()
     if settings.workers > 1:
-        from roomcast.http.server import load_api_key
         from roomcast.ops import supervisor
+        from roomcast.ops.serve import load_api_key
 
         load_api_key(settings)  # generated once here, not raced by the workers
         return supervisor.run(settings, _serve_one)
@@ -130,7 +130,7 @@ def _serve(settings: Settings) -> int:
 
 
 def _serve_one(settings: Settings) -> int:
-    from roomcast.http.server import serve
+    from roomcast.ops.serve import serve
     from roomcast.store import StoreUnavailable
 
     try:

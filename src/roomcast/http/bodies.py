@@ -1,0 +1,337 @@
+"""Every REST body, request and response, defined once as a msgspec Struct.
+
+``inputs.read_body`` decodes and checks request bodies through these types; the handlers answer
+with them (``replies.reply``); ``specs.openapi`` exports their JSON Schemas as the components of
+the OpenAPI document, and the class docstrings are the schemas' descriptions.
+
+A limit that a domain rule enforces with its own error code (a room name's length gives
+``room_invalid``, a topic's gives ``too_long``, a password's ``weak_password``) is documented with
+``extra_json_schema``, so that the schema says it without the decoder refusing the body first with
+another code. Limits that depend on the settings (the text length) are filled in by
+``specs.openapi``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, ClassVar, Final, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from roomcast.auth.identity import MAX_LABEL_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
+from roomcast.chat.hub import SYSTEM_AUTHOR
+from roomcast.wire import protocol
+
+MAX_ID: Final = 2**63 - 1
+
+ERROR_CODES: Final = {
+    "bad_json": "the body is not a JSON object",
+    "bad_field": "a field has the wrong type",
+    "missing_field": "a required field is missing",
+    "unknown_field": "the body has a field the endpoint does not know",
+    "bad_param": "a query parameter is not an integer in range",
+    "room_invalid": "the room name breaks the naming rules",
+    "empty_message": "the text is empty or only white space",
+    "too_long": "the text is over max_text_chars",
+    "bad_text": "the text contains a control character",
+    "nick_invalid": "the author breaks the nickname rules",
+    "nick_reserved": "the author is a reserved nickname",
+    "unauthorized": "the Authorization header is missing or has the wrong API key",
+    "room_not_found": "no such room (never created, no messages, no members)",
+    "not_found": "no such endpoint",
+    "method_not_allowed": "the endpoint does not take this method",
+    "too_large": "the body is over the size limit",
+    "store_unavailable": "the message store cannot be reached",
+    "broker_unavailable": "the broker connection is down",
+    "shutting_down": "the server is shutting down",
+    "internal": "a server bug",
+    "bad_credentials": "wrong name or password",
+    "bad_token": "the API token or JWT is not valid",
+    "token_expired": "the JWT has expired",
+    "login_required": "the call needs a signed-in account",
+    "weak_password": f"a password has {MIN_PASSWORD_CHARS}-{MAX_PASSWORD_CHARS} characters",
+    "registration_closed": "the server does not take new accounts (allow_registration)",
+    "nick_taken": "the name is in use by a connection right now",
+    "nick_registered": "the name (or one that looks like it) belongs to an account",
+    "forbidden": "the caller's role in the room does not allow this",
+    "origin_not_allowed": "a write with the session cookie came from another site's page",
+    "room_exists": "the room exists already",
+    "rate_limited": "too many login attempts from this address; see Retry-After",
+}
+
+RoomName = Annotated[
+    str,
+    Meta(
+        extra_json_schema={
+            "minLength": 1,
+            "maxLength": protocol.MAX_ROOM_CHARS,
+            "description": (
+                "1-64 letters or digits of any script, '_', '.' or '-', starting with a letter, "
+                "digit or '_'; NFC-normalised, case-sensitive"
+            ),
+            "examples": ["lobby"],
+        }
+    ),
+]
+Time = Annotated[str, Meta(extra_json_schema={"format": "date-time"})]
+MaybeTime = Annotated[str, Meta(extra_json_schema={"format": "date-time"})] | None
+Nickname = Annotated[
+    str, Meta(extra_json_schema={"minLength": 1, "maxLength": protocol.MAX_NICK_CHARS})
+]
+Password = Annotated[
+    str, Meta(extra_json_schema={"minLength": MIN_PASSWORD_CHARS, "maxLength": MAX_PASSWORD_CHARS})
+]
+TopicText = Annotated[str, Meta(extra_json_schema={"maxLength": protocol.MAX_TOPIC_CHARS})]
+Action = Annotated[str, Meta(extra_json_schema={"enum": list(protocol.MODERATION_ACTIONS)})]
+MessageText = Annotated[
+    str,
+    Meta(
+        extra_json_schema={"minLength": 1},
+        description="Not blank; no control characters but tab and newline",
+    ),
+]
+
+
+class Body(msgspec.Struct, forbid_unknown_fields=True):
+    """The base of every body: no keys but the declared fields."""
+
+    # How a bad_field message names the type a field wanted (msgspec's name of it -> words).
+    type_nouns: ClassVar[Mapping[str, str]] = {
+        "str": "a str",
+        "bool": "a bool",
+        "int": "an integer",
+    }
+
+
+# -- rooms, history and publishing ----------------------------------------------------------------
+
+
+class Message(Body):
+    """A stored chat message. id is its position in the room."""
+
+    id: Annotated[int, Meta(ge=1, le=MAX_ID)]
+    room: RoomName
+    author: Annotated[str, Meta(min_length=1)]
+    text: str
+    wsid: Annotated[
+        str, Meta(description="The sending connection's ID; 'system' for server messages")
+    ]
+    time: Time
+
+
+class Room(Body):
+    name: RoomName
+    topic: Annotated[str, Meta(description="Empty when none is set")]
+    members: Annotated[
+        int, Meta(ge=0, description="Connections in the room now, across every node")
+    ]
+    last_id: Annotated[int, Meta(ge=0, description="ID of the newest message; 0 when none")]
+
+
+class RoomList(Body):
+    """Every room that exists (created, with history or with members), by name."""
+
+    rooms: list[Room]
+
+
+class Member(Body):
+    name: str
+
+
+class MemberList(Body):
+    """The nicknames in the room, sorted case-insensitively."""
+
+    room: RoomName
+    members: list[Member]
+
+
+class MessagePage(Body):
+    """A page of history, newest first."""
+
+    room: RoomName
+    messages: list[Message]
+    next_before: Annotated[
+        Annotated[int, Meta(ge=1)] | None,
+        Meta(description="Pass as before= to get the next (older) page; null on the last page"),
+    ]
+
+
+# The publishing endpoints have always said "must be a string" where the others say "a str".
+_PUBLISHING_NOUNS: Final = {"str": "a string"}
+
+
+class NewMessage(Body):
+    type_nouns = _PUBLISHING_NOUNS
+
+    text: MessageText
+    author: Annotated[
+        str,
+        Meta(
+            extra_json_schema={"minLength": 1, "maxLength": protocol.MAX_NICK_CHARS},
+            description="A valid nickname, or 'system' (the default)",
+        ),
+    ] = SYSTEM_AUTHOR
+
+
+class Broadcast(Body):
+    type_nouns = _PUBLISHING_NOUNS
+
+    text: MessageText
+
+
+class BroadcastResult(Body):
+    """One stored message per room the broadcast reached."""
+
+    messages: list[Message]
+
+
+class ErrorDetail(Body):
+    code: Annotated[
+        str,
+        Meta(description="Stable code: " + "; ".join(f"{k}: {v}" for k, v in ERROR_CODES.items())),
+    ]
+    message: Annotated[str, Meta(description="For humans; may change")]
+
+
+class Error(Body):
+    error: ErrorDetail
+
+
+class Health(Body):
+    status: Literal["ok"]
+    version: str
+
+
+class Ready(Body):
+    status: Literal["ready"]
+
+
+# -- accounts and tokens --------------------------------------------------------------------------
+
+
+class Credentials(Body):
+    name: Nickname
+    password: Password
+
+
+class Registration(Body):
+    name: Annotated[Nickname, Meta(description="A valid nickname, free and not reserved")]
+    password: Password
+    session: Annotated[
+        str,
+        Meta(
+            description="The WebSocket Session of the caller: lets it register the nickname its "
+            "own connection holds"
+        ),
+    ] = ""
+
+
+class Me(Body):
+    name: Annotated[str | None, Meta(description="null for a guest")]
+    admin: bool
+    via: Annotated[
+        str, Meta(extra_json_schema={"enum": ["guest", "session", "token", "jwt", "api_key"]})
+    ]
+
+
+class NewToken(Body):
+    label: Annotated[str, Meta(extra_json_schema={"maxLength": MAX_LABEL_CHARS})] = ""
+
+
+class Token(Body):
+    id: Annotated[str, Meta(description="Names the token when it is revoked")]
+    label: str
+    created: Time
+
+
+class CreatedToken(Token):
+    token: Annotated[str, Meta(description="The secret: shown this once only")]
+
+
+class TokenList(Body):
+    tokens: list[Token]
+
+
+# -- room access, moderation and the audit log ----------------------------------------------------
+
+
+class NewRoom(Body):
+    room: RoomName
+    private: bool = False
+    topic: TopicText = ""
+
+
+class RoomAccess(Body):
+    name: RoomName
+    topic: str
+    private: bool
+    owner: str | None
+    moderators: list[str]
+    members: Annotated[list[str], Meta(description="Invited accounts (private rooms)")]
+    role: Annotated[
+        str,
+        Meta(extra_json_schema={"enum": ["admin", "owner", "moderator", "member", "none"]}),
+    ]
+
+
+class Topic(Body):
+    topic: TopicText
+
+
+class RoleChange(Body):
+    role: Annotated[str, Meta(extra_json_schema={"enum": list(protocol.ROLES)})]
+
+
+class Moderation(Body):
+    action: Action
+    name: Annotated[str, Meta(extra_json_schema={"minLength": 1})]
+    duration: Annotated[
+        int | UnsetType,
+        Meta(
+            extra_json_schema={"minimum": 1, "maximum": protocol.MAX_SANCTION_SECONDS},
+            description="Seconds a ban or mute lasts; absent: until lifted",
+        ),
+    ] = UNSET
+    reason: Annotated[str, Meta(extra_json_schema={"maxLength": protocol.MAX_REASON_CHARS})] = ""
+
+
+class ModerationResult(Body):
+    action: Action
+    room: RoomName
+    name: str
+    until: MaybeTime
+
+
+class Sanction(Body):
+    id: int
+    kind: Annotated[str, Meta(extra_json_schema={"enum": ["ban", "mute"]})]
+    name: str
+    account: bool
+    until: MaybeTime
+    by: str
+    reason: str
+    created: Time
+    ip: Annotated[
+        str | UnsetType | None, Meta(description="Only for admins: the guest's address")
+    ] = UNSET
+
+
+class SanctionList(Body):
+    room: RoomName
+    sanctions: list[Sanction]
+
+
+class AuditEntry(Body):
+    time: Time
+    actor: str
+    action: str
+    room: str
+    target: str
+    detail: str
+
+
+class AuditLog(Body):
+    """Moderation actions, newest first."""
+
+    entries: list[AuditEntry]

@@ -1,0 +1,227 @@
+"""The paths of the OpenAPI document, as data: one ``Operation`` per method and path.
+
+Bodies are named by their Struct in ``http.bodies`` (``openapi`` turns each into a reference to
+its component schema); errors by status, each a shared response of the ``Error`` body.
+"""
+
+from __future__ import annotations
+
+from typing import Final, NamedTuple
+
+from roomcast.http import bodies
+from roomcast.http.messages import MAX_PAGE
+from roomcast.http.moderation import MAX_AUDIT_PAGE
+from roomcast.http.specs.schema import Schema, ref
+from roomcast.wire import protocol
+
+ROOM_NAME: Final = ref("RoomName")
+
+
+class Operation(NamedTuple):
+    """One method on one path: what it takes, what it answers, and who may call it."""
+
+    method: str
+    path: str
+    operation_id: str
+    tag: str
+    summary: str
+    status: int
+    answer: type[bodies.Body] | Schema | None  # None: no content
+    answer_description: str
+    errors: tuple[int, ...] = ()
+    request: type[bodies.Body] | None = None
+    parameters: tuple[Schema, ...] = ()
+    security: str = ""  # "": none; "apiKey": the API key; "user": the API key or a session
+    description: str = ""
+    media_type: str = "application/json"
+
+
+def path_param(name: str, schema: Schema) -> Schema:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+ROOM: Final = path_param("room", ROOM_NAME)
+ANY_OBJECT: Final = {"type": "object"}
+
+# One operation per entry, in the order of the arguments of ``Operation``.
+# fmt: off
+OPERATIONS: Final = (
+    # -- rooms and history
+    Operation(
+        "get", "/api/rooms", "listRooms", "rooms",
+        "List rooms with their member counts and topics",
+        200, bodies.RoomList, "The rooms", (503,),
+    ),
+    Operation(
+        "post", "/api/rooms", "createRoom", "moderation",
+        "Create a room owned by the caller's account, public or private",
+        201, bodies.RoomAccess, "The new room", (400, 401, 403, 409, 413, 503),
+        request=bodies.NewRoom, security="user",
+    ),
+    Operation(
+        "get", "/api/rooms/{room}", "getRoom", "rooms", "One room's details",
+        200, bodies.Room, "The room", (400, 404, 503), parameters=(ROOM,),
+    ),
+    Operation(
+        "get", "/api/rooms/{room}/members", "listMembers", "rooms", "Who is in the room now",
+        200, bodies.MemberList, "The members", (400, 404, 503), parameters=(ROOM,),
+    ),
+    Operation(
+        "get", "/api/rooms/{room}/messages", "listMessages", "rooms",
+        "A page of history, newest first",
+        200, bodies.MessagePage, "The page", (400, 404, 503),
+        parameters=(
+            ROOM,
+            {
+                "name": "before",
+                "in": "query",
+                "description": "Only messages with a smaller ID (exclusive)",
+                "schema": {"type": "integer", "minimum": 1, "maximum": bodies.MAX_ID},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "description": "Page size",
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": MAX_PAGE,
+                    "default": protocol.DEFAULT_HISTORY_LIMIT,
+                },
+            },
+        ),
+        description=(
+            "Cursors are message IDs, so pages are stable while new messages arrive: "
+            "follow next_before until it is null."
+        ),
+    ),
+    # -- publishing with the API key
+    Operation(
+        "post", "/api/rooms/{room}/messages", "postMessage", "publish",
+        "Store a message and deliver it to the room's members",
+        201, bodies.Message, "The stored message", (400, 401, 413, 503),
+        request=bodies.NewMessage, parameters=(ROOM,), security="apiKey",
+    ),
+    Operation(
+        "post", "/api/broadcast", "broadcast", "publish", "Post a system message to every room",
+        201, bodies.BroadcastResult, "The stored messages", (400, 401, 413, 503),
+        request=bodies.Broadcast, security="apiKey",
+    ),
+    # -- operations
+    Operation(
+        "get", "/api/openapi.json", "getOpenAPI", "operations", "This document",
+        200, ANY_OBJECT, "OpenAPI 3.1",
+    ),
+    Operation(
+        "get", "/api/asyncapi.json", "getAsyncAPI", "operations",
+        "The WebSocket protocol as an AsyncAPI 3 document",
+        200, ANY_OBJECT, "AsyncAPI 3.0",
+    ),
+    Operation(
+        "get", "/healthz", "health", "operations", "Liveness: the process answers",
+        200, bodies.Health, "Alive",
+    ),
+    Operation(
+        "get", "/readyz", "ready", "operations",
+        "Readiness: the store and the broker are reachable",
+        200, bodies.Ready, "Ready to serve", (503,),
+    ),
+    Operation(
+        "get", "/metrics", "metrics", "operations",
+        "Prometheus metrics of this node (text format 0.0.4)",
+        200, {"type": "string"}, "The metrics", media_type="text/plain",
+    ),
+    # -- accounts, sessions and tokens
+    Operation(
+        "post", "/api/register", "register", "accounts",
+        "Create an account and sign in (sets the session cookie)",
+        201, bodies.Me, "Signed in as the new account", (400, 403, 409, 413, 429, 503),
+        request=bodies.Registration,
+    ),
+    Operation(
+        "post", "/api/login", "login", "accounts", "Sign in: sets the HttpOnly session cookie",
+        200, bodies.Me, "Signed in", (400, 401, 413, 429, 503), request=bodies.Credentials,
+    ),
+    Operation(
+        "post", "/api/logout", "logout", "accounts",
+        "End this session; its WebSocket connections close with 4003",
+        204, None, "Done", (401, 403, 503),
+    ),
+    Operation(
+        "get", "/api/me", "me", "accounts", "Who the caller is",
+        200, bodies.Me, "The caller", (401, 503),
+    ),
+    Operation(
+        "get", "/api/tokens", "listTokens", "accounts",
+        "The caller's API tokens (without their secrets)",
+        200, bodies.TokenList, "The tokens", (401, 503), security="user",
+    ),
+    Operation(
+        "post", "/api/tokens", "createToken", "accounts",
+        "Create an API token for a bot; the secret is shown once",
+        201, bodies.CreatedToken, "The new token", (400, 401, 403, 413, 503),
+        request=bodies.NewToken, security="user",
+    ),
+    Operation(
+        "delete", "/api/tokens/{token}", "revokeToken", "accounts",
+        "Revoke a token; its connections close with 4003",
+        204, None, "Done", (401, 403, 404, 503),
+        parameters=(path_param("token", {"type": "string"}),), security="user",
+    ),
+    # -- room access and moderation
+    Operation(
+        "get", "/api/rooms/{room}/access", "getRoomAccess", "moderation",
+        "Owner, moderators, invited members, privacy, and the caller's role",
+        200, bodies.RoomAccess, "The room's access", (400, 401, 404, 503), parameters=(ROOM,),
+    ),
+    Operation(
+        "put", "/api/rooms/{room}/topic", "setTopic", "moderation", "Set the topic (moderators)",
+        200, bodies.RoomAccess, "The room", (400, 401, 403, 404, 413, 503),
+        request=bodies.Topic, parameters=(ROOM,), security="user",
+    ),
+    Operation(
+        "put", "/api/rooms/{room}/roles/{name}", "setRole", "moderation",
+        "Make an account a moderator (owner) or invited member, or neither",
+        200, bodies.RoomAccess, "The room", (400, 401, 403, 404, 413, 503),
+        request=bodies.RoleChange,
+        parameters=(ROOM, path_param("name", {"type": "string"})),
+        security="user",
+    ),
+    Operation(
+        "post", "/api/rooms/{room}/moderation", "moderate", "moderation",
+        "Kick, ban, unban, mute or unmute someone (moderators)",
+        200, bodies.ModerationResult, "Done", (400, 401, 403, 404, 413, 503),
+        request=bodies.Moderation, parameters=(ROOM,), security="user",
+    ),
+    Operation(
+        "delete", "/api/rooms/{room}/messages/{id}", "deleteMessage", "moderation",
+        "Delete a message for everyone, history included (moderators)",
+        204, None, "Done", (400, 401, 403, 404, 503),
+        parameters=(
+            ROOM,
+            path_param("id", {"type": "integer", "minimum": 1, "maximum": bodies.MAX_ID}),
+        ),
+        security="user",
+    ),
+    Operation(
+        "get", "/api/rooms/{room}/sanctions", "listSanctions", "moderation",
+        "Bans and mutes in force (moderators)",
+        200, bodies.SanctionList, "The sanctions", (400, 401, 403, 503),
+        parameters=(ROOM,), security="user",
+    ),
+    Operation(
+        "get", "/api/audit", "auditLog", "moderation",
+        "The moderation audit log: of a room (its moderators) or all (admins)",
+        200, bodies.AuditLog, "The entries", (400, 401, 403, 503),
+        parameters=(
+            {"name": "room", "in": "query", "schema": ROOM_NAME},
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_AUDIT_PAGE},
+            },
+        ),
+        security="user",
+    ),
+)
+# fmt: on

@@ -1,6 +1,6 @@
 """The server the connection tests talk to: a real ``Hub`` on the memory store, broker and
-presence, wired to a real ``WebSocketService`` and its ``FrontDoor`` the way ``roomcast serve``
-wires them.
+presence, wired to a real ``WebSocketService`` and its ``FrontDoor`` by ``ops.serve.assemble``, as
+``roomcast serve`` wires them.
 
 This fixture is the one place that knows how the server is put together: when its construction
 changes, it is the one place to follow.
@@ -8,7 +8,6 @@ changes, it is the one place to follow.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -16,13 +15,11 @@ from aiohttp import web
 
 from fake_socket import Server
 from roomcast.broker.memory import MemoryBroker
-from roomcast.chat.hub import Hub
-from roomcast.http.server import FrontDoor
+from roomcast.http.front_door import FrontDoor
 from roomcast.ops.config import Settings
-from roomcast.ops.metrics import Metrics
+from roomcast.ops.serve import assemble
 from roomcast.presence.memory import MemoryPresence
 from roomcast.store.memory import MemoryStore
-from roomcast.transport.connection import Outbox, WebSocketService
 from roomcast.wire import protocol
 
 
@@ -40,18 +37,9 @@ async def server(settings: Settings) -> AsyncIterator[Server]:
     async def no_http(request: web.BaseRequest) -> web.StreamResponse:
         return web.Response(status=404)
 
-    metrics = Metrics()
-    outbox = Outbox(asyncio.get_running_loop(), metrics.fanout_seconds)
-    hub = Hub(
-        settings,
-        MemoryStore(),
-        MemoryBroker(),
-        MemoryPresence(),
-        fanout=outbox.room,
-        metrics=metrics,
-    )
+    node = assemble(settings, MemoryStore(), MemoryBroker(), MemoryPresence(), "test-api-key")
+    hub, service = node.hub, node.service
     await hub.start()
-    service = WebSocketService(hub, settings, outbox)
     http_server = web.Server(no_http)
     yield Server(hub, service, lambda: FrontDoor(service, http_server, frozenset()))
     hub.closing = True

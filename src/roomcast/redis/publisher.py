@@ -1,0 +1,137 @@
+"""The publishing connection: ``PUBLISH`` commands queued, batched and never lost to a reconnect.
+
+Publications of one event-loop iteration go out in one write; each stays queued until Redis has
+answered it, so a connection lost mid-flight re-sends it after reconnecting (whoever receives
+must therefore take a repeat in its stride). While Redis cannot be reached at most ``max_queued``
+publications wait; beyond that the oldest are dropped, and counted in the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Final
+
+from roomcast.redis.address import RedisAddress
+from roomcast.redis.backoff import Backoff
+from roomcast.redis.connection import CALL_FAILED, RespConnection, reconnect, watch
+
+log = logging.getLogger(__name__)
+
+MAX_QUEUED: Final = 100_000
+# How many encoded "PUBLISH <channel>" heads are kept before the cache starts over.
+MAX_HEADS: Final = 10_000
+
+
+class Publisher:
+    """Publishes to channels named by key: ``channel_of(key)`` is the channel of ``key``."""
+
+    def __init__(
+        self,
+        address: RedisAddress,
+        *,
+        name: bytes,
+        channel_of: Callable[[str], bytes],
+        max_queued: int = MAX_QUEUED,
+    ) -> None:
+        self._address = address
+        self._name = name
+        self._channel_of = channel_of
+        self._max_queued = max_queued
+        self._connection: RespConnection | None = None
+        # Encoded PUBLISH commands: not yet written, and written but not yet confirmed.
+        self._unsent: deque[bytes] = deque()
+        self._unanswered: deque[bytes] = deque()
+        self._heads: dict[str, bytes] = {}  # key -> "PUBLISH <channel>" in RESP
+        self._flush_scheduled = False
+        self._dropped = 0
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None and self._connection.connected
+
+    def start(self) -> None:
+        self._stopping = False
+        if self._task is None:
+            self._task = asyncio.create_task(self._keep_publishing(), name="roomcast-redis-pub")
+
+    async def stop(self) -> None:
+        """Send what is queued (for up to a second), then disconnect."""
+        self._stopping = True
+        connection = self._connection
+        if connection is not None and connection.connected and self._unsent:
+            self._flush()
+            with contextlib.suppress(*CALL_FAILED):
+                await asyncio.wait_for(connection.call(b"PING"), 1.0)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def publish(self, key: str, data: bytes) -> None:
+        """Queue ``data`` for the channel of ``key``; it goes out at the end of this iteration."""
+        head = self._heads.get(key)
+        if head is None:
+            channel = self._channel_of(key)
+            head = b"*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%s\r\n" % (len(channel), channel)
+            if len(self._heads) > MAX_HEADS:
+                self._heads.clear()
+            self._heads[key] = head
+        unsent = self._unsent
+        unsent.append(b"%s$%d\r\n%s\r\n" % (head, len(data), data))
+        if len(unsent) > self._max_queued:
+            unsent.popleft()
+            self._dropped += 1
+            if self._dropped in (1, 1000) or self._dropped % 100_000 == 0:
+                log.warning("Redis unreachable: %d publications dropped so far", self._dropped)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Write every publication of this loop iteration in one write."""
+        self._flush_scheduled = False
+        connection = self._connection
+        if connection is None or not connection.connected or not self._unsent:
+            return
+        batch, self._unsent = self._unsent, deque()
+        self._unanswered.extend(batch)
+        connection.write(b"".join(batch), len(batch))
+
+    def _answered(self, count: int) -> None:
+        unanswered = self._unanswered
+        for _ in range(min(count, len(unanswered))):
+            unanswered.popleft()
+
+    def _requeue_unanswered(self) -> None:
+        """The connection is gone: what it did not confirm goes out again, first."""
+        self._unanswered.extend(self._unsent)
+        self._unsent, self._unanswered = self._unanswered, deque()
+
+    async def _keep_publishing(self) -> None:
+        backoff = Backoff()
+        while not self._stopping:
+            connection = await reconnect(
+                "Redis publish connection",
+                backoff,
+                self._address,
+                None,
+                self._answered,
+                name=self._name,
+            )
+            backoff.reset()
+            self._connection = connection
+            self._flush()
+            await watch(connection)
+            self._connection = None
+            self._requeue_unanswered()
+            if not self._stopping:
+                log.warning("Redis publish connection lost; reconnecting")

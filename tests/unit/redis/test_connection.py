@@ -11,11 +11,10 @@ import hiredis
 import pytest
 import redis.asyncio as aioredis
 
+from redis_testing import until
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.backoff import BACKOFF_FIRST, Backoff
 from roomcast.redis.connection import RespConnection, encode_command, reconnect, watch
-
-from .conftest import until
 
 # No server listens on port 1: connecting there is refused at once.
 NOWHERE = RedisAddress(host="127.0.0.1", port=1, username=None, password=None, tls=False)

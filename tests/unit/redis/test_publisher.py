@@ -9,10 +9,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 import redis.asyncio as aioredis
 
+from redis_testing import until
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.publisher import Publisher
-
-from .conftest import until
 
 
 class Listening:

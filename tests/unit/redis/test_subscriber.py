@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 import pytest
 import redis.asyncio as aioredis
 
+from redis_testing import until
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.subscriber import Subscriber
-
-from .conftest import until
 
 
 @dataclass

@@ -19,6 +19,7 @@ the hub reads what it missed from the store.
 from __future__ import annotations
 
 import logging
+from typing import Final
 
 from roomcast.broker.base import BrokerListener
 from roomcast.redis.address import RedisAddress
@@ -30,10 +31,13 @@ from roomcast.redis.names import (
     presence_signal,
     room_channel,
 )
-from roomcast.redis.publisher import MAX_QUEUED, Publisher
+from roomcast.redis.publisher import MAX_QUEUED, Publisher, publish_head
 from roomcast.redis.subscriber import Subscriber
 
 log = logging.getLogger(__name__)
+
+# How many rooms' encoded PUBLISH heads are kept before the cache starts over.
+MAX_HEADS: Final = 10_000
 
 
 class RedisBroker:
@@ -55,6 +59,7 @@ class RedisBroker:
         self._listener: BrokerListener | None = None
         self._rooms: dict[str, bytes] = {}  # room -> channel
         self._channels: dict[bytes, str] = {}  # channel -> room
+        self._publish_heads: dict[str, bytes] = {}  # room -> publish_head(its channel)
         self._subscriber = Subscriber(
             self._address,
             name=b"roomcast-%s-sub" % self.node,
@@ -64,7 +69,6 @@ class RedisBroker:
         self._publisher = Publisher(
             self._address,
             name=b"roomcast-%s-pub" % self.node,
-            channel_of=self._channel,
             max_queued=max_queued,
         )
 
@@ -134,7 +138,16 @@ class RedisBroker:
     def publish(self, room: str, message_id: int, payload: bytes) -> None:
         if self._listener is not None and room in self._rooms:
             self._listener.deliver(room, message_id, payload)
-        self._publisher.publish(room, b"M%s%d %s" % (self.node, message_id, payload))
+        head = self._publish_heads.get(room) or self._new_head(room)
+        self._publisher.publish(head, b"M%s%d %s" % (self.node, message_id, payload))
 
     def announce(self, room: str) -> None:
-        self._publisher.publish(room, presence_signal(self.node))
+        head = self._publish_heads.get(room) or self._new_head(room)
+        self._publisher.publish(head, presence_signal(self.node))
+
+    def _new_head(self, room: str) -> bytes:
+        """Encode (and keep) the start of a PUBLISH to ``room``'s channel."""
+        if len(self._publish_heads) > MAX_HEADS:
+            self._publish_heads.clear()
+        head = self._publish_heads[room] = publish_head(self._channel(room))
+        return head

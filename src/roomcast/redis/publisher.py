@@ -1,6 +1,8 @@
 """The publishing connection: ``PUBLISH`` commands queued, batched and never lost to a reconnect.
 
-Publications of one event-loop iteration go out in one write; each stays queued until Redis has
+A publication is ``publish_head(channel)``, which the caller keeps for each channel it uses
+rather than encode it for every message, followed by the message. Publications of one event-loop
+iteration go out in one write; each stays queued until Redis has
 answered it, so a connection lost mid-flight re-sends it after reconnecting (whoever receives
 must therefore take a repeat in its stride). While Redis cannot be reached at most ``max_queued``
 publications wait; beyond that the oldest are dropped, and counted in the log.
@@ -12,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
 from typing import Final
 
 from roomcast.redis.address import RedisAddress
@@ -22,30 +23,24 @@ from roomcast.redis.connection import CALL_FAILED, RespConnection, reconnect, wa
 log = logging.getLogger(__name__)
 
 MAX_QUEUED: Final = 100_000
-# How many encoded "PUBLISH <channel>" heads are kept before the cache starts over.
-MAX_HEADS: Final = 10_000
+
+
+def publish_head(channel: bytes) -> bytes:
+    """The start of a PUBLISH command to ``channel`` in RESP; the message follows."""
+    return b"*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%s\r\n" % (len(channel), channel)
 
 
 class Publisher:
-    """Publishes to channels named by key: ``channel_of(key)`` is the channel of ``key``."""
+    """One Redis connection for ``PUBLISH`` only, re-made by itself when lost."""
 
-    def __init__(
-        self,
-        address: RedisAddress,
-        *,
-        name: bytes,
-        channel_of: Callable[[str], bytes],
-        max_queued: int = MAX_QUEUED,
-    ) -> None:
+    def __init__(self, address: RedisAddress, *, name: bytes, max_queued: int = MAX_QUEUED) -> None:
         self._address = address
         self._name = name
-        self._channel_of = channel_of
         self._max_queued = max_queued
         self._connection: RespConnection | None = None
         # Encoded PUBLISH commands: not yet written, and written but not yet confirmed.
         self._unsent: deque[bytes] = deque()
         self._unanswered: deque[bytes] = deque()
-        self._heads: dict[str, bytes] = {}  # key -> "PUBLISH <channel>" in RESP
         self._flush_scheduled = False
         self._dropped = 0
         self._task: asyncio.Task[None] | None = None
@@ -76,15 +71,9 @@ class Publisher:
             self._connection.close()
             self._connection = None
 
-    def publish(self, key: str, data: bytes) -> None:
-        """Queue ``data`` for the channel of ``key``; it goes out at the end of this iteration."""
-        head = self._heads.get(key)
-        if head is None:
-            channel = self._channel_of(key)
-            head = b"*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%s\r\n" % (len(channel), channel)
-            if len(self._heads) > MAX_HEADS:
-                self._heads.clear()
-            self._heads[key] = head
+    def publish(self, head: bytes, data: bytes) -> None:
+        """Queue ``data`` for the channel of ``head`` (``publish_head(channel)``); it goes out
+        at the end of this event-loop iteration."""
         unsent = self._unsent
         unsent.append(b"%s$%d\r\n%s\r\n" % (head, len(data), data))
         if len(unsent) > self._max_queued:

@@ -1,5 +1,5 @@
-"""Publisher against the real Redis: order, batching per loop iteration, the head cache, the
-queue bound, re-sending after the connection is killed, and draining on stop."""
+"""Publisher against the real Redis: order, the command a head makes, the queue bound,
+re-sending after the connection is killed, and draining on stop."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import redis.asyncio as aioredis
 
 from redis_testing import until
 from roomcast.redis.address import RedisAddress
-from roomcast.redis.publisher import Publisher
+from roomcast.redis.connection import encode_command
+from roomcast.redis.publisher import Publisher, publish_head
 
 
 class Listening:
@@ -32,7 +33,14 @@ class Listening:
 
 @pytest.fixture
 def channel_of(token: str) -> Callable[[str], bytes]:
+    """The test's channel called ``key``."""
     return lambda key: f"roomcast-test:{token}:{key}".encode()
+
+
+@pytest.fixture
+def head_of(channel_of: Callable[[str], bytes]) -> Callable[[str], bytes]:
+    """The publish head of the test's channel called ``key``."""
+    return lambda key: publish_head(channel_of(key))
 
 
 @pytest.fixture
@@ -47,12 +55,12 @@ async def listening(
 
 @pytest.fixture
 async def make_publisher(
-    address: RedisAddress, name: bytes, channel_of: Callable[[str], bytes]
+    address: RedisAddress, name: bytes
 ) -> AsyncIterator[Callable[..., Publisher]]:
     made: list[Publisher] = []
 
     def make(**options: int) -> Publisher:
-        publisher = Publisher(address, name=name, channel_of=channel_of, **options)
+        publisher = Publisher(address, name=name, **options)
         made.append(publisher)
         return publisher
 
@@ -69,44 +77,32 @@ async def test_publications_arrive_in_order_on_their_keys_channels(
     make_publisher: Callable[..., Publisher],
     listening: Listening,
     channel_of: Callable[[str], bytes],
+    head_of: Callable[[str], bytes],
 ) -> None:
     publisher = make_publisher()
     publisher.start()
     await connected(publisher)
     for n in range(100):
-        publisher.publish("a" if n % 3 else "b", b"%d" % n)
+        publisher.publish(head_of("a" if n % 3 else "b"), b"%d" % n)
     got = await listening.until(100)
     assert got == [(channel_of("a" if n % 3 else "b"), b"%d" % n) for n in range(100)]
 
 
-async def test_the_channel_of_a_key_is_asked_once(
-    address: RedisAddress, name: bytes, channel_of: Callable[[str], bytes], listening: Listening
-) -> None:
-    asked: list[str] = []
-
-    def counting_channel_of(key: str) -> bytes:
-        asked.append(key)
-        return channel_of(key)
-
-    publisher = Publisher(address, name=name, channel_of=counting_channel_of)
-    publisher.start()
-    await connected(publisher)
-    for _ in range(10):
-        publisher.publish("a", b"x")
-        publisher.publish("b", b"y")
-    await listening.until(20)
-    await publisher.stop()
-    assert asked == ["a", "b"]
+def test_a_head_and_its_message_make_one_publish_command() -> None:
+    data = b"x\r\ny"
+    command = publish_head(b"chan") + b"$%d\r\n%s\r\n" % (len(data), data)
+    assert command == encode_command(b"PUBLISH", b"chan", data)
 
 
 async def test_publications_wait_for_the_connection_and_the_oldest_are_dropped(
     make_publisher: Callable[..., Publisher],
     listening: Listening,
     channel_of: Callable[[str], bytes],
+    head_of: Callable[[str], bytes],
 ) -> None:
     publisher = make_publisher(max_queued=3)
     for n in range(5):
-        publisher.publish("a", b"%d" % n)  # not started: nothing can go out yet
+        publisher.publish(head_of("a"), b"%d" % n)  # not started: nothing can go out yet
     await asyncio.sleep(0.05)
     assert listening.got == []
     publisher.start()
@@ -120,13 +116,14 @@ async def test_what_was_not_confirmed_is_sent_again_after_the_connection_is_kill
     listening: Listening,
     name: bytes,
     kill: Callable[[bytes], Awaitable[int]],
+    head_of: Callable[[str], bytes],
 ) -> None:
     publisher = make_publisher()
     publisher.start()
     await connected(publisher)
     assert await kill(name) == 1
     for n in range(50):
-        publisher.publish("a", b"%d" % n)
+        publisher.publish(head_of("a"), b"%d" % n)
     async with asyncio.timeout(5):
         while len({data for _, data in listening.got}) < 50:
             await listening.until(len(listening.got) + 1)
@@ -135,13 +132,15 @@ async def test_what_was_not_confirmed_is_sent_again_after_the_connection_is_kill
 
 
 async def test_stop_sends_what_is_queued(
-    make_publisher: Callable[..., Publisher], listening: Listening
+    make_publisher: Callable[..., Publisher],
+    listening: Listening,
+    head_of: Callable[[str], bytes],
 ) -> None:
     publisher = make_publisher()
     publisher.start()
     await connected(publisher)
     for n in range(20):
-        publisher.publish("b", b"%d" % n)
+        publisher.publish(head_of("b"), b"%d" % n)
     await publisher.stop()  # before the loop iteration that would have sent them
     assert not publisher.connected
     assert [data for _, data in await listening.until(20)] == [b"%d" % n for n in range(20)]

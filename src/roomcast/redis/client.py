@@ -10,11 +10,11 @@ import hiredis
 
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.backoff import Backoff
-from roomcast.redis.connection import RespConnection, reconnect, watch
+from roomcast.redis.keeper import KeptConnection, reconnect, watch
 from roomcast.redis.scripts import Script
 
 
-class RedisClient:
+class RedisClient(KeptConnection):
     """Redis commands over one pipelined connection that re-connects by itself.
 
     Calls from any number of tasks share the connection: each writes its command at once and
@@ -23,25 +23,12 @@ class RedisClient:
     """
 
     def __init__(self, address: RedisAddress, *, name: bytes, timeout: float = 5.0) -> None:
-        self._address = address
-        self._name = name
+        super().__init__(address, name=name)
         self.timeout = timeout
-        self._connection: RespConnection | None = None
         self._connected = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._keep_connected(), name="roomcast-redis")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        await self._disconnect()
 
     async def wait_connected(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the connection; whether it is up."""
@@ -66,7 +53,7 @@ class RedisClient:
                 raise
         return await self.call(b"EVAL", script.source, 0, *args)
 
-    async def _keep_connected(self) -> None:
+    async def _keep(self) -> None:
         backoff = Backoff()
         while True:
             connection = await reconnect(

@@ -1,15 +1,12 @@
 """One Redis connection speaking RESP over an asyncio transport, its replies parsed by hiredis.
 
 At about 1 µs of CPU per message published or received it costs a tenth to a twentieth of
-redis-py's client (docs/decisions.md, "Scale-out drivers"). Also here: opening a connection again
-and again with backoff until Redis answers, and watching an open one with pings, the two halves
-of every reconnect loop of this package.
+redis-py's client (docs/decisions.md, "Scale-out drivers").
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import ssl
 from collections import deque
 from collections.abc import Callable
@@ -18,12 +15,7 @@ from typing import Any, Final, cast
 import hiredis
 
 from roomcast.redis.address import RedisAddress
-from roomcast.redis.backoff import Backoff
 
-log = logging.getLogger(__name__)
-
-KEEPALIVE_INTERVAL: Final = 5.0
-KEEPALIVE_TIMEOUT: Final = 5.0
 CONNECT_TIMEOUT: Final = 3.0
 # What opening a connection raises when Redis cannot be reached or refuses the login.
 OPEN_FAILED: Final = (OSError, TimeoutError, hiredis.ReplyError)
@@ -172,43 +164,3 @@ class RespConnection(asyncio.Protocol):
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
-
-
-async def reconnect(
-    what: str,
-    backoff: Backoff,
-    address: RedisAddress,
-    on_message: Callable[[bytes, bytes], None] | None = None,
-    on_answered: Callable[[int], None] | None = None,
-    *,
-    name: bytes,
-    encoding: str | None = None,
-) -> RespConnection:
-    """Open a connection (see ``RespConnection.open``), retrying with ``backoff`` until it is up;
-    ``what`` names the connection in the log."""
-    while True:
-        try:
-            connection = await RespConnection.open(
-                address, on_message, on_answered, name=name, encoding=encoding
-            )
-        except OPEN_FAILED as exc:
-            await backoff.retry(what, exc)
-            continue
-        return connection
-
-
-async def watch(connection: RespConnection) -> None:
-    """Return when ``connection`` is lost, or drop it and return when it stops answering pings."""
-    while True:
-        try:
-            await asyncio.wait_for(asyncio.shield(connection.lost), KEEPALIVE_INTERVAL)
-            return
-        except TimeoutError:
-            pass
-        try:
-            await asyncio.wait_for(connection.call(b"PING"), KEEPALIVE_TIMEOUT)
-        except CALL_FAILED as exc:
-            log.warning("Redis connection not answering (%s); dropping it", exc)
-            connection.close()
-            await connection.lost
-            return

@@ -18,7 +18,8 @@ from typing import Final
 
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.backoff import Backoff
-from roomcast.redis.connection import CALL_FAILED, RespConnection, reconnect, watch
+from roomcast.redis.connection import CALL_FAILED
+from roomcast.redis.keeper import KeptConnection, reconnect, watch
 
 log = logging.getLogger(__name__)
 
@@ -30,30 +31,23 @@ def publish_head(channel: bytes) -> bytes:
     return b"*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%s\r\n" % (len(channel), channel)
 
 
-class Publisher:
+class Publisher(KeptConnection):
     """One Redis connection for ``PUBLISH`` only, re-made by itself when lost."""
 
+    task_name = "roomcast-redis-pub"
+
     def __init__(self, address: RedisAddress, *, name: bytes, max_queued: int = MAX_QUEUED) -> None:
-        self._address = address
-        self._name = name
+        super().__init__(address, name=name)
         self._max_queued = max_queued
-        self._connection: RespConnection | None = None
         # Encoded PUBLISH commands: not yet written, and written but not yet confirmed.
         self._unsent: deque[bytes] = deque()
         self._unanswered: deque[bytes] = deque()
         self._flush_scheduled = False
         self._dropped = 0
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
 
     @property
     def connected(self) -> bool:
         return self._connection is not None and self._connection.connected
-
-    def start(self) -> None:
-        self._stopping = False
-        if self._task is None:
-            self._task = asyncio.create_task(self._keep_publishing(), name="roomcast-redis-pub")
 
     async def stop(self) -> None:
         """Send what is queued (for up to a second), then disconnect."""
@@ -63,13 +57,7 @@ class Publisher:
             self._flush()
             with contextlib.suppress(*CALL_FAILED):
                 await asyncio.wait_for(connection.call(b"PING"), 1.0)
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        await self._disconnect()
 
     def publish(self, head: bytes, data: bytes) -> None:
         """Queue ``data`` for the channel of ``head`` (``publish_head(channel)``); it goes out
@@ -105,7 +93,7 @@ class Publisher:
         self._unanswered.extend(self._unsent)
         self._unsent, self._unanswered = self._unanswered, deque()
 
-    async def _keep_publishing(self) -> None:
+    async def _keep(self) -> None:
         backoff = Backoff()
         while not self._stopping:
             connection = await reconnect(

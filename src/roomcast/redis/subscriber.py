@@ -15,20 +15,16 @@ from collections.abc import Callable
 
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.backoff import Backoff
-from roomcast.redis.connection import (
-    CALL_FAILED,
-    KEEPALIVE_TIMEOUT,
-    RespConnection,
-    encode_command,
-    reconnect,
-    watch,
-)
+from roomcast.redis.connection import CALL_FAILED, encode_command
+from roomcast.redis.keeper import KEEPALIVE_TIMEOUT, KeptConnection, reconnect, watch
 
 log = logging.getLogger(__name__)
 
 
-class Subscriber:
+class Subscriber(KeptConnection):
     """One Redis connection in subscribed mode that re-connects and re-subscribes by itself."""
+
+    task_name = "roomcast-redis-sub"
 
     def __init__(
         self,
@@ -38,24 +34,15 @@ class Subscriber:
         on_message: Callable[[bytes, bytes], None],
         on_restored: Callable[[], None],
     ) -> None:
-        self._address = address
-        self._name = name
+        super().__init__(address, name=name)
         self._on_message = on_message
         self._on_restored = on_restored
         self._channels: set[bytes] = set()
-        self._connection: RespConnection | None = None
         self._ready = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
 
     @property
     def ready(self) -> bool:
         return self._ready.is_set()
-
-    def start(self) -> None:
-        self._stopping = False
-        if self._task is None:
-            self._task = asyncio.create_task(self._keep_subscribed(), name="roomcast-redis-sub")
 
     async def wait_ready(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for every subscription to be confirmed; whether it is."""
@@ -65,14 +52,7 @@ class Subscriber:
 
     async def stop(self) -> None:
         """Disconnect and forget every channel."""
-        self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        await self._disconnect()
         self._ready.clear()
         self._channels.clear()
 
@@ -93,7 +73,7 @@ class Subscriber:
         if self._connection is not None and self._connection.connected:
             self._connection.write(encode_command(command, channel))
 
-    async def _keep_subscribed(self) -> None:
+    async def _keep(self) -> None:
         backoff = Backoff()
         connected_before = False
         while not self._stopping:

@@ -1,5 +1,5 @@
-"""RespConnection and its helpers against the real Redis: RESP both ways, pipelining, pub/sub
-pushes, login and database selection, a connection cut by the server, reconnecting with backoff."""
+"""RespConnection against the real Redis: RESP both ways, pipelining, pub/sub pushes, login and
+database selection, a connection cut by the server."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ import redis.asyncio as aioredis
 
 from redis_testing import until
 from roomcast.redis.address import RedisAddress
-from roomcast.redis.backoff import BACKOFF_FIRST, Backoff
-from roomcast.redis.connection import RespConnection, encode_command, reconnect, watch
+from roomcast.redis.connection import RespConnection, encode_command
 
 # No server listens on port 1: connecting there is refused at once.
 NOWHERE = RedisAddress(host="127.0.0.1", port=1, username=None, password=None, tls=False)
@@ -131,28 +130,3 @@ async def test_a_connection_cut_by_the_server_fails_what_waits_and_refuses_write
     assert not connection.connected
     with pytest.raises(ConnectionError, match="closed"):
         connection.write(encode_command(b"PING"))
-
-
-async def test_watch_returns_when_the_connection_is_lost(
-    address: RedisAddress, name: bytes, kill: Callable[[bytes], Awaitable[int]]
-) -> None:
-    connection = await RespConnection.open(address, name=name)
-    watching = asyncio.create_task(watch(connection))
-    await asyncio.sleep(0.05)
-    assert not watching.done()
-    await kill(name)
-    await asyncio.wait_for(watching, 2)
-
-
-async def test_reconnect_retries_with_backoff_until_redis_answers(
-    address: RedisAddress, name: bytes
-) -> None:
-    backoff = Backoff()
-    with pytest.raises(TimeoutError):
-        await asyncio.wait_for(reconnect("test", backoff, NOWHERE, name=name), 0.3)
-    assert backoff.delay > BACKOFF_FIRST
-    connection = await reconnect("test", backoff, address, name=name)
-    try:
-        assert await connection.call(b"PING") == b"PONG"
-    finally:
-        connection.close()

@@ -44,6 +44,17 @@ def start_publisher() -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, __file__, "publish"])
 
 
+async def cpu_until_received(done: asyncio.Future[None]) -> float:
+    """Start the publishing process; the CPU this process spends until ``done``."""
+    await asyncio.sleep(0.1)  # the subscription is confirmed by now
+    publisher = start_publisher()
+    cpu = time.process_time()
+    await done
+    used = time.process_time() - cpu
+    publisher.wait()
+    return used
+
+
 async def receive_redis_py() -> float:
     client = aioredis.Redis()
     pubsub = client.pubsub(ignore_subscribe_messages=True)
@@ -80,12 +91,7 @@ async def receive_raw() -> float:
     done: asyncio.Future[None] = loop.create_future()
     transport, _ = await loop.create_connection(lambda: Subscriber(done), "127.0.0.1", 6379)
     transport.write(b"*2\r\n$9\r\nSUBSCRIBE\r\n$%d\r\n%s\r\n" % (len(CHANNEL), CHANNEL.encode()))
-    await asyncio.sleep(0.1)
-    publisher = start_publisher()
-    cpu = time.process_time()
-    await done
-    used = time.process_time() - cpu
-    publisher.wait()
+    used = await cpu_until_received(done)
     transport.close()
     return used
 
@@ -158,12 +164,7 @@ async def receive_broker() -> float:
     broker = RedisBroker("redis://127.0.0.1:6379", prefix=PREFIX)
     await broker.start(Counter(done))
     broker.subscribe(ROOM)
-    await asyncio.sleep(0.1)
-    publisher = start_publisher()
-    cpu = time.process_time()
-    await done
-    used = time.process_time() - cpu
-    publisher.wait()
+    used = await cpu_until_received(done)
     await broker.stop()
     return used
 

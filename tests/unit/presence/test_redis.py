@@ -99,3 +99,25 @@ async def test_without_redis_calls_answer_from_this_nodes_copy(
     await presence.release_nick("alice", "c1")
     assert await presence.nick_owner("alice") is None
     assert await presence.counts() == {"lobby": 1}
+
+
+async def test_a_live_nodes_heartbeat_reaps_a_dead_nodes_entries(
+    make_presence: Callable[..., RedisPresence], admin: aioredis.Redis, prefix: str
+) -> None:
+    dying, living = make_presence(ttl=1.0), make_presence(ttl=1.0)
+    await dying.claim_nick("alice", "c1")
+    await dying.join("lobby", "c1", "alice")
+    await living.claim_nick("bob", "c2")
+    assert dying._heartbeat is not None
+    dying._heartbeat.cancel()  # silent from now on, as after kill -9
+    dead = dying.node
+
+    async def reaped() -> bool:
+        return not await admin.exists(
+            f"{prefix}node:{dead}:nicks", f"{prefix}node:{dead}:rooms", f"{prefix}room:lobby:{dead}"
+        )
+
+    await until(reaped, timeout=4.0)
+    assert await admin.hgetall(f"{prefix}nicks") == {b"bob": f"{living.node} c2".encode()}
+    assert await admin.zscore(f"{prefix}nodes", dead) is None
+    assert await admin.smembers(f"{prefix}room:lobby:nodes") == set()

@@ -6,14 +6,7 @@ local known = redis.call('ZSCORE', p .. 'nodes', node)
 redis.call('ZADD', p .. 'nodes', now + ttl, node)
 local dead = redis.call('ZRANGEBYSCORE', p .. 'nodes', '-inf', now, 'LIMIT', 0, 20)
 for _, d in ipairs(dead) do
-  local nk = p .. 'node:' .. d .. ':nicks'
-  local held = redis.call('HGETALL', nk)
-  for i = 1, #held, 2 do
-    if redis.call('HGET', p .. 'nicks', held[i]) == d .. ' ' .. held[i + 1] then
-      redis.call('HDEL', p .. 'nicks', held[i])
-    end
-  end
-  redis.call('DEL', nk)
+  forget_nicks(d)
   local rk = p .. 'node:' .. d .. ':rooms'
   for _, room in ipairs(redis.call('SMEMBERS', rk)) do
     redis.call('SREM', p .. 'room:' .. room .. ':nodes', d)

@@ -29,6 +29,7 @@ class RedisClient(KeptConnection):
 
     async def stop(self) -> None:
         await self._disconnect()
+        self._connected.clear()
 
     async def wait_connected(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the connection; whether it is up."""

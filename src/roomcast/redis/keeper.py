@@ -48,10 +48,15 @@ class KeptConnection(ABC):
     async def _disconnect(self) -> None:
         """Stop keeping the connection, and close it."""
         self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        task, self._task = self._task, None
+        if task is not None:
+            # Cancelled until it ends: on Python 3.11 ``asyncio.wait_for`` swallows a
+            # cancellation that comes as what it waits for completes (CPython gh-86296), as
+            # when the connection is lost in the same moment, and the task would go on.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait([task], timeout=0.1)
+            await asyncio.gather(task, return_exceptions=True)  # retrieves its outcome
         if self._connection is not None:
             self._connection.close()
             self._connection = None

@@ -2,9 +2,9 @@
 
 A publication is ``publish_head(channel)``, which the caller keeps for each channel it uses
 rather than encode it for every message, followed by the message. Publications of one event-loop
-iteration go out in one write; each stays queued until Redis has
-answered it, so a connection lost mid-flight re-sends it after reconnecting (whoever receives
-must therefore take a repeat in its stride). While Redis cannot be reached at most ``max_queued``
+iteration go out in one write; each stays queued until Redis has answered it, so a connection
+lost mid-flight re-sends it after reconnecting (whoever receives must therefore take a repeat in
+its stride). While Redis cannot be reached at most ``max_queued``
 publications wait; beyond that the oldest are dropped, and counted in the log.
 """
 

@@ -91,3 +91,11 @@ async def test_a_scripts_own_error_is_raised_not_retried(client: RedisClient) ->
     script = Script("return redis.error_reply('BROKEN on purpose')")
     with pytest.raises(hiredis.ReplyError, match="BROKEN on purpose"):
         await client.run(script)
+
+
+async def test_a_stopped_client_is_not_connected(address: RedisAddress, name: bytes) -> None:
+    client = RedisClient(address, name=name)
+    client.start()
+    assert await client.wait_connected(3.0)
+    await client.stop()
+    assert not await client.wait_connected(0.05)

@@ -10,6 +10,7 @@ import pytest
 
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.backoff import BACKOFF_FIRST, Backoff
+from roomcast.redis.client import RedisClient
 from roomcast.redis.connection import RespConnection
 from roomcast.redis.keeper import reconnect, watch
 
@@ -40,3 +41,16 @@ async def test_reconnect_retries_with_backoff_until_redis_answers(
         assert await connection.call(b"PING") == b"PONG"
     finally:
         connection.close()
+
+
+async def test_stop_ends_even_when_the_connection_is_lost_in_the_same_moment(
+    address: RedisAddress, name: bytes, kill: Callable[[bytes], Awaitable[int]]
+) -> None:
+    """The loss wakes the task's ``wait_for`` as the stop cancels it: on Python 3.11 that
+    cancellation can be swallowed, and stopping must still end the task."""
+    for _ in range(30):
+        client = RedisClient(address, name=name)
+        client.start()
+        assert await client.wait_connected(3.0)
+        assert await kill(name) == 1
+        await asyncio.wait_for(client.stop(), 3.0)

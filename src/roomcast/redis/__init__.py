@@ -1,9 +1,11 @@
 """The Redis layer: roomcast's own Redis client and the Lua scripts it runs.
 
-It owns everything that speaks to Redis: the address in a ``redis://`` URL, the RESP connection
-parsed by ``hiredis``, reconnecting with backoff, the command client, the pub/sub subscriber and
-publisher, script loading, and the names roomcast gives its keys and channels. The broker and the
-presence build their logic on it; it knows nothing of them.
+It owns everything that speaks to Redis: the address in a ``redis://`` URL (``address``), the
+RESP connection parsed by ``hiredis`` (``connection``), keeping a connection open with backoff
+and pings (``backoff``, ``keeper``), the command client (``client``), the pub/sub subscriber and
+publisher (``subscriber``, ``publisher``), Lua scripts run by SHA (``scripts``, with their
+sources in ``lua/``), and the names a deployment gives its keys and channels (``names``). The
+broker and the presence build their logic on it; it knows nothing of them.
 
 May import: the standard library, ``hiredis`` and ``roomcast.record``; nothing else of roomcast.
 """

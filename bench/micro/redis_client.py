@@ -2,9 +2,12 @@
 
 Receiving: 200,000 messages of 250 bytes published by a second process; the figure is the CPU
 time of the receiving process per message. Publishing: pipelined PUBLISH in batches of 10 and 100,
-CPU per message. Needs Redis on 127.0.0.1:6379 and the dev extras (redis-py).
+CPU per message. The last row is roomcast's own ``RedisBroker`` through its public API, the whole
+path of a chat message: receiving parses and hands each message to a listener, publishing formats,
+queues and batches each one (one event-loop iteration per batch) until Redis has answered all.
+Needs Redis on 127.0.0.1:6379 and the dev extras (redis-py).
 
-Run: .venv/bin/python bench/micro/redis_client.py
+Run: .venv/bin/python bench/micro/redis_client.py (``roomcast`` as argument: the last row only)
 """
 
 from __future__ import annotations
@@ -18,8 +21,12 @@ import hiredis
 import redis.asyncio as aioredis
 import uvloop
 
+from roomcast.broker.redis import RedisBroker
+
 COUNT = 200_000
-CHANNEL = "roomcast-bench:channel"
+PREFIX = "roomcast-bench:"
+ROOM = "lobby"
+CHANNEL = f"{PREFIX}r:{ROOM}"  # the channel of RedisBroker's room ROOM
 PAYLOAD = b"M" + b"a" * 12 + b"123456 " + b"x" * 230
 
 
@@ -35,6 +42,17 @@ async def publish_all() -> None:
 
 def start_publisher() -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, __file__, "publish"])
+
+
+async def cpu_until_received(done: asyncio.Future[None]) -> float:
+    """Start the publishing process; the CPU this process spends until ``done``."""
+    await asyncio.sleep(0.1)  # the subscription is confirmed by now
+    publisher = start_publisher()
+    cpu = time.process_time()
+    await done
+    used = time.process_time() - cpu
+    publisher.wait()
+    return used
 
 
 async def receive_redis_py() -> float:
@@ -73,12 +91,7 @@ async def receive_raw() -> float:
     done: asyncio.Future[None] = loop.create_future()
     transport, _ = await loop.create_connection(lambda: Subscriber(done), "127.0.0.1", 6379)
     transport.write(b"*2\r\n$9\r\nSUBSCRIBE\r\n$%d\r\n%s\r\n" % (len(CHANNEL), CHANNEL.encode()))
-    await asyncio.sleep(0.1)
-    publisher = start_publisher()
-    cpu = time.process_time()
-    await done
-    used = time.process_time() - cpu
-    publisher.wait()
+    used = await cpu_until_received(done)
     transport.close()
     return used
 
@@ -127,6 +140,60 @@ async def publish_raw(batch: int) -> float:
     return used
 
 
+class Counter:
+    """A ``BrokerListener`` that counts deliveries until ``COUNT`` have arrived."""
+
+    def __init__(self, done: asyncio.Future[None]) -> None:
+        self.got = 0
+        self.done = done
+
+    def deliver(self, room: str, message_id: int, payload: bytes) -> None:
+        self.got += 1
+        if self.got == COUNT:
+            self.done.set_result(None)
+
+    def presence_changed(self, room: str) -> None:
+        pass
+
+    def resubscribed(self) -> None:
+        pass
+
+
+async def receive_broker() -> float:
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    broker = RedisBroker("redis://127.0.0.1:6379", prefix=PREFIX)
+    await broker.start(Counter(done))
+    broker.subscribe(ROOM)
+    used = await cpu_until_received(done)
+    await broker.stop()
+    return used
+
+
+async def publish_broker(batch: int) -> float:
+    broker = RedisBroker("redis://127.0.0.1:6379", prefix=PREFIX)
+    await broker.start(Counter(asyncio.get_running_loop().create_future()))
+    payload = PAYLOAD[PAYLOAD.index(b" ") + 1 :]
+    cpu = time.process_time()
+    for start in range(0, COUNT, batch):
+        if start:
+            await asyncio.sleep(0)  # the batch before goes out
+        for message_id in range(start, start + batch):
+            broker.publish(ROOM, message_id, payload)
+    await broker.stop()  # sends the last batch and returns once Redis has answered every one
+    used = time.process_time() - cpu
+    return used
+
+
+async def main_broker() -> None:
+    def per_message(seconds: float) -> str:
+        return f"{seconds / COUNT * 1e6:.2f} us"
+
+    print(
+        f"| roomcast RedisBroker | {per_message(await receive_broker())}"
+        f" | {per_message(await publish_broker(10))} | {per_message(await publish_broker(100))} |"
+    )
+
+
 async def main() -> None:
     def per_message(seconds: float) -> str:
         return f"{seconds / COUNT * 1e6:.2f} us"
@@ -142,8 +209,10 @@ async def main() -> None:
         f"| RESP on asyncio + hiredis.Reader | {per_message(await receive_raw())}"
         f" | {per_message(await publish_raw(10))} | {per_message(await publish_raw(100))} |"
     )
+    await main_broker()
 
 
 if __name__ == "__main__":
     uvloop.install()
-    asyncio.run(publish_all() if sys.argv[1:] == ["publish"] else main())
+    runs = {"publish": publish_all, "roomcast": main_broker}
+    asyncio.run(runs.get(sys.argv[1] if sys.argv[1:] else "", main)())

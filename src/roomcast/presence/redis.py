@@ -16,10 +16,10 @@ Keys, under a configurable prefix (``roomcast:``):
 - ``room:<room>:nodes``: set of the nodes that have members in the room
 - ``room:<room>:<node>``: hash, owner -> display name
 
-Every change is one Lua script, so it is atomic. Scripts that publish a room's presence signal
-use the channel and payload of ``roomcast.broker.redis``. A leave publishes the signal from inside
-its script, so a departure is heard even after the node's broker has stopped (as in a graceful
-shutdown, when connections close last).
+Every change is one Lua script (``roomcast/redis/lua/*.lua``), so it is atomic. Scripts that
+publish a room's presence signal use the channel and payload of ``roomcast.redis.names``. A leave
+publishes the signal from inside its script, so a departure is heard even after the node's broker
+has stopped (as in a graceful shutdown, when connections close last).
 
 When Redis cannot be reached, calls answer from the in-memory copy (nicknames are then unique only
 on this node, and user lists show this node's members plus what was last seen of the others) and
@@ -31,21 +31,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import time
 from typing import Any, Final
 
 import hiredis
 
-from roomcast.broker.redis import (
-    CONNECT_TIMEOUT,
-    DEFAULT_PREFIX,
-    NO_NODE,
-    NODE_ID_LENGTH,
-    RedisAddress,
-    RedisClient,
-    Script,
-)
+from roomcast.redis.address import RedisAddress
+from roomcast.redis.client import RedisClient
+from roomcast.redis.connection import CONNECT_TIMEOUT
+from roomcast.redis.names import DEFAULT_PREFIX, NO_NODE, new_node_id
+from roomcast.redis.scripts import Script
 
 log = logging.getLogger(__name__)
 
@@ -57,205 +52,20 @@ _UNREACHABLE: Final = (ConnectionError, TimeoutError, OSError, hiredis.ReplyErro
 # Entries written back per script call, so one call never holds Redis for long.
 SYNC_CHUNK: Final = 500
 
-_LUA_COMMON = """
-local p = ARGV[1]
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local function alive(node, now)
-  local deadline = redis.call('ZSCORE', p .. 'nodes', node)
-  return deadline and tonumber(deadline) > now
-end
-"""
-
-# ARGV: prefix, node, ttl_ms, no-node tag. Returns 1 when the node was registered already.
-_HEARTBEAT = (
-    _LUA_COMMON
-    + """
-local node, ttl, nobody = ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local now = now_ms()
-local known = redis.call('ZSCORE', p .. 'nodes', node)
-redis.call('ZADD', p .. 'nodes', now + ttl, node)
-local dead = redis.call('ZRANGEBYSCORE', p .. 'nodes', '-inf', now, 'LIMIT', 0, 20)
-for _, d in ipairs(dead) do
-  local nk = p .. 'node:' .. d .. ':nicks'
-  local held = redis.call('HGETALL', nk)
-  for i = 1, #held, 2 do
-    if redis.call('HGET', p .. 'nicks', held[i]) == d .. ' ' .. held[i + 1] then
-      redis.call('HDEL', p .. 'nicks', held[i])
-    end
-  end
-  redis.call('DEL', nk)
-  local rk = p .. 'node:' .. d .. ':rooms'
-  for _, room in ipairs(redis.call('SMEMBERS', rk)) do
-    redis.call('SREM', p .. 'room:' .. room .. ':nodes', d)
-    redis.call('DEL', p .. 'room:' .. room .. ':' .. d)
-    redis.call('PUBLISH', p .. 'r:' .. room, 'P' .. nobody)
-  end
-  redis.call('DEL', rk)
-  redis.call('ZREM', p .. 'nodes', d)
-end
-if known then return 1 end
-return 0
-"""
-)
-
-# ARGV: prefix, node, key, owner. Returns 1 when the owner holds the nickname now.
-_CLAIM = (
-    _LUA_COMMON
-    + """
-local node, key, owner = ARGV[2], ARGV[3], ARGV[4]
-local me = node .. ' ' .. owner
-local holder = redis.call('HGET', p .. 'nicks', key)
-if holder and holder ~= me then
-  local other = string.match(holder, '^(%S+)')
-  if alive(other, now_ms()) then return 0 end
-  redis.call('HDEL', p .. 'node:' .. other .. ':nicks', key)
-end
-redis.call('HSET', p .. 'nicks', key, me)
-redis.call('HSET', p .. 'node:' .. node .. ':nicks', key, owner)
-return 1
-"""
-)
-
-# ARGV: prefix, node, key, owner.
-_RELEASE = """
-local p, node, key, owner = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-if redis.call('HGET', p .. 'nicks', key) == node .. ' ' .. owner then
-  redis.call('HDEL', p .. 'nicks', key)
-end
-if redis.call('HGET', p .. 'node:' .. node .. ':nicks', key) == owner then
-  redis.call('HDEL', p .. 'node:' .. node .. ':nicks', key)
-end
-"""
-
-# ARGV: prefix, key. Returns the owner, or nil when nobody alive holds the nickname.
-_NICK_OWNER = (
-    _LUA_COMMON
-    + """
-local holder = redis.call('HGET', p .. 'nicks', ARGV[2])
-if not holder then return nil end
-local node, owner = string.match(holder, '^(%S+) (.*)$')
-if alive(node, now_ms()) then return owner end
-return nil
-"""
-)
-
-# ARGV: prefix, node, room, owner, name.
-_JOIN = """
-local p, node, room = ARGV[1], ARGV[2], ARGV[3]
-redis.call('HSET', p .. 'room:' .. room .. ':' .. node, ARGV[4], ARGV[5])
-redis.call('SADD', p .. 'room:' .. room .. ':nodes', node)
-redis.call('SADD', p .. 'node:' .. node .. ':rooms', room)
-"""
-
-# ARGV: prefix, node, room, owner.
-_LEAVE = """
-local p, node, room = ARGV[1], ARGV[2], ARGV[3]
-local members = p .. 'room:' .. room .. ':' .. node
-if redis.call('HDEL', members, ARGV[4]) == 0 then return end
-if redis.call('HLEN', members) == 0 then
-  redis.call('SREM', p .. 'room:' .. room .. ':nodes', node)
-  redis.call('SREM', p .. 'node:' .. node .. ':rooms', room)
-end
-redis.call('PUBLISH', p .. 'r:' .. room, 'P' .. node)
-"""
-
-# ARGV: prefix, node, room. Returns the names of the room's members on other live nodes.
-_OTHERS = (
-    _LUA_COMMON
-    + """
-local node, room = ARGV[2], ARGV[3]
-local now = now_ms()
-local names = {}
-for _, other in ipairs(redis.call('SMEMBERS', p .. 'room:' .. room .. ':nodes')) do
-  if other ~= node and alive(other, now) then
-    for _, name in ipairs(redis.call('HVALS', p .. 'room:' .. room .. ':' .. other)) do
-      names[#names + 1] = name
-    end
-  end
-end
-return names
-"""
-)
-
-# ARGV: prefix. Returns room, count, room, count... over every live node.
-_COUNTS = (
-    _LUA_COMMON
-    + """
-local counts, order = {}, {}
-for _, node in ipairs(redis.call('ZRANGEBYSCORE', p .. 'nodes', '(' .. now_ms(), '+inf')) do
-  for _, room in ipairs(redis.call('SMEMBERS', p .. 'node:' .. node .. ':rooms')) do
-    if not counts[room] then order[#order + 1] = room; counts[room] = 0 end
-    counts[room] = counts[room] + redis.call('HLEN', p .. 'room:' .. room .. ':' .. node)
-  end
-end
-local out = {}
-for _, room in ipairs(order) do out[#out + 1] = room; out[#out + 1] = counts[room] end
-return out
-"""
-)
-
-# ARGV: prefix, node, room, then owner, name pairs (all of this node's members of the room when
-# ARGV[4] is "1", else more of them). Writes them back and signals the room.
-_SYNC_ROOM = """
-local p, node, room, first = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local members = p .. 'room:' .. room .. ':' .. node
-if first == '1' then redis.call('DEL', members) end
-for i = 5, #ARGV, 2 do redis.call('HSET', members, ARGV[i], ARGV[i + 1]) end
-redis.call('SADD', p .. 'room:' .. room .. ':nodes', node)
-redis.call('SADD', p .. 'node:' .. node .. ':rooms', room)
-redis.call('PUBLISH', p .. 'r:' .. room, 'P' .. node)
-"""
-
-# ARGV: prefix, node, then every room where the node has members. Drops the node from the rest.
-_SYNC_ROOMS = """
-local p, node = ARGV[1], ARGV[2]
-local keep = {}
-for i = 3, #ARGV do keep[ARGV[i]] = true end
-local rk = p .. 'node:' .. node .. ':rooms'
-for _, room in ipairs(redis.call('SMEMBERS', rk)) do
-  if not keep[room] then
-    redis.call('SREM', rk, room)
-    redis.call('SREM', p .. 'room:' .. room .. ':nodes', node)
-    redis.call('DEL', p .. 'room:' .. room .. ':' .. node)
-    redis.call('PUBLISH', p .. 'r:' .. room, 'P' .. node)
-  end
-end
-"""
-
-# ARGV: prefix, node, first ("1" to forget the node's earlier claims), then key, owner pairs.
-# Returns the keys that another live node holds meanwhile.
-_SYNC_NICKS = (
-    _LUA_COMMON
-    + """
-local node, first = ARGV[2], ARGV[3]
-local mine = p .. 'node:' .. node .. ':nicks'
-if first == '1' then
-  local held = redis.call('HGETALL', mine)
-  for i = 1, #held, 2 do
-    if redis.call('HGET', p .. 'nicks', held[i]) == node .. ' ' .. held[i + 1] then
-      redis.call('HDEL', p .. 'nicks', held[i])
-    end
-  end
-  redis.call('DEL', mine)
-end
-local now = now_ms()
-local lost = {}
-for i = 4, #ARGV, 2 do
-  local key, me = ARGV[i], node .. ' ' .. ARGV[i + 1]
-  local holder = redis.call('HGET', p .. 'nicks', key)
-  if holder and holder ~= me and alive(string.match(holder, '^(%S+)'), now) then
-    lost[#lost + 1] = key
-  else
-    redis.call('HSET', p .. 'nicks', key, me)
-    redis.call('HSET', mine, key, ARGV[i + 1])
-  end
-end
-return lost
-"""
-)
+# The Lua script of each change, by name, and the files in roomcast/redis/lua/ it is made of.
+_SCRIPT_FILES: Final = {
+    "heartbeat": ("prelude", "heartbeat"),
+    "claim": ("prelude", "claim"),
+    "release": ("release",),
+    "nick_owner": ("prelude", "nick_owner"),
+    "join": ("join",),
+    "leave": ("leave",),
+    "others": ("prelude", "others"),
+    "counts": ("prelude", "counts"),
+    "sync_room": ("sync_room",),
+    "sync_rooms": ("sync_rooms",),
+    "sync_nicks": ("prelude", "sync_nicks"),
+}
 
 
 class RedisPresence:
@@ -275,7 +85,7 @@ class RedisPresence:
     ) -> None:
         self.prefix = prefix
         self.ttl = ttl
-        self.node = node or secrets.token_hex(NODE_ID_LENGTH // 2)
+        self.node = node or new_node_id()
         # One pipelined connection: a burst of joins costs one write each, no pool to run dry,
         # and Redis applies this node's changes in the order they were made.
         self._client = RedisClient(
@@ -283,22 +93,7 @@ class RedisPresence:
             name=b"roomcast-%s-presence" % self.node.encode(),
             timeout=CALL_TIMEOUT,
         )
-        self._scripts = {
-            name: Script(source)
-            for name, source in {
-                "heartbeat": _HEARTBEAT,
-                "claim": _CLAIM,
-                "release": _RELEASE,
-                "nick_owner": _NICK_OWNER,
-                "join": _JOIN,
-                "leave": _LEAVE,
-                "others": _OTHERS,
-                "counts": _COUNTS,
-                "sync_room": _SYNC_ROOM,
-                "sync_rooms": _SYNC_ROOMS,
-                "sync_nicks": _SYNC_NICKS,
-            }.items()
-        }
+        self._scripts = {name: Script.from_files(*files) for name, files in _SCRIPT_FILES.items()}
         # This node's own entries: nickname key -> owner; room -> owner -> name.
         self._nicks: dict[str, str] = {}
         self._rooms: dict[str, dict[str, str]] = {}

@@ -53,7 +53,8 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
     def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
         opened.append(args)
-        return real(*args, **kwargs)
+        conn: sqlite3.Connection = real(*args, **kwargs)
+        return conn
 
     monkeypatch.setattr(sqlite3, "connect", connect)
     return opened

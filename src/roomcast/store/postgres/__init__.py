@@ -1,6 +1,6 @@
 """The PostgreSQL store, in parts: ``store`` (the facade), ``pool`` (the connection pool they
 share), ``writer`` (the commit path), ``reads``, ``access``, ``rooms``, ``schema`` (migrations)
-and ``sql`` (error classes, row counts, the server's clock).
+and ``sql`` (the connection type, error classes, row counts, the server's clock).
 
 Its modules may import ``roomcast.store.base``, ``columns``, ``composed``, ``migrations``,
 ``roomcast.wire.protocol`` and asyncpg. Other layers import the names below from this package.

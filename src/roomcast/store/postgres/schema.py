@@ -10,18 +10,15 @@ import logging
 from typing import Final
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
 from roomcast.store.base import StoreUnavailable
 from roomcast.store.migrations import Migration, migrations
-from roomcast.store.postgres.sql import UNAVAILABLE
+from roomcast.store.postgres.sql import UNAVAILABLE, Conn
 
 log = logging.getLogger(__name__)
 
 # Any value will do, as long as every node uses the same one.
 _MIGRATION_LOCK: Final = 0x726F6F6D63617374  # "roomcast"
-
-Conn = asyncpg.Connection | PoolConnectionProxy
 
 
 async def apply_migrations(conn: Conn) -> list[Migration]:

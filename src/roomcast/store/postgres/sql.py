@@ -1,11 +1,15 @@
-"""What the PostgreSQL store's parts share: how asyncpg's errors sort, a command's row count, and
-the server's clock in SQL."""
+"""What the PostgreSQL store's parts share: the connection type, how asyncpg's errors sort, a
+command's row count, and the server's clock in SQL."""
 
 from __future__ import annotations
 
 from typing import Final
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+# A connection of its own or one borrowed from the pool.
+Conn = asyncpg.Connection | PoolConnectionProxy
 
 # Errors that mean "not now": the server is unreachable, restarting, overloaded or refused.
 UNAVAILABLE: Final = (

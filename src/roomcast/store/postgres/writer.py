@@ -33,8 +33,7 @@ from roomcast.store.base import (
 )
 from roomcast.store.columns import MESSAGE
 from roomcast.store.postgres.pool import Pool
-from roomcast.store.postgres.schema import Conn
-from roomcast.store.postgres.sql import RACED, UNAVAILABLE
+from roomcast.store.postgres.sql import RACED, UNAVAILABLE, Conn
 from roomcast.wire.protocol import ChatMessage
 
 log = logging.getLogger(__name__)

@@ -228,11 +228,12 @@ class Writer(AppendsAsFutures):
                 if (
                     stop
                     or self._journaled.count >= MOVE_ROWS
-                    or any(exclusive.settle for exclusive in exclusives)
+                    or (exclusives and any(exclusive.settle for exclusive in exclusives))
                 ):
                     error = self._move(conn)
-                for exclusive in exclusives:
-                    self._run_exclusive(conn, exclusive, error)
+                if exclusives:
+                    for exclusive in exclusives:
+                        self._run_exclusive(conn, exclusive, error)
                 for barrier in barriers:
                     rows = self._journaled_in(conn, barrier.room)
                     self._loop.call_soon_threadsafe(_settle, barrier.released, rows, None)

@@ -26,9 +26,9 @@ class Pool:
     def __init__(
         self, dsn: str, *, size: int, connect_timeout: float, command_timeout: float
     ) -> None:
-        self.dsn = dsn
+        self._dsn = dsn
         self._size = size
-        self.connect_timeout = connect_timeout
+        self._connect_timeout = connect_timeout
         self._command_timeout = command_timeout
         self._pool: asyncpg.Pool | None = None
         # No more reads or access writes (the writer may still be committing).
@@ -38,10 +38,10 @@ class Pool:
         """Connect and apply migrations; ``StoreUnavailable`` if unreachable."""
         try:
             self._pool = await asyncpg.create_pool(
-                self.dsn,
+                self._dsn,
                 min_size=0,  # connect on demand: no background reconnect noise
                 max_size=self._size,
-                timeout=self.connect_timeout,
+                timeout=self._connect_timeout,
                 command_timeout=self._command_timeout,
             )
             async with self._pool.acquire() as conn:
@@ -62,7 +62,7 @@ class Pool:
     def acquire(self) -> PoolAcquireContext:
         """A pooled connection, for the writer (which sorts the errors itself)."""
         assert self._pool is not None
-        return self._pool.acquire(timeout=self.connect_timeout)
+        return self._pool.acquire(timeout=self._connect_timeout)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[PoolConnectionProxy]:
@@ -70,7 +70,7 @@ class Pool:
         if self.closed or self._pool is None:
             raise StoreUnavailable("the store is closed")
         try:
-            async with self._pool.acquire(timeout=self.connect_timeout) as conn:
+            async with self._pool.acquire(timeout=self._connect_timeout) as conn:
                 yield conn
         except UNAVAILABLE as exc:
             raise StoreUnavailable(f"the message store is unavailable: {exc}") from exc

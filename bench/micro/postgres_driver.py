@@ -22,7 +22,8 @@ import asyncpg
 import uvloop
 
 from roomcast.store.base import NewMessage
-from roomcast.store.postgres import _APPEND, PostgresStore, apply_migrations
+from roomcast.store.postgres import PostgresStore, apply_migrations
+from roomcast.store.postgres.writer import APPEND
 
 DSN = "postgresql://postgres@127.0.0.1/test"
 SCHEMA = "roomcast_bench_driver"
@@ -54,7 +55,7 @@ async def with_asyncpg() -> tuple[float, float]:
     conn = await asyncpg.connect(DSN, server_settings={"search_path": SCHEMA})
     cpu = time.process_time()
     for number in range(BATCHES):
-        await conn.fetch(_APPEND, *batch(number))
+        await conn.fetch(APPEND, *batch(number))
     append = time.process_time() - cpu
     read_sql = READ.format("$1", "$2", "$3")
     cpu = time.process_time()
@@ -72,7 +73,7 @@ async def with_psycopg() -> tuple[float, float]:
     conn = await psycopg.AsyncConnection.connect(
         DSN, autocommit=True, options=f"-csearch_path={SCHEMA}"
     )
-    append_sql = _APPEND
+    append_sql = APPEND
     for number in range(7, 0, -1):
         append_sql = append_sql.replace(f"${number}", "%s")
     cpu = time.process_time()

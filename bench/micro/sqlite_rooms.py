@@ -11,7 +11,7 @@ both ways, is left out, and so are checkpoints, which run in a thread of their o
   updates the rooms' last IDs;
 - ``journal``: each commit appends its messages to the journal as one row and updates the rooms'
   last IDs; whenever as many messages have gathered as the store waits for, one transaction moves
-  them into ``messages`` (``_move_batches``, the store's own).
+  them into ``messages`` (``move_batches``, the store's own).
 
 Run: taskset -c 0 .venv/bin/python bench/micro/sqlite_rooms.py
 """
@@ -25,25 +25,23 @@ from pathlib import Path
 
 import orjson
 
-from roomcast.store.sqlite import (
-    _JOURNAL_INSERT,
-    _MOVE_ROWS,
-    _ROOMS_UPSERT,
-    _ROOMS_UPSERT_TAIL,
+from roomcast.store.sqlite.connection import open_writer
+from roomcast.store.sqlite.journal import (
+    JOURNAL_INSERT,
+    ROOMS_UPSERT,
+    ROOMS_UPSERT_TAIL,
     Batches,
-    SQLiteStore,
-    _insert_many,
-    _move_batches,
+    insert_many,
+    move_batches,
 )
+from roomcast.store.sqlite.writer import MOVE_ROWS
 
 MESSAGES = 40_000
 TEXT = "RCB12|1|1764000000000000000|" + "x" * 36  # as long as the load generator's lines
 
 
 def cpu_per_message(folder: Path, rooms: int, per_commit: int, journal: bool) -> float:
-    conn = SQLiteStore(
-        folder / f"{'j' if journal else 'd'}-r{rooms}-b{per_commit}.db"
-    )._open_writer()
+    conn = open_writer(folder / f"{'j' if journal else 'd'}-r{rooms}-b{per_commit}.db", "NORMAL")
     last: dict[str, int] = {}
     journaled: Batches = {}
     count = 0
@@ -57,18 +55,18 @@ def cpu_per_message(folder: Path, rooms: int, per_commit: int, journal: bool) ->
         touched = [(room, last[room], 0) for room in {row[0] for row in rows}]
         conn.execute("BEGIN IMMEDIATE")
         if journal:
-            journaled[conn.execute(_JOURNAL_INSERT, (orjson.dumps(rows),)).lastrowid or 0] = rows
+            journaled[conn.execute(JOURNAL_INSERT, (orjson.dumps(rows),)).lastrowid or 0] = rows
             count += len(rows)
         else:
             rows.sort()
-            _insert_many(conn, "INSERT INTO messages VALUES", rows)
-        _insert_many(conn, _ROOMS_UPSERT, touched, _ROOMS_UPSERT_TAIL)
+            insert_many(conn, "INSERT INTO messages VALUES", rows)
+        insert_many(conn, ROOMS_UPSERT, touched, ROOMS_UPSERT_TAIL)
         conn.execute("COMMIT")
-        if count >= _MOVE_ROWS:
-            _move_batches(conn, journaled)
+        if count >= MOVE_ROWS:
+            move_batches(conn, journaled)
             journaled, count = {}, 0
     if journaled:
-        _move_batches(conn, journaled)
+        move_batches(conn, journaled)
     elapsed = time.thread_time() - start
     _check(conn)
     conn.close()

@@ -1,4 +1,10 @@
-"""Message stores: the interface, and how a ``--db`` URL picks an implementation."""
+"""Stores: the interfaces (base.py), and how a ``--db`` URL picks an implementation.
+
+Implementations: ``memory`` (one module), ``sqlite/`` and ``postgres/`` (packages of parts behind
+the ``composed`` facade). The package may import ``roomcast.record`` and ``roomcast.wire``, and
+no other layer; other layers import the interfaces and records from here, and an implementation
+only to name it (``SQLiteStore``, ``move_journal``, ``PostgresStore``, ``migrate``).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,16 @@ from pathlib import Path
 from roomcast.store.base import (
     AccessStore,
     Account,
+    AccountStore,
     Appended,
     AuditEntry,
     Credential,
+    HistoryAdmin,
+    HistoryReads,
     MessageStore,
     NewMessage,
     RoomAccess,
+    RoomAccessStore,
     RoomSummary,
     Sanction,
     Store,
@@ -22,12 +32,16 @@ from roomcast.store.base import (
 __all__ = [
     "AccessStore",
     "Account",
+    "AccountStore",
     "Appended",
     "AuditEntry",
     "Credential",
+    "HistoryAdmin",
+    "HistoryReads",
     "MessageStore",
     "NewMessage",
     "RoomAccess",
+    "RoomAccessStore",
     "RoomSummary",
     "Sanction",
     "Store",

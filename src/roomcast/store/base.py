@@ -1,4 +1,9 @@
-"""The MessageStore interface: where history lives and where message IDs are assigned.
+"""The store interfaces: where history lives, where message IDs are assigned, and who may do what.
+
+``MessageStore`` is the history (``HistoryReads`` and ``HistoryAdmin`` are its narrow parts),
+``AccessStore`` the accounts and room access (``AccountStore``, ``RoomAccessStore``), ``Store``
+both; a layer depends on the narrowest one it uses. The writer pieces (``Submission``,
+``Outcomes``, ``failed``, ``report_all``) are shared by the implementations.
 
 The store is the source of truth for order: a message gets its room-local ID when it is committed,
 and only a committed message is fanned out or acknowledged. Appends are submitted without waiting
@@ -105,25 +110,8 @@ class RoomSummary:
     private: bool = False
 
 
-class MessageStore(Protocol):
-    """Durable, ordered, per-room message history."""
-
-    async def open(self) -> None:
-        """Connect, apply migrations, start background writers."""
-
-    async def close(self) -> None:
-        """Commit everything submitted so far, then release resources."""
-
-    def submit(self, message: NewMessage, done: AppendDone) -> None:
-        """Submit a message; ``done`` is called on the event loop with the outcome.
-
-        The outcome is ``Appended`` once the message is durably committed, ``StoreUnavailable``
-        when it was not stored. A store calls ``done`` in submission order, once per message;
-        the memory store calls it before ``submit`` returns.
-        """
-
-    def append(self, message: NewMessage) -> asyncio.Future[Appended]:
-        """``submit``, with the outcome as a future (see ``AppendsAsFutures``)."""
+class HistoryReads(Protocol):
+    """Reading history and the rooms that hold it: what a reader of a room needs."""
 
     async def page(self, room: str, before: int | None, limit: int) -> list[ChatMessage]:
         """Up to ``limit`` messages with ID < ``before`` (the newest when None), oldest first."""
@@ -139,6 +127,10 @@ class MessageStore(Protocol):
 
     async def room(self, name: str) -> RoomSummary | None:
         """The room ``name`` when it exists (in the sense of ``rooms``), else None."""
+
+
+class HistoryAdmin(Protocol):
+    """Making, deleting and restoring rooms and their history (the admin CLI and REST API)."""
 
     async def create_room(self, name: str, topic: str = "") -> bool:
         """Make the room exist before anyone posts to it; False when it already exists."""
@@ -157,6 +149,27 @@ class MessageStore(Protocol):
         Each room's last ID becomes at least its highest imported ID; a deleted room comes back.
         Raises ``StoreUnavailable`` when nothing could be stored.
         """
+
+
+class MessageStore(HistoryReads, HistoryAdmin, Protocol):
+    """Durable, ordered, per-room message history."""
+
+    async def open(self) -> None:
+        """Connect, apply migrations, start background writers."""
+
+    async def close(self) -> None:
+        """Commit everything submitted so far, then release resources."""
+
+    def submit(self, message: NewMessage, done: AppendDone) -> None:
+        """Submit a message; ``done`` is called on the event loop with the outcome.
+
+        The outcome is ``Appended`` once the message is durably committed, ``StoreUnavailable``
+        when it was not stored. A store calls ``done`` in submission order, once per message;
+        the memory store calls it before ``submit`` returns.
+        """
+
+    def append(self, message: NewMessage) -> asyncio.Future[Appended]:
+        """``submit``, with the outcome as a future (see ``AppendsAsFutures``)."""
 
 
 @record
@@ -241,8 +254,8 @@ class AuditEntry:
     detail: str = ""
 
 
-class AccessStore(Protocol):
-    """Accounts, credentials, room roles, sanctions and the audit log, beside the history."""
+class AccountStore(Protocol):
+    """Accounts and their credentials (login sessions, API tokens): what logins need."""
 
     async def create_account(self, account: Account) -> bool:
         """Register ``account``; False when its ``key`` (or ``id``) is already taken."""
@@ -262,6 +275,10 @@ class AccessStore(Protocol):
 
     async def delete_credential(self, credential_id: str, account_id: str) -> bool:
         """Revoke one of the account's credentials; False when it has no such one."""
+
+
+class RoomAccessStore(Protocol):
+    """Room roles and privacy, sanctions, message deletion and the audit log: for moderation."""
 
     async def room_access(self, name: str) -> RoomAccess:
         """The room's owner, roles, privacy and topic (public and ownerless when unknown)."""
@@ -295,6 +312,10 @@ class AccessStore(Protocol):
 
     async def audit_log(self, room: str | None, limit: int) -> list[AuditEntry]:
         """The newest ``limit`` entries, of one room or of all, newest first."""
+
+
+class AccessStore(AccountStore, RoomAccessStore, Protocol):
+    """Accounts, credentials, room roles, sanctions and the audit log, beside the history."""
 
 
 class Store(MessageStore, AccessStore, Protocol):

@@ -27,7 +27,7 @@ async def test_commits_leave_the_checkpoint_to_its_thread(tmp_path: Path) -> Non
                     for n in range(200)
                 )
             )
-        await store._settled()  # the journaled messages are in `messages` after this
+        await store._writer.settled()  # the journaled messages are in `messages` after this
         for _ in range(100):  # at most 5 s
             if path.stat().st_size > size_after_migrations:
                 break

@@ -54,7 +54,7 @@ async def test_short_reads_do_not_wait_behind_the_reader_thread(store: SQLiteSto
         busy.set()
         release.wait(10)
 
-    blocked = asyncio.get_running_loop().run_in_executor(store._reader, occupy)
+    blocked = asyncio.get_running_loop().run_in_executor(store._reads._reader, occupy)
     await asyncio.to_thread(busy.wait, 5)
     try:
         started = time.monotonic()
@@ -69,14 +69,14 @@ async def test_short_reads_do_not_wait_behind_the_reader_thread(store: SQLiteSto
 
 async def test_a_locked_database_sends_the_read_to_the_reader_thread(store: SQLiteStore) -> None:
     locked = _FailingConnection(_error("database is locked", sqlite3.SQLITE_BUSY))
-    store._inline_conn = locked  # type: ignore[assignment]
+    store._reads._inline_conn = locked  # type: ignore[assignment]
     assert await store.last_id("lobby") == 1
     assert [m.id for m in await store.after("lobby", 0, 10)] == [1]
     assert locked.queries == 2
 
 
 async def test_other_read_errors_are_store_unavailable(store: SQLiteStore) -> None:
-    store._inline_conn = _FailingConnection(  # type: ignore[assignment]
+    store._reads._inline_conn = _FailingConnection(  # type: ignore[assignment]
         _error("disk I/O error", sqlite3.SQLITE_IOERR)
     )
     with pytest.raises(StoreUnavailable, match="disk I/O error"):
@@ -87,7 +87,7 @@ async def test_long_pages_and_whole_tables_are_read_on_the_reader_thread(
     store: SQLiteStore,
 ) -> None:
     never = _FailingConnection(_error("must not be used", sqlite3.SQLITE_IOERR))
-    store._inline_conn = never  # type: ignore[assignment]
+    store._reads._inline_conn = never  # type: ignore[assignment]
     assert [m.text for m in await store.after("lobby", 0, 10_000)] == ["one"]
     assert [room.name for room in await store.rooms()] == ["lobby"]
     assert never.queries == 0

@@ -46,7 +46,7 @@ async def test_a_commit_journals_and_a_read_sees_every_earlier_message(tmp_path:
         assert [type(o) for o in outcomes] == [Appended]
         assert _counts(path) == (0, 2), "the read found them in the journal"
         assert [m.id for m in await store.after("lobby", 1, 10)] == [2]
-        await store._settled()
+        await store._writer.settled()
         assert _counts(path) == (2, 0)
         assert [m.text for m in await store.page("lobby", None, 10)] == ["one", "two"]
 
@@ -133,7 +133,7 @@ async def test_reads_join_moved_and_journaled_messages(tmp_path: Path) -> None:
     async with _opened(tmp_path / "chat.db") as store:
         for n in range(1, 21):
             await store.append(NewMessage("lobby", "a", f"m{n}", "w1", n))
-        await store._settled()
+        await store._writer.settled()
         for n in range(21, 31):
             await store.append(NewMessage("lobby", "a", f"m{n}", "w1", n))
             await store.append(NewMessage("other", "b", f"o{n}", "w2", n))

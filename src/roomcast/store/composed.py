@@ -1,0 +1,145 @@
+"""A ``Store`` composed of parts: the writer's ``submit``, the history reads, the room
+administration and the access store, each an object of its own that this facade forwards to.
+
+The SQLite and PostgreSQL stores are such facades; each builds its parts, opens and closes them.
+``submit`` and ``append`` are the writer's own bound methods (no call in between on the path of
+every message); the rest are forwarded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+
+from roomcast.store.base import (
+    AccessStore,
+    Account,
+    AppendDone,
+    Appended,
+    AppendsAsFutures,
+    AuditEntry,
+    Credential,
+    HistoryAdmin,
+    HistoryReads,
+    NewMessage,
+    RoomAccess,
+    RoomSummary,
+    Sanction,
+)
+from roomcast.wire.protocol import ChatMessage
+
+
+class ComposedStore(ABC):
+    """A ``Store`` whose parts do the work."""
+
+    submit: Callable[[NewMessage, AppendDone], None]
+    append: Callable[[NewMessage], asyncio.Future[Appended]]
+
+    def __init__(
+        self,
+        writer: AppendsAsFutures,
+        reads: HistoryReads,
+        rooms: HistoryAdmin,
+        access: AccessStore,
+    ) -> None:
+        self.submit = writer.submit
+        self.append = writer.append
+        self._history = reads
+        self._rooms = rooms
+        self._access = access
+
+    @abstractmethod
+    async def open(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    # -- HistoryReads ---------------------------------------------------------------------------
+
+    async def page(self, room: str, before: int | None, limit: int) -> list[ChatMessage]:
+        return await self._history.page(room, before, limit)
+
+    async def after(self, room: str, after_id: int, limit: int) -> list[ChatMessage]:
+        return await self._history.after(room, after_id, limit)
+
+    async def last_id(self, room: str) -> int:
+        return await self._history.last_id(room)
+
+    async def rooms(self) -> list[RoomSummary]:
+        return await self._history.rooms()
+
+    async def room(self, name: str) -> RoomSummary | None:
+        return await self._history.room(name)
+
+    # -- HistoryAdmin ---------------------------------------------------------------------------
+
+    async def create_room(self, name: str, topic: str = "") -> bool:
+        return await self._rooms.create_room(name, topic)
+
+    async def delete_room(self, name: str) -> bool:
+        return await self._rooms.delete_room(name)
+
+    async def import_messages(self, messages: Sequence[ChatMessage]) -> int:
+        return await self._rooms.import_messages(messages)
+
+    # -- AccountStore ---------------------------------------------------------------------------
+
+    async def create_account(self, account: Account) -> bool:
+        return await self._access.create_account(account)
+
+    async def account_by_key(self, key: str) -> Account | None:
+        return await self._access.account_by_key(key)
+
+    async def account_by_id(self, account_id: str) -> Account | None:
+        return await self._access.account_by_id(account_id)
+
+    async def add_credential(self, credential: Credential) -> None:
+        await self._access.add_credential(credential)
+
+    async def credential(self, secret_hash: str, now_ms: int) -> tuple[Credential, Account] | None:
+        return await self._access.credential(secret_hash, now_ms)
+
+    async def credentials(self, account_id: str, kind: str) -> list[Credential]:
+        return await self._access.credentials(account_id, kind)
+
+    async def delete_credential(self, credential_id: str, account_id: str) -> bool:
+        return await self._access.delete_credential(credential_id, account_id)
+
+    # -- RoomAccessStore ------------------------------------------------------------------------
+
+    async def room_access(self, name: str) -> RoomAccess:
+        return await self._access.room_access(name)
+
+    async def claim_room(
+        self, name: str, owner_id: str, owner_name: str, private: bool, topic: str
+    ) -> bool:
+        return await self._access.claim_room(name, owner_id, owner_name, private, topic)
+
+    async def set_topic(self, name: str, topic: str) -> None:
+        await self._access.set_topic(name, topic)
+
+    async def set_role(self, room: str, account_id: str, name: str, role: str | None) -> None:
+        await self._access.set_role(room, account_id, name, role)
+
+    async def add_sanction(self, sanction: Sanction) -> int:
+        return await self._access.add_sanction(sanction)
+
+    async def sanctions(self, room: str, now_ms: int) -> list[Sanction]:
+        return await self._access.sanctions(room, now_ms)
+
+    async def lift_sanctions(
+        self, room: str, kind: str, *, account_id: str | None, name_key: str
+    ) -> int:
+        return await self._access.lift_sanctions(
+            room, kind, account_id=account_id, name_key=name_key
+        )
+
+    async def delete_message(self, room: str, message_id: int) -> bool:
+        return await self._access.delete_message(room, message_id)
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        await self._access.add_audit(entry)
+
+    async def audit_log(self, room: str | None, limit: int) -> list[AuditEntry]:
+        return await self._access.audit_log(room, limit)

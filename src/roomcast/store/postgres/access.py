@@ -1,0 +1,208 @@
+"""PostgreSQL access control: accounts, credentials (sessions and API tokens), room roles and
+privacy, sanctions, message deletion and the audit log (``AccessStore``), each call on one
+pooled connection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from roomcast.store.base import Account, AuditEntry, Credential, RoomAccess, Sanction
+from roomcast.store.columns import ACCOUNT, CREDENTIAL, CREDENTIAL_AND_ACCOUNT, SANCTION, values
+from roomcast.store.postgres.pool import Pool
+from roomcast.store.postgres.sql import NOW_MS, affected
+
+
+class Access:
+    """The ``AccessStore`` half of the PostgreSQL store."""
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    # -- AccountStore ---------------------------------------------------------------------------
+
+    async def create_account(self, account: Account) -> bool:
+        (status,) = await self._pool.transaction(
+            (
+                f"INSERT INTO accounts ({ACCOUNT}) VALUES ($1, $2, $3, $4, $5)"
+                " ON CONFLICT DO NOTHING",
+                values(account),
+            )
+        )
+        return affected(status) == 1
+
+    async def account_by_key(self, key: str) -> Account | None:
+        rows = await self._pool.fetch(f"SELECT {ACCOUNT} FROM accounts WHERE key = $1", key)
+        return Account(*rows[0]) if rows else None
+
+    async def account_by_id(self, account_id: str) -> Account | None:
+        rows = await self._pool.fetch(f"SELECT {ACCOUNT} FROM accounts WHERE id = $1", account_id)
+        return Account(*rows[0]) if rows else None
+
+    async def add_credential(self, credential: Credential) -> None:
+        await self._pool.transaction(
+            (
+                f"INSERT INTO credentials ({CREDENTIAL}) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                values(credential),
+            )
+        )
+
+    async def credential(self, secret_hash: str, now_ms: int) -> tuple[Credential, Account] | None:
+        rows = await self._pool.fetch(
+            f"SELECT {CREDENTIAL_AND_ACCOUNT}"
+            " FROM credentials c JOIN accounts a ON a.id = c.account_id"
+            " WHERE c.secret_hash = $1 AND (c.expires_ms IS NULL OR c.expires_ms > $2)",
+            secret_hash,
+            now_ms,
+        )
+        if not rows:
+            return None
+        row = tuple(rows[0])
+        return Credential(*row[:7]), Account(*row[7:])
+
+    async def credentials(self, account_id: str, kind: str) -> list[Credential]:
+        rows = await self._pool.fetch(
+            f"SELECT {CREDENTIAL} FROM credentials WHERE account_id = $1 AND kind = $2"
+            f" AND (expires_ms IS NULL OR expires_ms > {NOW_MS}) ORDER BY created_ms, id",
+            account_id,
+            kind,
+        )
+        return [Credential(*row) for row in rows]
+
+    async def delete_credential(self, credential_id: str, account_id: str) -> bool:
+        (status,) = await self._pool.transaction(
+            (
+                "DELETE FROM credentials WHERE id = $1 AND account_id = $2",
+                (credential_id, account_id),
+            )
+        )
+        return affected(status) == 1
+
+    # -- RoomAccessStore ------------------------------------------------------------------------
+
+    async def room_access(self, name: str) -> RoomAccess:
+        async with self._pool.connection() as conn:  # one connection for both queries
+            rows = await conn.fetch(
+                "SELECT topic, private, owner_id, owner_name FROM rooms"
+                " WHERE name = $1 AND NOT deleted",
+                name,
+            )
+            roles = await conn.fetch(
+                "SELECT account_id, name, role FROM room_roles WHERE room = $1"
+                ' ORDER BY name COLLATE "C"',
+                name,
+            )
+        topic, private, owner_id, owner_name = tuple(rows[0]) if rows else ("", False, None, None)
+        return RoomAccess(
+            name,
+            topic,
+            bool(private),
+            owner_id,
+            owner_name,
+            {r["account_id"]: r["name"] for r in roles if r["role"] == "moderator"},
+            {r["account_id"]: r["name"] for r in roles if r["role"] == "member"},
+        )
+
+    async def claim_room(
+        self, name: str, owner_id: str, owner_name: str, private: bool, topic: str
+    ) -> bool:
+        (status,) = await self._pool.transaction(
+            (
+                "INSERT INTO rooms AS r"
+                " (name, last_id, created_ms, topic, private, owner_id, owner_name)"
+                f" VALUES ($1, 0, {NOW_MS}, $2, $3, $4, $5)"
+                " ON CONFLICT (name) DO UPDATE SET deleted = false, topic = excluded.topic,"
+                " private = excluded.private, owner_id = excluded.owner_id,"
+                " owner_name = excluded.owner_name WHERE r.deleted",
+                (name, topic, private, owner_id, owner_name),
+            )
+        )
+        return affected(status) == 1
+
+    async def set_topic(self, name: str, topic: str) -> None:
+        await self._pool.transaction(
+            (
+                "INSERT INTO rooms (name, last_id, created_ms, topic)"
+                f" VALUES ($1, 0, {NOW_MS}, $2)"
+                " ON CONFLICT (name) DO UPDATE SET topic = excluded.topic",
+                (name, topic),
+            )
+        )
+
+    async def set_role(self, room: str, account_id: str, name: str, role: str | None) -> None:
+        create: tuple[str, Sequence[Any]] = (
+            f"INSERT INTO rooms (name, last_id, created_ms) VALUES ($1, 0, {NOW_MS})"
+            " ON CONFLICT (name) DO NOTHING",
+            (room,),
+        )
+        if role is None:
+            await self._pool.transaction(
+                create,
+                (
+                    "DELETE FROM room_roles WHERE room = $1 AND account_id = $2",
+                    (room, account_id),
+                ),
+            )
+            return
+        await self._pool.transaction(
+            create,
+            (
+                "INSERT INTO room_roles (room, account_id, name, role) VALUES ($1, $2, $3, $4)"
+                " ON CONFLICT (room, account_id) DO UPDATE"
+                " SET name = excluded.name, role = excluded.role",
+                (room, account_id, name, role),
+            ),
+        )
+
+    async def add_sanction(self, sanction: Sanction) -> int:
+        rows = await self._pool.fetch(
+            f"INSERT INTO sanctions ({SANCTION.removesuffix(', id')})"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            *values(sanction)[:-1],
+        )
+        return int(rows[0][0])
+
+    async def sanctions(self, room: str, now_ms: int) -> list[Sanction]:
+        rows = await self._pool.fetch(
+            f"SELECT {SANCTION} FROM sanctions WHERE room = $1"
+            " AND (until_ms IS NULL OR until_ms > $2) ORDER BY id",
+            room,
+            now_ms,
+        )
+        return [Sanction(*row) for row in rows]
+
+    async def lift_sanctions(
+        self, room: str, kind: str, *, account_id: str | None, name_key: str
+    ) -> int:
+        (status,) = await self._pool.transaction(
+            (
+                "DELETE FROM sanctions WHERE room = $1 AND kind = $2"
+                " AND (account_id = $3 OR name_key = $4)",
+                (room, kind, account_id, name_key),
+            )
+        )
+        return affected(status)
+
+    async def delete_message(self, room: str, message_id: int) -> bool:
+        (status,) = await self._pool.transaction(
+            ("DELETE FROM messages WHERE room = $1 AND id = $2", (room, message_id))
+        )
+        return affected(status) == 1
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        await self._pool.transaction(
+            (
+                "INSERT INTO audit_log (time_ms, actor, action, room, target, detail)"
+                " VALUES ($1, $2, $3, $4, $5, $6)",
+                values(entry),
+            )
+        )
+
+    async def audit_log(self, room: str | None, limit: int) -> list[AuditEntry]:
+        rows = await self._pool.fetch(
+            "SELECT time_ms, actor, action, room, target, detail FROM audit_log"
+            " WHERE $1::text IS NULL OR room = $1 ORDER BY id DESC LIMIT $2",
+            room,
+            limit,
+        )
+        return [AuditEntry(*row) for row in rows]

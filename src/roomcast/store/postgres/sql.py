@@ -1,0 +1,36 @@
+"""What the PostgreSQL store's parts share: the connection type, how asyncpg's errors sort, a
+command's row count, and the server's clock in SQL."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+# A connection of its own or one borrowed from the pool.
+Conn = asyncpg.Connection | PoolConnectionProxy
+
+# Errors that mean "not now": the server is unreachable, restarting, overloaded or refused.
+UNAVAILABLE: Final = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+# Errors that mean "another node raced this batch": run it again.
+RACED: Final = (
+    asyncpg.UniqueViolationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+)
+
+
+def affected(status: str) -> int:
+    """The row count of a command status such as ``INSERT 0 3`` or ``UPDATE 1``."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
+# Now, in milliseconds since the epoch, as PostgreSQL's clock has it.
+NOW_MS: Final = "(extract(epoch FROM now()) * 1000)::bigint"

@@ -1,0 +1,204 @@
+"""The PostgreSQL commit path: one writer task per node drains the queue of appends.
+
+Whatever queued up while a commit ran is committed next, as one statement (client refs first
+checked in one query), so a busy node pays one round trip and one WAL flush per batch. Outcomes
+are reported in submission order. Message IDs are assigned by PostgreSQL in the statement that
+inserts the messages: the room's row in ``rooms`` is bumped with ``INSERT .. ON CONFLICT DO
+UPDATE .. RETURNING last_id``, which holds the row's lock until commit, so the IDs of a room are
+strictly increasing and gapless across all nodes and commit in ID order (a reader never sees ID
+7 before ID 6 is visible). When PostgreSQL cannot be reached, or a statement fails, every append
+of the batch fails with ``StoreUnavailable``; a batch that lost a race (a unique ``(sender,
+ref)`` taken by another node, a deadlock) is retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import Any, Final
+
+from roomcast.store.base import (
+    AppendDone,
+    Appended,
+    AppendsAsFutures,
+    NewMessage,
+    Outcomes,
+    StoreUnavailable,
+    Submission,
+    failed,
+    ref_key,
+    report,
+    report_all,
+)
+from roomcast.store.columns import MESSAGE
+from roomcast.store.postgres.pool import Pool
+from roomcast.store.postgres.sql import RACED, UNAVAILABLE, Conn
+from roomcast.wire.protocol import ChatMessage
+
+log = logging.getLogger(__name__)
+
+_MAX_BATCH: Final = 2000
+_RETRIES: Final = 3
+
+# $1..$7: room, author, body, wsid, sent_ms, sender, ref of each new message, in submission order.
+# Returns each room's last ID after the batch; the k-th message of a room that got n messages
+# has ID last_id - n + k.
+APPEND: Final = """
+WITH batch AS (
+  SELECT m.*, row_number() OVER (PARTITION BY m.room ORDER BY m.ord) AS k
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[])
+       WITH ORDINALITY AS m(room, author, body, wsid, sent_ms, sender, ref, ord)
+), counts AS (
+  SELECT room, count(*) AS n, min(sent_ms) AS created FROM batch GROUP BY room
+), bumped AS (
+  INSERT INTO rooms AS r (name, last_id, created_ms)
+  SELECT room, n, created FROM counts ORDER BY room COLLATE "C"
+  ON CONFLICT (name) DO UPDATE SET last_id = r.last_id + excluded.last_id, deleted = false
+  RETURNING name, last_id
+), inserted AS (
+  INSERT INTO messages (room, id, author, body, wsid, sent_ms, sender, ref)
+  SELECT b.room, bumped.last_id - c.n + b.k, b.author, b.body, b.wsid, b.sent_ms, b.sender, b.ref
+  FROM batch b JOIN counts c ON c.room = b.room JOIN bumped ON bumped.name = b.room
+)
+SELECT name, last_id FROM bumped
+"""
+
+_FIND_REFS: Final = f"""
+SELECT m.sender, m.ref, {", ".join("m." + c for c in MESSAGE.split(", "))}
+FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(sender, ref)
+  ON m.sender = k.sender AND m.ref = k.ref
+WHERE m.ref IS NOT NULL
+"""
+
+
+class Writer(AppendsAsFutures):
+    """The queue of appends and the task that commits it."""
+
+    def __init__(self, pool: Pool, max_pending: int) -> None:
+        self._pool = pool
+        self._max_pending = max_pending
+        self._queue: deque[Submission] = deque()
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def start(self) -> None:
+        self._closed = False
+        self._wakeup = asyncio.Event()
+        self._task = asyncio.create_task(self._write_loop(), name="roomcast-postgres-write")
+
+    async def close(self) -> None:
+        """Commit everything submitted so far, then end the task."""
+        self._closed = True
+        self._wakeup.set()
+        if self._task is not None:
+            await self._task
+
+    def submit(self, message: NewMessage, done: AppendDone) -> None:
+        if self._closed or self._task is None:
+            report(done, StoreUnavailable("the store is closed"))
+        elif len(self._queue) >= self._max_pending:
+            report(done, StoreUnavailable("the store is overloaded; try again"))
+        else:
+            self._queue.append((done, message))
+            self._wakeup.set()
+
+    async def _write_loop(self) -> None:
+        while True:
+            if not self._queue:
+                if self._closed:
+                    return
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            batch = [self._queue.popleft() for _ in range(min(len(self._queue), _MAX_BATCH))]
+            try:
+                outcome = await self._commit(batch)
+            except Exception as exc:  # never let the writer die: fail the batch, go on
+                log.exception("PostgreSQL append failed")
+                error = StoreUnavailable(f"the message store failed: {exc}")
+                outcome = failed(batch, error)
+            report_all(outcome)
+
+    async def _commit(self, batch: list[Submission]) -> Outcomes:
+        failure: BaseException | None = None
+        for _ in range(_RETRIES):
+            try:
+                async with self._pool.acquire() as conn:
+                    return await _commit_on(conn, batch)
+            except RACED as exc:
+                failure = exc
+            except UNAVAILABLE as exc:
+                failure = exc
+                break
+        log.error("PostgreSQL commit of %d messages failed: %s", len(batch), failure)
+        error = StoreUnavailable(f"the message store is unavailable: {failure}")
+        return failed(batch, error)
+
+
+async def _commit_on(conn: Conn, batch: list[Submission]) -> Outcomes:
+    """Store the batch in one statement; messages whose ref was seen come back as duplicates."""
+    keys = [ref_key(new.ref) for _, new in batch]
+    earlier: dict[tuple[str | None, str], Appended] = {}
+    wanted = [(new.sender, key) for (_, new), key in zip(batch, keys, strict=True) if key]
+    if wanted:
+        senders, refs = zip(*wanted, strict=True)
+        for row in await conn.fetch(_FIND_REFS, list(senders), list(refs)):
+            earlier[(row[0], row[1])] = Appended(ChatMessage(*row[2:]), duplicate=True)
+    fresh: list[tuple[int, NewMessage]] = []  # (index in batch, message)
+    first_of_ref: dict[tuple[str | None, str], int] = {}
+    for index, ((_, new), key) in enumerate(zip(batch, keys, strict=True)):
+        if key is not None:
+            if (new.sender, key) in earlier or (new.sender, key) in first_of_ref:
+                continue
+            first_of_ref[(new.sender, key)] = index
+        fresh.append((index, new))
+    ids = await _insert(conn, fresh, keys) if fresh else {}
+    outcome: Outcomes = []
+    for index, ((done, new), key) in enumerate(zip(batch, keys, strict=True)):
+        if index in ids:
+            message = ChatMessage(new.room, ids[index], new.author, new.text, new.wsid, new.sent_ms)
+            outcome.append((done, Appended(message, duplicate=False)))
+            continue
+        assert key is not None
+        known = earlier.get((new.sender, key))
+        if known is None:
+            first = batch[first_of_ref[(new.sender, key)]][1]
+            known = Appended(
+                ChatMessage(
+                    first.room,
+                    ids[first_of_ref[(new.sender, key)]],
+                    first.author,
+                    first.text,
+                    first.wsid,
+                    first.sent_ms,
+                ),
+                duplicate=True,
+            )
+        outcome.append((done, known))
+    return outcome
+
+
+async def _insert(
+    conn: Conn, fresh: list[tuple[int, NewMessage]], keys: list[str | None]
+) -> dict[int, int]:
+    """Insert the ``fresh`` messages (by their index in the batch) in one statement; their IDs."""
+    columns: list[list[Any]] = [[], [], [], [], [], [], []]
+    for index, new in fresh:
+        for column, value in zip(
+            columns,
+            (new.room, new.author, new.text, new.wsid, new.sent_ms, new.sender, keys[index]),
+            strict=True,
+        ):
+            column.append(value)
+    last_ids = {row[0]: int(row[1]) for row in await conn.fetch(APPEND, *columns)}
+    counts: dict[str, int] = {}
+    for _, new in fresh:
+        counts[new.room] = counts.get(new.room, 0) + 1
+    seen: dict[str, int] = {}
+    ids: dict[int, int] = {}
+    for index, new in fresh:
+        seen[new.room] = k = seen.get(new.room, 0) + 1
+        ids[index] = last_ids[new.room] - counts[new.room] + k
+    return ids

@@ -1,0 +1,14 @@
+"""The SQLite store, in parts: ``store`` (the facade), ``writer`` (the commit path and every
+write), ``journal`` (the message journal), ``reads``, ``access``, ``rooms``, ``connection``,
+``schema`` (migrations) and ``checkpoint`` (the WAL checkpoint thread).
+
+Its modules may import ``roomcast.store.base``, ``columns``, ``composed``, ``migrations`` and
+``roomcast.wire.protocol``. Other layers import the names below from this package; only the
+store's own tests and benchmarks reach into its modules.
+"""
+
+from roomcast.store.sqlite.connection import Synchronous
+from roomcast.store.sqlite.journal import move_journal
+from roomcast.store.sqlite.store import SQLiteStore
+
+__all__ = ["SQLiteStore", "Synchronous", "move_journal"]

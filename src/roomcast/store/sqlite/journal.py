@@ -1,0 +1,154 @@
+"""The SQLite message journal: commits append their messages to it as one row, moves take them
+into ``messages``, and ``Journaled`` is the writer's record of what it journaled and not yet moved.
+
+A commit that wrote straight into ``messages`` (keyed by room, id) would dirty a B-tree page per
+room it touches; a journal row is a few pages however many rooms its messages fall in. Journal
+rows move into ``messages``, sorted by room, once thousands have gathered (see ``writer``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Any, Final
+
+import orjson
+
+from roomcast.store.base import Appended
+
+# Most rows per INSERT statement: 8 columns x 256 rows stays far below SQLite's variable limit.
+_ROWS_PER_STATEMENT: Final = 256
+JOURNAL_INSERT: Final = "INSERT INTO message_journal (batch) VALUES (?)"
+# A commit's last ID per room it wrote to, with multi-row VALUES.
+ROOMS_UPSERT: Final = "INSERT INTO rooms (name, last_id, created_ms) VALUES"
+ROOMS_UPSERT_TAIL: Final = (
+    " ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, deleted = 0"
+)
+
+# The message rows of journal rows, by the journal row's seq.
+Batches = dict[int, list[tuple[Any, ...]]]
+# A journaled message by (sender, ref key), as its re-send is answered.
+Refs = dict[tuple[str | None, str], Appended]
+
+
+def insert_many(
+    conn: sqlite3.Connection, head: str, rows: list[tuple[Any, ...]], tail: str = ""
+) -> None:
+    """Insert ``rows`` with multi-row ``VALUES`` statements rather than ``executemany``.
+
+    Each statement is one call into SQLite, so the writer thread gives up and takes back the GIL
+    once per chunk instead of once per row, and a busy event loop cannot stall a commit row by
+    row. Chunks have power-of-two sizes, so the few distinct statements stay in the connection's
+    statement cache instead of being compiled again for every batch size.
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    placeholders = "(" + ", ".join("?" * width) + ")"
+    start = 0
+    while start < len(rows):
+        size = min(_ROWS_PER_STATEMENT, 1 << ((len(rows) - start).bit_length() - 1))
+        chunk = rows[start : start + size]
+        start += size
+        values = ", ".join([placeholders] * size)
+        conn.execute(f"{head} {values}{tail}", [value for row in chunk for value in row])
+
+
+def move_journal(conn: sqlite3.Connection) -> int:
+    """Move every message of the journal table into ``messages``; the number moved.
+
+    For a database whose writer stopped without moving them (a crash), and for a backup copy.
+    """
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'message_journal'").fetchone():
+        return 0  # a database from before the journal
+    return move_batches(conn, None)
+
+
+def still_journaled(conn: sqlite3.Connection, batches: Batches) -> set[int]:
+    """The journal rows of ``batches`` that are still in the journal table."""
+    if not batches:
+        return set()
+    rows = conn.execute(
+        "SELECT seq FROM message_journal WHERE seq BETWEEN ? AND ?", (min(batches), max(batches))
+    )
+    return {seq for (seq,) in rows if seq in batches}
+
+
+def move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
+    """In one transaction, move journal rows into ``messages``; the number of messages moved.
+
+    ``batches``: the messages of the journal rows this connection wrote, by journal row. Only those
+    still in the journal move: another connection (an admin command opening the database) may
+    have moved some meanwhile, and a message it moved may since have been deleted. None: every
+    journal row, read from the table. Messages already in ``messages`` are left as they are.
+    Sorted by key (room, id: unique, so the rest of a row is never compared), each room's messages
+    go in one after another, on the same B-tree pages.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if batches is None:
+            found = {
+                seq: [tuple(row) for row in orjson.loads(batch)]
+                for seq, batch in conn.execute("SELECT seq, batch FROM message_journal")
+            }
+        else:
+            found = {seq: batches[seq] for seq in still_journaled(conn, batches)}
+        rows = sorted(row for messages in found.values() for row in messages)
+        insert_many(conn, "INSERT INTO messages VALUES", rows, " ON CONFLICT (room, id) DO NOTHING")
+        conn.executemany("DELETE FROM message_journal WHERE seq = ?", [(seq,) for seq in found])
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return len(rows)
+
+
+class Journaled:
+    """The writer thread's own record: its messages in the journal table, not yet moved to
+    ``messages``, by journal row, with their number, their refs and when the oldest was
+    committed."""
+
+    def __init__(self) -> None:
+        self.batches: Batches = {}
+        self.count = 0
+        self.refs: Refs = {}
+        self.since = 0.0
+
+    def add(self, seq: int, rows: list[tuple[Any, ...]], refs: Refs) -> None:
+        """One commit's journal row: its message rows and the refs they answer."""
+        if not self.batches:
+            self.since = time.monotonic()
+        self.batches[seq] = rows
+        self.count += len(rows)
+        self.refs.update(refs)
+
+    def due_in(self, age: float) -> float | None:
+        """Seconds until the oldest message has been journaled ``age``; None when there is none."""
+        if not self.batches:
+            return None
+        return max(0.0, self.since + age - time.monotonic())
+
+    def move(self, conn: sqlite3.Connection) -> None:
+        """Move them all into ``messages``; on an error the record stays, to try again later."""
+        if not self.batches:
+            return
+        try:
+            move_batches(conn, self.batches)
+        except sqlite3.Error:
+            self.since = time.monotonic()
+            raise
+        self.batches = {}
+        self.count = 0
+        self.refs.clear()
+
+    def in_room(self, room: str) -> list[tuple[Any, ...]]:
+        """The ``messages`` columns of ``room``'s journaled messages."""
+        return [row[:6] for rows in self.batches.values() for row in rows if row[0] == room]
+
+    def forget_moved(self, conn: sqlite3.Connection) -> None:
+        """Drop the journal rows another connection moved out of the journal table."""
+        if self.batches:
+            present = still_journaled(conn, self.batches)
+            for seq in [seq for seq in self.batches if seq not in present]:
+                self.count -= len(self.batches.pop(seq))

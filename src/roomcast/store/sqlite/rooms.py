@@ -1,0 +1,67 @@
+"""SQLite room administration: creating and deleting rooms, restoring exported history
+(``HistoryAdmin``), on the writer's thread and connection like every write."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+
+from roomcast.store.columns import import_bounds
+from roomcast.store.sqlite.writer import Writer
+from roomcast.wire.protocol import ChatMessage
+
+
+class RoomAdmin:
+    """The ``HistoryAdmin`` part of the SQLite store."""
+
+    def __init__(self, writer: Writer) -> None:
+        self._writer = writer
+
+    async def create_room(self, name: str, topic: str = "") -> bool:
+        def create(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "INSERT INTO rooms (name, last_id, created_ms, topic) VALUES (?, 0, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET deleted = 0, topic = excluded.topic"
+                " WHERE deleted = 1",
+                (name, time.time_ns() // 1_000_000, topic),
+            )
+            return cursor.rowcount == 1
+
+        return await self._writer.run(create)
+
+    async def delete_room(self, name: str) -> bool:
+        def delete(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "UPDATE rooms SET deleted = 1, topic = '', private = 0, owner_id = NULL,"
+                " owner_name = NULL WHERE name = ? AND deleted = 0",
+                (name,),
+            )
+            if cursor.rowcount != 1:
+                return False
+            for table in ("messages", "room_roles", "sanctions"):
+                conn.execute(f"DELETE FROM {table} WHERE room = ?", (name,))
+            return True
+
+        return await self._writer.run(delete, settle=True)
+
+    async def import_messages(self, messages: Sequence[ChatMessage]) -> int:
+        bounds = import_bounds(messages)
+
+        def store(conn: sqlite3.Connection) -> int:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)"
+                " ON CONFLICT (room, id) DO NOTHING",
+                [(m.room, m.id, m.author, m.text, m.wsid, m.sent_ms) for m in messages],
+            )
+            added = conn.total_changes - before
+            conn.executemany(
+                "INSERT INTO rooms (name, last_id, created_ms) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE"
+                " SET last_id = max(last_id, excluded.last_id), deleted = 0",
+                [(room, last, first_ms) for room, (last, first_ms) in bounds.items()],
+            )
+            return added
+
+        return await self._writer.run(store, settle=True)

@@ -1,0 +1,25 @@
+"""The SQLite schema: applies the migrations in ``store/migrations/sqlite`` that a database lacks.
+
+The version a database is at is its ``PRAGMA user_version``; each migration runs in its own
+transaction together with the version it brings the database to.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from roomcast.store.migrations import migrations
+
+log = logging.getLogger(__name__)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the database of ``conn`` up to the newest schema this roomcast knows."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for migration in migrations("sqlite"):
+        if migration.version > version:
+            log.info("applying SQLite migration %04d %s", migration.version, migration.name)
+            conn.executescript(
+                f"BEGIN; {migration.sql}; PRAGMA user_version={migration.version}; COMMIT;"
+            )

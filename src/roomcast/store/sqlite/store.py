@@ -1,0 +1,43 @@
+"""The SQLite store: the embedded default, one file, durable across ``kill -9``.
+
+The database runs in WAL mode; with ``synchronous=NORMAL`` (the default) a committed message
+survives a crash of the process, with ``FULL`` also a crash of the machine. ``SQLiteStore`` is
+the facade over its parts: the writer thread (writer.py), the reads beside it (reads.py), the
+room administration (rooms.py) and the access store (access.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from roomcast.store.composed import ComposedStore
+from roomcast.store.sqlite.access import Access
+from roomcast.store.sqlite.connection import Synchronous
+from roomcast.store.sqlite.reads import Reads
+from roomcast.store.sqlite.rooms import RoomAdmin
+from roomcast.store.sqlite.writer import Writer
+
+
+class SQLiteStore(ComposedStore):
+    """A ``Store`` in one SQLite file."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        synchronous: Synchronous = "NORMAL",
+        max_pending: int = 50_000,
+    ) -> None:
+        self.path = Path(path)
+        self._writer = Writer(self.path, synchronous, max_pending)
+        self._reads = Reads(self.path, synchronous, self._writer)
+        super().__init__(
+            self._writer, self._reads, RoomAdmin(self._writer), Access(self._reads, self._writer)
+        )
+
+    async def open(self) -> None:
+        await self._writer.open()
+
+    async def close(self) -> None:
+        await self._writer.close()
+        await self._reads.close()

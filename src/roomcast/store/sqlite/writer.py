@@ -1,0 +1,400 @@
+"""The SQLite commit path: one thread owns the write connection.
+
+Appends queue up while a commit runs and are then committed together, so the event loop never
+waits on the disk and a busy room costs one commit per batch, not per message. A commit appends
+its messages to the journal table as one row (journal.py); the writer moves journal rows into the
+``messages`` table once thousands have gathered, a second has passed or a read needs them. Every
+other write of the server (accounts, credentials, roles, sanctions, the audit log, the rooms'
+administration) runs on the same connection and thread, in a transaction of its own between two
+commits, so none opens a connection or waits for SQLite's write lock. A write from another
+process (an admin command) is noticed through ``PRAGMA data_version``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final, TypeVar, cast
+
+import orjson
+
+from roomcast.store.base import (
+    AppendDone,
+    Appended,
+    AppendsAsFutures,
+    NewMessage,
+    Outcomes,
+    StoreUnavailable,
+    Submission,
+    failed,
+    ref_key,
+    report,
+    report_all,
+)
+from roomcast.store.columns import MESSAGE
+from roomcast.store.sqlite.checkpoint import Checkpointer
+from roomcast.store.sqlite.connection import Synchronous, connect, open_writer
+from roomcast.store.sqlite.journal import (
+    JOURNAL_INSERT,
+    ROOMS_UPSERT,
+    ROOMS_UPSERT_TAIL,
+    Journaled,
+    Refs,
+    insert_many,
+)
+from roomcast.wire.protocol import ChatMessage
+
+log = logging.getLogger(__name__)
+
+_MAX_BATCH: Final = 2000
+_STOP: Final = object()
+# A commit has a fixed cost (the transaction, the journal row, the rooms' last IDs) however many
+# messages it holds, so under load the writer gathers them: it keeps its CPU to about this share
+# of the time, waiting at most _MAX_COMMIT_DELAY before a commit.
+_WRITER_SHARE: Final = 0.2
+_MAX_COMMIT_DELAY: Final = 0.01
+# Journal rows move into `messages` once this many messages have gathered (with 100 busy rooms,
+# some 20 rows per room and page instead of a few per commit), or once the oldest has waited this
+# long. A move of 2,048 takes a few ms; the cost per message hardly changes from 1,024 to 8,192
+# (bench/micro/sqlite_rooms.py), while larger moves hold back the commits behind them for longer.
+MOVE_ROWS: Final = 2048
+_MOVE_AGE: Final = 1.0
+
+_T = TypeVar("_T")
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    """Resolve ``future`` on the loop's thread, unless its awaiting caller was cancelled."""
+    if future.done():
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
+
+
+@dataclasses.dataclass(slots=True)
+class _Barrier:
+    """Queued behind earlier appends, released once they are committed, with the rows
+    (``messages`` columns) of ``room``'s messages still in the journal, for a read to add to
+    what it finds in ``messages``."""
+
+    room: str
+    released: asyncio.Future[list[tuple[Any, ...]]]
+
+
+@dataclasses.dataclass(slots=True)
+class _Exclusive:
+    """A write to run on the writer's connection in a transaction of its own, once every earlier
+    append is committed; with ``settle``, once every earlier message is in ``messages`` too (it
+    writes to them, or to the rooms' last IDs)."""
+
+    work: Callable[[sqlite3.Connection], Any]
+    settle: bool
+    done: asyncio.Future[Any]
+
+
+_Item = list[Submission] | _Barrier | _Exclusive | object
+
+
+class Writer(AppendsAsFutures):
+    """The writer thread, its connection, its journal record and its checkpoints."""
+
+    def __init__(self, path: Path, synchronous: Synchronous, max_pending: int) -> None:
+        self._path = path
+        self._synchronous = synchronous
+        self._max_pending = max_pending
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        # Appends of the current event-loop iteration, not yet handed to the writer.
+        self._gathering: list[Submission] = []
+        self._pending = 0
+        self._last_ids: dict[str, int] = {}
+        # PRAGMA data_version as the writer last saw it: it changes when another connection
+        # commits.
+        self._data_version: int | None = None
+        self._journaled = Journaled()
+        self._thread: threading.Thread | None = None
+        self._checkpointer = Checkpointer(lambda: connect(path, synchronous))
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.closed = False
+
+    async def open(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await asyncio.to_thread(open_writer, self._path, self._synchronous)
+        self._checkpointer.start()
+        self._thread = threading.Thread(
+            target=self._write_loop, args=(conn,), name="roomcast-sqlite-write", daemon=True
+        )
+        self._thread.start()
+
+    async def close(self) -> None:
+        """Commit and move everything submitted so far, then end the threads."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._thread is not None:
+            self._hand_over()
+            self._queue.put(_STOP)
+            await asyncio.to_thread(self._thread.join)
+        await asyncio.to_thread(self._checkpointer.stop)
+
+    # -- on the event loop ----------------------------------------------------------------------
+
+    def submit(self, message: NewMessage, done: AppendDone) -> None:
+        if self.closed:
+            report(done, StoreUnavailable("the store is closed"))
+        elif self._pending >= self._max_pending:
+            report(done, StoreUnavailable("the store is overloaded; try again"))
+        else:
+            self._pending += 1
+            if not self._gathering:
+                (self._loop or asyncio.get_running_loop()).call_soon(self._hand_over)
+            self._gathering.append((done, message))
+
+    def _hand_over(self) -> None:
+        """Give this loop iteration's appends to the writer in one piece: one thread wake-up."""
+        batch, self._gathering = self._gathering, []
+        if batch:
+            self._queue.put(batch)
+
+    async def journaled_in(self, room: str) -> list[tuple[Any, ...]]:
+        """Wait for the writer to commit every message submitted before this call; the rows of
+        ``room``'s messages still in the journal (see ``_Barrier``)."""
+        if self.closed:
+            raise StoreUnavailable("the store is closed")
+        if self._thread is None:
+            return []
+        barrier = _Barrier(room, asyncio.get_running_loop().create_future())
+        self._hand_over()
+        self._queue.put(barrier)
+        return await barrier.released
+
+    async def run(self, work: Callable[[sqlite3.Connection], _T], *, settle: bool = False) -> _T:
+        """``work``'s result, run on the writer's connection in one transaction (``_Exclusive``).
+
+        ``StoreUnavailable`` when SQLite fails; any other error of ``work`` is raised as it is.
+        """
+        if self.closed:
+            raise StoreUnavailable("the store is closed")
+        if self._thread is None:
+            raise StoreUnavailable("the store is not open")
+        exclusive = _Exclusive(work, settle, asyncio.get_running_loop().create_future())
+        self._hand_over()
+        self._queue.put(exclusive)
+        return cast(_T, await exclusive.done)
+
+    async def settled(self) -> None:
+        """Wait until every message submitted before this call is in the ``messages`` table."""
+        await self.run(lambda conn: None, settle=True)
+
+    def _resolve(self, outcome: Outcomes) -> None:
+        self._pending -= len(outcome)
+        report_all(outcome)
+
+    # -- on the writer thread -------------------------------------------------------------------
+
+    def _write_loop(self, conn: sqlite3.Connection) -> None:
+        next_commit = 0.0
+        assert self._loop is not None
+        try:
+            while True:
+                try:
+                    item = self._queue.get(timeout=self._journaled.due_in(_MOVE_AGE))
+                except queue.Empty:
+                    self._move(conn)  # the oldest journaled message has waited _MOVE_AGE
+                    continue
+                if isinstance(item, list):
+                    # Group commit: after a commit that took the writer c seconds of CPU, the
+                    # next starts c / _WRITER_SHARE later at the earliest, so under load the rows
+                    # of several loop iterations share one commit. After a quiet spell, at once.
+                    wait = min(next_commit - time.monotonic(), _MAX_COMMIT_DELAY)
+                    if wait > 0:
+                        time.sleep(wait)
+                started, cpu = time.monotonic(), time.thread_time()
+                batch, barriers, exclusives, stop = self._gather(item)
+                if batch:
+                    outcome = self._commit(conn, batch)
+                    next_commit = started + (time.thread_time() - cpu) / _WRITER_SHARE
+                    self._loop.call_soon_threadsafe(self._resolve, outcome)
+                error = None
+                if (
+                    stop
+                    or self._journaled.count >= MOVE_ROWS
+                    or (exclusives and any(exclusive.settle for exclusive in exclusives))
+                ):
+                    error = self._move(conn)
+                if exclusives:
+                    for exclusive in exclusives:
+                        self._run_exclusive(conn, exclusive, error)
+                for barrier in barriers:
+                    rows = self._journaled_in(conn, barrier.room)
+                    self._loop.call_soon_threadsafe(_settle, barrier.released, rows, None)
+                self._checkpointer.after_commit(conn)
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    def _gather(
+        self, first: _Item
+    ) -> tuple[list[Submission], list[_Barrier], list[_Exclusive], bool]:
+        """``first`` and what queued behind it: appends, barriers, exclusive writes, and whether
+        to stop."""
+        batch: list[Submission] = []
+        barriers: list[_Barrier] = []
+        exclusives: list[_Exclusive] = []
+        item = first
+        while True:
+            if item is _STOP:
+                return batch, barriers, exclusives, True
+            if isinstance(item, _Barrier):
+                barriers.append(item)
+            elif isinstance(item, _Exclusive):
+                exclusives.append(item)
+            else:
+                batch.extend(cast(list[Submission], item))
+            if len(batch) >= _MAX_BATCH:
+                return batch, barriers, exclusives, False
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return batch, barriers, exclusives, False
+
+    def _commit(self, conn: sqlite3.Connection, batch: list[Submission]) -> Outcomes:
+        """Journal ``batch`` in one transaction: IDs assigned, resent refs recognised."""
+        outcome: Outcomes = []
+        rows: list[tuple[Any, ...]] = []
+        seen_refs: Refs = {}
+        last_ids: dict[str, int] = {}
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            self._catch_up_with_others(conn)
+            for done, new in batch:
+                key = ref_key(new.ref)
+                if key is not None:
+                    earlier = (
+                        seen_refs.get((new.sender, key))
+                        or self._journaled.refs.get((new.sender, key))
+                        or self._find_ref(conn, new.sender, key)
+                    )
+                    if earlier is not None:
+                        outcome.append((done, earlier))
+                        continue
+                last = last_ids.get(new.room)
+                if last is None:
+                    last = self._last_id_for_write(conn, new.room)
+                last_ids[new.room] = message_id = last + 1
+                message = ChatMessage(
+                    new.room, message_id, new.author, new.text, new.wsid, new.sent_ms
+                )
+                rows.append(
+                    (
+                        new.room,
+                        message_id,
+                        new.author,
+                        new.text,
+                        new.wsid,
+                        new.sent_ms,
+                        new.sender,
+                        key,
+                    )
+                )
+                stored = Appended(message, duplicate=False)
+                if key is not None:
+                    seen_refs[(new.sender, key)] = Appended(message, duplicate=True)
+                outcome.append((done, stored))
+            seq = None
+            if rows:
+                seq = conn.execute(JOURNAL_INSERT, (orjson.dumps(rows),)).lastrowid
+            insert_many(
+                conn,
+                ROOMS_UPSERT,
+                [(room, last, batch[0][1].sent_ms) for room, last in last_ids.items()],
+                ROOMS_UPSERT_TAIL,
+            )
+            conn.execute("COMMIT")
+        except (sqlite3.Error, ValueError, TypeError) as exc:
+            # ValueError, TypeError: text SQLite or JSON cannot encode (a lone surrogate); the
+            # batch fails, the writer lives on.
+            log.error("SQLite commit of %d messages failed: %s", len(batch), exc)
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._last_ids.clear()
+            error = StoreUnavailable(f"the message store failed: {exc}")
+            return failed(batch, error)
+        self._last_ids.update(last_ids)
+        if seq is not None:
+            self._journaled.add(seq, rows, seen_refs)
+        return outcome
+
+    def _move(self, conn: sqlite3.Connection) -> StoreUnavailable | None:
+        """Move the journaled messages into ``messages``; the error if that fails."""
+        count = self._journaled.count
+        try:
+            self._journaled.move(conn)
+        except sqlite3.Error as exc:
+            log.error("moving %d journaled messages failed: %s", count, exc)
+            return StoreUnavailable(f"the message store failed: {exc}")
+        return None
+
+    def _run_exclusive(
+        self, conn: sqlite3.Connection, exclusive: _Exclusive, move_error: StoreUnavailable | None
+    ) -> None:
+        """Run one exclusive write (after the move it waited for, which failed when
+        ``move_error``) and hand its outcome to the loop."""
+        assert self._loop is not None
+        result: Any = None
+        error: BaseException | None = move_error if exclusive.settle else None
+        if error is None:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                result = exclusive.work(conn)
+                conn.execute("COMMIT")
+            except Exception as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                error = exc
+                if isinstance(exc, sqlite3.Error):
+                    error = StoreUnavailable(f"the message store failed: {exc}")
+                    error.__cause__ = exc
+            if exclusive.settle:
+                self._last_ids.clear()  # an import raises them
+        self._loop.call_soon_threadsafe(_settle, exclusive.done, result, error)
+
+    def _journaled_in(self, conn: sqlite3.Connection, room: str) -> list[tuple[Any, ...]]:
+        """The ``messages`` columns of ``room``'s messages still in the journal."""
+        self._catch_up_with_others(conn)
+        return self._journaled.in_room(room)
+
+    def _catch_up_with_others(self, conn: sqlite3.Connection) -> None:
+        """When another connection wrote (an admin command: ``roomcast history import``, or any
+        command opening the database, which moves the journal and may then delete a message),
+        drop the cached last IDs and forget journaled messages no longer in the journal."""
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._data_version:
+            return
+        self._data_version = version
+        self._last_ids.clear()
+        self._journaled.forget_moved(conn)
+
+    def _last_id_for_write(self, conn: sqlite3.Connection, room: str) -> int:
+        cached = self._last_ids.get(room)
+        if cached is not None:
+            return cached
+        row = conn.execute("SELECT last_id FROM rooms WHERE name = ?", (room,)).fetchone()
+        return int(row[0]) if row else 0
+
+    @staticmethod
+    def _find_ref(conn: sqlite3.Connection, sender: str | None, key: str) -> Appended | None:
+        row = conn.execute(
+            f"SELECT {MESSAGE} FROM messages WHERE sender IS ? AND ref = ?", (sender, key)
+        ).fetchone()
+        return Appended(ChatMessage(*row), duplicate=True) if row else None

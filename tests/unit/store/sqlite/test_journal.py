@@ -1,0 +1,81 @@
+"""The SQLite journal: multi-row inserts, moves into ``messages``, and the writer's record."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+import orjson
+
+from roomcast.store.sqlite.connection import open_writer
+from roomcast.store.sqlite.journal import (
+    JOURNAL_INSERT,
+    Journaled,
+    insert_many,
+    move_batches,
+    move_journal,
+)
+
+
+def _rows(room: str, first: int, count: int) -> list[tuple[object, ...]]:
+    return [(room, n, "a", f"m{n}", "w", n, None, None) for n in range(first, first + count)]
+
+
+def test_insert_many_inserts_every_row_in_power_of_two_chunks() -> None:
+    with contextlib.closing(sqlite3.connect(":memory:")) as conn:
+        conn.execute("CREATE TABLE t (a, b)")
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        insert_many(conn, "INSERT INTO t VALUES", [(n, n) for n in range(300)])
+        assert conn.execute("SELECT count(*), sum(a) FROM t").fetchone() == (300, sum(range(300)))
+        inserts = [s for s in statements if s.startswith("INSERT")]
+        assert [s.count("(") for s in inserts] == [256, 32, 8, 4]
+        insert_many(conn, "INSERT INTO t VALUES", [])
+        assert len([s for s in statements if s.startswith("INSERT")]) == 4
+
+
+def test_a_database_from_before_the_journal_has_nothing_to_move() -> None:
+    with contextlib.closing(sqlite3.connect(":memory:")) as conn:
+        assert move_journal(conn) == 0
+
+
+def test_moves_take_only_what_is_still_journaled(tmp_path: Path) -> None:
+    conn = open_writer(tmp_path / "chat.db", "NORMAL")
+    try:
+        first, second = _rows("lobby", 1, 3), _rows("other", 1, 2)
+        seqs = [
+            conn.execute(JOURNAL_INSERT, (orjson.dumps(rows),)).lastrowid
+            for rows in (first, second)
+        ]
+        batches = {seq: rows for seq, rows in zip(seqs, (first, second), strict=True) if seq}
+        conn.execute("DELETE FROM message_journal WHERE seq = ?", (seqs[1],))  # moved elsewhere
+        assert move_batches(conn, batches) == 3
+        assert conn.execute("SELECT count(*) FROM message_journal").fetchone() == (0,)
+        conn.execute(JOURNAL_INSERT, (orjson.dumps(first),))
+        assert move_journal(conn) == 3, "rows already in messages are counted, left as they are"
+        assert conn.execute("SELECT count(*) FROM messages").fetchone() == (3,)
+    finally:
+        conn.close()
+
+
+def test_the_record_answers_reads_and_forgets_what_others_moved(tmp_path: Path) -> None:
+    conn = open_writer(tmp_path / "chat.db", "NORMAL")
+    try:
+        record = Journaled()
+        assert record.due_in(1.0) is None
+        for rows in (_rows("lobby", 1, 2), _rows("other", 1, 1)):
+            seq = conn.execute(JOURNAL_INSERT, (orjson.dumps(rows),)).lastrowid
+            assert seq is not None
+            record.add(seq, rows, {})
+        assert record.count == 3
+        assert 0 < (record.due_in(1.0) or 0) <= 1.0
+        assert [row[1] for row in record.in_room("lobby")] == [1, 2]
+        assert all(len(row) == 6 for row in record.in_room("lobby"))
+        assert move_journal(conn) == 3  # what another connection's move does
+        record.forget_moved(conn)
+        assert (record.count, record.batches) == (0, {})
+        record.move(conn)
+        assert conn.execute("SELECT count(*) FROM messages").fetchone() == (3,)
+    finally:
+        conn.close()

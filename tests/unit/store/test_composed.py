@@ -1,0 +1,59 @@
+"""A store composed of parts forwards every call to the part that owns it."""
+
+from __future__ import annotations
+
+from roomcast.store.base import Account, AuditEntry, Credential, NewMessage, Sanction, Store
+from roomcast.store.composed import ComposedStore
+from roomcast.store.memory import MemoryStore
+from roomcast.wire.protocol import ChatMessage
+
+NOW = 1_800_000_000_000
+
+
+class _OnMemory(ComposedStore):
+    """Every part a memory store: the composition must behave as the memory store does."""
+
+    def __init__(self, parts: MemoryStore) -> None:
+        super().__init__(parts, parts, parts, parts)
+        self.parts = parts
+
+    async def open(self) -> None:
+        await self.parts.open()
+
+    async def close(self) -> None:
+        await self.parts.close()
+
+
+async def test_every_call_reaches_its_part() -> None:
+    store: Store = _OnMemory(MemoryStore())
+    await store.open()
+    assert (await store.append(NewMessage("lobby", "a", "one", "w", 1))).message.id == 1
+    assert [m.text for m in await store.page("lobby", None, 5)] == ["one"]
+    assert [m.id for m in await store.after("lobby", 0, 5)] == [1]
+    assert await store.last_id("lobby") == 1
+    assert await store.create_room("den", "t")
+    assert [r.name for r in await store.rooms()] == ["den", "lobby"]
+    assert (await store.room("den")) is not None
+    assert await store.import_messages([ChatMessage("den", 4, "b", "x", "w", 2)]) == 1
+    assert await store.delete_message("den", 4)
+    assert await store.delete_room("den")
+    account = Account("id-a", "A", "a", "hash", NOW)
+    assert await store.create_account(account)
+    assert await store.account_by_key("a") == account
+    assert await store.account_by_id("id-a") == account
+    credential = Credential("c1", "token", "id-a", "h1", "bot", NOW, None)
+    await store.add_credential(credential)
+    assert await store.credential("h1", NOW) == (credential, account)
+    assert await store.credentials("id-a", "token") == [credential]
+    assert await store.delete_credential("c1", "id-a")
+    assert await store.claim_room("own", "id-a", "A", False, "")
+    await store.set_topic("own", "topic")
+    await store.set_role("own", "id-b", "B", "moderator")
+    assert (await store.room_access("own")).moderators == {"id-b": "B"}
+    mute = Sanction("own", "mute", None, None, "b", "b", None, "A", "", NOW)
+    assert await store.add_sanction(mute) == 1
+    assert len(await store.sanctions("own", NOW)) == 1
+    assert await store.lift_sanctions("own", "mute", account_id=None, name_key="b") == 1
+    await store.add_audit(AuditEntry(NOW, "A", "mute", "own", "b"))
+    assert len(await store.audit_log(None, 5)) == 1
+    await store.close()

@@ -13,13 +13,14 @@ from msgspec import UNSET
 from roomcast.auth.access import Role, role_in
 from roomcast.http import bodies
 from roomcast.http.callers import identity_of, signed_in
-from roomcast.http.inputs import read_body, room_param
+from roomcast.http.inputs import int_query, read_body, room_param
 from roomcast.http.keys import HUB_KEY
 from roomcast.http.replies import Refused, reply
 from roomcast.store import AuditEntry, Sanction
 from roomcast.wire import protocol
 
 MAX_AUDIT_PAGE: Final = 500
+DEFAULT_AUDIT_PAGE: Final = 100
 
 
 def _iso_or_none(ms: int | None) -> str | None:
@@ -95,9 +96,7 @@ async def audit(request: web.Request) -> web.Response:
     identity = signed_in(await identity_of(request))
     hub = request.app[HUB_KEY]
     room_query = request.query.get("room")
-    raw_limit = request.query.get("limit", "100")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_AUDIT_PAGE:
-        raise Refused(400, "bad_param", f"limit must be 1-{MAX_AUDIT_PAGE}")
+    limit = int_query(request, "limit", 1, MAX_AUDIT_PAGE)
     room: str | None = None
     if room_query is not None:
         if not room_query:
@@ -109,7 +108,7 @@ async def audit(request: web.Request) -> web.Response:
         allowed = identity.admin
     if not allowed:
         raise Refused(403, "forbidden", "the audit log is for admins and room moderators")
-    entries = await hub.store.audit_log(room, int(raw_limit))
+    entries = await hub.store.audit_log(room, DEFAULT_AUDIT_PAGE if limit is None else limit)
     return reply(bodies.AuditLog([audit_body(e) for e in entries]))
 
 

@@ -6,7 +6,7 @@
 const URL_CANDIDATE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 const TRAILING_PUNCTUATION = /[.,;:!?'"»”’]+$/;
 const ROOM_NAME = /^[\p{L}\p{N}_][\p{L}\p{N}\p{M}_.-]*$/u;
-export const MAX_ROOM_CHARS = 64;
+const MAX_ROOM_CHARS = 64;
 export const MAX_NICK_CHARS = 32;
 /** The names the server gives guests; the client never asks for one of them back. */
 export const GUEST_NICK = /^guest-[0-9a-z]+$/i;
@@ -27,7 +27,7 @@ function count(text, char) {
 }
 
 /** A safe http(s) URL, or null. */
-export function safeUrl(candidate) {
+function safeUrl(candidate) {
   try {
     const url = new URL(candidate);
     return url.protocol === "http:" || url.protocol === "https:" ? url : null;

@@ -73,7 +73,6 @@ export function onStatus(frame) {
   state.link.status = true;
   if (typeof frame.Session === "string") setSession(frame.Session);
   if (frame.Version) {
-    state.version = frame.Version;
     ui.version.textContent = `roomcast ${frame.Version}`;
   }
 }

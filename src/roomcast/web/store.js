@@ -19,7 +19,6 @@ export const state = {
   session: load(sessionStorage, KEY_SESSION),
   nick: null,
   wantedNick: load(sessionStorage, KEY_NICK) || load(localStorage, KEY_NICK),
-  version: "",
   rooms: new Map(), // name -> Room
   current: null,
   requests: new Map(), // Ref -> {kind, room?, name?, fromForm?}

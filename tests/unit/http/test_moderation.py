@@ -96,10 +96,11 @@ async def test_sanctions_and_the_audit_log_are_for_moderators(
             "the audit log is for admins and room moderators",
         )
     assert (await error_of(await client.get("/api/audit?room=")))[:2] == (400, "room_invalid")
-    assert await error_of(await client.get("/api/audit?limit=501")) == (
-        400,
-        "bad_param",
-        "limit must be 1-500",
-    )
+    for limit in ("501", "0", "²", "1&limit=2"):
+        assert await error_of(await client.get(f"/api/audit?limit={limit}")) == (
+            400,
+            "bad_param",
+            "limit must be an integer between 1 and 500",
+        )
     everything = await client.get("/api/audit", headers=bearer())
     assert [e["action"] for e in (await everything.json())["entries"]] == ["create"]

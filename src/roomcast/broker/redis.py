@@ -4,8 +4,10 @@ Each room is one Redis channel, ``<prefix>r:<room>``. A node subscribes to the c
 room it has members in and publishes each stored message once, so Redis sends one copy per
 subscribed node, never one per member. A channel message is ``M<node><id> <payload>`` (a chat
 message) or ``P<node>`` (the room's members changed), where ``<node>`` is the 12-character ID of
-the sending node. A node delivers its own messages to its own members at once, without the round
-trip through Redis, and ignores their echo.
+the sending node. Control events of every room share one more channel, ``<prefix>control``, as
+``C<node><room> <payload>``; each node subscribes to it from the start and keeps those of its
+rooms. A node delivers its own messages and control events to its own members at once, without
+the round trip through Redis, and ignores their echo.
 
 The hot path speaks RESP directly over an asyncio transport with the ``hiredis`` parser: at about
 1 µs of CPU per message published or received, it costs a tenth to a twentieth of redis-py's
@@ -58,6 +60,16 @@ BACKOFF_MAX: Final = 2.0
 def room_channel(prefix: str, room: str) -> str:
     """The Redis channel that carries ``room``'s messages and presence signals."""
     return f"{prefix}r:{room}"
+
+
+def control_channel(prefix: str) -> str:
+    """The Redis channel that carries the control events of every room."""
+    return f"{prefix}control"
+
+
+def publish_head(channel: bytes) -> bytes:
+    """The start of a PUBLISH command to ``channel`` in RESP; the message follows."""
+    return b"*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%s\r\n" % (len(channel), channel)
 
 
 def presence_signal(node: bytes) -> bytes:
@@ -254,6 +266,7 @@ class RedisBroker:
         self._listener: BrokerListener | None = None
         self._rooms: dict[str, bytes] = {}  # room -> channel
         self._channels: dict[bytes, str] = {}  # channel -> room
+        self._control_channel = control_channel(prefix).encode()
         self._sub: RespConnection | None = None
         self._sub_ready = False
         self._pub: RespConnection | None = None
@@ -343,8 +356,9 @@ class RedisBroker:
                 continue
             self._sub = connection
             try:
-                if self._rooms:
-                    connection.write(encode_command(b"SUBSCRIBE", *self._rooms.values()))
+                connection.write(
+                    encode_command(b"SUBSCRIBE", self._control_channel, *self._rooms.values())
+                )
                 # In subscribed mode PING answers after every earlier SUBSCRIBE is confirmed.
                 await asyncio.wait_for(connection.call(b"PING"), KEEPALIVE_TIMEOUT)
             except (ConnectionError, TimeoutError, hiredis.ReplyError) as exc:
@@ -371,7 +385,11 @@ class RedisBroker:
     def _on_message(self, channel: bytes, data: bytes) -> None:
         listener = self._listener
         room = self._channels.get(channel)
-        if listener is None or room is None or data[1 : NODE_ID_LENGTH + 1] == self.node:
+        if listener is None or data[1 : NODE_ID_LENGTH + 1] == self.node:
+            return
+        if room is None:
+            if channel == self._control_channel:
+                self._on_control(listener, data)
             return
         try:
             kind = data[0]
@@ -383,6 +401,15 @@ class RedisBroker:
         except Exception:  # one bad message must not stop the others on this connection
             log.exception("Redis message on %r not handled", channel)
 
+    def _on_control(self, listener: BrokerListener, data: bytes) -> None:
+        try:
+            space = data.index(b" ", NODE_ID_LENGTH + 1)
+            room = data[NODE_ID_LENGTH + 1 : space].decode()
+            if room in self._rooms:
+                listener.control(room, data[space + 1 :])
+        except Exception:  # one bad event must not stop the others on this connection
+            log.exception("Redis control event not handled")
+
     # -- publishing -----------------------------------------------------------------------------
 
     def publish(self, room: str, message_id: int, payload: bytes) -> None:
@@ -393,14 +420,24 @@ class RedisBroker:
     def announce(self, room: str) -> None:
         self._enqueue(room, presence_signal(self.node))
 
+    def publish_control(self, room: str, payload: bytes) -> None:
+        if self._listener is not None and room in self._rooms:
+            self._listener.control(room, payload)
+        self._queue(
+            publish_head(self._control_channel), b"C%s%s %s" % (self.node, room.encode(), payload)
+        )
+
     def _enqueue(self, room: str, data: bytes) -> None:
         head = self._publish_heads.get(room)
         if head is None:
-            channel = room_channel(self.prefix, room).encode()
-            head = b"*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%s\r\n" % (len(channel), channel)
+            head = publish_head(room_channel(self.prefix, room).encode())
             if len(self._publish_heads) > 10_000:
                 self._publish_heads.clear()
             self._publish_heads[room] = head
+        self._queue(head, data)
+
+    def _queue(self, head: bytes, data: bytes) -> None:
+        """Queue one PUBLISH (``head`` names its channel) for the next write."""
         unsent = self._unsent
         unsent.append(b"%s$%d\r\n%s\r\n" % (head, len(data), data))
         if len(unsent) > self._max_queued:

@@ -22,7 +22,7 @@ from roomcast.auth.access import Role, role_in
 from roomcast.auth.identity import MAX_LABEL_CHARS, check_password
 from roomcast.chat.hub import Hub
 from roomcast.http.api import json_error
-from roomcast.moderation.service import RoomPolicy
+from roomcast.moderation.policy import RoomPolicy
 from roomcast.ratelimit import KeyedBuckets, Rate
 from roomcast.store import Credential, Sanction
 from roomcast.transport.admission import origin_allowed, parse_origins

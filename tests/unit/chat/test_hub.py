@@ -152,3 +152,26 @@ async def test_a_guest_resuming_its_session_gets_its_guest_name_back_without_err
     await hub.connect(again, room="r", session=session)
     assert again.frames[0]["Nick"] == guest
     assert again.of("Error") == []
+
+
+async def test_the_injected_clock_times_pongs_and_messages(
+    hub: Hub, peer: Peers, clock: Any
+) -> None:
+    alice = peer("a")
+    member = await hub.connect(alice, room="r", nick="alice")
+    await hub.handle(member, protocol.Ping(ref=1))
+    assert alice.of("Pong")[0]["Time"] == clock.now_ms()
+    await hub.handle(member, SendChat("hi"))
+    await settle()
+    [stored] = await hub.store.page("r", None, 10)
+    assert stored.sent_ms == clock.now_ms()
+
+
+async def test_control_events_reach_moderation_through_the_broker(hub: Hub, peer: Peers) -> None:
+    alice, bob = peer("a"), peer("b")
+    await hub.connect(alice, room="r", nick="alice")
+    await hub.connect(bob, room="elsewhere", nick="bob")
+    hub.broker.publish_control("r", b'{"op": "delete", "id": 9}')
+    await settle()
+    assert alice.of("Deleted") == [{"Type": "Deleted", "Room": "r", "ID": 9}]
+    assert bob.of("Deleted") == []

@@ -52,8 +52,6 @@ from roomcast.wire.protocol import (
     SetTopic,
 )
 
-__all__ = ["SYSTEM_AUTHOR", "Hub"]
-
 log = logging.getLogger(__name__)
 
 

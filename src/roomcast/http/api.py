@@ -17,7 +17,8 @@ from typing import Any, Final
 from aiohttp import web
 
 from roomcast.auth import AuthError, Identity
-from roomcast.chat.hub import SYSTEM_AUTHOR, Hub
+from roomcast.chat.hub import Hub
+from roomcast.chat.lines import SYSTEM_AUTHOR
 from roomcast.http.specs import asyncapi_document, openapi_document
 from roomcast.store import StoreUnavailable
 from roomcast.wire import protocol

@@ -23,8 +23,8 @@ from unlimited import unlimited_settings  # bench/micro/unlimited.py
 from roomcast.broker.memory import MemoryBroker
 from roomcast.chat.state import DirectFanout, Member
 from roomcast.clock import SystemClock
-from roomcast.http.server import build_hub
 from roomcast.ops.metrics import Metrics
+from roomcast.ops.wiring import build_hub
 from roomcast.presence.memory import MemoryPresence
 from roomcast.store.base import Store
 from roomcast.store.memory import MemoryStore

@@ -18,7 +18,6 @@ import re
 import secrets
 import signal
 import ssl
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, cast
 
@@ -26,19 +25,17 @@ import orjson
 from aiohttp import web
 
 from roomcast import __version__
-from roomcast.auth import SESSION_COOKIE, Authenticator
-from roomcast.broker import Broker, open_broker
+from roomcast.auth import SESSION_COOKIE
+from roomcast.broker import open_broker
 from roomcast.chat.hub import Hub
-from roomcast.chat.registry import Registry
-from roomcast.chat.state import Fanout
-from roomcast.clock import Clock, SystemClock
+from roomcast.clock import SystemClock
 from roomcast.http.api import api_error_middleware, api_routes, json_error
 from roomcast.http.api_access import access_routes
-from roomcast.moderation.service import Moderation
 from roomcast.ops import metrics as metrics_module
 from roomcast.ops.config import Settings
-from roomcast.presence import Presence, open_presence
-from roomcast.store import Store, open_store
+from roomcast.ops.wiring import build_hub
+from roomcast.presence import open_presence
+from roomcast.store import open_store
 from roomcast.transport.admission import origin_allowed, parse_origins
 from roomcast.transport.connection import Outbox, WebSocketService
 from roomcast.wire import protocol, websocket
@@ -264,43 +261,6 @@ def install_uvloop() -> None:
     except ImportError:
         return
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-
-
-def build_hub(
-    settings: Settings,
-    store: Store,
-    broker: Broker,
-    presence: Presence,
-    *,
-    fanout: Callable[[], Fanout],
-    metrics: metrics_module.Metrics,
-    clock: Clock,
-) -> Hub:
-    """Wire a node's chat domain: one clock for the hub, the authenticator and moderation."""
-    auth = Authenticator(settings, store, clock=clock)
-    registry = Registry(
-        broker, presence, fanout=fanout, userlist_interval=settings.userlist_interval
-    )
-    moderation = Moderation(
-        store,
-        presence,
-        broker,
-        registry,
-        clock=clock,
-        is_admin=auth.is_admin,
-        kick_seconds=settings.kick_seconds,
-    )
-    return Hub(
-        settings,
-        store,
-        broker,
-        presence,
-        registry=registry,
-        auth=auth,
-        moderation=moderation,
-        clock=clock,
-        metrics=metrics,
-    )
 
 
 async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:

@@ -12,9 +12,9 @@ import pytest
 from roomcast.broker.memory import MemoryBroker
 from roomcast.chat.hub import Hub
 from roomcast.chat.state import DirectFanout
-from roomcast.http.server import build_hub
 from roomcast.ops.config import Settings
 from roomcast.ops.metrics import Metrics
+from roomcast.ops.wiring import build_hub
 from roomcast.presence.memory import MemoryPresence
 from roomcast.store.memory import MemoryStore
 

@@ -9,9 +9,9 @@ from typing import Any
 from roomcast.broker.memory import MemoryBroker
 from roomcast.chat.state import DirectFanout
 from roomcast.clock import SystemClock
-from roomcast.http.server import build_hub
 from roomcast.ops.config import Settings
 from roomcast.ops.metrics import Metrics
+from roomcast.ops.wiring import build_hub
 from roomcast.presence.memory import MemoryPresence
 from roomcast.store.memory import MemoryStore
 from roomcast.transport.connection import Outbox, WebSocketConnection, WebSocketService

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from roomcast import __version__
 from roomcast.auth import GUEST, Authenticator, Identity
@@ -82,6 +82,9 @@ class Hub:
         self._now_ms = clock.now_ms
         self._background = registry.background
         self.sequencer = Sequencer(store, self.metrics, registry.room, self._background)
+        # The broker's listener: a stored message of a room with members here goes straight to
+        # the sequencer, a call less on every line.
+        self.deliver: Callable[[str, int, bytes], None] = self.sequencer.deliver
         self.nicknames = Nicknames(store, presence)
         self._budgets = RateBudgets(settings, clock)
         self._lines = ChatLines(
@@ -298,10 +301,6 @@ class Hub:
         return [await self.post(name, text) for name in sorted(names)]
 
     # -- the broker's listener ------------------------------------------------------------------
-
-    def deliver(self, room: str, message_id: int, payload: bytes) -> None:
-        """A stored message of a room with members here."""
-        self.sequencer.deliver(room, message_id, payload)
 
     def control(self, room: str, payload: bytes) -> None:
         """A control event (moderation's) about a room with members here."""

@@ -34,6 +34,9 @@ class Registry:
         self._new_fanout = fanout
         self.background = background = Background()
         self._rooms: dict[str, Room] = {}
+        # The room, when it has members on this node: the dict's own lookup, as the sequencer
+        # asks it for every message delivered.
+        self.room: Callable[[str], Room | None] = self._rooms.get
         self._members: dict[str, Member] = {}
         self._sessions: dict[str, Member] = {}
         self._room_closed: Callable[[str], None] = _nobody_listens
@@ -72,10 +75,6 @@ class Registry:
             del self._sessions[member.session]
 
     # -- rooms ----------------------------------------------------------------------------------
-
-    def room(self, name: str) -> Room | None:
-        """The room, when it has members on this node."""
-        return self._rooms.get(name)
 
     def rooms(self) -> list[Room]:
         return list(self._rooms.values())

@@ -26,7 +26,7 @@ from roomcast.chat.nicknames import Nicknames
 from roomcast.chat.registry import Registry
 from roomcast.chat.sequencer import Sequencer
 from roomcast.chat.state import Member, Peer
-from roomcast.clock import SYSTEM_CLOCK, Clock
+from roomcast.clock import Clock
 from roomcast.moderation.service import Moderation
 from roomcast.ops.config import Settings
 from roomcast.ops.metrics import Metrics
@@ -68,7 +68,7 @@ class Hub:
         registry: Registry,
         auth: Authenticator,
         moderation: Moderation,
-        clock: Clock = SYSTEM_CLOCK,
+        clock: Clock,
         metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings

@@ -2,9 +2,9 @@
 
 1,000 members in 100 rooms of 10 (the all-senders scenario), the memory broker, every member
 sending in turn. Each line is parsed from its JSON text, dispatched, stored, encoded and handed
-to the room's fan-out (which here only counts frames). The memory store by default; with
-``sqlite``, the SQLite store in a temporary folder, and the CPU of its writer thread is given
-apart from the event loop's.
+to the room's fan-out (which here only counts payloads: nothing is framed). The memory store by
+default; with ``sqlite``, the SQLite store in a temporary folder, and the CPU of its writer
+thread is given apart from the event loop's.
 
 Run: taskset -c 0 .venv/bin/python bench/micro/hub_dispatch.py [sqlite]
 """
@@ -21,7 +21,10 @@ import uvloop
 from unlimited import unlimited_settings  # bench/micro/unlimited.py
 
 from roomcast.broker.memory import MemoryBroker
-from roomcast.chat.hub import Hub, Member
+from roomcast.chat.state import DirectFanout, Member
+from roomcast.clock import SystemClock
+from roomcast.ops.metrics import Metrics
+from roomcast.ops.wiring import build_hub
 from roomcast.presence.memory import MemoryPresence
 from roomcast.store.base import Store
 from roomcast.store.memory import MemoryStore
@@ -62,7 +65,7 @@ class CountingPeer:
         self.wsid = wsid
         self._count = count
 
-    def send(self, frame: bytes) -> None:
+    def send(self, payload: bytes) -> None:
         self._count.add()
 
     def close(self, code: int, reason: str) -> None:
@@ -70,7 +73,15 @@ class CountingPeer:
 
 
 async def main(store: Store) -> None:
-    hub = Hub(unlimited_settings(), store, MemoryBroker(), MemoryPresence())
+    hub = build_hub(
+        unlimited_settings(),
+        store,
+        MemoryBroker(),
+        MemoryPresence(),
+        fanout=DirectFanout,
+        metrics=Metrics(),
+        clock=SystemClock(),
+    )
     await hub.start()
     count = FrameCount()
     members: list[Member] = []

@@ -29,8 +29,9 @@ import uvloop
 from unlimited import unlimited_settings  # bench/micro/unlimited.py
 
 from roomcast.broker.memory import MemoryBroker
-from roomcast.chat.hub import Hub
+from roomcast.clock import SystemClock
 from roomcast.ops.metrics import Metrics
+from roomcast.ops.wiring import build_hub
 from roomcast.presence.memory import MemoryPresence
 from roomcast.store.base import Store
 from roomcast.store.memory import MemoryStore
@@ -135,8 +136,14 @@ async def roomcast_cost(store: Store, n: int) -> tuple[float, float]:
     settings = unlimited_settings(max_connections=connections, max_connections_per_ip=connections)
     metrics = Metrics()
     outbox = Outbox(asyncio.get_running_loop(), metrics.fanout_seconds)
-    hub = Hub(
-        settings, store, MemoryBroker(), MemoryPresence(), fanout=outbox.room, metrics=metrics
+    hub = build_hub(
+        settings,
+        store,
+        MemoryBroker(),
+        MemoryPresence(),
+        fanout=outbox.room,
+        metrics=metrics,
+        clock=SystemClock(),
     )
     await hub.start()
     service = WebSocketService(hub, settings, outbox)

@@ -26,12 +26,21 @@ class Recorder:
     """A ``BrokerListener`` that remembers every call."""
 
     delivered: list[tuple[str, int, bytes]] = field(default_factory=list)
+    controls: list[tuple[str, bytes]] = field(default_factory=list)
+    # Messages ("m<id>") and control events ("c<payload>") in the order they arrived.
+    arrivals: list[str] = field(default_factory=list)
     presence: list[str] = field(default_factory=list)
     resubscriptions: int = 0
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def deliver(self, room: str, message_id: int, payload: bytes) -> None:
         self.delivered.append((room, message_id, payload))
+        self.arrivals.append(f"m{message_id}")
+        self.changed.set()
+
+    def control(self, room: str, payload: bytes) -> None:
+        self.controls.append((room, payload))
+        self.arrivals.append(f"c{payload.decode()}")
         self.changed.set()
 
     def presence_changed(self, room: str) -> None:
@@ -225,3 +234,42 @@ async def test_publications_survive_a_lost_publishing_connection(
         one.publish("lobby", message_id, b"m")
     await seen_two.until(lambda: len({i for _, i, _ in seen_two.delivered}) == 50)
     assert [i for _, i, _ in seen_two.delivered] == sorted(i for _, i, _ in seen_two.delivered)
+
+
+async def test_control_events_reach_every_node_of_the_room_once_the_publisher_too(
+    kind: BrokerKind, make_node: Callable[[], Awaitable[Node]]
+) -> None:
+    nodes = [await make_node() for _ in range(3 if kind.multi_node else 1)]
+    for broker, _ in nodes[:2]:
+        broker.subscribe("lobby")
+    if kind.multi_node:
+        nodes[2][0].subscribe("elsewhere")
+    await settle()
+    publisher = nodes[0][0]
+    for n in range(1, 4):
+        publisher.publish_control("lobby", b'{"op":"refresh","n":%d}' % n)
+    publisher.publish_control("nobody-here", b'{"op":"reload"}')
+    expected = [("lobby", b'{"op":"refresh","n":%d}' % n) for n in range(1, 4)]
+    for _, seen in nodes[:2]:
+        await seen.until(lambda seen=seen: len(seen.controls) >= 3)
+    await settle()
+    for _, seen in nodes[:2]:
+        assert seen.controls == expected
+        assert seen.delivered == []
+    if kind.multi_node:
+        assert nodes[2][1].controls == []
+
+
+async def test_control_events_keep_their_place_among_the_messages(
+    kind: BrokerKind, make_node: Callable[[], Awaitable[Node]]
+) -> None:
+    skip_single_node(kind)
+    (one, _), (two, seen_two) = [await make_node() for _ in range(2)]
+    one.subscribe("lobby")
+    two.subscribe("lobby")
+    await settle()
+    one.publish("lobby", 1, b"first")
+    one.publish_control("lobby", b"delete-1")
+    one.publish("lobby", 2, b"second")
+    await seen_two.until(lambda: len(seen_two.arrivals) == 3)
+    assert seen_two.arrivals == ["m1", "cdelete-1", "m2"]

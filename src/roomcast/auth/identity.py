@@ -21,7 +21,6 @@ import asyncio
 import hashlib
 import hmac
 import secrets
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -30,6 +29,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from roomcast.clock import SYSTEM_CLOCK, Clock
 from roomcast.ops.config import Settings
 from roomcast.record import record
 from roomcast.store import Account, Credential, Store
@@ -89,10 +89,6 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def parse_cookie(header: str, name: str) -> str | None:
     """The value of cookie ``name`` in a ``Cookie`` header (several headers arrive joined)."""
     for part in header.replace(",", ";").split(";"):
@@ -105,9 +101,17 @@ def parse_cookie(header: str, name: str) -> str | None:
 class Authenticator:
     """Proves identities against the store, the JWT keys and the API key."""
 
-    def __init__(self, settings: Settings, store: Store, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        api_key: str | None = None,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.settings = settings
         self.store = store
+        self.clock = clock
         self.api_key = api_key
         self.hasher = PasswordHasher()
         self._dummy_hash: str | None = None
@@ -144,7 +148,7 @@ class Authenticator:
             return await self._from_token(token, api_key_allowed)
         cookie = parse_cookie(headers.get("cookie", ""), SESSION_COOKIE)
         if cookie:
-            found = await self.store.credential(secret_hash(cookie), now_ms())
+            found = await self.store.credential(secret_hash(cookie), self.clock.now_ms())
             if found is not None and found[0].kind == "session":
                 credential, account = found
                 return self._account_identity(account, "session", credential.id)
@@ -158,7 +162,7 @@ class Authenticator:
         ):
             return API_KEY_IDENTITY
         if token.startswith(TOKEN_PREFIX):
-            found = await self.store.credential(secret_hash(token), now_ms())
+            found = await self.store.credential(secret_hash(token), self.clock.now_ms())
             if found is not None and found[0].kind == "token":
                 credential, account = found
                 return self._account_identity(account, "token", credential.id)
@@ -201,7 +205,7 @@ class Authenticator:
         check_password(password)
         password_hash = await asyncio.to_thread(self.hasher.hash, password)
         account = Account(
-            secrets.token_hex(8), name, protocol.nick_key(name), password_hash, now_ms()
+            secrets.token_hex(8), name, protocol.nick_key(name), password_hash, self.clock.now_ms()
         )
         if not await self.store.create_account(account):
             raise AuthError("nick_registered", f"the name {name!r} is already registered", 409)
@@ -232,7 +236,7 @@ class Authenticator:
     async def start_session(self, account: Account) -> tuple[str, Credential]:
         """A new login session: its secret (for the cookie) and its stored form."""
         secret = SESSION_PREFIX + secrets.token_urlsafe(32)
-        created = now_ms()
+        created = self.clock.now_ms()
         credential = Credential(
             secrets.token_hex(8),
             "session",
@@ -256,7 +260,7 @@ class Authenticator:
             identity.account_id,
             secret_hash(secret),
             label,
-            now_ms(),
+            self.clock.now_ms(),
             None,
         )
         await self.store.add_credential(credential)

@@ -3,7 +3,9 @@
 A node subscribes to a room while it has members there and publishes each message once; every
 subscribed node, the publisher included, gets ``(room, id, payload)`` back and fans it out to its
 own members. The payload is the encoded ``Chat`` frame, so no node encodes a message twice.
-Brokers also carry a "presence changed" signal per room, so every node refreshes its user lists.
+Brokers also carry a "presence changed" signal per room, so every node refreshes its user lists,
+and, on a control channel of their own, control events about a room (moderation's), which reach
+every node subscribed to the room in the order they were published.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ class BrokerListener(Protocol):
 
     def presence_changed(self, room: str) -> None:
         """Some node changed who is in ``room`` or what they are called."""
+
+    def control(self, room: str, payload: bytes) -> None:
+        """A control event about a subscribed room, from any node (the publisher included)."""
 
     def resubscribed(self) -> None:
         """The broker lost its subscriptions and has them back: messages may have been missed."""
@@ -48,3 +53,6 @@ class Broker(Protocol):
 
     def announce(self, room: str) -> None:
         """Tell the other nodes that the membership of ``room`` changed."""
+
+    def publish_control(self, room: str, payload: bytes) -> None:
+        """Send a control event about ``room`` to every node subscribed to it, this one too."""

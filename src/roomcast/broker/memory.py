@@ -33,5 +33,9 @@ class MemoryBroker:
         if self._listener is not None and room in self._rooms:
             self._listener.deliver(room, message_id, payload)
 
+    def publish_control(self, room: str, payload: bytes) -> None:
+        if self._listener is not None and room in self._rooms:
+            self._listener.control(room, payload)
+
     def announce(self, room: str) -> None:
         """Nothing to do: the only node already knows."""

@@ -4,8 +4,10 @@ Each room is one Redis channel (``roomcast.redis.names``). A node subscribes to 
 every room it has members in and publishes each stored message once, so Redis sends one copy per
 subscribed node, never one per member. A channel message is ``M<node><id> <payload>`` (a chat
 message) or ``P<node>`` (the room's members changed), where ``<node>`` is the 12-character ID of
-the sending node. A node delivers its own messages to its own members at once, without the round
-trip through Redis, and ignores their echo.
+the sending node. Control events of every room share one more channel, ``<prefix>control``, as
+``C<node><room> <payload>``; each node subscribes to it from the start and keeps those of its
+rooms. A node delivers its own messages and control events to its own members at once, without
+the round trip through Redis, and ignores their echo.
 
 Two connections per node, both from ``roomcast.redis``: a ``Subscriber`` and a ``Publisher``
 (which batches, and re-sends after a reconnect what Redis did not confirm: a repeat is harmless,
@@ -27,6 +29,7 @@ from roomcast.redis.connection import CONNECT_TIMEOUT
 from roomcast.redis.names import (
     DEFAULT_PREFIX,
     NODE_ID_LENGTH,
+    control_channel,
     new_node_id,
     presence_signal,
     room_channel,
@@ -60,6 +63,8 @@ class RedisBroker:
         self._rooms: dict[str, bytes] = {}  # room -> channel
         self._channels: dict[bytes, str] = {}  # channel -> room
         self._publish_heads: dict[str, bytes] = {}  # room -> publish_head(its channel)
+        self._control_channel = control_channel(prefix).encode()
+        self._control_head = publish_head(self._control_channel)
         self._subscriber = Subscriber(
             self._address,
             name=b"roomcast-%s-sub" % self.node,
@@ -77,6 +82,7 @@ class RedisBroker:
     async def start(self, listener: BrokerListener) -> None:
         """Connect both connections (waiting up to a few seconds), then keep them up."""
         self._listener = listener
+        self._subscriber.subscribe(self._control_channel)
         self._subscriber.start()
         self._publisher.start()
         if not await self._subscriber.wait_ready(CONNECT_TIMEOUT * 2):
@@ -121,7 +127,11 @@ class RedisBroker:
     def _on_message(self, channel: bytes, data: bytes) -> None:
         listener = self._listener
         room = self._channels.get(channel)
-        if listener is None or room is None or data[1 : NODE_ID_LENGTH + 1] == self.node:
+        if listener is None or data[1 : NODE_ID_LENGTH + 1] == self.node:
+            return
+        if room is None:
+            if channel == self._control_channel:
+                self._on_control(listener, data)
             return
         try:
             kind = data[0]
@@ -132,6 +142,15 @@ class RedisBroker:
                 listener.presence_changed(room)
         except Exception:  # one bad message must not stop the others on this connection
             log.exception("Redis message on %r not handled", channel)
+
+    def _on_control(self, listener: BrokerListener, data: bytes) -> None:
+        try:
+            space = data.index(b" ", NODE_ID_LENGTH + 1)
+            room = data[NODE_ID_LENGTH + 1 : space].decode()
+            if room in self._rooms:
+                listener.control(room, data[space + 1 :])
+        except Exception:  # one bad event must not stop the others on this connection
+            log.exception("Redis control event not handled")
 
     # -- publishing -----------------------------------------------------------------------------
 
@@ -144,6 +163,13 @@ class RedisBroker:
     def announce(self, room: str) -> None:
         head = self._publish_heads.get(room) or self._new_head(room)
         self._publisher.publish(head, presence_signal(self.node))
+
+    def publish_control(self, room: str, payload: bytes) -> None:
+        if self._listener is not None and room in self._rooms:
+            self._listener.control(room, payload)
+        self._publisher.publish(
+            self._control_head, b"C%s%s %s" % (self.node, room.encode(), payload)
+        )
 
     def _new_head(self, room: str) -> bytes:
         """Encode (and keep) the start of a PUBLISH to ``room``'s channel."""

@@ -13,7 +13,7 @@ from roomcast.http.callers import identity_of, signed_in
 from roomcast.http.inputs import read_body, room_param
 from roomcast.http.keys import HUB_KEY
 from roomcast.http.replies import Refused, reply
-from roomcast.moderation.service import RoomPolicy
+from roomcast.moderation.policy import RoomPolicy
 from roomcast.wire import protocol
 
 

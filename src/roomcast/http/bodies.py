@@ -20,7 +20,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from roomcast.auth.identity import MAX_LABEL_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
-from roomcast.chat.hub import SYSTEM_AUTHOR
+from roomcast.chat.lines import SYSTEM_AUTHOR
 from roomcast.wire import protocol
 
 MAX_ID: Final = 2**63 - 1

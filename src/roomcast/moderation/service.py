@@ -1,38 +1,35 @@
-"""Room access and moderation: private rooms, owners, moderators, topics, kicks, bans, mutes,
-deleted messages and the audit log.
+"""The moderation service of one node: private rooms, owners, moderators, topics, kicks, bans,
+mutes, deleted messages and the audit log.
 
 Checks happen when something is asked for, never per delivered frame: joining (the URL's first
 room, ``Join``, a resume with ``Since``) is refused to a banned user and, in a private room, to
 anyone not invited; history is only served to members of a room; the REST reads check the same
-rules (``check_read``). A room's rules (``RoomPolicy``: its access and sanctions in force) are
-read from the store once while the room has members on this node and are refreshed when a
-moderator changes them.
+rules (``check_read``). A room's rules (``RoomPolicy``) are read from the store once while the
+room has members on this node and are refreshed when a moderator changes them.
 
-Moderation reaches every node through the broker, as *control events* on the room's channel: a
-publication with message ID ``CONTROL_ID`` (0, never a message's ID) whose payload is a small JSON
-object. Each node applies it to its own members: ``refresh`` (re-read the rules, update mutes and
-send the new ``Room`` frame), ``reload`` (re-read them quietly), ``remove`` (kick or ban: send
-``Kicked`` and take the member out of the room), ``mute``, and ``delete`` (send ``Deleted``). A
-ban or mute of a guest is by address, which only the node holding the guest's connection knows,
-so that node records it before it removes the guest (whoever sees ``Kicked`` can rely on the
-ban being in force) and tells the other nodes to reload. Every action is
-recorded in the audit log (who, what, to whom, where, when) before it takes effect.
+A change reaches every node as a control event (``moderation.control``) on the broker's control
+channel; each node applies it to its own members. A ban or mute of a guest is by address, which
+only the node holding the guest's connection knows, so that node records it before it removes
+the guest (whoever sees ``Kicked`` can rely on the ban being in force) and tells the other nodes
+to reload. Every action is recorded in the audit log (who, what, to whom, where, when) before it
+takes effect.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Callable
 
-import orjson
-
-from roomcast.auth.access import Role, may_act_on, may_enter, role_in
+from roomcast.auth.access import Role
 from roomcast.auth.identity import Identity
+from roomcast.clock import Clock
+from roomcast.moderation import control
+from roomcast.moderation.control import ControlEvent, Delete, Mute, Refresh, Reload, Remove
+from roomcast.moderation.policy import RoomPolicy, sanction_of
+from roomcast.moderation.ports import AccessStore, ControlBus, LocalRooms, Occupant, RoomPresence
 from roomcast.record import record
-from roomcast.store import AuditEntry, RoomAccess, Sanction
-from roomcast.wire import protocol, websocket
+from roomcast.store import AuditEntry, Sanction
+from roomcast.wire import protocol
 from roomcast.wire.protocol import (
     CreateRoom,
     DeleteMessage,
@@ -44,39 +41,9 @@ from roomcast.wire.protocol import (
     SetTopic,
 )
 
-if TYPE_CHECKING:
-    from roomcast.chat.hub import Hub, Member, Room
-
 log = logging.getLogger(__name__)
 
-# The broker message ID that marks a control event (message IDs start at 1).
-CONTROL_ID: Final = 0
-# "Until lifted", for a subscription's mute.
-FOREVER: Final = 2**62
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-@dataclass(slots=True)
-class RoomPolicy:
-    """A room's access (owner, roles, privacy, topic) and the sanctions in force."""
-
-    access: RoomAccess
-    sanctions: list[Sanction]
-
-    def sanction(self, kind: str, identity: Identity, remote: str, now: int) -> Sanction | None:
-        """The ban or mute in force on this identity (accounts) or address (guests)."""
-        for sanction in self.sanctions:
-            if sanction.kind != kind or not sanction.active(now):
-                continue
-            if identity.account_id is not None:
-                if sanction.account_id == identity.account_id:
-                    return sanction
-            elif sanction.ip is not None and sanction.ip == remote:
-                return sanction
-        return None
+RoomCommand = CreateRoom | SetTopic | SetRole | Moderate | DeleteMessage
 
 
 @record
@@ -87,65 +54,75 @@ class Target:
     key: str
     account_id: str | None
     identity: Identity | None
-    member: Member | None
+
+    def account_identity(self) -> Identity:
+        return self.identity or Identity(self.account_id, self.name)
 
 
 class Moderation:
-    """The access rules and moderation commands of one hub (one node)."""
+    """The access rules and moderation commands of one node."""
 
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
+    def __init__(
+        self,
+        store: AccessStore,
+        presence: RoomPresence,
+        bus: ControlBus,
+        rooms: LocalRooms,
+        *,
+        clock: Clock,
+        is_admin: Callable[[str], bool],
+        kick_seconds: float,
+    ) -> None:
+        """``is_admin``: whether an account name is a server admin; ``kick_seconds``: how long
+        a kick keeps its target out (0: it may rejoin at once)."""
+        self.store = store
+        self.presence = presence
+        self.bus = bus
+        self.rooms = rooms
+        self.clock = clock
+        self.is_admin = is_admin
+        self.kick_seconds = kick_seconds
+        # The rules of the rooms with members on this node.
+        self._policies: dict[str, RoomPolicy] = {}
+        rooms.on_room_closed(self.forget)
 
     # -- rules ----------------------------------------------------------------------------------
 
     async def load(self, room: str) -> RoomPolicy:
-        store = self.hub.store
-        return RoomPolicy(await store.room_access(room), await store.sanctions(room, now_ms()))
+        store = self.store
+        return RoomPolicy(
+            await store.room_access(room), await store.sanctions(room, self.clock.now_ms())
+        )
 
     async def policy(self, room: str) -> RoomPolicy:
-        """The room's rules: cached while it has members here, else read from the store."""
-        live = self.hub.live_room(room)
-        if live is not None and live.policy is not None:
-            return live.policy
+        """The room's rules: kept while it has members here, else read from the store."""
+        kept = self._policies.get(room)
+        if kept is not None:
+            return kept
         return await self.load(room)
 
-    async def admit(self, member: Member, room: str, ref: Ref | None) -> RoomPolicy:
-        """The room's rules, or ``forbidden``/``banned`` when ``member`` may not join it."""
+    async def admit(self, member: Occupant, room: str, ref: Ref | None) -> RoomPolicy:
+        """The rules of the room ``member`` is about to enter, kept from now on until ``forget``;
+        ``forbidden``/``banned`` when it may not."""
         policy = await self.policy(room)
-        role = role_in(policy.access, member.identity)
-        if not may_enter(policy.access, role):
-            raise ProtocolError(
-                ErrorCode.FORBIDDEN,
-                f"room {room!r} is private: its owner or a moderator must invite you",
-                ref,
-            )
-        if role < Role.MODERATOR:
-            ban = policy.sanction("ban", member.identity, member.remote, now_ms())
-            if ban is not None:
-                raise ProtocolError(ErrorCode.BANNED, _ban_text(room, ban), ref)
-        return policy
+        policy.check_entry(member.identity, member.remote, room, self.clock.now_ms(), ref)
+        return self._policies.setdefault(room, policy)
 
-    def mute_until(self, policy: RoomPolicy, member: Member) -> int:
-        """Until when ``member`` is muted in the room (ms), 0 when not muted."""
-        if role_in(policy.access, member.identity) >= Role.MODERATOR:
-            return 0
-        mute = policy.sanction("mute", member.identity, member.remote, now_ms())
-        if mute is None:
-            return 0
-        return FOREVER if mute.until_ms is None else mute.until_ms
+    def forget(self, room: str) -> None:
+        """The room has no members on this node any more."""
+        self._policies.pop(room, None)
 
-    def room_frame(self, policy: RoomPolicy, identity: Identity, ref: Ref | None = None) -> bytes:
+    def room_payload(self, policy: RoomPolicy, identity: Identity, ref: Ref | None = None) -> bytes:
+        """The ``Room`` frame that tells ``identity`` the room's topic, owner and its role."""
         access = policy.access
-        return websocket.text_frame(
-            protocol.encode_room(
-                access.name,
-                topic=access.topic,
-                private=access.private,
-                owner=access.owner_name,
-                moderators=sorted(access.moderators.values(), key=str.casefold),
-                role=role_in(access, identity).label,
-                ref=ref,
-            )
+        return protocol.encode_room(
+            access.name,
+            topic=access.topic,
+            private=access.private,
+            owner=access.owner_name,
+            moderators=sorted(access.moderators.values(), key=str.casefold),
+            role=policy.role(identity).label,
+            ref=ref,
         )
 
     async def check_read(self, identity: Identity, room: str) -> RoomPolicy:
@@ -154,61 +131,43 @@ class Moderation:
         A private room answers a non-member as if it did not exist.
         """
         policy = await self.policy(room)
-        if not may_enter(policy.access, role_in(policy.access, identity)):
+        if not policy.may_read(identity):
             raise ProtocolError(ErrorCode.NOT_FOUND, f"no room {room!r}")
         return policy
 
     async def readable(self, identity: Identity, rooms: list[str]) -> set[str]:
         """The rooms of ``rooms`` that ``identity`` may see (public, or private and a member)."""
-        seen = set()
-        for room in rooms:
-            policy = await self.policy(room)
-            if may_enter(policy.access, role_in(policy.access, identity)):
-                seen.add(room)
-        return seen
+        return {room for room in rooms if (await self.policy(room)).may_read(identity)}
 
     async def _require(
         self, identity: Identity, room: str, at_least: Role, ref: Ref | None
     ) -> tuple[RoomPolicy, Role]:
         policy = await self.policy(room)
-        role = role_in(policy.access, identity)
-        if role < at_least:
-            raise ProtocolError(
-                ErrorCode.FORBIDDEN, f"you must be the room's {at_least.label} or above", ref
-            )
-        return policy, role
+        return policy, policy.require(identity, at_least, ref)
 
     # -- commands -------------------------------------------------------------------------------
 
-    async def handle(
-        self,
-        member: Member,
-        command: CreateRoom | SetTopic | SetRole | Moderate | DeleteMessage,
-    ) -> None:
+    async def handle(self, member: Occupant, command: RoomCommand) -> None:
         """A moderation command from a WebSocket client; the answer goes to its connection."""
-        identity, send = member.identity, member.peer.send
+        identity, send = member.identity, member.send
         match command:
             case CreateRoom(room=room, private=private, topic=topic, ref=ref):
                 policy = await self.create_room(identity, room, private, topic, ref)
-                send(self.room_frame(policy, identity, ref))
+                send(self.room_payload(policy, identity, ref))
             case SetTopic(room=room, topic=topic, ref=ref):
                 policy = await self.set_topic(identity, room, topic, ref)
-                send(self.room_frame(policy, identity, ref))
+                send(self.room_payload(policy, identity, ref))
             case SetRole(room=room, name=name, role=role, ref=ref):
                 policy = await self.set_role(identity, room, name, role, ref)
-                send(self.room_frame(policy, identity, ref))
+                send(self.room_payload(policy, identity, ref))
             case Moderate(action=action, room=room, name=name, ref=ref):
                 target, until = await self.moderate(
                     identity, action, room, name, command.duration, command.reason, ref
                 )
-                frame = protocol.encode_moderated(
-                    action, room, name=target, until_ms=until, ref=ref
-                )
-                send(websocket.text_frame(frame))
+                send(protocol.encode_moderated(action, room, name=target, until_ms=until, ref=ref))
             case DeleteMessage(room=room, id=message_id, ref=ref):
                 await self.delete_message(identity, room, message_id, ref)
-                frame = protocol.encode_moderated("delete", room, message_id=message_id, ref=ref)
-                send(websocket.text_frame(frame))
+                send(protocol.encode_moderated("delete", room, message_id=message_id, ref=ref))
 
     async def create_room(
         self, identity: Identity, room: str, private: bool, topic: str, ref: Ref | None = None
@@ -217,20 +176,20 @@ class Moderation:
             raise ProtocolError(ErrorCode.LOGIN_REQUIRED, "log in to create rooms", ref)
         name = identity.name or identity.account_id
         exists = ProtocolError(ErrorCode.ROOM_EXISTS, f"room {room!r} already exists", ref)
-        if await self.hub.presence.members(room):
+        if await self.presence.members(room):
             raise exists
-        if not await self.hub.store.claim_room(room, identity.account_id, name, private, topic):
+        if not await self.store.claim_room(room, identity.account_id, name, private, topic):
             raise exists
         await self._audit(identity, "create", room, room, "private" if private else "public")
-        return await self._changed(room, {"op": "refresh"})
+        return await self._changed(room, Refresh())
 
     async def set_topic(
         self, identity: Identity, room: str, topic: str, ref: Ref | None = None
     ) -> RoomPolicy:
         await self._require(identity, room, Role.MODERATOR, ref)
-        await self.hub.store.set_topic(room, topic)
+        await self.store.set_topic(room, topic)
         await self._audit(identity, "topic", room, room, topic)
-        return await self._changed(room, {"op": "refresh"})
+        return await self._changed(room, Refresh())
 
     async def set_role(
         self, identity: Identity, room: str, name: str, role: str, ref: Ref | None = None
@@ -239,26 +198,17 @@ class Moderation:
         target = await self._target(name, ref)
         if target.account_id is None:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"{target.name!r} has no account", ref)
-        access = policy.access
-        current = role_in(access, _account(target))
-        if target.account_id == access.owner_id:
-            raise ProtocolError(ErrorCode.FORBIDDEN, "the owner's role cannot change", ref)
-        if (role == "moderator" or current >= Role.MODERATOR) and actor < Role.OWNER:
-            raise ProtocolError(
-                ErrorCode.FORBIDDEN, "only the owner or an admin names moderators", ref
-            )
-        await self.hub.store.set_role(
+        policy.check_role_change(actor, target.account_identity(), role, ref)
+        await self.store.set_role(
             room, target.account_id, target.name, None if role == "none" else role
         )
         await self._audit(identity, f"role:{role}", room, target.name)
-        policy = await self._changed(room, {"op": "refresh"})
-        if access.private and role == "none":
+        changed = await self._changed(room, Refresh())
+        if policy.access.private and role == "none":
             self._publish(
-                room,
-                {"op": "remove", "account": target.account_id, "by": identity.label,
-                 "reason": "no longer invited", "banned": False},
-            )  # fmt: skip
-        return policy
+                room, Remove(target.account_id, None, identity.label, "no longer invited", False)
+            )
+        return changed
 
     async def moderate(
         self,
@@ -273,65 +223,61 @@ class Moderation:
         """Kick, ban, unban, mute or unmute; the target's name and until when it holds."""
         policy, actor = await self._require(identity, room, Role.MODERATOR, ref)
         target = await self._target(name, ref)
-        if target.identity is not None and not may_act_on(
-            actor, role_in(policy.access, target.identity)
-        ):
-            raise ProtocolError(
-                ErrorCode.FORBIDDEN, f"{target.name!r} is a moderator of {room!r} or above", ref
-            )
-        now = now_ms()
-        store = self.hub.store
+        policy.check_sanction(actor, target.identity, target.name, room, ref)
         if action in ("unban", "unmute"):
-            lifted = await store.lift_sanctions(
-                room, action[2:], account_id=target.account_id, name_key=target.key
-            )
-            if not lifted:
-                raise ProtocolError(
-                    ErrorCode.NOT_FOUND, f"{target.name!r} is not {action[2:]}ned here", ref
-                )
-            await self._audit(identity, action, room, target.name, reason)
-            await self._changed(room, {"op": "refresh"})
+            await self._lift(identity, action, room, target, reason, ref)
             return target.name, None
-        if action == "kick":
-            seconds = self.hub.settings.kick_seconds
-            until: int | None = now + int(seconds * 1000) if seconds else None
-            kind: str | None = "ban" if seconds else None
-        else:
-            until = now + duration * 1000 if duration else None
-            kind = action
+        now = self.clock.now_ms()
+        kind, until = sanction_of(action, duration, self.kick_seconds, now)
         detail = " ".join(
             part for part in (f"until {protocol.iso_time(until)}" if until else "", reason) if part
         )
         await self._audit(identity, action, room, target.name, detail)
-        event: dict[str, Any] = {
-            "op": "remove" if kind != "mute" else "mute",
-            "account": target.account_id,
-            "key": None if target.account_id else target.key,
-            "by": identity.label,
-            "reason": reason,
-            "banned": action == "ban",
-            "until": until,
-        }
-        if kind is not None:
-            if target.account_id is not None:
-                await store.add_sanction(
-                    Sanction(room, kind, target.account_id, None, target.name, target.key,
-                             until, identity.label, reason, now)
-                )  # fmt: skip
-            else:
-                # A guest is banned by address, recorded by the node that holds its connection.
-                event["record"] = kind
+        # A guest is banned by address, recorded by the node that holds its connection.
+        guest_sanction = kind if kind is not None and target.account_id is None else None
+        key = None if target.account_id else target.key
+        event: Remove | Mute
+        if kind == "mute":
+            event = Mute(target.account_id, key, identity.label, reason, until, guest_sanction)
+        else:
+            event = Remove(
+                target.account_id, key, identity.label, reason, action == "ban", until,
+                guest_sanction,
+            )  # fmt: skip
+        if kind is not None and target.account_id is not None:
+            await self.store.add_sanction(
+                Sanction(room, kind, target.account_id, None, target.name, target.key,
+                         until, identity.label, reason, now)
+            )  # fmt: skip
         await self._changed(room, event)
         return target.name, until
+
+    async def _lift(
+        self,
+        identity: Identity,
+        action: str,
+        room: str,
+        target: Target,
+        reason: str,
+        ref: Ref | None,
+    ) -> None:
+        kind = action[2:]
+        lifted = await self.store.lift_sanctions(
+            room, kind, account_id=target.account_id, name_key=target.key
+        )
+        if not lifted:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"{target.name!r} is not {kind}ned here", ref)
+        await self._audit(identity, action, room, target.name, reason)
+        await self._changed(room, Refresh())
 
     async def delete_message(
         self, identity: Identity, room: str, message_id: int, ref: Ref | None = None
     ) -> None:
         await self._require(identity, room, Role.MODERATOR, ref)
-        if not await self.hub.store.delete_message(room, message_id):
+        if not await self.store.delete_message(room, message_id):
             raise ProtocolError(ErrorCode.NOT_FOUND, f"no message {message_id} in {room!r}", ref)
         await self._audit(identity, "delete", room, f"message {message_id}")
-        self._publish(room, {"op": "delete", "id": message_id})
+        self._publish(room, Delete(message_id))
 
     async def _target(self, name: str, ref: Ref | None) -> Target:
         """Whom ``name`` names: a connected member, else an account, else a nickname elsewhere."""
@@ -339,123 +285,103 @@ class Moderation:
             key = protocol.nick_key(protocol.validate_nick(name))
         except ProtocolError:
             key = protocol.nick_key(name)
-        hub = self.hub
-        holder = await hub.presence.nick_owner(key)
-        member = hub.local_member(holder) if holder else None
+        holder = await self.presence.nick_owner(key)
+        member = self.rooms.local_member(holder) if holder else None
         if member is not None:
             identity = member.identity
-            return Target(member.nick, key, identity.account_id, identity, member)
-        account = await hub.store.account_by_key(key)
+            return Target(member.nick, key, identity.account_id, identity)
+        account = await self.store.account_by_key(key)
         if account is not None:
-            identity = Identity(account.id, account.name, hub.auth.is_admin(account.name))
-            return Target(account.name, key, account.id, identity, None)
+            identity = Identity(account.id, account.name, self.is_admin(account.name))
+            return Target(account.name, key, account.id, identity)
         if holder is not None:
-            return Target(name, key, None, None, None)  # connected to another node
+            return Target(name, key, None, None)  # connected to another node
         raise ProtocolError(ErrorCode.NOT_FOUND, f"nobody called {name!r} is here", ref)
 
     async def _audit(
         self, identity: Identity, action: str, room: str, target: str, detail: str = ""
     ) -> None:
-        entry = AuditEntry(now_ms(), identity.label, action, room, target, detail)
-        await self.hub.store.add_audit(entry)
+        entry = AuditEntry(self.clock.now_ms(), identity.label, action, room, target, detail)
+        await self.store.add_audit(entry)
         log.info("moderation: %s %s %s in %s", identity.label, action, target, room)
 
     # -- control events -------------------------------------------------------------------------
 
-    async def _changed(self, room: str, event: dict[str, Any]) -> RoomPolicy:
+    async def _changed(self, room: str, event: ControlEvent) -> RoomPolicy:
         """The room's rules changed: use them here at once, then tell every node."""
         policy = await self.load(room)
-        live = self.hub.live_room(room)
-        if live is not None:
-            live.policy = policy
+        if self.rooms.has_room(room):
+            self._policies[room] = policy
         self._publish(room, event)
         return policy
 
-    def _publish(self, room: str, event: dict[str, Any]) -> None:
-        self.hub.broker.publish(room, CONTROL_ID, orjson.dumps(event))
+    def _publish(self, room: str, event: ControlEvent) -> None:
+        self.bus.publish_control(room, control.encode(event))
 
-    def control(self, room: Room, payload: bytes) -> None:
-        """Broker callback for a control event of a room with members on this node."""
+    def control(self, room: str, payload: bytes) -> None:
+        """Broker callback: a control event about ``room``, from any node (this one too)."""
+        if not self.rooms.has_room(room):
+            return
         try:
-            event = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            log.warning("control event for %s is not JSON", room.name)
+            event = control.decode(payload)
+        except control.BadControlEvent as exc:
+            log.warning("control event for %s ignored: %s", room, exc)
             return
-        self.hub.spawn(self._apply(room, event))
+        self.rooms.spawn(self.apply(room, event))
 
-    async def _apply(self, room: Room, event: dict[str, Any]) -> None:
-        op = event.get("op")
-        if op == "delete":
-            frame = websocket.text_frame(protocol.encode_deleted(room.name, int(event["id"])))
-            for sub in list(room.subscriptions.values()):
-                sub.member.peer.send(frame)
+    async def apply(self, room: str, event: ControlEvent) -> None:
+        """Carry out a control event on this node's members of ``room``."""
+        if isinstance(event, Delete):
+            deleted = protocol.encode_deleted(room, event.id)
+            for occupant in list(self.rooms.occupants(room)):
+                occupant.send(deleted)
             return
-        if op in ("remove", "mute"):
+        if isinstance(event, Remove | Mute):
             await self._sanction_here(room, event)
-        room.policy = policy = await self.load(room.name)
-        if self.hub.live_room(room.name) is not room:
+        policy = await self.load(room)
+        if not self.rooms.has_room(room):
             return
-        for sub in list(room.subscriptions.values()):
-            member = sub.member
-            sub.muted_until = self.mute_until(policy, member)
-            if op == "remove" and _matches(event, member):
-                await self._remove(room.name, member, event)
-            elif op == "refresh":
-                member.peer.send(self.room_frame(policy, member.identity))
+        self._policies[room] = policy
+        now = self.clock.now_ms()
+        for occupant in list(self.rooms.occupants(room)):
+            identity = occupant.identity
+            self.rooms.set_mute(
+                room, occupant.wsid, policy.mute_until(identity, occupant.remote, now)
+            )
+            if isinstance(event, Remove) and control.concerns(
+                event, identity.account_id, occupant.nick
+            ):
+                await self._remove(room, occupant, event)
+            elif isinstance(event, Refresh):
+                occupant.send(self.room_payload(policy, identity))
 
-    async def _sanction_here(self, room: Room, event: dict[str, Any]) -> None:
+    async def _sanction_here(self, room: str, event: Remove | Mute) -> None:
         """Record a guest's ban or mute by address, when its connection is on this node."""
-        kind = event.get("record")
+        kind = event.guest_sanction
         if kind is None:
             return
-        now = now_ms()
+        now = self.clock.now_ms()
         recorded: set[tuple[str | None, str | None]] = set()
-        for sub in list(room.subscriptions.values()):
-            member = sub.member
-            if not _matches(event, member):
+        for occupant in list(self.rooms.occupants(room)):
+            account = occupant.identity.account_id
+            if not control.concerns(event, account, occupant.nick):
                 continue
-            account = member.identity.account_id
-            ip = None if account else member.remote
+            ip = None if account else occupant.remote
             if (account, ip) in recorded:
                 continue
             recorded.add((account, ip))
-            await self.hub.store.add_sanction(
-                Sanction(room.name, kind, account, ip, member.nick, protocol.nick_key(member.nick),
-                         event.get("until"), str(event.get("by", "")),
-                         str(event.get("reason", "")), now)
+            nick = occupant.nick
+            await self.store.add_sanction(
+                Sanction(room, kind, account, ip, nick, protocol.nick_key(nick), event.until,
+                         event.by, event.reason, now)
             )  # fmt: skip
         if recorded:
-            self._publish(room.name, {"op": "reload"})  # the other nodes learn of it
+            self._publish(room, Reload())  # the other nodes learn of it
 
-    async def _remove(self, room: str, member: Member, event: dict[str, Any]) -> None:
-        until = event.get("until")
-        member.peer.send(
-            websocket.text_frame(
-                protocol.encode_kicked(
-                    room,
-                    by=str(event.get("by", "")),
-                    reason=str(event.get("reason", "")),
-                    banned=bool(event.get("banned")),
-                    until_ms=until if isinstance(until, int) else None,
-                )
+    async def _remove(self, room: str, occupant: Occupant, event: Remove) -> None:
+        occupant.send(
+            protocol.encode_kicked(
+                room, by=event.by, reason=event.reason, banned=event.banned, until_ms=event.until
             )
         )
-        await self.hub.remove_from_room(member, room)
-
-
-def _matches(event: dict[str, Any], member: Member) -> bool:
-    """Whether a remove or mute event is about ``member``."""
-    account = event.get("account")
-    if account is not None:
-        return bool(member.identity.account_id == account)
-    key = event.get("key")
-    return key is not None and protocol.nick_key(member.nick) == key
-
-
-def _account(target: Target) -> Identity:
-    return target.identity or Identity(target.account_id, target.name)
-
-
-def _ban_text(room: str, ban: Sanction) -> str:
-    until = f" until {protocol.iso_time(ban.until_ms)}" if ban.until_ms is not None else ""
-    return f"you are banned from {room!r}{until}"
+        await self.rooms.remove(room, occupant.wsid)

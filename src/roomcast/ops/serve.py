@@ -19,10 +19,12 @@ from aiohttp import web
 from roomcast import __version__
 from roomcast.broker import Broker, open_broker
 from roomcast.chat.hub import Hub
+from roomcast.clock import SystemClock
 from roomcast.http.app import build_app
 from roomcast.http.front_door import FrontDoor
 from roomcast.ops import metrics
 from roomcast.ops.config import Settings
+from roomcast.ops.wiring import build_hub
 from roomcast.presence import Presence, open_presence
 from roomcast.store import Store, open_store
 from roomcast.transport.admission import parse_origins
@@ -85,7 +87,9 @@ def assemble(
     """Build the hub and everything around it (not yet started) in the running loop."""
     counts = metrics.Metrics()
     outbox = Outbox(asyncio.get_running_loop(), counts.fanout_seconds)
-    hub = Hub(settings, store, broker, presence, fanout=outbox.room, metrics=counts)
+    hub = build_hub(
+        settings, store, broker, presence, fanout=outbox.room, metrics=counts, clock=SystemClock()
+    )
     hub.auth.api_key = api_key
     service = WebSocketService(hub, settings, outbox)
     return Node(hub, service, build_app(settings, hub, service, api_key))

@@ -4,6 +4,7 @@ Every key and channel starts with a prefix (``roomcast:`` unless configured), so
 share one Redis. Each node has a random 12-character ID. Each room is one channel,
 ``<prefix>r:<room>``; besides chat messages it carries the presence signal ``P<node>`` ("the
 members of this room changed"), sent by the broker and by the presence's Lua scripts alike.
+Control events of every room share one more channel, ``<prefix>control``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ def new_node_id() -> str:
 def room_channel(prefix: str, room: str) -> str:
     """The Redis channel that carries ``room``'s messages and presence signals."""
     return f"{prefix}r:{room}"
+
+
+def control_channel(prefix: str) -> str:
+    """The Redis channel that carries the control events of every room."""
+    return f"{prefix}control"
 
 
 def presence_signal(node: bytes) -> bytes:

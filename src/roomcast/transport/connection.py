@@ -7,11 +7,12 @@ connection while it is idle or sending plain chat lines; a task exists only whil
 must wait (a join, a history page) is being carried out, and the connection's later frames queue
 behind it so their order is kept.
 
-Writing: the hub sends room traffic through one ``RoomFanout`` per room and everything else
-through the connection itself. ``Outbox`` collects both during an event-loop iteration and then
-writes each room's frames, joined, once to each member's transport, then each connection's own
-frames. A transport whose unsent bytes pass the high-water mark belongs to a slow consumer, which
-is dropped with close code 1013.
+Writing: the hub hands the JSON payload of each frame over, room traffic through one
+``RoomFanout`` per room and everything else through the connection itself; both frame it here,
+a room's payload once for all its members. ``Outbox`` collects the frames of an event-loop
+iteration and then writes each room's frames, joined, once to each member's transport, then each
+connection's own frames. A transport whose unsent bytes pass the high-water mark belongs to a
+slow consumer, which is dropped with close code 1013.
 
 Liveness: one timer for all connections pings those that were silent for ``ping_interval``
 seconds and drops those that leave a ping unanswered for half of that, so a vanished peer is gone
@@ -31,7 +32,8 @@ from collections.abc import Awaitable
 from typing import Final
 
 from roomcast.auth import AuthError
-from roomcast.chat.hub import Hub, Member, Peer
+from roomcast.chat.hub import Hub
+from roomcast.chat.state import Member, Peer
 from roomcast.ops.config import Settings
 from roomcast.ops.metrics import Histogram
 from roomcast.store import StoreUnavailable
@@ -47,6 +49,7 @@ from roomcast.wire.websocket import (
     Request,
     TextMessage,
     WebSocketViolation,
+    text_frame,
 )
 
 log = logging.getLogger(__name__)
@@ -108,7 +111,7 @@ class Outbox:
 
 
 class RoomFanout:
-    """The members of one room on this node; a frame sent here reaches all of them."""
+    """The members of one room on this node; a payload sent here is framed once for all of them."""
 
     __slots__ = ("_members", "_outbox", "_pending")
 
@@ -120,10 +123,10 @@ class RoomFanout:
     def __len__(self) -> int:
         return len(self._members)
 
-    def send(self, frame: bytes) -> None:
+    def send(self, payload: bytes) -> None:
         if not self._pending:
             self._outbox.room_dirty(self)
-        self._pending.append(frame)
+        self._pending.append(text_frame(payload))
 
     def add(self, peer: Peer) -> None:
         """Start sending room traffic to ``peer``, after what it was sent on its own."""
@@ -218,12 +221,12 @@ class WebSocketService:
                     connection.abort()
             elif now - connection.last_seen >= interval:
                 connection.ping_sent = now
-                connection.send(ping)
+                connection.send_frame(ping)
         self._schedule_heartbeat()
 
 
 class WebSocketConnection(asyncio.Protocol):
-    """One client: frames in through ``data_received``, pre-built frames out. A hub ``Peer``."""
+    """One client: frames in through ``data_received``, payloads out, framed. A hub ``Peer``."""
 
     __slots__ = (
         "_chunks",
@@ -358,7 +361,7 @@ class WebSocketConnection(asyncio.Protocol):
                     if not self.closing:
                         self._on_text(event.text)
                 elif isinstance(event, Ping):
-                    self.send(websocket.pong_frame(event.payload))
+                    self.send_frame(websocket.pong_frame(event.payload))
                 elif isinstance(event, Close):
                     self._on_close(event)
                     return
@@ -473,7 +476,12 @@ class WebSocketConnection(asyncio.Protocol):
 
     # -- writing (the hub's Peer interface) -----------------------------------------------------
 
-    def send(self, frame: bytes) -> None:
+    def send(self, payload: bytes) -> None:
+        """Queue one text frame holding ``payload`` for this client."""
+        self.send_frame(text_frame(payload))
+
+    def send_frame(self, frame: bytes) -> None:
+        """Queue one complete WebSocket frame for this client."""
         if self.closing:
             return
         if not self._chunks:

@@ -1,53 +1,20 @@
-"""The hub with in-memory store, broker and presence, and peers that record frames: no network."""
+"""The hub with in-memory store, broker and presence, and peers that record payloads: no network."""
 
 from __future__ import annotations
 
 import asyncio
-import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from roomcast.broker.memory import MemoryBroker
-from roomcast.chat import hub as hub_module
+from roomcast.chat import sequencer
 from roomcast.chat.hub import Hub
-from roomcast.ops.config import Settings
-from roomcast.presence.memory import MemoryPresence
 from roomcast.store.base import NewMessage
-from roomcast.store.memory import MemoryStore
 from roomcast.wire import protocol
 from roomcast.wire.protocol import ChatMessage, SendChat
 
-
-def unframe(frame: bytes) -> dict[str, Any]:
-    length = frame[1] & 0x7F
-    offset = {126: 4, 127: 10}.get(length, 2)
-    return json.loads(frame[offset:])  # type: ignore[no-any-return]
-
-
-class RecordingPeer:
-    def __init__(self, wsid: str) -> None:
-        self.wsid = wsid
-        self.frames: list[dict[str, Any]] = []
-        self.closed: tuple[int, str] | None = None
-
-    def send(self, frame: bytes) -> None:
-        self.frames.append(unframe(frame))
-
-    def close(self, code: int, reason: str) -> None:
-        self.closed = (code, reason)
-
-    def of(self, kind: str) -> list[dict[str, Any]]:
-        return [f for f in self.frames if f["Type"] == kind]
-
-
-@pytest.fixture
-async def hub() -> Any:
-    settings = Settings(userlist_interval=0.01)
-    the_hub = Hub(settings, MemoryStore(), MemoryBroker(), MemoryPresence())
-    await the_hub.start()
-    yield the_hub
-    await the_hub.stop()
+Peers = Callable[[str], Any]
 
 
 async def settle() -> None:
@@ -59,15 +26,15 @@ def chat_payload(room: str, message_id: int, text: str) -> bytes:
     return protocol.encode_chat(ChatMessage(room, message_id, "x", text, "w", 0))
 
 
-async def test_status_comes_first_then_joined(hub: Hub) -> None:
-    peer = RecordingPeer("p1")
+async def test_status_comes_first_then_joined(hub: Hub, peer: Peers) -> None:
+    peer = peer("p1")
     await hub.connect(peer, room="lobby", nick="alice")
     assert [f["Type"] for f in peer.frames[:2]] == ["Status", "Joined"]
     assert peer.frames[0]["Nick"] == "alice"
 
 
-async def test_messages_from_other_nodes_are_put_in_id_order(hub: Hub) -> None:
-    peer = RecordingPeer("p1")
+async def test_messages_from_other_nodes_are_put_in_id_order(hub: Hub, peer: Peers) -> None:
+    peer = peer("p1")
     await hub.connect(peer, room="r")
     hub.deliver("r", 2, chat_payload("r", 2, "two"))
     hub.deliver("r", 1, chat_payload("r", 1, "one"))
@@ -77,10 +44,10 @@ async def test_messages_from_other_nodes_are_put_in_id_order(hub: Hub) -> None:
 
 
 async def test_a_gap_the_broker_never_fills_is_read_from_the_store(
-    hub: Hub, monkeypatch: pytest.MonkeyPatch
+    hub: Hub, peer: Peers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(hub_module, "GAP_WAIT", 0.01)
-    peer = RecordingPeer("p1")
+    monkeypatch.setattr(sequencer, "GAP_WAIT", 0.01)
+    peer = peer("p1")
     await hub.connect(peer, room="r")
     # Another node stored message 1, but its broker publication was lost.
     lost = await hub.store.append(NewMessage("r", "bob", "lost", "w2", 0))
@@ -93,10 +60,10 @@ async def test_a_gap_the_broker_never_fills_is_read_from_the_store(
     assert chats[0]["Author"] == "bob"
 
 
-async def test_join_holds_live_messages_until_the_backlog_is_sent(hub: Hub) -> None:
+async def test_join_holds_live_messages_until_the_backlog_is_sent(hub: Hub, peer: Peers) -> None:
     for i in range(3):
         await hub.post("r", f"old {i}")
-    peer = RecordingPeer("p1")
+    peer = peer("p1")
     join = asyncio.create_task(hub.connect(peer, room="r", since=1))
     await asyncio.sleep(0)
     await hub.post("r", "live")
@@ -107,16 +74,17 @@ async def test_join_holds_live_messages_until_the_backlog_is_sent(hub: Hub) -> N
 
 async def test_resume_with_a_since_beyond_the_room_does_not_swallow_new_messages(
     hub: Hub,
+    peer: Peers,
 ) -> None:
-    peer = RecordingPeer("p1")
+    peer = peer("p1")
     await hub.connect(peer, room="fresh", since=500)
     await hub.post("fresh", "first")
     await settle()
     assert [c["ID"] for c in peer.of("Chat")] == [1]
 
 
-async def test_author_rename_and_userlist(hub: Hub) -> None:
-    alice, bob = RecordingPeer("a"), RecordingPeer("b")
+async def test_author_rename_and_userlist(hub: Hub, peer: Peers) -> None:
+    alice, bob = peer("a"), peer("b")
     member = await hub.connect(alice, room="r", nick="alice")
     await hub.connect(bob, room="r", nick="bob")
     await hub.handle(member, SendChat("hi", author="bob"))
@@ -131,22 +99,24 @@ async def test_author_rename_and_userlist(hub: Hub) -> None:
     assert names == ["bob", "carol"]
 
 
-async def test_session_resume_replaces_the_old_connection_and_keeps_the_nick(hub: Hub) -> None:
-    old = RecordingPeer("old")
+async def test_session_resume_replaces_the_old_connection_and_keeps_the_nick(
+    hub: Hub, peer: Peers
+) -> None:
+    old = peer("old")
     await hub.connect(old, room="r", nick="dora")
     session = old.frames[0]["Session"]
-    new = RecordingPeer("new")
+    new = peer("new")
     await hub.connect(new, room="r", session=session)
     assert old.closed == (protocol.CLOSE_SESSION_REPLACED, "session resumed elsewhere")
     assert new.frames[0]["Nick"] == "dora"
 
 
-async def test_diff_members_get_one_full_list_then_only_changes(hub: Hub) -> None:
-    watcher = RecordingPeer("w")
+async def test_diff_members_get_one_full_list_then_only_changes(hub: Hub, peer: Peers) -> None:
+    watcher = peer("w")
     await hub.connect(watcher, room="r", nick="watcher", userlist_diffs=True)
     await settle()
     assert [u["Name"] for u in watcher.of("userlist")[0]["Users"]] == ["watcher"]
-    other = RecordingPeer("o")
+    other = peer("o")
     member = await hub.connect(other, room="r", nick="olga")
     await settle()
     await hub.handle(member, protocol.SetNick("olivia"))
@@ -158,8 +128,8 @@ async def test_diff_members_get_one_full_list_then_only_changes(hub: Hub) -> Non
     assert changes == [(["olga"], []), (["olivia"], ["olga"]), ([], ["olivia"])]
 
 
-async def test_a_join_storm_costs_linear_user_list_traffic(hub: Hub) -> None:
-    peers = [RecordingPeer(f"p{i}") for i in range(300)]
+async def test_a_join_storm_costs_linear_user_list_traffic(hub: Hub, peer: Peers) -> None:
+    peers = [peer(f"p{i}") for i in range(300)]
     for peer in peers:
         await hub.connect(peer, room="storm")
     await asyncio.sleep(0.2)
@@ -172,12 +142,36 @@ async def test_a_join_storm_costs_linear_user_list_traffic(hub: Hub) -> None:
 
 async def test_a_guest_resuming_its_session_gets_its_guest_name_back_without_error(
     hub: Hub,
+    peer: Peers,
 ) -> None:
-    first = RecordingPeer("first")
+    first = peer("first")
     member = await hub.connect(first, room="r")
     guest, session = first.frames[0]["Nick"], first.frames[0]["Session"]
     await hub.disconnect(member)
-    again = RecordingPeer("again")
+    again = peer("again")
     await hub.connect(again, room="r", session=session)
     assert again.frames[0]["Nick"] == guest
     assert again.of("Error") == []
+
+
+async def test_the_injected_clock_times_pongs_and_messages(
+    hub: Hub, peer: Peers, clock: Any
+) -> None:
+    alice = peer("a")
+    member = await hub.connect(alice, room="r", nick="alice")
+    await hub.handle(member, protocol.Ping(ref=1))
+    assert alice.of("Pong")[0]["Time"] == clock.now_ms()
+    await hub.handle(member, SendChat("hi"))
+    await settle()
+    [stored] = await hub.store.page("r", None, 10)
+    assert stored.sent_ms == clock.now_ms()
+
+
+async def test_control_events_reach_moderation_through_the_broker(hub: Hub, peer: Peers) -> None:
+    alice, bob = peer("a"), peer("b")
+    await hub.connect(alice, room="r", nick="alice")
+    await hub.connect(bob, room="elsewhere", nick="bob")
+    hub.broker.publish_control("r", b'{"op": "delete", "id": 9}')
+    await settle()
+    assert alice.of("Deleted") == [{"Type": "Deleted", "Room": "r", "ID": 9}]
+    assert bob.of("Deleted") == []

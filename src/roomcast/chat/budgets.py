@@ -1,0 +1,86 @@
+"""Rate budgets: how many chat lines, joins and renames a connection may send, and per address.
+
+Each member has a token bucket per kind; chat lines also draw on their address's bucket. A
+command over budget is answered with ``rate_limited``; a connection that keeps flooding after
+``flood_limit`` refusals in a row is closed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from roomcast.chat.state import Member
+from roomcast.clock import Clock
+from roomcast.ops.config import Settings
+from roomcast.ratelimit import KeyedBuckets, Rate, TokenBucket
+from roomcast.wire import protocol
+from roomcast.wire.protocol import (
+    CreateRoom,
+    DeleteMessage,
+    ErrorCode,
+    JoinRoom,
+    Moderate,
+    ProtocolError,
+    Ref,
+    SendChat,
+    SetNick,
+    SetRole,
+    SetTopic,
+)
+
+log = logging.getLogger(__name__)
+
+# The budget each kind of command draws on; the others are free.
+BUDGETED: Final[dict[type, str]] = {
+    SendChat: "messages",
+    JoinRoom: "joins",
+    SetNick: "nicks",
+    # Administration commands write to the store: they share the joins' budget.
+    CreateRoom: "joins",
+    SetTopic: "joins",
+    SetRole: "joins",
+    Moderate: "joins",
+    DeleteMessage: "joins",
+}
+
+
+class RateBudgets:
+    """The rates of one server, and the per-address bucket of chat lines."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self._rates = {
+            "messages": Rate.parse(settings.rate_messages),
+            "joins": Rate.parse(settings.rate_joins),
+            "nicks": Rate.parse(settings.rate_nicks),
+        }
+        self._messages_per_ip = KeyedBuckets(Rate.parse(settings.rate_messages_per_ip))
+        self._flood_limit = settings.flood_limit
+        self._monotonic = clock.monotonic
+
+    def new_member(self) -> dict[str, TokenBucket]:
+        """Full buckets for a new connection."""
+        now = self._monotonic()
+        return {kind: TokenBucket(rate, now) for kind, rate in self._rates.items()}
+
+    def spend(self, member: Member, kind: str, ref: Ref | None) -> None:
+        """Take one token of ``kind`` or raise ``rate_limited``; close persistent flooders."""
+        now = self._monotonic()
+        wait = member.budgets[kind].take(now)
+        if not wait and kind == "messages" and member.remote:
+            wait = self._messages_per_ip.take(member.remote, now)
+        if not wait:
+            member.strikes = 0
+            return
+        member.strikes += 1
+        if member.strikes >= self._flood_limit:
+            log.warning("connection %s closed for flooding", member.wsid)
+            member.peer.close(
+                protocol.CLOSE_POLICY_VIOLATION, "flooding: too many rate-limited frames"
+            )
+        raise ProtocolError(
+            ErrorCode.RATE_LIMITED,
+            f"too many {kind}; try again in {wait:.1f} s",
+            ref,
+            retry_after=wait,
+        )

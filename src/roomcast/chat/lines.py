@@ -1,0 +1,91 @@
+"""Chat lines on their way in: the mute check, the append to the store (which assigns the ID),
+the publication on the broker and the ``Ack`` to the sender. The broker brings each line back to
+every node with members in its room, where the sequencer fans it out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Final
+
+from roomcast.broker import Broker
+from roomcast.chat.state import Member, Peer
+from roomcast.clock import Clock
+from roomcast.ops.metrics import Metrics
+from roomcast.store import Appended, MessageStore, NewMessage, StoreUnavailable
+from roomcast.wire import protocol
+from roomcast.wire.protocol import ChatMessage, ErrorCode, ProtocolError, Ref, SendChat
+
+SYSTEM_AUTHOR: Final = "system"
+SYSTEM_WSID: Final = "system"
+
+
+class ChatLines:
+    """Takes chat lines from members and from the server itself."""
+
+    def __init__(
+        self,
+        store: MessageStore,
+        broker: Broker,
+        metrics: Metrics,
+        clock: Clock,
+        max_text_chars: int,
+        report: Callable[[Peer, ProtocolError], None],
+    ) -> None:
+        """``report``: how a mistake is sent to a client (an ``Error`` frame, counted)."""
+        self._store = store
+        self._broker = broker
+        self._metrics = metrics
+        self._now_ms = clock.now_ms
+        self._max_text_chars = max_text_chars
+        self._report = report
+
+    def send(self, member: Member, room: str, command: SendChat) -> None:
+        """Store ``member``'s line in ``room`` (one of its rooms); ``muted`` when it may not."""
+        muted_until = member.rooms[room].muted_until
+        if muted_until and muted_until > self._now_ms():
+            raise ProtocolError(ErrorCode.MUTED, f"you are muted in {room!r}", command.ref)
+        self._metrics.messages_received += 1
+        started = time.perf_counter()
+        # Positional: a record built with keywords costs four times as much, on every line.
+        new = NewMessage(
+            room, member.nick, command.text, member.wsid, self._now_ms(), member.sender, command.ref
+        )
+        self._store.submit(new, lambda outcome: self._stored(member, command.ref, outcome, started))
+
+    def _stored(
+        self,
+        member: Member,
+        ref: Ref | None,
+        outcome: Appended | StoreUnavailable,
+        started: float,
+    ) -> None:
+        self._metrics.store_write_seconds.observe(time.perf_counter() - started)
+        if isinstance(outcome, StoreUnavailable):
+            if member.connected:
+                self._report(
+                    member.peer, ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(outcome), ref)
+                )
+            return
+        message = outcome.message
+        if not outcome.duplicate:
+            self._broker.publish(message.room, message.id, protocol.encode_chat(message))
+        if ref is not None and member.connected:
+            member.peer.send(protocol.encode_ack(message.id, message.room, ref))
+
+    async def post(self, room: str, text: str, author: str = SYSTEM_AUTHOR) -> ChatMessage:
+        """Store and deliver a message that comes from the server itself (or its API)."""
+        room = protocol.validate_room(room)
+        text = protocol.validate_text(text, self._max_text_chars)
+        if author != SYSTEM_AUTHOR:
+            author = protocol.validate_nick(author)
+        self._metrics.messages_received += 1
+        started = time.perf_counter()
+        appended = await self._store.append(
+            NewMessage(room, author, text, SYSTEM_WSID, self._now_ms())
+        )
+        self._metrics.store_write_seconds.observe(time.perf_counter() - started)
+        message = appended.message
+        self._broker.publish(room, message.id, protocol.encode_chat(message))
+        return message

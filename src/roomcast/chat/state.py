@@ -1,0 +1,129 @@
+"""The chat domain's state: connections as members, rooms, and a member's place in a room.
+
+A connection is a ``Peer`` that takes the JSON payload of one server frame at a time; the room's
+members on this node are a ``Fanout`` that takes each payload once for all of them. Framing is
+the transport's business: nothing here knows of sockets or WebSocket frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from roomcast.auth import GUEST, Identity
+from roomcast.ratelimit import TokenBucket
+
+
+class Peer(Protocol):
+    """One client connection as the chat domain sees it."""
+
+    @property
+    def wsid(self) -> str: ...
+
+    def send(self, payload: bytes) -> None:
+        """Queue one frame's JSON payload for this client; never blocks."""
+
+    def close(self, code: int, reason: str) -> None:
+        """Close the connection with a WebSocket close code; never blocks."""
+
+
+class Fanout(Protocol):
+    """The live members of one room on this node: a payload sent here reaches each of them."""
+
+    def __len__(self) -> int: ...
+
+    def send(self, payload: bytes) -> None:
+        """Queue one frame's JSON payload for every member; never blocks."""
+
+    def add(self, peer: Peer) -> None:
+        """Include ``peer`` from now on; what it was sent on its own goes out first."""
+
+    def discard(self, peer: Peer) -> None:
+        """Stop sending to ``peer``."""
+
+
+class DirectFanout:
+    """A ``Fanout`` that calls ``send`` of each member: for peers without a batching writer."""
+
+    __slots__ = ("_peers",)
+
+    def __init__(self) -> None:
+        self._peers: dict[str, Peer] = {}
+
+    def __len__(self) -> int:
+        return len(self._peers)
+
+    def send(self, payload: bytes) -> None:
+        for peer in self._peers.values():
+            peer.send(payload)
+
+    def add(self, peer: Peer) -> None:
+        self._peers[peer.wsid] = peer
+
+    def discard(self, peer: Peer) -> None:
+        self._peers.pop(peer.wsid, None)
+
+
+@dataclass(slots=True)
+class Subscription:
+    """A member's place in one room: the last ID sent, and live payloads held during a replay.
+
+    ``muted_until`` (ms, 0 when not muted) is set by moderation through the registry.
+    """
+
+    member: Member
+    last_id: int = 0
+    held: list[tuple[int, bytes]] | None = field(default_factory=list)
+    has_userlist: bool = False
+    muted_until: int = 0
+
+
+@dataclass(slots=True)
+class Member:
+    """A connected client: its nickname, session and rooms (in the order joined)."""
+
+    peer: Peer
+    nick: str
+    session: str
+    rooms: dict[str, Subscription] = field(default_factory=dict)
+    connected: bool = True
+    userlist_diffs: bool = False
+    remote: str = ""
+    budgets: dict[str, TokenBucket] = field(default_factory=dict)
+    strikes: int = 0
+    identity: Identity = GUEST
+    # Who sent a message, for idempotent re-sends: a hash of the session secret.
+    sender: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sender = hashlib.sha256(self.session.encode()).hexdigest()[:32]
+
+    @property
+    def wsid(self) -> str:
+        return self.peer.wsid
+
+    def send(self, payload: bytes) -> None:
+        self.peer.send(payload)
+
+
+@dataclass(slots=True)
+class Room:
+    """A room with members on this node.
+
+    Members whose join or resume is still replaying history are in ``replaying`` and collect live
+    payloads in their subscription; the others are in ``fanout``. ``delivered`` is the highest ID
+    fanned out here; messages that arrive ahead of a gap (possible when several nodes publish)
+    wait in ``early`` until the gap is filled (see ``sequencer``).
+    """
+
+    name: str
+    fanout: Fanout
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    replaying: dict[str, Subscription] = field(default_factory=dict)
+    delivered: int | None = None
+    early: dict[int, bytes] = field(default_factory=dict)
+    gap_timer: asyncio.TimerHandle | None = None
+    userlist_timer: asyncio.TimerHandle | None = None
+    names: list[str] = field(default_factory=list)

@@ -1,0 +1,96 @@
+"""User lists: who is in each room, sent to its members here, coalesced per room.
+
+A member gets the full ``userlist`` frame, or (when it asked for diffs) one full list and then
+``Presence`` frames with who joined and who left. Every change of a room's members, here or on
+another node, schedules one flush; the flush reads the current state from the presence, so the
+last update always tells the truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from roomcast.chat.background import Background
+from roomcast.chat.state import Room
+from roomcast.presence import Presence
+from roomcast.wire import protocol
+
+log = logging.getLogger(__name__)
+
+
+class Announcer(Protocol):
+    """The broker's signal that a room's members changed."""
+
+    def announce(self, room: str) -> None: ...
+
+
+class UserLists:
+    """Keeps the user lists of this node's rooms up to date."""
+
+    def __init__(
+        self,
+        interval: float,
+        presence: Presence,
+        broker: Announcer,
+        rooms: Callable[[str], Room | None],
+        background: Background,
+    ) -> None:
+        """``interval``: the shortest time between two updates of a room's list (seconds)."""
+        self._interval = interval
+        self._presence = presence
+        self._broker = broker
+        self._room = rooms
+        self._background = background
+
+    def members_changed(self, room_name: str) -> None:
+        """This node changed the room's members: refresh its user lists here and elsewhere."""
+        self._broker.announce(room_name)
+        self.changed(room_name)
+
+    def changed(self, room_name: str) -> None:
+        """Coalesce user-list updates per room.
+
+        At most one update per ``interval``, stretched in proportion for rooms of more than 100
+        local members (capped at 2 s), so a join storm costs O(n) frames, not O(n^2).
+        """
+        room = self._room(room_name)
+        if room is None or room.userlist_timer is not None or self._background.closing:
+            return
+        interval = self._interval
+        delay = min(interval * max(1.0, len(room.subscriptions) / 100), max(interval, 2.0))
+        room.userlist_timer = asyncio.get_running_loop().call_later(
+            delay, lambda: self._background.spawn(self._flush(room))
+        )
+
+    async def _flush(self, room: Room) -> None:
+        room.userlist_timer = None
+        if self._room(room.name) is not room:
+            return
+        try:
+            names = await self._presence.members(room.name)
+        except Exception:
+            log.exception("user list of %s could not be read", room.name)
+            self.changed(room.name)
+            return
+        previous, room.names = room.names, names
+        full: bytes | None = None
+        diff: bytes | None = None
+        for sub in room.subscriptions.values():
+            if sub.member.userlist_diffs and sub.has_userlist:
+                if diff is None:
+                    old, new = set(previous), set(names)
+                    joined = [n for n in names if n not in old]
+                    left = [n for n in previous if n not in new]
+                    diff = (
+                        protocol.encode_presence(room.name, joined, left) if joined or left else b""
+                    )
+                if diff:
+                    sub.member.send(diff)
+            else:
+                if full is None:
+                    full = protocol.encode_userlist(room.name, names)
+                sub.member.send(full)
+                sub.has_userlist = True

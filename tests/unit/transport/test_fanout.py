@@ -1,0 +1,75 @@
+"""The transport frames what the chat domain hands it: a room's payloads once for all members,
+joined into one write per member per loop iteration; a connection's own payloads apart."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from roomcast.broker.memory import MemoryBroker
+from roomcast.chat.state import DirectFanout
+from roomcast.clock import SystemClock
+from roomcast.ops.config import Settings
+from roomcast.ops.metrics import Metrics
+from roomcast.ops.wiring import build_hub
+from roomcast.presence.memory import MemoryPresence
+from roomcast.store.memory import MemoryStore
+from roomcast.transport.connection import Outbox, WebSocketConnection, WebSocketService
+from roomcast.wire.websocket import text_frame
+
+
+class RecordingTransport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+
+    def write(self, data: Any) -> None:
+        self.writes.append(data)
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def is_closing(self) -> bool:
+        return False
+
+
+def service() -> WebSocketService:
+    settings, metrics = Settings(), Metrics()
+    hub = build_hub(
+        settings, MemoryStore(), MemoryBroker(), MemoryPresence(),
+        fanout=DirectFanout, metrics=metrics, clock=SystemClock(),
+    )  # fmt: skip
+    return WebSocketService(
+        hub, settings, Outbox(asyncio.get_running_loop(), metrics.fanout_seconds)
+    )
+
+
+async def test_a_rooms_payloads_are_framed_once_and_joined_per_member() -> None:
+    websockets = service()
+    transports = [RecordingTransport() for _ in range(3)]
+    members = [WebSocketConnection(websockets, t, "127.0.0.1") for t in transports]
+    room = websockets.outbox.room()
+    for member in members:
+        room.add(member)
+    room.send(b'{"Type":"Chat","ID":1}')
+    room.send(b'{"Type":"Chat","ID":2}')
+    assert all(t.writes == [] for t in transports)  # written at the end of the iteration
+    await asyncio.sleep(0)
+    joined = text_frame(b'{"Type":"Chat","ID":1}') + text_frame(b'{"Type":"Chat","ID":2}')
+    assert [t.writes for t in transports] == [[joined]] * 3
+    assert len({id(t.writes[0]) for t in transports}) == 1  # the very same bytes for all
+
+
+async def test_a_connections_own_payloads_follow_its_rooms_and_come_framed() -> None:
+    websockets = service()
+    transport = RecordingTransport()
+    member = WebSocketConnection(websockets, transport, "127.0.0.1")
+    room = websockets.outbox.room()
+    room.add(member)
+    member.send(b'{"Type":"Ack","ID":1}')
+    room.send(b'{"Type":"Chat","ID":1}')
+    await asyncio.sleep(0)
+    assert transport.writes == [
+        text_frame(b'{"Type":"Chat","ID":1}'),
+        text_frame(b'{"Type":"Ack","ID":1}'),
+    ]

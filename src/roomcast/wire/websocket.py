@@ -1,10 +1,10 @@
 """RFC 6455 WebSocket framing, server side, without I/O (``http1`` holds the opening handshake).
 
-``FrameParser`` takes bytes as they arrive and yields complete messages
-and control frames, enforcing the protocol: masked client frames, no reserved bits (roomcast
-negotiates no extension), control frames short and unfragmented, continuation frames in order,
-a size limit applied before the payload is buffered, and UTF-8 text. A violation is raised as
-``WebSocketViolation`` with the close code to answer with (1002, 1007 or 1009).
+``FrameParser`` takes bytes as they arrive and yields complete messages and control frames,
+enforcing the protocol: masked client frames, no reserved bits (roomcast negotiates no
+extension), control frames short and unfragmented, continuation frames in order, a size limit
+applied before the payload is buffered, and UTF-8 text. A violation is raised as
+``WebSocketViolation`` with the close code to answer with (1002, 1007 or 1009, from ``errors``).
 Server frames are built once by ``text_frame`` and friends and written as they are.
 """
 

@@ -103,11 +103,15 @@ ChatType = Literal["Chat"]
 # ---------------------------------------------------------------------------------------------
 
 
-class ClientFrame(Struct, tag_field="Type"):
-    """A frame a client sends; subclasses name their ``Type`` as their tag."""
+class ClientFrame(Struct, tag_field="Type", forbid_unknown_fields=True):
+    """A command a client sends; subclasses name their ``Type`` as their tag.
+
+    Client frames refuse unknown keys, so that a frame msgspec decodes is exactly one of these;
+    ``parse`` still accepts unknown keys, by its slower field-by-field path.
+    """
 
 
-class ChatLine(Struct):
+class ChatLine(Struct, forbid_unknown_fields=True, gc=False):
     """A chat line, in the tutorial's format: no Type (or Type Chat)."""
 
     Message: Base64Text
@@ -118,13 +122,6 @@ class ChatLine(Struct):
     ) = None
     Room: RoomName | None = None
     Ref: RefValue | None = None
-
-
-class TutorialLine(Struct, forbid_unknown_fields=True, gc=False):
-    """The tutorial page's own line, ``{"Message", "Author"}``: most of what a server reads."""
-
-    Message: str
-    Author: str | None = None
 
 
 class NickCommand(ClientFrame, tag="Nick"):
@@ -242,6 +239,22 @@ MODERATION_COMMANDS: Final[dict[str, type[_Sanction]]] = {
     "unmute": UnmuteCommand,
 }
 assert tuple(MODERATION_COMMANDS) == MODERATION_ACTIONS
+CommandFrame = (
+    NickCommand
+    | JoinCommand
+    | LeaveCommand
+    | HistoryCommand
+    | PingCommand
+    | CreateCommand
+    | TopicCommand
+    | DeleteCommand
+    | RoleCommand
+    | KickCommand
+    | BanCommand
+    | UnbanCommand
+    | MuteCommand
+    | UnmuteCommand
+)
 
 # ---------------------------------------------------------------------------------------------
 # Server -> client

@@ -1,10 +1,13 @@
 """Client frame text in, a validated command out, or a ``ProtocolError`` with today's code.
 
-The JSON grammar is orjson's. The tutorial's plain line is decoded and typed by msgspec in C
-(``TutorialLine``); every other frame is checked against the rules read from its class in
-``frames`` (required keys, JSON types, integer bounds), field by field in declaration order, each
-field's text then checked by its value check, so a frame with several faults is refused for the
-first of them. A ``null`` stands for an absent optional key, and for ``""`` in a required text.
+A frame that is exactly one of the classes in ``frames`` (every chat line the tutorial and the
+web client send, and the commands) is decoded and typed by msgspec in C, then each field's value
+check runs in declaration order. Any other frame takes the slower path that decides every
+error: orjson's JSON grammar, then the rules read from the frame's class (required keys, JSON
+types, integer bounds) field by field in declaration order, each field's value check right after
+its type, so a frame with several faults is refused for the first of them. That path accepts what
+the classes refuse but the protocol allows: unknown keys, a ``null`` for an absent optional key
+or for ``""`` in a required text, names that are within limits once NFC-normalised.
 """
 
 from __future__ import annotations
@@ -81,6 +84,10 @@ class _FieldRule:
             raise ProtocolError(
                 ErrorCode.BAD_FIELD, f"{self.key} must be between {self.low} and {self.high}"
             )
+        return self.checked(value, max_text_chars)
+
+    def checked(self, value: Any, max_text_chars: int) -> Any:
+        """``value``, of the right type, after the field's value check."""
         return value if self.check is None else self.check(value, max_text_chars)
 
 
@@ -171,59 +178,92 @@ def _moderate(action: str) -> Build:
     )
 
 
-# Type -> (the field rules of its frame, the command built from the checked values).
-_FRAMES: Final[dict[str | None, tuple[tuple[_FieldRule, ...], Build]]] = {
+Rules = tuple[_FieldRule, ...]
+# Type -> (the frame's class, its field rules, the command built from the checked values).
+_FRAMES: Final[dict[str | None, tuple[type[msgspec.Struct], Rules, Build]]] = {
     None: (
+        frames.ChatLine,
         _rules(frames.ChatLine, _CHECKS),
         lambda v, ref: SendChat(v["Message"], v["Author"] or None, v["Room"], ref),
     ),
-    "Nick": (_rules(frames.NickCommand, {}), lambda v, ref: SetNick(v["Name"], ref)),
+    "Nick": (
+        frames.NickCommand,
+        _rules(frames.NickCommand, {}),
+        lambda v, ref: SetNick(v["Name"], ref),
+    ),
     "Join": (
+        frames.JoinCommand,
         _rules(frames.JoinCommand, _CHECKS),
         lambda v, ref: JoinRoom(v["Room"], v["Since"], ref),
     ),
-    "Leave": (_rules(frames.LeaveCommand, _CHECKS), lambda v, ref: LeaveRoom(v["Room"], ref)),
+    "Leave": (
+        frames.LeaveCommand,
+        _rules(frames.LeaveCommand, _CHECKS),
+        lambda v, ref: LeaveRoom(v["Room"], ref),
+    ),
     "History": (
+        frames.HistoryCommand,
         _rules(frames.HistoryCommand, _CHECKS),
         lambda v, ref: FetchHistory(v["Room"], v["Before"], v["Limit"], ref),
     ),
-    "Ping": (_rules(frames.PingCommand, {}), lambda v, ref: Ping(ref)),
+    "Ping": (frames.PingCommand, _rules(frames.PingCommand, {}), lambda v, ref: Ping(ref)),
     "Create": (
+        frames.CreateCommand,
         _rules(frames.CreateCommand, _CHECKS),
         lambda v, ref: CreateRoom(v["Room"], v["Private"], v["Topic"], ref),
     ),
     "Topic": (
+        frames.TopicCommand,
         _rules(frames.TopicCommand, _CHECKS),
         lambda v, ref: SetTopic(v["Room"], v["Topic"], ref),
     ),
     "Delete": (
+        frames.DeleteCommand,
         _rules(frames.DeleteCommand, _CHECKS),
         lambda v, ref: DeleteMessage(v["Room"], v["ID"], ref),
     ),
     "Role": (
+        frames.RoleCommand,
         _rules(frames.RoleCommand, _NAMED_CHECKS),
         lambda v, ref: SetRole(v["Room"], v["Name"], v["Role"], ref),
     ),
     **{
-        action.capitalize(): (_rules(frame, _NAMED_CHECKS), _moderate(action))
+        action.capitalize(): (frame, _rules(frame, _NAMED_CHECKS), _moderate(action))
         for action, frame in frames.MODERATION_COMMANDS.items()
     },
 }
 _FRAMES["Chat"] = _FRAMES[None]
+_BY_CLASS: Final = {frame: (rules, build) for frame, rules, build in _FRAMES.values()}
 
-_TUTORIAL_LINE: Final = msgspec.json.Decoder(frames.TutorialLine)
+# Chat lines first: they are most of what a server reads.
+_DECODERS: Final = (
+    msgspec.json.Decoder(frames.ChatLine),
+    msgspec.json.Decoder(frames.CommandFrame),
+)
 _TOO_DEEP: Final = f"frame nests deeper than {MAX_JSON_DEPTH} levels"
 
 
 def parse(data: str | bytes, max_text_chars: int = MAX_TEXT_CHARS) -> Command:
     """Turn one text frame from a client into a command, or raise ``ProtocolError``."""
-    try:
-        line = _TUTORIAL_LINE.decode(data)
-    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeEncodeError):
-        # Anything else, or not JSON (orjson's grammar decides) or text with a lone surrogate.
-        return _parse_frame(data, max_text_chars)
-    # The tutorial's chat line, most of what a server reads: no other field to check.
-    return SendChat(decode_message(line.Message, max_text_chars), line.Author or None)
+    for decoder in _DECODERS:
+        try:
+            frame = decoder.decode(data)
+        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeEncodeError):
+            # Not this class, or not JSON (orjson's grammar decides), or a lone surrogate.
+            continue
+        rules, build = _BY_CLASS[type(frame)]
+        ref = frame.Ref
+        try:
+            return build(
+                {
+                    rule.key: rule.checked(getattr(frame, rule.key), max_text_chars)
+                    for rule in rules
+                },
+                ref,
+            )
+        except ProtocolError as exc:
+            raise ProtocolError(exc.code, exc.message, ref) from None
+    return _parse_frame(data, max_text_chars)
 
 
 def _parse_frame(data: str | bytes, max_text_chars: int) -> Command:
@@ -247,7 +287,7 @@ def _parse_frame(data: str | bytes, max_text_chars: int) -> Command:
         if found is None:
             assert kind is not None
             raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown Type {kind[:40]!r}")
-        rules, build = found
+        _, rules, build = found
         return build({rule.key: rule.value(obj, max_text_chars) for rule in rules}, ref)
     except ProtocolError as exc:
         raise ProtocolError(exc.code, exc.message, ref) from None

@@ -248,8 +248,9 @@ def parse(data: str | bytes, max_text_chars: int = MAX_TEXT_CHARS) -> Command:
     for decoder in _DECODERS:
         try:
             frame = decoder.decode(data)
-        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeEncodeError):
-            # Not this class, or not JSON (orjson's grammar decides), or a lone surrogate.
+        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeEncodeError, RecursionError):
+            # Not this class, or not JSON (orjson's grammar decides), a lone surrogate, or an
+            # array or object nested past msgspec's depth (the other path says too_deep).
             continue
         rules, build = _BY_CLASS[type(frame)]
         ref = frame.Ref

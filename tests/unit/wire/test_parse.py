@@ -222,3 +222,9 @@ class TestFieldRules:
     def test_errors_after_the_ref_echo_it_and_ref_errors_do_not(self) -> None:
         assert error_of('{"Type":"Dance","Ref":"r"}').ref == "r"
         assert error_of('{"Type":"Dance","Ref":true}').ref is None
+
+
+@pytest.mark.parametrize("frame", ['{"Message":"aGk=","X":%s}', '{"Type":"Ping","X":%s}'])
+@pytest.mark.parametrize("depth", [9, 2000, 5000])
+def test_deep_nesting_in_an_unknown_key_is_too_deep(frame: str, depth: int) -> None:
+    assert error_of(frame % ("[" * depth + "]" * depth)).code == ErrorCode.TOO_DEEP

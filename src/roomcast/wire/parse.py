@@ -235,6 +235,7 @@ _FRAMES: Final[dict[str | None, tuple[type[msgspec.Struct], Rules, Build]]] = {
 _FRAMES["Chat"] = _FRAMES[None]
 _BY_CLASS: Final = {frame: (rules, build) for frame, rules, build in _FRAMES.values()}
 
+_TUTORIAL_LINE: Final = msgspec.json.Decoder(frames.TutorialLine)
 # Chat lines first: they are most of what a server reads.
 _DECODERS: Final = (
     msgspec.json.Decoder(frames.ChatLine),
@@ -245,6 +246,15 @@ _TOO_DEEP: Final = f"frame nests deeper than {MAX_JSON_DEPTH} levels"
 
 def parse(data: str | bytes, max_text_chars: int = MAX_TEXT_CHARS) -> Command:
     """Turn one text frame from a client into a command, or raise ``ProtocolError``."""
+    try:
+        line = _TUTORIAL_LINE.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeEncodeError, RecursionError):
+        return _parse_typed(data, max_text_chars)
+    # The tutorial's chat line: a ChatLine with no Room and no Ref, so no other check applies.
+    return SendChat(decode_message(line.Message, max_text_chars), line.Author or None)
+
+
+def _parse_typed(data: str | bytes, max_text_chars: int) -> Command:
     for decoder in _DECODERS:
         try:
             frame = decoder.decode(data)

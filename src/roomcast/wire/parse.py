@@ -179,56 +179,63 @@ def _moderate(action: str) -> Build:
 
 
 Rules = tuple[_FieldRule, ...]
+Kind = tuple[type[msgspec.Struct], Rules, Build]
+
+
+def _kind(frame: type[msgspec.Struct], checks: dict[str, ValueCheck], build: Build) -> Kind:
+    return frame, _rules(frame, checks), build
+
+
 # Type -> (the frame's class, its field rules, the command built from the checked values).
-_FRAMES: Final[dict[str | None, tuple[type[msgspec.Struct], Rules, Build]]] = {
-    None: (
+_FRAMES: Final[dict[str | None, Kind]] = {
+    None: _kind(
         frames.ChatLine,
-        _rules(frames.ChatLine, _CHECKS),
+        _CHECKS,
         lambda v, ref: SendChat(v["Message"], v["Author"] or None, v["Room"], ref),
     ),
-    "Nick": (
+    "Nick": _kind(
         frames.NickCommand,
-        _rules(frames.NickCommand, {}),
+        {},
         lambda v, ref: SetNick(v["Name"], ref),
     ),
-    "Join": (
+    "Join": _kind(
         frames.JoinCommand,
-        _rules(frames.JoinCommand, _CHECKS),
+        _CHECKS,
         lambda v, ref: JoinRoom(v["Room"], v["Since"], ref),
     ),
-    "Leave": (
+    "Leave": _kind(
         frames.LeaveCommand,
-        _rules(frames.LeaveCommand, _CHECKS),
+        _CHECKS,
         lambda v, ref: LeaveRoom(v["Room"], ref),
     ),
-    "History": (
+    "History": _kind(
         frames.HistoryCommand,
-        _rules(frames.HistoryCommand, _CHECKS),
+        _CHECKS,
         lambda v, ref: FetchHistory(v["Room"], v["Before"], v["Limit"], ref),
     ),
-    "Ping": (frames.PingCommand, _rules(frames.PingCommand, {}), lambda v, ref: Ping(ref)),
-    "Create": (
+    "Ping": _kind(frames.PingCommand, {}, lambda v, ref: Ping(ref)),
+    "Create": _kind(
         frames.CreateCommand,
-        _rules(frames.CreateCommand, _CHECKS),
+        _CHECKS,
         lambda v, ref: CreateRoom(v["Room"], v["Private"], v["Topic"], ref),
     ),
-    "Topic": (
+    "Topic": _kind(
         frames.TopicCommand,
-        _rules(frames.TopicCommand, _CHECKS),
+        _CHECKS,
         lambda v, ref: SetTopic(v["Room"], v["Topic"], ref),
     ),
-    "Delete": (
+    "Delete": _kind(
         frames.DeleteCommand,
-        _rules(frames.DeleteCommand, _CHECKS),
+        _CHECKS,
         lambda v, ref: DeleteMessage(v["Room"], v["ID"], ref),
     ),
-    "Role": (
+    "Role": _kind(
         frames.RoleCommand,
-        _rules(frames.RoleCommand, _NAMED_CHECKS),
+        _NAMED_CHECKS,
         lambda v, ref: SetRole(v["Room"], v["Name"], v["Role"], ref),
     ),
     **{
-        action.capitalize(): (frame, _rules(frame, _NAMED_CHECKS), _moderate(action))
+        action.capitalize(): _kind(frame, _NAMED_CHECKS, _moderate(action))
         for action, frame in frames.MODERATION_COMMANDS.items()
     },
 }
@@ -241,6 +248,15 @@ _DECODERS: Final = (
     msgspec.json.Decoder(frames.ChatLine),
     msgspec.json.Decoder(frames.CommandFrame),
 )
+# What msgspec raises for a frame that is not of the class asked for: another shape, not JSON
+# (orjson's grammar decides), a lone surrogate, or nesting past msgspec's depth (the
+# field-by-field path then says too_deep).
+_NOT_THIS_FRAME: Final = (
+    msgspec.ValidationError,
+    msgspec.DecodeError,
+    UnicodeEncodeError,
+    RecursionError,
+)
 _TOO_DEEP: Final = f"frame nests deeper than {MAX_JSON_DEPTH} levels"
 
 
@@ -248,7 +264,7 @@ def parse(data: str | bytes, max_text_chars: int = MAX_TEXT_CHARS) -> Command:
     """Turn one text frame from a client into a command, or raise ``ProtocolError``."""
     try:
         line = _TUTORIAL_LINE.decode(data)
-    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeEncodeError, RecursionError):
+    except _NOT_THIS_FRAME:
         return _parse_typed(data, max_text_chars)
     # The tutorial's chat line: a ChatLine with no Room and no Ref, so no other check applies.
     return SendChat(decode_message(line.Message, max_text_chars), line.Author or None)
@@ -258,9 +274,7 @@ def _parse_typed(data: str | bytes, max_text_chars: int) -> Command:
     for decoder in _DECODERS:
         try:
             frame = decoder.decode(data)
-        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeEncodeError, RecursionError):
-            # Not this class, or not JSON (orjson's grammar decides), a lone surrogate, or an
-            # array or object nested past msgspec's depth (the other path says too_deep).
+        except _NOT_THIS_FRAME:
             continue
         rules, build = _BY_CLASS[type(frame)]
         ref = frame.Ref

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import msgspec
-import orjson
 
 from roomcast.record import record
 from roomcast.wire import frames
@@ -73,11 +72,6 @@ class ChatMessage:
         """The ``Chat`` frame as a JSON object (the REST API's form of a message)."""
         frame: dict[str, Any] = msgspec.to_builtins(self.frame())
         return frame
-
-
-def encode(obj: dict[str, Any]) -> bytes:
-    """Serialise one frame object to the UTF-8 JSON text of a frame."""
-    return orjson.dumps(obj)
 
 
 def encode_chat(message: ChatMessage) -> bytes:

@@ -26,7 +26,6 @@ from roomcast.wire.commands import (
 )
 from roomcast.wire.encode import (
     ChatMessage,
-    encode,
     encode_ack,
     encode_chat,
     encode_deleted,
@@ -140,7 +139,6 @@ __all__ = [
     "SetRole",
     "SetTopic",
     "decode_message",
-    "encode",
     "encode_ack",
     "encode_chat",
     "encode_deleted",

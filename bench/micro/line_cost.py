@@ -37,7 +37,7 @@ from roomcast.store.base import Store
 from roomcast.store.memory import MemoryStore
 from roomcast.store.sqlite import SQLiteStore
 from roomcast.transport.connection import Outbox, WebSocketService
-from roomcast.wire.websocket import Request
+from roomcast.wire.http1 import Request
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "peers"))
 import bare  # bench/peers/bare.py, the ceiling server

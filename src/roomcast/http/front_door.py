@@ -23,8 +23,8 @@ from roomcast.auth import SESSION_COOKIE
 from roomcast.http.bodies import Error, ErrorDetail
 from roomcast.transport.admission import origin_allowed
 from roomcast.transport.connection import WebSocketService
-from roomcast.wire import websocket
-from roomcast.wire.websocket import BadRequest, Request
+from roomcast.wire import http1
+from roomcast.wire.http1 import BadRequest, Request
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +59,16 @@ class FrontDoor(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer
         buffer += data
-        end = websocket.find_head_end(buffer)
+        end = http1.find_head_end(buffer)
         if end < 0:
-            if len(buffer) > websocket.MAX_HEAD_BYTES:
+            if len(buffer) > http1.MAX_HEAD_BYTES:
                 self._refuse(431, "headers_too_large", "the request head is too large")
             return
         assert self._timer is not None
         assert self._transport is not None
         self._timer.cancel()
         try:
-            request = websocket.parse_request(bytes(buffer[:end]))
+            request = http1.parse_request(bytes(buffer[:end]))
         except BadRequest as exc:
             self._refuse(exc.status, exc.code, exc.message)
             return
@@ -95,7 +95,7 @@ class FrontDoor(asyncio.Protocol):
             )
             return
         try:
-            response = websocket.accept(request)
+            response = http1.accept(request)
         except BadRequest as exc:
             self._refuse(exc.status, exc.code, exc.message)
             return
@@ -118,7 +118,7 @@ class FrontDoor(asyncio.Protocol):
             self._timer.cancel()
         body = msgspec.json.encode(Error(ErrorDetail(code, message)))
         phrase = http.HTTPStatus(status).phrase
-        self._transport.write(websocket.http_response(status, phrase, body, "application/json"))
+        self._transport.write(http1.http_response(status, phrase, body, "application/json"))
         self._transport.close()
 
 

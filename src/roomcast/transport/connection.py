@@ -39,14 +39,14 @@ from roomcast.ops.metrics import Histogram
 from roomcast.store import StoreUnavailable
 from roomcast.transport.admission import ConnectionLimits
 from roomcast.wire import protocol, websocket
+from roomcast.wire.http1 import Request
 from roomcast.wire.protocol import ErrorCode, ProtocolError
 from roomcast.wire.websocket import (
     BinaryMessage,
     Close,
     FrameParser,
-    Ping,
+    PingFrame,
     Pong,
-    Request,
     TextMessage,
     WebSocketViolation,
     text_frame,
@@ -360,7 +360,7 @@ class WebSocketConnection(asyncio.Protocol):
                 if isinstance(event, TextMessage):
                     if not self.closing:
                         self._on_text(event.text)
-                elif isinstance(event, Ping):
+                elif isinstance(event, PingFrame):
                     self.send_frame(websocket.pong_frame(event.payload))
                 elif isinstance(event, Close):
                     self._on_close(event)
@@ -451,7 +451,7 @@ class WebSocketConnection(asyncio.Protocol):
         if not self.closing:
             self.flush()
             self.closing = True
-            self._transport.write(websocket.close_frame(event.code or websocket.CLOSE_NORMAL))
+            self._transport.write(websocket.close_frame(event.code or protocol.CLOSE_NORMAL))
         self._transport.close()
 
     def _fail(self, code: int, reason: str) -> None:

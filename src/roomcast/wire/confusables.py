@@ -2,7 +2,7 @@
 
 Two strings are *confusable* when their skeletons are equal (Unicode Technical Standard #39,
 section 4): the skeleton maps every character to the prototype it looks like, so Cyrillic ``а``
-and Latin ``a`` share one, as do ``0`` and ``O`` or ``rn`` and ``m``. ``protocol.nick_key`` builds
+and Latin ``a`` share one, as do ``0`` and ``O`` or ``rn`` and ``m``. ``nicknames.nick_key`` builds
 the uniqueness key of a nickname from it, so a name that merely looks like one in use is taken.
 
 The table is ``data/confusables.tsv``, generated from Unicode's ``confusables.txt`` by running

@@ -1,28 +1,22 @@
-"""RFC 6455 WebSocket, server side, without I/O: the opening handshake and the framing.
+"""RFC 6455 WebSocket framing, server side, without I/O (``http1`` holds the opening handshake).
 
-``parse_request`` reads an HTTP/1.1 request head; ``accept`` checks it is a valid upgrade and
-builds the 101 answer. ``FrameParser`` takes bytes as they arrive and yields complete messages
-and control frames, enforcing the protocol: masked client frames, no reserved bits (roomcast
-negotiates no extension), control frames short and unfragmented, continuation frames in order,
-a size limit applied before the payload is buffered, and UTF-8 text. A violation is raised as
-``WebSocketViolation`` with the close code to answer with (1002, 1007 or 1009).
+``FrameParser`` takes bytes as they arrive and yields complete messages and control frames,
+enforcing the protocol: masked client frames, no reserved bits (roomcast negotiates no
+extension), control frames short and unfragmented, continuation frames in order, a size limit
+applied before the payload is buffered, and UTF-8 text. A violation is raised as
+``WebSocketViolation`` with the close code to answer with (1002, 1007 or 1009, from ``errors``).
 Server frames are built once by ``text_frame`` and friends and written as they are.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
-from urllib.parse import parse_qsl, urlsplit
 
 from roomcast.record import record
-
-GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-MAX_HEAD_BYTES: Final = 16 * 1024
+from roomcast.wire.errors import CLOSE_INVALID_DATA, CLOSE_MESSAGE_TOO_BIG, CLOSE_PROTOCOL_ERROR
 
 OP_CONTINUATION: Final = 0x0
 OP_TEXT: Final = 0x1
@@ -31,10 +25,6 @@ OP_CLOSE: Final = 0x8
 OP_PING: Final = 0x9
 OP_PONG: Final = 0xA
 
-CLOSE_NORMAL: Final = 1000
-CLOSE_PROTOCOL_ERROR: Final = 1002
-CLOSE_INVALID_DATA: Final = 1007
-CLOSE_MESSAGE_TOO_BIG: Final = 1009
 # Codes a peer may send in a close frame (RFC 6455 7.4; 1004-1006 and 1015 are reserved).
 _VALID_CLOSE_CODES: Final = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011,
                                        1012, 1013, 1014})  # fmt: skip
@@ -49,114 +39,6 @@ class WebSocketViolation(Exception):
         self.reason = reason
 
 
-class BadRequest(Exception):
-    """An HTTP request that cannot be upgraded: answer with ``status`` and close."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-# ---------------------------------------------------------------------------------------------
-# Opening handshake
-# ---------------------------------------------------------------------------------------------
-
-
-@record
-class Request:
-    """The head of an HTTP/1.1 request; header names are lower-cased."""
-
-    method: str
-    target: str
-    headers: dict[str, str]
-
-    @property
-    def path(self) -> str:
-        return urlsplit(self.target).path
-
-    @property
-    def query(self) -> dict[str, str]:
-        """The query parameters; the first value wins when one is repeated."""
-        params: dict[str, str] = {}
-        for key, value in parse_qsl(urlsplit(self.target).query, keep_blank_values=True):
-            params.setdefault(key, value)
-        return params
-
-    def wants_websocket(self) -> bool:
-        return self.headers.get("upgrade", "").lower() == "websocket"
-
-
-def find_head_end(buffer: bytes | bytearray) -> int:
-    """Index just past the blank line ending the request head, or -1 if not there yet."""
-    end = buffer.find(b"\r\n\r\n")
-    return -1 if end < 0 else end + 4
-
-
-def parse_request(head: bytes) -> Request:
-    """Parse a request head (request line and headers, through the blank line)."""
-    try:
-        text = head.decode("latin-1")
-        request_line, *lines = text.split("\r\n")
-        method, target, version = request_line.split(" ")
-    except ValueError:
-        raise BadRequest(400, "bad_request", "malformed HTTP request line") from None
-    if not version.startswith("HTTP/1."):
-        raise BadRequest(505, "bad_request", "only HTTP/1.x is served")
-    headers: dict[str, str] = {}
-    for line in lines:
-        if not line:
-            continue
-        name, sep, value = line.partition(":")
-        if not sep or not name or name != name.strip():
-            raise BadRequest(400, "bad_request", "malformed HTTP header")
-        key = name.lower()
-        value = value.strip()
-        headers[key] = f"{headers[key]}, {value}" if key in headers else value
-    return Request(method, target, headers)
-
-
-def accept(request: Request) -> bytes:
-    """Check an upgrade request and return the ``101 Switching Protocols`` response bytes."""
-    headers = request.headers
-    if request.method != "GET":
-        raise BadRequest(405, "method_not_allowed", "WebSocket upgrades use GET")
-    connection_tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
-    if not request.wants_websocket() or "upgrade" not in connection_tokens:
-        raise BadRequest(426, "upgrade_required", "this endpoint speaks WebSocket only")
-    if headers.get("sec-websocket-version") != "13":
-        raise BadRequest(426, "unsupported_version", "Sec-WebSocket-Version must be 13")
-    key = headers.get("sec-websocket-key", "")
-    try:
-        if len(base64.b64decode(key, validate=True)) != 16:
-            raise ValueError
-    except ValueError:
-        raise BadRequest(400, "bad_websocket_key", "Sec-WebSocket-Key is not valid") from None
-    digest = base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
-    return (
-        "HTTP/1.1 101 Switching Protocols\r\n"
-        "Upgrade: websocket\r\n"
-        "Connection: Upgrade\r\n"
-        f"Sec-WebSocket-Accept: {digest}\r\n\r\n"
-    ).encode()
-
-
-def http_response(status: int, reason: str, body: bytes, content_type: str) -> bytes:
-    """A complete HTTP/1.1 response that closes the connection."""
-    return (
-        f"HTTP/1.1 {status} {reason}\r\n"
-        f"Content-Type: {content_type}\r\n"
-        f"Content-Length: {len(body)}\r\n"
-        "Connection: close\r\n\r\n"
-    ).encode() + body
-
-
-# ---------------------------------------------------------------------------------------------
-# Frames
-# ---------------------------------------------------------------------------------------------
-
-
 @record
 class TextMessage:
     text: str
@@ -168,7 +50,9 @@ class BinaryMessage:
 
 
 @record
-class Ping:
+class PingFrame:
+    """A ping control frame (the client's application-level ``Ping`` command is another thing)."""
+
     payload: bytes
 
 
@@ -183,7 +67,7 @@ class Close:
     reason: str
 
 
-Event = TextMessage | BinaryMessage | Ping | Pong | Close
+Event = TextMessage | BinaryMessage | PingFrame | Pong | Close
 
 
 def unmask(payload: bytes | bytearray, mask: bytes) -> bytes:
@@ -296,7 +180,7 @@ class FrameParser:
 
     def _frame(self, fin: int, opcode: int, payload: bytes) -> Event | None:
         if opcode == OP_PING:
-            return Ping(payload)
+            return PingFrame(payload)
         if opcode == OP_PONG:
             return Pong(payload)
         if opcode == OP_CLOSE:

@@ -17,7 +17,7 @@ from roomcast.http.front_door import FrontDoor
 from roomcast.ops.config import Settings
 from roomcast.ops.serve import Node
 from roomcast.transport.admission import parse_origins
-from roomcast.wire.websocket import MAX_HEAD_BYTES
+from roomcast.wire.http1 import MAX_HEAD_BYTES
 
 
 @pytest.fixture

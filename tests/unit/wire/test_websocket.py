@@ -1,4 +1,4 @@
-"""RFC 6455 handshake and framing, driven with bytes: no sockets."""
+"""RFC 6455 framing, driven with bytes: no sockets."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ from hypothesis import strategies as st
 
 from roomcast.wire import websocket as ws
 from roomcast.wire.websocket import (
-    BadRequest,
     BinaryMessage,
     Close,
     FrameParser,
-    Ping,
+    PingFrame,
     Pong,
     TextMessage,
     WebSocketViolation,
@@ -47,50 +46,6 @@ def violation(data: bytes, limit: int = 65536) -> WebSocketViolation:
     return caught.value
 
 
-class TestHandshake:
-    head = (
-        b"GET /ws?room=lobby&nick=ada&room=ignored HTTP/1.1\r\n"
-        b"Host: 127.0.0.1:8000\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
-        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-        b"Origin: http://127.0.0.1:8000\r\n\r\n"
-    )
-
-    def test_rfc_example_accept_key(self) -> None:
-        request = ws.parse_request(self.head)
-        assert request.path == "/ws"
-        assert request.query == {"room": "lobby", "nick": "ada"}
-        assert request.headers["origin"] == "http://127.0.0.1:8000"
-        response = ws.accept(request)
-        assert response.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
-        assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in response
-        assert b"Sec-WebSocket-Extensions" not in response  # no compression is negotiated
-
-    def test_head_end(self) -> None:
-        assert ws.find_head_end(self.head[:-2]) == -1
-        assert ws.find_head_end(self.head + b"extra") == len(self.head)
-
-    @pytest.mark.parametrize(
-        ("replace", "by", "status"),
-        [
-            (b"GET ", b"POST ", 405),
-            (b"Upgrade: websocket\r\n", b"", 426),
-            (b"keep-alive, Upgrade", b"keep-alive", 426),
-            (b"Version: 13", b"Version: 8", 426),
-            (b"dGhlIHNhbXBsZSBub25jZQ==", b"short", 400),
-            (b"HTTP/1.1", b"HTTP/2.0", 505),
-        ],
-    )
-    def test_bad_upgrades(self, replace: bytes, by: bytes, status: int) -> None:
-        with pytest.raises(BadRequest) as caught:
-            ws.accept(ws.parse_request(self.head.replace(replace, by, 1)))
-        assert caught.value.status == status
-
-    def test_malformed_heads(self) -> None:
-        for head in (b"GARBAGE\r\n\r\n", b"GET /ws HTTP/1.1\r\nNoColon\r\n\r\n"):
-            with pytest.raises(BadRequest):
-                ws.parse_request(head)
-
-
 class TestFrames:
     def test_text_binary_ping_pong_close(self) -> None:
         data = (
@@ -103,7 +58,7 @@ class TestFrames:
         assert events(data) == [
             TextMessage("héllo"),
             BinaryMessage(b"\x00\x01"),
-            Ping(b"p"),
+            PingFrame(b"p"),
             Pong(b"q"),
             Close(1000, "bye"),
         ]
@@ -126,7 +81,7 @@ class TestFrames:
             + client_frame(ws.OP_CONTINUATION, b"ll", fin=False)
             + client_frame(ws.OP_CONTINUATION, b"o")
         )
-        assert events(data) == [Ping(b""), TextMessage("hello")]
+        assert events(data) == [PingFrame(b""), TextMessage("hello")]
 
     def test_utf8_split_across_fragments(self) -> None:
         encoded = "é".encode()
@@ -172,7 +127,7 @@ class TestFrames:
         parser = FrameParser(1024)
         try:
             for event in parser.events(data):
-                assert isinstance(event, TextMessage | BinaryMessage | Ping | Pong | Close)
+                assert isinstance(event, TextMessage | BinaryMessage | PingFrame | Pong | Close)
         except WebSocketViolation as exc:
             codes.add(exc.code)
         assert codes <= {1002, 1007, 1009}

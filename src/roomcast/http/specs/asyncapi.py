@@ -1,459 +1,93 @@
 """The AsyncAPI 3 document of the WebSocket protocol, served at ``/api/asyncapi.json``.
 
-Every frame in both directions has a JSON Schema (draft-07 keywords only, the dialect AsyncAPI
-schemas build on). Limits come from ``roomcast.wire.protocol`` and the server's settings, so the
-document cannot disagree with the code about them; tests validate the frames of a live server
-against these schemas, so it cannot disagree about shapes either. ``docs/protocol.md`` is the
-prose version.
+Every frame's JSON Schema is exported from its class in ``roomcast.wire.frames`` (msgspec's
+``schema_components``, draft-07 keywords, the dialect AsyncAPI schemas build on), so validation,
+encoding and the document share one definition; this module adds what is not a frame: channels,
+operations, titles, examples and the connection's query. Tests validate the frames of a live
+server against these schemas. ``docs/protocol.md`` is the prose version.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
+import msgspec
+
 from roomcast import __version__
 from roomcast.http.specs.schema import Schema
 from roomcast.http.specs.schema import ref as _ref
 from roomcast.ops.config import Settings
-from roomcast.wire import protocol
+from roomcast.wire import frames
+from roomcast.wire.errors import ErrorCode
 
-_MAX_ID: Final = 2**63 - 1
-_MAX_INT_REF: Final = 2**53 - 1
-
-
-def _frame(
-    type_name: str | None,
-    description: str,
-    properties: Schema,
-    required: list[str],
-) -> Schema:
-    """An object schema for one frame: closed (no keys beyond those listed)."""
-    props: Schema = {}
-    if type_name is not None:
-        props["Type"] = {"const": type_name}
-        required = ["Type", *required]
-    props.update(properties)
-    return {
-        "type": "object",
-        "description": description,
-        "properties": props,
-        "required": required,
-        "additionalProperties": False,
-    }
-
-
-def _shared_schemas() -> dict[str, Schema]:
-    return {
-        "Ref": {
-            "description": "A client's tag for a request, echoed by the answer and by errors.",
-            "oneOf": [
-                {"type": "string", "minLength": 1, "maxLength": protocol.MAX_REF_CHARS},
-                {"type": "integer", "minimum": 0, "maximum": _MAX_INT_REF},
-            ],
-        },
-        "Base64Text": {
-            "type": "string",
-            "description": (
-                "base64 of the UTF-8 bytes of a text (the tutorial's encoding of every Message)"
-            ),
-            "contentEncoding": "base64",
-            "pattern": "^[A-Za-z0-9+/]*={0,2}$",
-        },
-        "RoomName": {
-            "type": "string",
-            "description": (
-                "1-64 letters or digits of any script, '_', '.' or '-', starting with a letter, "
-                "digit or '_'; NFC-normalised, case-sensitive"
-            ),
-            "minLength": 1,
-            "maxLength": protocol.MAX_ROOM_CHARS,
-        },
-        "Nickname": {
-            "type": "string",
-            "description": "1-32 characters after NFC normalisation; unique case-insensitively",
-            "minLength": 1,
-            "maxLength": protocol.MAX_NICK_CHARS,
-        },
-        "MessageID": {
-            "type": "integer",
-            "description": "A message's position in its room: per room, strictly increasing",
-            "minimum": 1,
-            "maximum": _MAX_ID,
-        },
-        "ErrorCode": {
-            "type": "string",
-            "description": "Stable machine-readable error code",
-            "enum": [code.value for code in protocol.ErrorCode],
-        },
-    }
+_SCHEMA_REF: Final = "#/components/schemas/{name}"
+# (frame, title) in the order the protocol document lists them.
+_SERVER_TITLES: Final[tuple[tuple[type[frames.ServerFrame], str], ...]] = (
+    (frames.StatusFrame, "Connection status"),
+    (frames.JoinedFrame, "Joined a room"),
+    (frames.ChatFrame, "Chat message"),
+    (frames.UserlistFrame, "User list"),
+    (frames.PresenceFrame, "User list diff"),
+    (frames.NickFrame, "Nickname changed"),
+    (frames.LeftFrame, "Left a room"),
+    (frames.HistoryFrame, "History page"),
+    (frames.AckFrame, "Message stored"),
+    (frames.ErrorFrame, "Error"),
+    (frames.PongFrame, "Pong"),
+    (frames.RoomFrame, "Room settings"),
+    (frames.DeletedFrame, "Message deleted"),
+    (frames.KickedFrame, "Removed from a room"),
+    (frames.ModeratedFrame, "Moderation done"),
+)
+_CLIENT_TITLES: Final[tuple[tuple[type[msgspec.Struct], str], ...]] = (
+    (frames.ChatLine, "Send a chat line"),
+    (frames.NickCommand, "Change nickname"),
+    (frames.JoinCommand, "Join a room"),
+    (frames.LeaveCommand, "Leave a room"),
+    (frames.HistoryCommand, "Fetch older messages"),
+    (frames.PingCommand, "Ping"),
+    (frames.CreateCommand, "Create a room"),
+    (frames.TopicCommand, "Set the topic"),
+    (frames.RoleCommand, "Give or take a role"),
+    (frames.DeleteCommand, "Delete a message"),
+    (frames.KickCommand, "Kick"),
+    (frames.BanCommand, "Ban"),
+    (frames.UnbanCommand, "Lift a ban"),
+    (frames.MuteCommand, "Mute"),
+    (frames.UnmuteCommand, "Lift a mute"),
+)
+SERVER_FRAMES: Final = tuple(frame for frame, _ in _SERVER_TITLES)
+CLIENT_FRAMES: Final = tuple(frame for frame, _ in _CLIENT_TITLES)
+# (message key, schema name, title): a server message is named by its Type, a client one by
+# its schema (the chat line has no Type).
+SERVER_MESSAGES: Final = tuple(
+    (str(frame.__struct_config__.tag), frame.__name__, title) for frame, title in _SERVER_TITLES
+)
+CLIENT_MESSAGES: Final = tuple(
+    (frame.__name__, frame.__name__, title) for frame, title in _CLIENT_TITLES
+)
 
 
-def _server_frames() -> dict[str, Schema]:
-    ref = _ref("Ref")
-    chat = _frame(
-        "Chat",
-        "One message of a room, to every member of that room (the sender included).",
-        {
-            "Message": _ref("Base64Text"),
-            "Author": {"type": "string", "minLength": 1},
-            "Room": _ref("RoomName"),
-            "WSID": {
-                "type": "string",
-                "description": "The sending connection's ID; 'system' for server messages",
-            },
-            "Sent": {
-                "type": "string",
-                "description": "UTC time in the tutorial's format",
-                "pattern": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$",
-            },
-            "ID": _ref("MessageID"),
-            "Time": {
-                "type": "string",
-                "format": "date-time",
-                "description": "ISO 8601 UTC with milliseconds",
-                "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$",
-            },
-        },
-        ["Message", "Author", "Room", "WSID", "Sent", "ID", "Time"],
+def frame_schemas(settings: Settings) -> dict[str, Schema]:
+    """The JSON Schemas of every frame, closed (a frame holds no keys but those listed)."""
+    _, schemas = msgspec.json.schema_components(
+        (*SERVER_FRAMES, *CLIENT_FRAMES), ref_template=_SCHEMA_REF
     )
-    return {
-        "StatusFrame": _frame(
-            "Status",
-            "The first frame of every connection.",
-            {
-                "WSID": {"type": "string", "description": "This connection's ID"},
-                "Message": _ref("Base64Text"),
-                "Nick": _ref("Nickname"),
-                "Room": _ref("RoomName"),
-                "Session": {
-                    "type": "string",
-                    "description": "Secret; present it as session= when reconnecting",
-                    "minLength": 16,
-                    "maxLength": 64,
-                },
-                "Version": {"type": "string"},
-                "User": {
-                    "type": "string",
-                    "description": "The account this connection is signed in as (absent: guest)",
-                },
-                "Admin": {"const": True, "description": "The account is a server admin"},
-            },
-            ["WSID", "Message", "Nick", "Room", "Session", "Version"],
-        ),
-        "ChatFrame": chat,
-        "UserlistFrame": _frame(
-            "userlist",
-            "The members of a room, sorted case-insensitively, after every change (coalesced).",
-            {
-                "Room": _ref("RoomName"),
-                "Users": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {"Name": _ref("Nickname")},
-                        "required": ["Name"],
-                        "additionalProperties": False,
-                    },
-                },
-            },
-            ["Room", "Users"],
-        ),
-        "PresenceFrame": _frame(
-            "Presence",
-            "The diff form of userlist (connect with userlist=diff): who joined and who left.",
-            {
-                "Room": _ref("RoomName"),
-                "Joined": {"type": "array", "items": _ref("Nickname")},
-                "Left": {"type": "array", "items": _ref("Nickname")},
-            },
-            ["Room", "Joined", "Left"],
-        ),
-        "NickFrame": _frame(
-            "Nick",
-            "Confirms a nickname change of this connection.",
-            {"Name": _ref("Nickname"), "Old": _ref("Nickname"), "Ref": ref},
-            ["Name", "Old"],
-        ),
-        "JoinedFrame": _frame(
-            "Joined",
-            "Answers a Join (and the URL's first room), before that room's backlog.",
-            {
-                "Room": _ref("RoomName"),
-                "LastID": {"type": "integer", "minimum": 0, "maximum": _MAX_ID},
-                "Backlog": {
-                    "type": "integer",
-                    "minimum": 0,
-                    "description": "How many Chat frames of history follow before live ones",
-                },
-                "Truncated": {
-                    "const": True,
-                    "description": "The replay after Since stopped at resume_limit messages",
-                },
-                "Ref": ref,
-            },
-            ["Room", "LastID", "Backlog"],
-        ),
-        "LeftFrame": _frame(
-            "Left", "Confirms a Leave.", {"Room": _ref("RoomName"), "Ref": ref}, ["Room"]
-        ),
-        "HistoryFrame": _frame(
-            "History",
-            "A page of messages, oldest first; More says whether older ones exist.",
-            {
-                "Room": _ref("RoomName"),
-                "Messages": {"type": "array", "items": _ref("ChatFrame")},
-                "More": {"type": "boolean"},
-                "Ref": ref,
-            },
-            ["Room", "Messages", "More"],
-        ),
-        "AckFrame": _frame(
-            "Ack",
-            "The line with this Ref is durably stored as message ID of Room.",
-            {"Ref": ref, "ID": _ref("MessageID"), "Room": _ref("RoomName")},
-            ["Ref", "ID", "Room"],
-        ),
-        "ErrorFrame": _frame(
-            "Error",
-            "Something the client sent could not be done; the connection stays open.",
-            {
-                "Code": _ref("ErrorCode"),
-                "Message": {"type": "string"},
-                "RetryAfter": {
-                    "type": "number",
-                    "minimum": 0,
-                    "description": "With rate_limited: seconds to wait before trying again",
-                },
-                "Ref": ref,
-            },
-            ["Code", "Message"],
-        ),
-        "PongFrame": _frame(
-            "Pong",
-            "Answers Ping with the server's clock in milliseconds since the Unix epoch.",
-            {"Time": {"type": "integer", "minimum": 0}, "Ref": ref},
-            ["Time"],
-        ),
-        **_moderation_frames(),
-    }
+    closed: tuple[type[msgspec.Struct], ...] = (
+        *SERVER_FRAMES,
+        *CLIENT_FRAMES,
+        frames.UserlistEntry,
+    )
+    for frame in closed:
+        schemas[frame.__name__]["additionalProperties"] = False
+    # msgspec lists an enum's values sorted; the document keeps the codes in declaration order.
+    schemas["ErrorCode"]["enum"] = [code.value for code in ErrorCode]
+    schemas["ChatLine"]["properties"]["Message"]["description"] = (
+        f"base64 of the text: at most {settings.max_text_chars} characters, "
+        "not blank, no control characters but tab and newline"
+    )
+    return schemas
 
-
-def _moderation_frames() -> dict[str, Schema]:
-    ref = _ref("Ref")
-    until = {
-        "type": "string",
-        "format": "date-time",
-        "description": "ISO 8601 UTC; absent: until lifted",
-    }
-    return {
-        "RoomFrame": _frame(
-            "Room",
-            "A room's settings and the receiver's role there: after Joined, and on every change.",
-            {
-                "Room": _ref("RoomName"),
-                "Topic": {"type": "string", "maxLength": protocol.MAX_TOPIC_CHARS},
-                "Private": {"type": "boolean", "description": "Invite-only"},
-                "Owner": {"type": "string", "description": "The owner's account name"},
-                "Moderators": {"type": "array", "items": {"type": "string"}},
-                "Role": {"enum": ["admin", "owner", "moderator", "member", "none"]},
-                "Ref": ref,
-            },
-            ["Room", "Topic", "Private", "Moderators", "Role"],
-        ),
-        "DeletedFrame": _frame(
-            "Deleted",
-            "A moderator deleted message ID of Room: remove it; it is gone from history too.",
-            {"Room": _ref("RoomName"), "ID": _ref("MessageID")},
-            ["Room", "ID"],
-        ),
-        "KickedFrame": _frame(
-            "Kicked",
-            "This connection was taken out of Room by a moderator (Banned: for a ban).",
-            {
-                "Room": _ref("RoomName"),
-                "By": {"type": "string"},
-                "Reason": {"type": "string"},
-                "Banned": {"type": "boolean"},
-                "Until": until,
-            },
-            ["Room", "By", "Reason", "Banned"],
-        ),
-        "ModeratedFrame": _frame(
-            "Moderated",
-            "Confirms a moderation command to the moderator who gave it.",
-            {
-                "Action": {"enum": [*protocol.MODERATION_ACTIONS, "delete"]},
-                "Room": _ref("RoomName"),
-                "Name": {"type": "string"},
-                "ID": _ref("MessageID"),
-                "Until": until,
-                "Ref": ref,
-            },
-            ["Action", "Room"],
-        ),
-    }
-
-
-def _moderation_commands() -> dict[str, Schema]:
-    ref = _ref("Ref")
-    name = {"type": "string", "minLength": 1, "description": "A nickname or account name"}
-    reason = {"type": "string", "maxLength": protocol.MAX_REASON_CHARS}
-    commands: dict[str, Schema] = {
-        "CreateCommand": _frame(
-            "Create",
-            "Create a room owned by the signed-in account; Private makes it invite-only.",
-            {
-                "Room": _ref("RoomName"),
-                "Private": {"type": "boolean", "default": False},
-                "Topic": {"type": "string", "maxLength": protocol.MAX_TOPIC_CHARS},
-                "Ref": ref,
-            },
-            ["Room"],
-        ),
-        "TopicCommand": _frame(
-            "Topic",
-            "Set the room's topic (moderators).",
-            {
-                "Room": _ref("RoomName"),
-                "Topic": {"type": "string", "maxLength": protocol.MAX_TOPIC_CHARS},
-                "Ref": ref,
-            },
-            ["Room", "Topic"],
-        ),
-        "RoleCommand": _frame(
-            "Role",
-            "Make an account a moderator (owner) or an invited member (moderators), or neither.",
-            {
-                "Room": _ref("RoomName"),
-                "Name": name,
-                "Role": {"enum": list(protocol.ROLES)},
-                "Ref": ref,
-            },
-            ["Room", "Name", "Role"],
-        ),
-        "DeleteCommand": _frame(
-            "Delete",
-            "Delete a message for everyone, history included (moderators).",
-            {"Room": _ref("RoomName"), "ID": _ref("MessageID"), "Ref": ref},
-            ["Room", "ID"],
-        ),
-    }
-    for action in protocol.MODERATION_ACTIONS:
-        kind = action.capitalize()
-        properties: Schema = {"Room": _ref("RoomName"), "Name": name, "Reason": reason}
-        if action in ("ban", "mute"):
-            properties["Duration"] = {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": protocol.MAX_SANCTION_SECONDS,
-                "description": "Seconds; absent: until lifted",
-            }
-        properties["Ref"] = ref
-        commands[f"{kind}Command"] = _frame(
-            kind, f"{kind} someone in a room (moderators).", properties, ["Room", "Name"]
-        )
-    return commands
-
-
-def _client_frames(settings: Settings) -> dict[str, Schema]:
-    ref = _ref("Ref")
-    return {
-        "ChatLine": _frame(
-            None,
-            "A chat line, in the tutorial's format: no Type (or Type Chat).",
-            {
-                "Type": {"const": "Chat"},
-                "Message": {
-                    "allOf": [_ref("Base64Text")],
-                    "description": (
-                        f"base64 of the text: at most {settings.max_text_chars} characters, "
-                        "not blank, no control characters but tab and newline"
-                    ),
-                },
-                "Author": {
-                    "type": "string",
-                    "description": "The tutorial's way of naming oneself; a new one renames",
-                },
-                "Room": _ref("RoomName"),
-                "Ref": ref,
-            },
-            ["Message"],
-        ),
-        "NickCommand": _frame(
-            "Nick",
-            "Change this connection's nickname.",
-            {"Name": {"type": "string"}, "Ref": ref},
-            ["Name"],
-        ),
-        "JoinCommand": _frame(
-            "Join",
-            "Join a room; with Since, replay exactly the messages after that ID first.",
-            {
-                "Room": _ref("RoomName"),
-                "Since": {"type": "integer", "minimum": 0, "maximum": _MAX_ID},
-                "Ref": ref,
-            },
-            ["Room"],
-        ),
-        "LeaveCommand": _frame(
-            "Leave", "Leave a room.", {"Room": _ref("RoomName"), "Ref": ref}, ["Room"]
-        ),
-        "HistoryCommand": _frame(
-            "History",
-            "Ask for a page of older messages (Before is exclusive; newest page without it).",
-            {
-                "Room": _ref("RoomName"),
-                "Before": {"type": "integer", "minimum": 1, "maximum": _MAX_ID},
-                "Limit": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": protocol.MAX_HISTORY_LIMIT,
-                    "default": protocol.DEFAULT_HISTORY_LIMIT,
-                },
-                "Ref": ref,
-            },
-            [],
-        ),
-        "PingCommand": _frame("Ping", "Application-level ping.", {"Ref": ref}, []),
-        **_moderation_commands(),
-    }
-
-
-# (message key, schema name, title) in the order the protocol document lists them.
-SERVER_MESSAGES: Final = (
-    ("Status", "StatusFrame", "Connection status"),
-    ("Joined", "JoinedFrame", "Joined a room"),
-    ("Chat", "ChatFrame", "Chat message"),
-    ("userlist", "UserlistFrame", "User list"),
-    ("Presence", "PresenceFrame", "User list diff"),
-    ("Nick", "NickFrame", "Nickname changed"),
-    ("Left", "LeftFrame", "Left a room"),
-    ("History", "HistoryFrame", "History page"),
-    ("Ack", "AckFrame", "Message stored"),
-    ("Error", "ErrorFrame", "Error"),
-    ("Pong", "PongFrame", "Pong"),
-    ("Room", "RoomFrame", "Room settings"),
-    ("Deleted", "DeletedFrame", "Message deleted"),
-    ("Kicked", "KickedFrame", "Removed from a room"),
-    ("Moderated", "ModeratedFrame", "Moderation done"),
-)
-CLIENT_MESSAGES: Final = (
-    ("ChatLine", "ChatLine", "Send a chat line"),
-    ("NickCommand", "NickCommand", "Change nickname"),
-    ("JoinCommand", "JoinCommand", "Join a room"),
-    ("LeaveCommand", "LeaveCommand", "Leave a room"),
-    ("HistoryCommand", "HistoryCommand", "Fetch older messages"),
-    ("PingCommand", "PingCommand", "Ping"),
-    ("CreateCommand", "CreateCommand", "Create a room"),
-    ("TopicCommand", "TopicCommand", "Set the topic"),
-    ("RoleCommand", "RoleCommand", "Give or take a role"),
-    ("DeleteCommand", "DeleteCommand", "Delete a message"),
-    ("KickCommand", "KickCommand", "Kick"),
-    ("BanCommand", "BanCommand", "Ban"),
-    ("UnbanCommand", "UnbanCommand", "Lift a ban"),
-    ("MuteCommand", "MuteCommand", "Mute"),
-    ("UnmuteCommand", "UnmuteCommand", "Lift a mute"),
-)
 
 _EXAMPLES: Final[dict[str, Schema]] = {
     "Status": {
@@ -565,9 +199,7 @@ def _connect_query() -> Schema:
 
 def asyncapi_document(settings: Settings, host: str = "localhost:8000") -> dict[str, Any]:
     """The AsyncAPI 3.0 document for a server with ``settings``, reachable at ``host``."""
-    server_schemas = _server_frames()
-    client_schemas = _client_frames(settings)
-    schemas = {**_shared_schemas(), **server_schemas, **client_schemas}
+    schemas = frame_schemas(settings)
     schemas["ServerFrame"] = {
         "description": "Any frame the server sends.",
         "oneOf": [_ref(schema) for _, schema, _ in SERVER_MESSAGES],

@@ -1,0 +1,49 @@
+"""Every limit and fixed name of the chat protocol a client can see: sizes, ranges, roles."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DEFAULT_ROOM: Final = "default"
+MAX_TEXT_CHARS: Final = 4000
+MAX_FRAME_BYTES: Final = 64 * 1024
+MAX_NICK_CHARS: Final = 32
+MAX_ROOM_CHARS: Final = 64
+MAX_REF_CHARS: Final = 64
+# An integer Ref stays below 2^53, so JavaScript clients read it exactly.
+MAX_INT_REF: Final = 2**53 - 1
+# Message IDs and Since/Before are signed 64-bit integers.
+MAX_ID: Final = 2**63 - 1
+MAX_HISTORY_LIMIT: Final = 200
+DEFAULT_HISTORY_LIMIT: Final = 50
+MAX_JSON_DEPTH: Final = 8
+MAX_TOPIC_CHARS: Final = 200
+MAX_REASON_CHARS: Final = 200
+# The longest ban or mute (ten years); without a duration they last until lifted.
+MAX_SANCTION_SECONDS: Final = 10 * 365 * 24 * 3600
+
+RESERVED_NICKS: Final = frozenset(
+    {
+        "system",
+        "admin",
+        "administrator",
+        "root",
+        "server",
+        "moderator",
+        "mod",
+        "roomcast",
+        "guest",
+        "operator",
+        "owner",
+        "staff",
+        "support",
+        "everyone",
+        "here",
+        "null",
+        "undefined",
+    }
+)
+GUEST_PREFIX: Final = "guest-"
+
+ROLES: Final = ("moderator", "member", "none")
+MODERATION_ACTIONS: Final = ("kick", "ban", "unban", "mute", "unmute")

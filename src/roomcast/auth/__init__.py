@@ -2,6 +2,9 @@
 
 ``identity.Authenticator`` turns what a request presents (a session cookie, an API token, a JWT,
 the server's API key) into an ``Identity``; ``access`` says what an identity may do in a room.
+
+May import ``wire`` (errors), ``store`` (accounts and credentials), ``clock``, ``record`` and
+``ops.config``.
 """
 
 from roomcast.auth.access import Role, role_in

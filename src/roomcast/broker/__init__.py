@@ -1,4 +1,8 @@
-"""Brokers: the interface, and how a ``--broker`` URL picks an implementation."""
+"""Brokers: the interface, and how a ``--broker`` URL picks an implementation.
+
+May import ``redis`` (the Redis implementation's client) and ``record``; nothing of the chat
+domain, which reaches it through ``Broker`` and ``BrokerListener``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Presence: the interface, and how a ``--broker`` URL picks an implementation."""
+"""Presence: the interface, and how a ``--broker`` URL picks an implementation.
+
+May import ``redis`` (the Redis implementation's client and scripts) and ``record``.
+"""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from roomcast.store.base import NewMessage, StoreUnavailable
-from roomcast.store.sqlite import SQLiteStore
+from roomcast.store.sqlite.store import SQLiteStore
 
 
 async def test_appends_go_straight_to_the_writer(tmp_path: Path) -> None:

@@ -34,3 +34,21 @@ export function timeElement(date) {
   time.textContent = formatTime(date);
   return time;
 }
+
+/** A message's body: the meta line (who wrote it, then `tail`) above the text made of `parts`. */
+export function messageBody(author, tail, parts) {
+  const body = document.createElement("div");
+  body.className = "msg-body";
+  const meta = document.createElement("div");
+  meta.className = "meta";
+  const who = document.createElement("bdi");
+  who.className = "author";
+  who.textContent = author;
+  meta.append(who, " ", tail);
+  const content = document.createElement("div");
+  content.className = "text";
+  content.dir = "auto";
+  content.append(...parts);
+  body.append(meta, content);
+  return body;
+}

@@ -4,7 +4,7 @@
 
 import { decodeText } from "./codec.js";
 import { actionText, HELP } from "./commands.js";
-import { $, avatar, timeElement } from "./dom.js";
+import { $, avatar, messageBody, timeElement } from "./dom.js";
 import { formatDay, frameDate, hueFor, linkify, mentions, sameDay } from "./format.js";
 import { fillViewport, updateHistoryTop } from "./history.js";
 import { dropPending } from "./outbox.js";
@@ -116,28 +116,14 @@ function renderMessage(frame) {
   if (author === state.nick) li.classList.add("own");
   else if (mentions(text, state.nick)) li.classList.add("mention");
 
-  const body = document.createElement("div");
-  body.className = "msg-body";
-  const meta = document.createElement("div");
-  meta.className = "meta";
-  const who = document.createElement("bdi");
-  who.className = "author";
-  who.textContent = author;
-  meta.append(who, " ", timeElement(date));
-
-  const content = document.createElement("div");
-  content.className = "text";
-  content.dir = "auto";
+  let parts = [linkify(text)];
   if (action !== null) {
     const actor = document.createElement("bdi");
     actor.className = "actor";
     actor.textContent = author;
-    content.append("* ", actor, " ", linkify(action));
-  } else {
-    content.append(linkify(text));
+    parts = ["* ", actor, " ", linkify(action)];
   }
-  body.append(meta, content);
-  li.append(avatar(author), body);
+  li.append(avatar(author), messageBody(author, timeElement(date), parts));
   return li;
 }
 

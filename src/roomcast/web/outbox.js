@@ -8,7 +8,7 @@
 
 import { showAlert } from "./alerts.js";
 import { encodeText } from "./codec.js";
-import { avatar } from "./dom.js";
+import { avatar, messageBody } from "./dom.js";
 import { hueFor, linkify } from "./format.js";
 import { connection, send } from "./link.js";
 import { stickToBottom } from "./scroll.js";
@@ -105,23 +105,10 @@ function renderPending(line) {
   const li = document.createElement("li");
   li.className = "msg pending own";
   li.style.setProperty("--hue", String(hueFor(state.nick ?? "")));
-  const body = document.createElement("div");
-  body.className = "msg-body";
-  const meta = document.createElement("div");
-  meta.className = "meta";
-  const who = document.createElement("bdi");
-  who.className = "author";
-  who.textContent = state.nick ?? "you";
   const status = document.createElement("span");
   status.className = "pending-status";
   status.textContent = "sending…";
-  meta.append(who, " ", status);
-  const content = document.createElement("div");
-  content.className = "text";
-  content.dir = "auto";
-  content.append(linkify(line.text));
-  body.append(meta, content);
-  li.append(avatar(state.nick ?? "?"), body);
+  li.append(avatar(state.nick ?? "?"), messageBody(state.nick ?? "you", status, [linkify(line.text)]));
   return li;
 }
 

@@ -72,8 +72,13 @@ def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
 
+# Tokens in parametrize lists are signed when the suite is collected, which can be many minutes
+# before the test runs: they stay valid for an hour.
+VALID_FOR = 3600
+
+
 def signed(claims: dict[str, Any], key: Any = SECRET, algorithm: str = "HS256") -> str:
-    return jwt.encode({"exp": int(time.time()) + 60, **claims}, key, algorithm=algorithm)
+    return jwt.encode({"exp": int(time.time()) + VALID_FOR, **claims}, key, algorithm=algorithm)
 
 
 @pytest.mark.parametrize(
@@ -232,7 +237,7 @@ async def test_a_jwt_names_an_identity_of_its_site(auth: Authenticator) -> None:
         ),
         (signed({"sub": "1", "name": 5}), "bad_token", "the token's name must be a string"),
         (
-            jwt.encode({"sub": "1", "exp": int(time.time()) + 60}, None, algorithm="none"),
+            jwt.encode({"sub": "1", "exp": int(time.time()) + VALID_FOR}, None, algorithm="none"),
             "bad_token",
             "the token is not valid: The specified alg value is not allowed",
         ),

@@ -530,7 +530,7 @@ class WebSocketConnection(asyncio.Protocol):
 def _since_param(raw: str | None) -> int | None:
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         raise ProtocolError(ErrorCode.BAD_FIELD, "since must be a non-negative integer")
     return int(raw)
 

@@ -287,9 +287,10 @@ async def test_a_refused_room_gets_an_error_then_1008(server: Server) -> None:
     assert_closed_with(frames, 1008)
 
 
-async def test_url_mistakes_come_after_the_status(server: Server) -> None:
+@pytest.mark.parametrize("since", ["soon", "%C2%B2", "-1", "1" * 19])  # %C2%B2: a superscript 2
+async def test_url_mistakes_come_after_the_status(server: Server, since: str) -> None:
     wire = server.socket()
-    wire.send(upgrade_request("room=lobby&since=soon"))
+    wire.send(upgrade_request(f"room=lobby&since={since}"))
     frames = read_frames((await wire.new_bytes()).partition(b"\r\n\r\n")[2])
     kinds = [json.loads(p)["Type"] for _, p in frames]
     assert kinds[0] == "Status"

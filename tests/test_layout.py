@@ -78,28 +78,14 @@ LAYERS: dict[str, set[str]] = {
         "record",
         "config",
         "metrics",
-        "ops",
     },
-    "ops": {
-        "wire",
-        "chat",
-        "moderation",
-        "auth",
-        "store",
-        "broker",
-        "presence",
-        "redis",
-        "transport",
-        "http",
-        "clock",
-        "ratelimit",
-        "record",
-        "config",
-        "metrics",
-    },
+    "ops": set(),  # may import every layer: filled in below
     "client": {"wire", "record"},
     "__main__": {"ops"},
 }
+
+
+LAYERS["ops"] = (set(LAYERS) | {"config", "metrics"}) - {"ops", "__main__", "client"}
 
 
 def _modules() -> dict[str, Path]:
@@ -130,7 +116,11 @@ def _imported(path: Path, package: str) -> Iterator[str]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            names = [f"{base}.{alias.name}" for alias in node.names] + [base]
+            # `from package import module` imports the module; any other name, the package.
+            names = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base
+                for alias in node.names
+            ]
         else:
             continue
         for name in names:

@@ -12,6 +12,11 @@ sender), the lines a saturated server delivers per second scale with 1 / (CPU pe
 ratio printed last is the part of the gap to the bare ceiling that is roomcast's Python.
 
 Run: taskset -c 0 .venv/bin/python bench/micro/line_cost.py [ROUNDS]
+
+``line_cost.py ROUNDS memory`` runs roomcast's memory:// path alone, once: for instruction counts,
+where the SQLite writer's timing and the bare ceiling would blur the figure. Instructions per line
+are the difference of two round counts, e.g. under ``valgrind --tool=callgrind`` with ROUNDS 10
+and 30: (Ir(30) - Ir(10)) / 20,000 lines.
 """
 
 from __future__ import annotations
@@ -224,5 +229,10 @@ def _all(values: list[float]) -> str:
     return "(" + ", ".join(f"{v:.2f}" for v in values) + ")"
 
 
+async def memory_only(n: int) -> None:
+    print(f"roomcast memory:// {(await roomcast_cost(MemoryStore(), n))[0]:.2f} us per line")
+
+
 if __name__ == "__main__":
-    uvloop.run(main(int(sys.argv[1]) if sys.argv[1:] else 60))
+    rounds_wanted = int(sys.argv[1]) if sys.argv[1:] else 60
+    uvloop.run(memory_only(rounds_wanted) if sys.argv[2:] == ["memory"] else main(rounds_wanted))

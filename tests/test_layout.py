@@ -4,7 +4,8 @@ These are the limits the code is kept to (docs/decisions.md, "Layout"): no modul
 no class over 400, no function over 120, at most six modules on the package's floor, no import
 cycle between modules (imports under TYPE_CHECKING and inside functions count), each layer
 importing only the layers its package docstring names, at least 80 % of the modules imported by
-some test, and no web client file over 600 lines.
+some test, no web client file over 600 lines, and aiohttp known only to http, ops.serve and the
+client.
 """
 
 from __future__ import annotations
@@ -230,3 +231,20 @@ def test_web_client_files_stay_small() -> None:
         and (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_WEB_FILE_LINES
     }
     assert not too_big
+
+
+def test_only_the_http_layer_and_the_client_know_aiohttp() -> None:
+    def imports_aiohttp(path: Path) -> bool:
+        for node in ast.walk(_tree(path)):
+            if isinstance(node, ast.Import) and any(
+                a.name.split(".")[0] == "aiohttp" for a in node.names
+            ):
+                return True
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "aiohttp":
+                return True
+        return False
+
+    knowing = {m for m, path in MODULES.items() if imports_aiohttp(path)}
+    allowed = {m for m in knowing if m.split(".")[1] in {"http", "client"}} | {"roomcast.ops.serve"}
+    assert knowing - allowed == set()
+    assert "roomcast.ops.serve" in knowing  # the check sees imports at all

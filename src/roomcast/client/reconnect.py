@@ -16,7 +16,7 @@ FINAL_CLOSE_CODES: Final = frozenset(
     {
         protocol.CLOSE_PROTOCOL_ERROR,
         protocol.CLOSE_UNSUPPORTED_DATA,
-        1007,
+        protocol.CLOSE_INVALID_DATA,
         protocol.CLOSE_POLICY_VIOLATION,
         protocol.CLOSE_MESSAGE_TOO_BIG,
         protocol.CLOSE_SESSION_REPLACED,

@@ -4,7 +4,6 @@ in force in a room and the audit log of every such action.
 
 from __future__ import annotations
 
-import time
 from typing import Final
 
 from aiohttp import web
@@ -88,7 +87,7 @@ async def sanctions(request: web.Request) -> web.Response:
     policy = await hub.moderation.policy(room)
     if role_in(policy.access, identity) < Role.MODERATOR:
         raise Refused(403, "forbidden", "only the room's moderators see its sanctions")
-    found = await hub.store.sanctions(room, int(time.time() * 1000))
+    found = await hub.store.sanctions(room, hub.moderation.clock.now_ms())
     return reply(bodies.SanctionList(room, [sanction_body(s, identity.admin) for s in found]))
 
 

@@ -64,12 +64,15 @@ ui.log.addEventListener(
     lastLogTop = ui.log.scrollTop;
     const room = currentRoom();
     if (!room) return;
+    // While a jump to the newest line is pending (a join's backlog just rendered), the position
+    // this event reports is about to change: it is not the reader scrolling to the top.
+    const jumpPending = stickScheduled && room.atBottom;
     if (movedUp || !room.atBottom) {
       const fromBottom = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight;
       room.atBottom = fromBottom < NEAR_BOTTOM_PX;
     }
     if (room.atBottom) markRead(room);
-    if (ui.log.scrollTop < NEAR_TOP_PX) loadOlder(room);
+    if (ui.log.scrollTop < NEAR_TOP_PX && !jumpPending) loadOlder(room);
   },
   { passive: true },
 );

@@ -72,7 +72,8 @@ async def test_an_edit_takes_the_next_id_and_pages_show_the_new_text(store: Mess
     await lines(store, "r", "one", "two")
     changed = await store.change(change("r", 1, EDIT, "one, edited", ref="e1"))
     assert changed.event == EditedEvent("r", 3, 1, "one, edited", "alice", T0 + 1000)
-    assert changed.own and not changed.duplicate
+    assert changed.own
+    assert not changed.duplicate
     assert await store.last_id("r") == 3
     (first, second) = await store.page("r", None, 10)
     assert (first.id, first.text, first.edited_ms) == (1, "one, edited", T0 + 1000)
@@ -121,9 +122,11 @@ async def test_a_deletion_is_an_event_and_the_line_is_gone_from_reads(store: Mes
     assert [e.id for e in replay] == [1, 2, 3, 4, 5]
     gone = replay[1]
     assert isinstance(gone, ChatMessage)
-    assert gone.deleted and gone.text == ""
+    assert gone.deleted
+    assert gone.text == ""
     edit = replay[3]
-    assert isinstance(edit, EditedEvent) and edit.text == ""  # the text is purged everywhere
+    assert isinstance(edit, EditedEvent)
+    assert edit.text == ""
     assert (await lines(store, "r", "four")) == [6]
 
 
@@ -133,7 +136,8 @@ async def test_moderators_delete_others_lines_and_others_may_not(store: MessageS
         await store.change(change("r", 1, DELETE, owner=BOB, name="bob"))
     assert refused.value.code == ErrorCode.FORBIDDEN
     changed = await store.change(change("r", 1, DELETE, owner=BOB, name="mod", moderator=True))
-    assert isinstance(changed.event, DeletedEvent) and changed.event.by == "mod"
+    assert isinstance(changed.event, DeletedEvent)
+    assert changed.event.by == "mod"
     assert not changed.own
 
 
@@ -206,14 +210,16 @@ async def test_a_resent_ref_gets_the_original_event_and_changes_nothing(
     await lines(store, "r", "one")
     first = await store.change(change("r", 1, EDIT, "v2", ref="edit-1"))
     again = await store.change(change("r", 1, EDIT, "v3", ref="edit-1"))
-    assert again.duplicate and again.event == first.event
+    assert again.duplicate
+    assert again.event == first.event
     assert (await store.page("r", None, 1))[0].text == "v2"
     assert await store.last_id("r") == 2
     reacted = await store.change(change("r", 1, REACT, "👍", ref="react-1"))
     assert (await store.change(change("r", 1, REACT, "👍", ref="react-1"))).event == reacted.event
     # A line re-sent with the ref of a change is answered with that change's ID, not stored.
     resent = await store.append(line("r", "x", ref="edit-1"))
-    assert resent.duplicate and resent.message.id == 2
+    assert resent.duplicate
+    assert resent.message.id == 2
     assert await store.last_id("r") == 3
 
 
@@ -257,8 +263,10 @@ async def test_replies_and_threads_are_kept_and_counted(store: MessageStore) -> 
         (6, None),
         (7, None),
     ]
-    assert isinstance(replay[2], ChatMessage) and replay[2].reply_to == 2
-    assert isinstance(replay[3], DeletedEvent) and replay[3].target == 3
+    assert isinstance(replay[2], ChatMessage)
+    assert replay[2].reply_to == 2
+    assert isinstance(replay[3], DeletedEvent)
+    assert replay[3].target == 3
 
 
 async def test_message_gives_a_live_line_with_its_current_text(store: MessageStore) -> None:
@@ -266,9 +274,11 @@ async def test_message_gives_a_live_line_with_its_current_text(store: MessageSto
     await store.append(line("r", "in thread", thread=1))
     await store.change(change("r", 1, EDIT, "one!"))
     found = await store.message("r", 1)
-    assert found is not None and (found.text, found.edited_ms) == ("one!", T0 + 1000)
+    assert found is not None
+    assert (found.text, found.edited_ms) == ("one!", T0 + 1000)
     reply = await store.message("r", 2)
-    assert reply is not None and reply.thread == 1
+    assert reply is not None
+    assert reply.thread == 1
     assert await store.message("r", 3) is None  # the edit event
     assert await store.message("other", 1) is None
 
@@ -289,7 +299,8 @@ async def test_the_replay_after_an_id_is_every_event_in_order(store: MessageStor
     assert [e.id for e in events] == [3, 4, 5, 6]
     assert [e.id for e in await store.after("r", 0, 2)] == [1, 2]
     replayed_b = (await store.after("r", 1, 1))[0]
-    assert isinstance(replayed_b, ChatMessage) and replayed_b.text == "b2"  # current text
+    assert isinstance(replayed_b, ChatMessage)
+    assert replayed_b.text == "b2"
 
 
 async def test_deleting_a_room_forgets_its_reactions(store: MessageStore) -> None:
@@ -305,4 +316,5 @@ async def test_changes_wait_for_lines_submitted_before_them(store: MessageStore)
     pending = store.append(line("r", "just sent"))
     edited = await store.change(change("r", 1, EDIT, "fixed at once"))
     assert (await pending).message.id == 1
-    assert edited.event is not None and edited.event.id == 2
+    assert edited.event is not None
+    assert edited.event.id == 2

@@ -58,7 +58,7 @@ class ComposedStore(ABC):
     ) -> None:
         self.submit = writer.submit
         self.append = writer.append
-        self._writer = writer
+        self._changes = writer
         self._history = reads
         self._rooms = rooms
         self._access = access
@@ -72,7 +72,7 @@ class ComposedStore(ABC):
     # -- HistoryReads ---------------------------------------------------------------------------
 
     async def change(self, change: Change) -> Changed:
-        return await self._writer.change(change)
+        return await self._changes.change(change)
 
     async def page(
         self, room: str, before: int | None, limit: int, thread: int | None = None

@@ -136,6 +136,7 @@ class Typing:
 
     room: str
     stop: bool = False
+    ref: Ref | None = None
 
 
 @record

@@ -164,21 +164,11 @@ def encode_moderated(
     room: str,
     *,
     name: str | None = None,
-    message_id: int | None = None,
     until_ms: int | None = None,
     ref: Ref | None = None,
 ) -> bytes:
     """Confirms a moderation command to the moderator who gave it."""
-    return _encode(
-        frames.ModeratedFrame(
-            action,
-            room,
-            name,
-            message_id,
-            _iso_time_or_none(until_ms),
-            ref,
-        )
-    )
+    return _encode(frames.ModeratedFrame(action, room, name, _iso_time_or_none(until_ms), ref))
 
 
 def encode_userlist(room: str, names: list[str]) -> bytes:

@@ -588,9 +588,8 @@ class KickedFrame(ServerFrame, tag="Kicked"):
 class ModeratedFrame(ServerFrame, tag="Moderated"):
     """Confirms a moderation command to the moderator who gave it."""
 
-    Action: Annotated[str, Meta(extra_json_schema={"enum": [*MODERATION_ACTIONS, "delete"]})]
+    Action: Annotated[str, Meta(extra_json_schema={"enum": list(MODERATION_ACTIONS)})]
     Room: RoomName
     Name: str | None = None
-    ID: MessageID | None = None
     Until: Until | None = None
     Ref: RefValue | None = None

@@ -256,7 +256,7 @@ _FRAMES: Final[dict[str | None, Kind]] = {
     "Typing": _kind(
         frames.TypingCommand,
         _CHECKS,
-        lambda v, ref: Typing(v["Room"], v["Stop"]),
+        lambda v, ref: Typing(v["Room"], v["Stop"], ref),
     ),
     "Edits": _kind(
         frames.EditsCommand,

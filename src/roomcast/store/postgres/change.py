@@ -1,6 +1,6 @@
 """One change to a message (edit, deletion, reaction) in one PostgreSQL transaction.
 
-The target line's row is locked (``FOR UPDATE``) and the rules of ``store.changes`` decide;
+The target line's row is locked (``FOR UPDATE``), a re-sent ref looked for, and the rules of ``store.changes`` decide;
 then the room's ``last_id`` is bumped as an append bumps it (the row lock is held to commit, so
 IDs stay gapless and commit in ID order across nodes), the event row is inserted and the line's
 state (text, original, edit time, deletion) and the ``reactions`` table follow it. A change's
@@ -70,11 +70,12 @@ async def change_on(conn: Conn, change: Change) -> Changed:
     key = ref_key(change.ref)
     room, target = change.room, change.target
     async with conn.transaction():
+        # The ref after the lock: a node making the same change first has committed it by now.
+        row = await conn.fetchrow(_TARGET, room, target)
         if key is not None:
             earlier = await conn.fetchrow(_EARLIER, change.sender, key)
             if earlier is not None:
                 return Changed(event(earlier), duplicate=True)
-        row = await conn.fetchrow(_TARGET, room, target)
         if row is None or not row["live"]:
             raise ChangeRefused(ErrorCode.NOT_FOUND, f"no message {target} in {room!r}")
         own = row["owner"] is not None and row["owner"] == change.owner

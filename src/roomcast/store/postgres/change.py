@@ -1,11 +1,11 @@
 """One change to a message (edit, deletion, reaction) in one PostgreSQL transaction.
 
-The target line's row is locked (``FOR UPDATE``), a re-sent ref looked for, and the rules of ``store.changes`` decide;
-then the room's ``last_id`` is bumped as an append bumps it (the row lock is held to commit, so
-IDs stay gapless and commit in ID order across nodes), the event row is inserted and the line's
-state (text, original, edit time, deletion) and the ``reactions`` table follow it. A change's
-``(sender, ref)`` is in the same unique index as a line's: a re-sent ref is answered with the
-event it first made, whether a line or a change made it.
+The target line's row is locked (``FOR UPDATE``), a re-sent ref looked for, and the rules of
+``store.changes`` decide; then the room's ``last_id`` is bumped as an append bumps it (the row
+lock is held to commit, so IDs stay gapless and commit in ID order across nodes), the event row
+is inserted and the line's state (text, original, edit time, deletion) and the ``reactions``
+table follow it. A change's ``(sender, ref)`` is in the same unique index as a line's: a re-sent
+ref is answered with the event it first made, whether a line or a change made it.
 """
 
 from __future__ import annotations

@@ -257,17 +257,19 @@ async def _insert(
     conn: Conn, fresh: list[tuple[int, NewMessage]], keys: list[str | None]
 ) -> dict[int, int]:
     """Insert the ``fresh`` messages (by their index in the batch) in one statement; their IDs."""
-    columns: list[list[Any]] = [[], [], [], [], [], [], [], [], [], []]
-    for index, new in fresh:
-        for column, value in zip(
-            columns,
-            (
-                new.room, new.author, new.text, new.wsid, new.sent_ms, new.sender, keys[index],
-                new.owner, new.reply_to, new.thread,
-            ),
-            strict=True,
-        ):  # fmt: skip
-            column.append(value)
+    news = [new for _, new in fresh]
+    columns: list[list[Any]] = [
+        [new.room for new in news],
+        [new.author for new in news],
+        [new.text for new in news],
+        [new.wsid for new in news],
+        [new.sent_ms for new in news],
+        [new.sender for new in news],
+        [keys[index] for index, _ in fresh],
+        [new.owner for new in news],
+        [new.reply_to for new in news],
+        [new.thread for new in news],
+    ]
     last_ids = {row[0]: int(row[1]) for row in await conn.fetch(APPEND, *columns)}
     counts: dict[str, int] = {}
     for _, new in fresh:

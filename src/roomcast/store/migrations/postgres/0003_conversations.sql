@@ -4,7 +4,8 @@
 -- (an event's ``author`` is who made it, its ``body`` the new text or the emoji). A line's
 -- ``owner`` may edit it (``store.base.owner_key``); ``original`` is its text before the first
 -- edit and ``edited_ms`` the time of the last; a deleted line keeps its row with its text gone.
--- Every ADD COLUMN is without a volatile default: instant, whatever the size of the table.
+-- Every ADD COLUMN is without a volatile default: instant, whatever the size of the table (the
+-- owners of older lines are filled in by 0004, which locks no table).
 ALTER TABLE messages ADD COLUMN kind TEXT;
 ALTER TABLE messages ADD COLUMN target BIGINT;
 ALTER TABLE messages ADD COLUMN reply_to BIGINT;
@@ -13,9 +14,6 @@ ALTER TABLE messages ADD COLUMN owner TEXT;
 ALTER TABLE messages ADD COLUMN edited_ms BIGINT;
 ALTER TABLE messages ADD COLUMN original TEXT;
 ALTER TABLE messages ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT false;
-
--- The previous release's lines were a guest session's: their sender.
-UPDATE messages SET owner = 'g:' || sender WHERE sender IS NOT NULL;
 
 -- The reply counts of thread roots, and the edit events of a line (its versions).
 CREATE INDEX messages_thread ON messages (room, thread) WHERE thread IS NOT NULL;

@@ -1,5 +1,6 @@
 """PostgreSQL changes across nodes: IDs stay gapless and a ref raced by two nodes makes one
-event; a page of history is one query whatever its reactions and replies."""
+event; a deletion purges the rows; a page of history is one query whatever its reactions and
+replies."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
 
-from roomcast.store.base import EDIT, REACT, Change, NewMessage, owner_key
+from roomcast.store.base import DELETE, EDIT, REACT, Change, NewMessage, owner_key
 from roomcast.store.postgres import PostgresStore
-from roomcast.wire.protocol import ChatMessage
+from roomcast.store.postgres.change import change_on
+from roomcast.store.postgres.events import EVENT, event
+from roomcast.wire.protocol import ChatMessage, DeletedEvent, EditedEvent, ReactionEvent
 
 OWNER = owner_key("id-alice", "s-alice")
 
@@ -86,3 +90,28 @@ async def test_a_page_is_one_query(
     assert len(queries) == 1
     assert [(m.replies, len(m.reactions)) for m in page[:5]] == [(1, 1)] * 5
     assert all(isinstance(m, ChatMessage) for m in page)
+
+
+async def test_a_deletion_purges_the_text_of_the_line_and_its_edits_and_its_reactions(
+    nodes: tuple[PostgresStore, PostgresStore], postgres_url: str
+) -> None:
+    store, _ = nodes
+    await store.append(_line("secret"))
+    await store.change(Change("r", 1, EDIT, OWNER, "alice", "more secret", "w1", 2))
+    await store.change(_react(1, "👍", "s-bob"))
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        deletion = Change("r", 1, DELETE, OWNER, "alice", "", "w1", 3)
+        deleted = await change_on(conn, deletion)
+        assert deleted.event == DeletedEvent("r", 4, 1, "alice", 3)
+        rows = await conn.fetch(f"SELECT {EVENT}, original FROM messages ORDER BY id")
+        assert [event(row) for row in rows] == [
+            ChatMessage("r", 1, "alice", "", "w1", 1, edited_ms=2, deleted=True),
+            EditedEvent("r", 2, 1, "", "alice", 2),
+            ReactionEvent("r", 3, 1, "👍", "s-bob", False, 2),
+            DeletedEvent("r", 4, 1, "alice", 3),
+        ]
+        assert rows[0]["original"] is None
+        assert await conn.fetchval("SELECT count(*) FROM reactions") == 0
+    finally:
+        await conn.close()

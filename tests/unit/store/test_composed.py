@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from roomcast.store.base import Account, AuditEntry, Credential, NewMessage, Sanction, Store
+from roomcast.store.base import (
+    DELETE,
+    Account,
+    AuditEntry,
+    Change,
+    Credential,
+    NewMessage,
+    Sanction,
+    Store,
+)
 from roomcast.store.composed import ComposedStore
 from roomcast.store.memory import MemoryStore
 from roomcast.wire.protocol import ChatMessage
@@ -35,7 +44,10 @@ async def test_every_call_reaches_its_part() -> None:
     assert [r.name for r in await store.rooms()] == ["den", "lobby"]
     assert (await store.room("den")) is not None
     assert await store.import_messages([ChatMessage("den", 4, "b", "x", "w", 2)]) == 1
-    assert await store.delete_message("den", 4)
+    assert await store.message("den", 4) is not None
+    assert await store.versions("den", 4) == [("x", 2)]
+    moderated = Change("den", 4, DELETE, "a:id-m", "M", "", "w", 3, moderator=True)
+    assert (await store.change(moderated)).event is not None
     assert await store.delete_room("den")
     account = Account("id-a", "A", "a", "hash", NOW)
     assert await store.create_account(account)

@@ -16,9 +16,16 @@ import orjson
 
 from roomcast.store.base import Appended
 
-# Most rows per INSERT statement: 8 columns x 256 rows stays far below SQLite's variable limit.
+# Most rows per INSERT statement: 11 columns x 256 rows stays far below SQLite's variable limit.
 _ROWS_PER_STATEMENT: Final = 256
 JOURNAL_INSERT: Final = "INSERT INTO message_journal (batch) VALUES (?)"
+# A journaled line: the columns of ``messages`` a new line sets, in this order. Journal rows of
+# releases before conversations have the first 8 (``_padded``).
+JOURNAL_COLUMNS: Final = (
+    "room, id, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread"
+)
+_OLD_WIDTH: Final = 8
+MESSAGES_INSERT: Final = f"INSERT INTO messages ({JOURNAL_COLUMNS}) VALUES"
 # A commit's last ID per room it wrote to, with multi-row VALUES.
 ROOMS_UPSERT: Final = "INSERT INTO rooms (name, last_id, created_ms) VALUES"
 ROOMS_UPSERT_TAIL: Final = (
@@ -88,13 +95,13 @@ def move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
     try:
         if batches is None:
             found = {
-                seq: [tuple(row) for row in orjson.loads(batch)]
+                seq: [_padded(row) for row in orjson.loads(batch)]
                 for seq, batch in conn.execute("SELECT seq, batch FROM message_journal")
             }
         else:
             found = {seq: batches[seq] for seq in still_journaled(conn, batches)}
         rows = sorted(row for messages in found.values() for row in messages)
-        insert_many(conn, "INSERT INTO messages VALUES", rows, " ON CONFLICT (room, id) DO NOTHING")
+        insert_many(conn, MESSAGES_INSERT, rows, " ON CONFLICT (room, id) DO NOTHING")
         conn.executemany("DELETE FROM message_journal WHERE seq = ?", [(seq,) for seq in found])
         conn.execute("COMMIT")
     except BaseException:
@@ -102,6 +109,15 @@ def move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
             conn.execute("ROLLBACK")
         raise
     return len(rows)
+
+
+def _padded(row: list[Any]) -> tuple[Any, ...]:
+    """A journal row as this release writes it; one of an earlier release gets the owner its
+    sender had (as migration 0005 gave the lines already moved) and no reply or thread."""
+    if len(row) == _OLD_WIDTH:
+        sender = row[6]
+        return (*row, None if sender is None else f"g:{sender}", None, None)
+    return tuple(row)
 
 
 class Journaled:
@@ -143,8 +159,14 @@ class Journaled:
         self.refs.clear()
 
     def in_room(self, room: str) -> list[tuple[Any, ...]]:
-        """The ``messages`` columns of ``room``'s journaled messages."""
-        return [row[:6] for rows in self.batches.values() for row in rows if row[0] == room]
+        """``room``'s journaled lines, as ``rows.LINE`` columns (never edited yet: a change
+        moves the journal first)."""
+        return [
+            (*row[:6], row[9], row[10], None)
+            for rows in self.batches.values()
+            for row in rows
+            if row[0] == room
+        ]
 
     def forget_moved(self, conn: sqlite3.Connection) -> None:
         """Drop the journal rows another connection moved out of the journal table."""

@@ -13,7 +13,7 @@ import sqlite3
 
 from roomcast.store.base import DELETE, EDIT, REACT, Change, Changed, ChangeRefused, ref_key
 from roomcast.store.changes import decide
-from roomcast.store.sqlite.rows import LIVE, find_ref, log_event
+from roomcast.store.sqlite.rows import LIVE, OWNER, find_ref, log_event
 from roomcast.wire.protocol import ErrorCode
 
 _EVENT_INSERT = (
@@ -31,7 +31,7 @@ def apply_change(conn: sqlite3.Connection, change: Change) -> Changed:
             return Changed(earlier, duplicate=True)
     room, target = change.room, change.target
     line = conn.execute(
-        f"SELECT owner, body FROM messages WHERE room = ? AND id = ? AND {LIVE}", (room, target)
+        f"SELECT {OWNER}, body FROM messages WHERE room = ? AND id = ? AND {LIVE}", (room, target)
     ).fetchone()
     if line is None:
         raise ChangeRefused(ErrorCode.NOT_FOUND, f"no message {target} in {room!r}")

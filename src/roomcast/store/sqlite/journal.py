@@ -19,13 +19,19 @@ from roomcast.store.base import Appended
 # Most rows per INSERT statement: 11 columns x 256 rows stays far below SQLite's variable limit.
 _ROWS_PER_STATEMENT: Final = 256
 JOURNAL_INSERT: Final = "INSERT INTO message_journal (batch) VALUES (?)"
-# A journaled line: the columns of ``messages`` a new line sets, in this order. Journal rows of
-# releases before conversations have the first 8 (``_padded``).
+# A journaled line: the columns of ``messages`` a new line sets, in this order. A line with no
+# owner to store (a guest's, see ``rows.stored_owner``), no reply and no thread has only the
+# first 8, as every line had before conversations: binding the 3 more columns would cost the
+# move 20 % more per message (bench/micro/sqlite_rooms.py).
 JOURNAL_COLUMNS: Final = (
     "room, id, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread"
 )
-_OLD_WIDTH: Final = 8
+PLAIN_WIDTH: Final = 8
 MESSAGES_INSERT: Final = f"INSERT INTO messages ({JOURNAL_COLUMNS}) VALUES"
+PLAIN_INSERT: Final = (
+    f"INSERT INTO messages ({', '.join(JOURNAL_COLUMNS.split(', ')[:PLAIN_WIDTH])}) VALUES"
+)
+_MOVE_TAIL: Final = " ON CONFLICT (room, id) DO NOTHING"
 # A commit's last ID per room it wrote to, with multi-row VALUES.
 ROOMS_UPSERT: Final = "INSERT INTO rooms (name, last_id, created_ms) VALUES"
 ROOMS_UPSERT_TAIL: Final = (
@@ -95,13 +101,14 @@ def move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
     try:
         if batches is None:
             found = {
-                seq: [_padded(row) for row in orjson.loads(batch)]
+                seq: [tuple(row) for row in orjson.loads(batch)]
                 for seq, batch in conn.execute("SELECT seq, batch FROM message_journal")
             }
         else:
             found = {seq: batches[seq] for seq in still_journaled(conn, batches)}
         rows = sorted(row for messages in found.values() for row in messages)
-        insert_many(conn, MESSAGES_INSERT, rows, " ON CONFLICT (room, id) DO NOTHING")
+        insert_many(conn, PLAIN_INSERT, [r for r in rows if len(r) == PLAIN_WIDTH], _MOVE_TAIL)
+        insert_many(conn, MESSAGES_INSERT, [r for r in rows if len(r) != PLAIN_WIDTH], _MOVE_TAIL)
         conn.executemany("DELETE FROM message_journal WHERE seq = ?", [(seq,) for seq in found])
         conn.execute("COMMIT")
     except BaseException:
@@ -109,15 +116,6 @@ def move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
             conn.execute("ROLLBACK")
         raise
     return len(rows)
-
-
-def _padded(row: list[Any]) -> tuple[Any, ...]:
-    """A journal row as this release writes it; one of an earlier release gets the owner its
-    sender had (as migration 0005 gave the lines already moved) and no reply or thread."""
-    if len(row) == _OLD_WIDTH:
-        sender = row[6]
-        return (*row, None if sender is None else f"g:{sender}", None, None)
-    return tuple(row)
 
 
 class Journaled:
@@ -162,7 +160,7 @@ class Journaled:
         """``room``'s journaled lines, as ``rows.LINE`` columns (never edited yet: a change
         moves the journal first)."""
         return [
-            (*row[:6], row[9], row[10], None)
+            (*row[:6], *(row[9:] or (None, None)), None)
             for rows in self.batches.values()
             for row in rows
             if row[0] == room

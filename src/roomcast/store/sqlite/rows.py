@@ -20,6 +20,15 @@ LINE: Final = "room, id, author, body, wsid, sent_ms, reply_to, thread, edited_m
 EVENT: Final = f"{LINE}, kind, target, deleted"
 # Where a query is about live lines only.
 LIVE: Final = "kind IS NULL AND deleted = 0"
+# Who may edit a line (``owner_key``): a guest's line stores no owner (see ``stored_owner``).
+OWNER: Final = "coalesce(owner, 'g:' || sender)"
+
+
+def stored_owner(owner: str | None, sender: str | None) -> str | None:
+    """The ``owner`` column of a line: None when it is the guest session that sent it."""
+    if sender is not None and owner == "g:" + sender:
+        return None
+    return owner
 
 
 def log_event(row: tuple[Any, ...]) -> LogEvent:

@@ -52,7 +52,7 @@ from roomcast.store.sqlite.journal import (
     Refs,
     insert_many,
 )
-from roomcast.store.sqlite.rows import find_ref
+from roomcast.store.sqlite.rows import find_ref, stored_owner
 from roomcast.wire.protocol import ChatMessage
 
 log = logging.getLogger(__name__)
@@ -325,21 +325,37 @@ class Writer(AppendsAsFutures):
                     new.reply_to,
                     new.thread,
                 )
-                rows.append(
-                    (
-                        new.room,
-                        message_id,
-                        new.author,
-                        new.text,
-                        new.wsid,
-                        new.sent_ms,
-                        new.sender,
-                        key,
-                        new.owner,
-                        new.reply_to,
-                        new.thread,
+                owner = stored_owner(new.owner, new.sender)
+                if owner is None and new.reply_to is None and new.thread is None:
+                    # A plain line (see journal.PLAIN_WIDTH).
+                    rows.append(
+                        (
+                            new.room,
+                            message_id,
+                            new.author,
+                            new.text,
+                            new.wsid,
+                            new.sent_ms,
+                            new.sender,
+                            key,
+                        )
                     )
-                )
+                else:
+                    rows.append(
+                        (
+                            new.room,
+                            message_id,
+                            new.author,
+                            new.text,
+                            new.wsid,
+                            new.sent_ms,
+                            new.sender,
+                            key,
+                            owner,
+                            new.reply_to,
+                            new.thread,
+                        )
+                    )
                 stored = Appended(message, duplicate=False)
                 if key is not None:
                     seen_refs[(new.sender, key)] = Appended(message, duplicate=True)

@@ -16,6 +16,7 @@ from roomcast.store.sqlite.journal import (
     move_batches,
     move_journal,
 )
+from roomcast.store.sqlite.rows import OWNER
 
 
 def _rows(room: str, first: int, count: int) -> list[tuple[object, ...]]:
@@ -87,9 +88,9 @@ def test_the_record_answers_reads_and_forgets_what_others_moved(tmp_path: Path) 
         conn.close()
 
 
-def test_journal_rows_of_the_release_before_conversations_move_padded(tmp_path: Path) -> None:
-    """A crash of that release leaves journal rows of 8 columns; they move with the owner their
-    sender gives (as migration 0005 gives the lines already moved)."""
+def test_plain_journal_rows_move_beside_full_ones(tmp_path: Path) -> None:
+    """Rows of 8 columns (a guest's plain line; every line of the release before
+    conversations, which a crash may leave journaled) move owned by their sender's session."""
     conn = open_writer(tmp_path / "chat.db", "NORMAL")
     try:
         old = [["lobby", 1, "a", "m1", "w", 1, "s-1", "s:r1"], ["lobby", 2, "b", "m2", "w", 2]]
@@ -98,7 +99,7 @@ def test_journal_rows_of_the_release_before_conversations_move_padded(tmp_path: 
             conn.execute(JOURNAL_INSERT, (orjson.dumps(rows),))
         assert move_journal(conn) == 3
         moved = conn.execute(
-            "SELECT id, sender, ref, owner, reply_to, thread, kind, deleted FROM messages"
+            f"SELECT id, sender, ref, {OWNER}, reply_to, thread, kind, deleted FROM messages"
         ).fetchall()
         assert moved == [
             (1, "s-1", "s:r1", "g:s-1", None, None, None, 0),

@@ -10,7 +10,15 @@ from pathlib import Path
 import orjson
 
 from roomcast.ops.admin import _copy
-from roomcast.store.base import DELETE, Appended, Change, NewMessage, StoreUnavailable
+from roomcast.store.base import (
+    DELETE,
+    EDIT,
+    Appended,
+    Change,
+    NewMessage,
+    StoreUnavailable,
+    owner_key,
+)
 from roomcast.store.sqlite import SQLiteStore
 from roomcast.wire.protocol import ChatMessage, DeletedEvent
 
@@ -181,3 +189,19 @@ async def test_reads_join_moved_and_journaled_messages(tmp_path: Path) -> None:
         assert await after(0, 3) == [1, 2, 3]
         assert await after(30, 10) == []
         assert [m.text for m in await store.page("other", None, 2)] == ["o29", "o30"]
+
+
+async def test_a_guests_line_stores_no_owner_and_an_accounts_does(tmp_path: Path) -> None:
+    """A guest's line is owned by the session that sent it, which its sender names already."""
+    path = tmp_path / "chat.db"
+    async with _opened(path) as store:
+        for account, sender in ((None, "s1"), ("acct", "s2")):
+            owner = owner_key(account, sender)
+            await store.append(NewMessage("lobby", "a", "x", "w1", 1, sender, None, owner))
+        await store._writer.settled()
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            owners = conn.execute("SELECT owner FROM messages ORDER BY id").fetchall()
+        assert owners == [(None,), ("a:acct",)]
+        for target, account, sender in ((1, None, "s1"), (2, "acct", "s2")):
+            edit = Change("lobby", target, EDIT, owner_key(account, sender), "a", "y", "w1", 2)
+            assert (await store.change(edit)).event is not None

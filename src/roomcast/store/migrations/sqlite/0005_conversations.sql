@@ -3,7 +3,10 @@
 --   kind      NULL for a chat line, else the event's: 'edit', 'delete', 'react' or 'unreact'
 --   target    an event's message
 --   reply_to, thread  a line's, as its author sent it
---   owner     who may edit the line (store.base.owner_key); an event's asker
+--   owner     who may edit the line (store.base.owner_key), NULL when that is the guest session
+--             that sent it: `coalesce(owner, 'g:' || sender)` (so a guest's line, the most common
+--             kind, stores no owner, and lines of earlier releases stay editable from the session
+--             that sent them); an event's asker
 --   edited_ms, original  a line's last edit and its text before the first one
 --   deleted   1 for a deleted line (its text, its edits' text and its reactions are gone)
 ALTER TABLE messages ADD COLUMN kind TEXT;
@@ -14,9 +17,6 @@ ALTER TABLE messages ADD COLUMN owner TEXT;
 ALTER TABLE messages ADD COLUMN edited_ms INTEGER;
 ALTER TABLE messages ADD COLUMN original TEXT;
 ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
-
--- Lines of earlier releases stay editable from the session that sent them.
-UPDATE messages SET owner = 'g:' || sender WHERE sender IS NOT NULL;
 
 -- A thread root's live replies are counted, and an edited line's versions found, by index.
 CREATE INDEX messages_thread ON messages (room, thread) WHERE thread IS NOT NULL;

@@ -133,14 +133,15 @@ class Conversation:
                 member.send(protocol.encode_ack(event.id, room, ref))
 
     async def delete_by(self, identity: Identity, room: str, target: int) -> None:
-        """A deletion asked for by a signed-in account outside a connection (the REST API)."""
-        assert identity.account_id is not None
+        """A deletion asked for outside a connection (the REST API): by an account, or by the
+        server's API key (which owns no line)."""
+        account = identity.account_id
         change = Change(
             room,
             target,
             DELETE,
-            owner_key(identity.account_id, ""),
-            identity.name or identity.account_id,
+            "" if account is None else owner_key(account, ""),
+            identity.label,
             "",
             _API_WSID,
             self._now_ms(),

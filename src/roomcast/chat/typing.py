@@ -41,6 +41,7 @@ class _RoomTyping:
     told: dict[str, tuple[str, ...]] = field(default_factory=dict)
     last_flush: float = float("-inf")
     timer: asyncio.TimerHandle | None = None
+    due: float = 0.0
 
 
 class Typing:
@@ -110,14 +111,24 @@ class Typing:
         self._schedule(room, state)
 
     def _schedule(self, room: str, state: _RoomTyping) -> None:
-        """Flush now if the room's last flush is old enough, else when it is."""
+        """Flush now if the room's last flush is old enough, else as soon as it is."""
+        now = self._monotonic()
+        at = max(now, state.last_flush + TYPING_INTERVAL)
         if state.timer is not None:
-            return
-        delay = state.last_flush + TYPING_INTERVAL - self._monotonic()
-        if delay <= 0:
+            if now < state.due <= at:
+                return  # the timer comes soon enough
+            state.timer.cancel()
+            state.timer = None
+        if at <= now:
             self._flush(room)
         else:
-            state.timer = asyncio.get_running_loop().call_later(delay, self._flush, room)
+            self._flush_at(room, state, at)
+
+    def _flush_at(self, room: str, state: _RoomTyping, at: float) -> None:
+        state.due = at
+        state.timer = asyncio.get_running_loop().call_later(
+            at - self._monotonic(), self._flush, room
+        )
 
     def _flush(self, room: str) -> None:
         state = self._rooms.get(room)
@@ -142,7 +153,6 @@ class Typing:
             del state.told[wsid]
         if state.typers:
             # Look again when the first typer expires.
-            wait = max(min(state.typers.values()) - now, TYPING_INTERVAL)
-            state.timer = asyncio.get_running_loop().call_later(wait, self._flush, room)
+            self._flush_at(room, state, max(min(state.typers.values()), now + TYPING_INTERVAL))
         elif not any(state.told.values()):
             del self._rooms[room]

@@ -102,6 +102,8 @@ class MemoryStore(AppendsAsFutures):
         self._topics: dict[str, str] = {}
         self._refs: OrderedDict[tuple[str | None, str], LogEvent] = OrderedDict()
         self._reactions: dict[tuple[str, int], _Reactions] = {}
+        # Live replies of each thread root, by (room, root ID).
+        self._replies: dict[tuple[str, int], int] = {}
         self._max_per_room = max_per_room
         self._max_refs = max_refs
         self._closed = False
@@ -140,6 +142,9 @@ class MemoryStore(AppendsAsFutures):
             message.thread,
         )
         self._history(message.room).append(_row(stored, message.owner))
+        if message.thread is not None:
+            root = (message.room, message.thread)
+            self._replies[root] = self._replies.get(root, 0) + 1
         self._remember(message.sender, key, stored)
         report(done, Appended(stored, duplicate=False))
 
@@ -181,11 +186,7 @@ class MemoryStore(AppendsAsFutures):
         message = _event(room, row)
         assert isinstance(message, ChatMessage)
         reactions = self._reactions.get((room, row[0]), {})
-        replies = sum(
-            1
-            for other in self._rooms.get(room, ())
-            if other[_THREAD] == row[0] and other[_KIND] is None and not other[12]
-        )
+        replies = self._replies.get((room, row[0]), 0)
         return dataclasses.replace(
             message,
             reactions=tuple(
@@ -259,6 +260,8 @@ class MemoryStore(AppendsAsFutures):
         elif change.kind == DELETE:
             history[index] = (*row[:2], "", *row[3:10], row[10], None, True)
             self._purge(room, change.target)
+            if row[_THREAD] is not None:
+                self._replies[(room, row[_THREAD])] -= 1
             text = ""
         else:
             names = self._reactions.setdefault((room, change.target), {})
@@ -323,6 +326,7 @@ class MemoryStore(AppendsAsFutures):
         self._access.pop(name, None)
         self._sanctions = [s for s in self._sanctions if s.room != name]
         self._reactions = {key: r for key, r in self._reactions.items() if key[0] != name}
+        self._replies = {key: n for key, n in self._replies.items() if key[0] != name}
         for key in [key for key, message in self._refs.items() if message.room == name]:
             del self._refs[key]
         return True
@@ -341,6 +345,9 @@ class MemoryStore(AppendsAsFutures):
                     present.add(message.id)
                     history.append(_row(message))
                     added += 1
+                    if message.thread is not None and not message.deleted:
+                        root = (room, message.thread)
+                        self._replies[root] = self._replies.get(root, 0) + 1
             history.sort()
             self._rooms[room] = deque(history, maxlen=self._max_per_room)
             self._last_ids[room] = max(self._last_ids.get(room, 0), history[-1][0])

@@ -98,6 +98,7 @@ class Hub:
         )
         self.conversation = Conversation(store, broker, moderation, clock)
         self._typing = Typing(broker, registry.room, clock)
+        self._typing_here = self._typing.typing_here
         registry.on_member_left(self._typing.stopped)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -230,7 +231,8 @@ class Hub:
                     room = self._room_of(member, command.room, command.ref)
                     if command.reply_to is None and command.thread is None:
                         self._lines.send(member, room, command)
-                        self._typing.stopped(member, room)
+                        if self._typing_here:
+                            self._typing.stopped(member, room)
                         return None
             elif isinstance(command, Ping):
                 member.peer.send(protocol.encode_pong(command.ref, self._now_ms()))

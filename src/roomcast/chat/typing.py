@@ -53,9 +53,10 @@ class Typing:
         self._monotonic = clock.monotonic
         self._now_ms = clock.now_ms
         self._rooms: dict[str, _RoomTyping] = {}
-        # Rooms in which a member of this node typed last, by (room, wsid): who to stop on a
-        # line or a leave.
-        self._typing_here: dict[tuple[str, str], str] = {}
+        # The members of this node typing now, by (room, wsid), with their nicknames: who to
+        # stop on a line or a leave. Empty most of the time, which the hub checks before it
+        # calls ``stopped`` on every line.
+        self.typing_here: dict[tuple[str, str], str] = {}
 
     # -- this node's members --------------------------------------------------------------------
 
@@ -69,12 +70,12 @@ class Typing:
             return
         if sub.muted_until > self._now_ms():
             return
-        self._typing_here[(room, member.wsid)] = member.nick
+        self.typing_here[(room, member.wsid)] = member.nick
         self._publish(room, member.nick, stop=False)
 
     def stopped(self, member: Member, room: str) -> None:
         """``member`` stopped typing in ``room``: it sent a line, a Stop, or left."""
-        nick = self._typing_here.pop((room, member.wsid), None)
+        nick = self.typing_here.pop((room, member.wsid), None)
         if nick is not None:
             self._publish(room, nick, stop=True)
 

@@ -126,26 +126,39 @@ class MemoryStore(AppendsAsFutures):
             report(done, StoreUnavailable("the store is closed"))
             return
         key = ref_key(message.ref)
-        earlier = self._earlier(message.sender, key)
-        if earlier is not None:
-            report(done, Appended(as_line(earlier), duplicate=True))
-            return
-        message_id = self._next_id(message.room)
-        stored = ChatMessage(
-            message.room,
-            message_id,
-            message.author,
-            message.text,
-            message.wsid,
-            message.sent_ms,
-            message.reply_to,
-            message.thread,
-        )
-        self._history(message.room).append(_row(stored, message.owner))
-        if message.thread is not None:
-            root = (message.room, message.thread)
-            self._replies[root] = self._replies.get(root, 0) + 1
-        self._remember(message.sender, key, stored)
+        if key is not None:
+            earlier = self._refs.get((message.sender, key))
+            if earlier is not None:
+                report(done, Appended(as_line(earlier), duplicate=True))
+                return
+        room = message.room
+        message_id = self._last_ids.get(room, 0) + 1
+        self._last_ids[room] = message_id
+        thread = message.thread
+        if message.reply_to is None and thread is None:
+            stored = ChatMessage(
+                room, message_id, message.author, message.text, message.wsid, message.sent_ms
+            )
+        else:
+            stored = ChatMessage(
+                room,
+                message_id,
+                message.author,
+                message.text,
+                message.wsid,
+                message.sent_ms,
+                message.reply_to,
+                thread,
+            )
+            if thread is not None:
+                self._replies[(room, thread)] = self._replies.get((room, thread), 0) + 1
+        history = self._rooms.get(room)
+        if history is None:
+            history = self._rooms[room] = deque(maxlen=self._max_per_room)
+            self._topics.setdefault(room, "")
+        history.append(_row(stored, message.owner))
+        if key is not None:
+            self._remember(message.sender, key, stored)
         report(done, Appended(stored, duplicate=False))
 
     def _earlier(self, sender: str | None, key: str | None) -> LogEvent | None:
@@ -162,12 +175,6 @@ class MemoryStore(AppendsAsFutures):
         self._last_ids[room] = message_id
         self._topics.setdefault(room, "")
         return message_id
-
-    def _history(self, room: str) -> deque[_Row]:
-        history = self._rooms.get(room)
-        if history is None:
-            history = self._rooms[room] = deque(maxlen=self._max_per_room)
-        return history
 
     def _ids(self, room: str) -> list[int]:
         return [row[0] for row in self._rooms.get(room, ())]
@@ -260,8 +267,9 @@ class MemoryStore(AppendsAsFutures):
         elif change.kind == DELETE:
             history[index] = (*row[:2], "", *row[3:10], row[10], None, True)
             self._purge(room, change.target)
-            if row[_THREAD] is not None:
-                self._replies[(room, row[_THREAD])] -= 1
+            root = row[8]  # its thread
+            if root is not None:
+                self._replies[(room, root)] -= 1
             text = ""
         else:
             names = self._reactions.setdefault((room, change.target), {})

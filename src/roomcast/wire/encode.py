@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 import msgspec
 
@@ -104,11 +104,6 @@ class ChatMessage:
             or None,
             self.replies,
         )
-
-    def as_frame_object(self) -> dict[str, Any]:
-        """The ``Chat`` frame as a JSON object (the REST API's form of a message)."""
-        frame: dict[str, Any] = msgspec.to_builtins(self.frame())
-        return frame
 
 
 def encode_chat(message: ChatMessage) -> bytes:

@@ -43,7 +43,12 @@ export function onReaction(frame) {
 
 /** Open the picker for message `entry` of `room`, beside `opener` (which gets the focus back). */
 export function openPicker(room, entry, opener) {
-  picking = { room, id: entry.id, opener };
+  closePicker(false);
+  // The opener may be in a line's actions bar, shown only while the line has the focus: it
+  // stays shown while the picker is open, so that the focus can come back to it.
+  const line = opener.closest("li.msg");
+  line?.classList.add("picking");
+  picking = { room, id: entry.id, opener, line };
   const mine = (emoji) => (entry.reactions.get(emoji) ?? []).includes(state.nick);
   const button = (emoji) => {
     const b = document.createElement("button");
@@ -80,10 +85,11 @@ function place(opener) {
 
 export function closePicker(refocus) {
   if (!picking) return;
-  const { opener } = picking;
+  const { opener, line } = picking;
   picking = null;
   ui.picker.hidden = true;
   if (refocus && opener.isConnected) opener.focus();
+  line?.classList.remove("picking");
 }
 
 ui.picker.addEventListener("click", (event) => {

@@ -39,7 +39,6 @@ export function openThread(room, rootId) {
   }
   open = { room: room.name, rootId, ref: null, minId: Infinity, hasMore: false, loading: true };
   ui.list.dataset.room = room.name;
-  ui.list.dataset.root = String(rootId);
   ui.list.replaceChildren();
   ui.pending.replaceChildren();
   const root = room.entries.get(rootId);

@@ -240,6 +240,20 @@ def test_a_thread_has_its_panel_and_its_root_counts_the_replies(
     )
     expect(line(alice, "Plan for Friday?").locator(".thread-summary")).to_have_text("2 replies")
     expect(alice.texts).to_have_text(["Plan for Friday?", "(unrelated)"])
+
+    # Lines in the panel have their own actions: reactions, and edits of one's own.
+    in_panel = alice.page.locator("#thread-list > li.msg")
+    theirs = in_panel.filter(has_text="Great, I'll bring drinks")
+    assert offered(alice, theirs) == ["Add a reaction"]
+    assert offered(alice, in_panel.filter(has_text="snacks")) == [
+        "Add a reaction",
+        "Edit",
+        "Delete",
+    ]
+    act(alice, theirs, "Add a reaction")
+    alice.page.locator("#emoji-picker").get_by_role("button", name="👍").click()
+    bob_reply = bob.page.locator("#thread-list > li.msg").filter(has_text="bring drinks")
+    expect(bob_reply.locator(".reaction-count")).to_have_text("1")
     alice.screenshot("conversation-thread")
 
     # Esc closes the panel and gives the focus back to the root.

@@ -21,6 +21,7 @@ from dataclasses import field
 from typing import Protocol
 
 from roomcast.record import record
+from roomcast.store.people import PeopleStore
 from roomcast.wire.protocol import ChatMessage, ErrorCode, LogEvent, Ref
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ class NewMessage:
     """A message before it is stored. ``sender`` and ``ref`` make re-sends idempotent.
 
     ``owner`` is who may edit it (``owner_key``); ``reply_to`` and ``thread`` are as the line
-    says (the chat layer checked that they name live messages of the room).
+    says (the chat layer checked that they name live messages of the room); ``mentions`` are
+    the names its ``@name`` words resolved to, as the ``Chat`` frame lists them.
     """
 
     room: str
@@ -48,6 +50,7 @@ class NewMessage:
     owner: str | None = None
     reply_to: int | None = None
     thread: int | None = None
+    mentions: tuple[str, ...] = ()
 
 
 def owner_key(account_id: str | None, sender: str) -> str:
@@ -396,7 +399,7 @@ class AccessStore(AccountStore, RoomAccessStore, Protocol):
     """Accounts, credentials, room roles, sanctions and the audit log, beside the history."""
 
 
-class Store(MessageStore, AccessStore, Protocol):
+class Store(MessageStore, AccessStore, PeopleStore, Protocol):
     """Everything a roomcast server keeps: what ``open_store`` gives."""
 
 

@@ -30,6 +30,7 @@ from roomcast.store.base import (
     RoomSummary,
     Sanction,
 )
+from roomcast.store.people import Notification, PeopleStore, PersonRoom
 from roomcast.wire.protocol import ChatMessage, LogEvent
 
 
@@ -55,6 +56,7 @@ class ComposedStore(ABC):
         reads: HistoryReads,
         rooms: HistoryAdmin,
         access: AccessStore,
+        people: PeopleStore,
     ) -> None:
         self.submit = writer.submit
         self.append = writer.append
@@ -62,6 +64,7 @@ class ComposedStore(ABC):
         self._history = reads
         self._rooms = rooms
         self._access = access
+        self._people = people
 
     @abstractmethod
     async def open(self) -> None: ...
@@ -165,3 +168,63 @@ class ComposedStore(ABC):
 
     async def audit_log(self, room: str | None, limit: int) -> list[AuditEntry]:
         return await self._access.audit_log(room, limit)
+
+    # -- PeopleStore ----------------------------------------------------------------------------
+
+    async def person_rooms(self, person: str) -> list[PersonRoom]:
+        return await self._people.person_rooms(person)
+
+    async def add_person_room(self, person: str, room: str) -> None:
+        await self._people.add_person_room(person, room)
+
+    async def remove_person_room(self, person: str, room: str) -> None:
+        await self._people.remove_person_room(person, room)
+
+    async def set_read(self, person: str, room: str, message_id: int) -> int:
+        return await self._people.set_read(person, room, message_id)
+
+    async def read_marker(self, person: str, room: str) -> int:
+        return await self._people.read_marker(person, room)
+
+    async def add_mentions(self, room: str, message_id: int, persons: list[str]) -> None:
+        await self._people.add_mentions(room, message_id, persons)
+
+    async def create_direct(self, room: str, members: dict[str, str]) -> bool:
+        return await self._people.create_direct(room, members)
+
+    async def direct_members(self, room: str) -> dict[str, str] | None:
+        return await self._people.direct_members(room)
+
+    async def block(self, blocker_id: str, blocked_id: str, blocked_name: str) -> bool:
+        return await self._people.block(blocker_id, blocked_id, blocked_name)
+
+    async def unblock(self, blocker_id: str, blocked_id: str) -> bool:
+        return await self._people.unblock(blocker_id, blocked_id)
+
+    async def blocks(self, blocker_id: str) -> list[tuple[str, str]]:
+        return await self._people.blocks(blocker_id)
+
+    async def blockers(self, blocked_id: str, among: list[str]) -> set[str]:
+        return await self._people.blockers(blocked_id, among)
+
+    async def set_account_nick(self, account_id: str, nick: str | None, key: str | None) -> bool:
+        return await self._people.set_account_nick(account_id, nick, key)
+
+    async def account_nick(self, account_id: str) -> str | None:
+        return await self._people.account_nick(account_id)
+
+    async def enqueue_notification(self, notification: Notification) -> None:
+        await self._people.enqueue_notification(notification)
+
+    async def claim_notifications(
+        self, now_ms: int, owner: str, lease_ms: int, limit: int
+    ) -> list[Notification]:
+        return await self._people.claim_notifications(now_ms, owner, lease_ms, limit)
+
+    async def finish_notification(
+        self, notification_id: str, state: str, attempts: int, next_ms: int
+    ) -> None:
+        await self._people.finish_notification(notification_id, state, attempts, next_ms)
+
+    async def notification_counts(self) -> dict[str, int]:
+        return await self._people.notification_counts()

@@ -73,6 +73,7 @@ class ChatMessage:
     reactions: tuple[ReactionSummary, ...] = ()
     replies: int = 0
     deleted: bool = False
+    mentions: tuple[str, ...] = ()
 
     def frame(self) -> frames.ChatFrame:
         second, millis = divmod(self.sent_ms, 1000)
@@ -84,6 +85,7 @@ class ChatMessage:
             and self.edited_ms is None
             and not self.reactions
             and not self.replies
+            and not self.mentions
         ):
             # A plain line, the common case: no optional key to fill in.
             return frames.ChatFrame(
@@ -103,6 +105,7 @@ class ChatMessage:
             [frames.ReactionEntry(r.emoji, len(r.names), list(r.names)) for r in self.reactions]
             or None,
             self.replies,
+            list(self.mentions) or None,
         )
 
 

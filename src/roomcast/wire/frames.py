@@ -406,6 +406,9 @@ class ChatFrame(ServerFrame, tag="Chat"):
         | None
     ) = None
     Replies: Annotated[int, Meta(ge=0, description="Live replies, on a thread's root")] = 0
+    Mentions: (
+        Annotated[list[str], Meta(description="The people the line names with @name")] | None
+    ) = None
 
 
 class UserlistEntry(Struct, forbid_unknown_fields=True, gc=False):

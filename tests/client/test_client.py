@@ -276,7 +276,7 @@ async def test_leave_event_and_unknown_frames_are_ignored(server: ServerProcess)
         await chat.join("two")
         await chat.leave("one")
         assert await next_of(chat, Left) == Left("one")
-        chat._dispatch({"Type": "SomethingNew", "Room": "two"})
+        chat._inbox.dispatch({"Type": "SomethingNew", "Room": "two"})
         assert await chat.send("in two") == 1
 
 

@@ -53,9 +53,9 @@ def message_from_frame(frame: dict[str, Any], *, backlog: bool = False) -> Messa
         edited=_time(edited) if edited else None,
         reactions=tuple(
             ReactionSummary(r["Emoji"], r["Count"], tuple(r["Names"]))
-            for r in frame.get("Reactions", ())
+            for r in frame.get("Reactions") or ()
         ),
-        replies=frame.get("Replies", 0),
+        replies=frame.get("Replies") or 0,
     )
 
 

@@ -55,6 +55,8 @@ def test_a_chat_frame_becomes_a_message() -> None:
     assert not message_from_frame(chat_frame("aGk=")).backlog
     assert (message.reply_to, message.thread, message.edited) == (None, None, None)
     assert (message.reactions, message.replies) == ((), 0)
+    nulls = chat_frame("", ReplyTo=None, Thread=None, Edited=None, Reactions=None, Replies=0)
+    assert message_from_frame(nulls) == message_from_frame(chat_frame(""))  # unset keys as null
 
 
 def test_a_message_in_its_current_state() -> None:

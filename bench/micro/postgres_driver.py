@@ -36,7 +36,7 @@ READ += " ORDER BY id LIMIT {}"
 def batch(number: int) -> list[list[Any]]:
     rows = [
         (f"room-{random.randrange(100)}", "guest-1234", "hello world " * 3, "0123456789abcdef",
-         1_700_000_000_000 + number, "s" * 32, f"i:{number}-{i}")
+         1_700_000_000_000 + number, "s" * 32, f"i:{number}-{i}", "g:" + "s" * 32, None, None)
         for i in range(BATCH)
     ]  # fmt: skip
     return [list(column) for column in zip(*rows, strict=True)]
@@ -74,7 +74,7 @@ async def with_psycopg() -> tuple[float, float]:
         DSN, autocommit=True, options=f"-csearch_path={SCHEMA}"
     )
     append_sql = APPEND
-    for number in range(7, 0, -1):
+    for number in range(10, 0, -1):
         append_sql = append_sql.replace(f"${number}", "%s")
     cpu = time.process_time()
     for number in range(BATCHES):
@@ -98,12 +98,15 @@ async def store_latency() -> tuple[float, float, float]:
     latencies = []
     for _ in range(500):
         start = time.perf_counter()
-        await store.append(NewMessage("r", "a", "hello world", "w", 0))
+        await store.append(NewMessage("r", "a", "hello world", "w", 0, owner="g:s"))
         latencies.append(time.perf_counter() - start)
     count = 50_000
     start = time.perf_counter()
     await asyncio.gather(
-        *[store.append(NewMessage(f"r{i % 100}", "a", "hello", "w", 0)) for i in range(count)]
+        *[
+            store.append(NewMessage(f"r{i % 100}", "a", "hello", "w", 0, owner="g:s"))
+            for i in range(count)
+        ]
     )
     rate = count / (time.perf_counter() - start)
     await store.close()

@@ -112,6 +112,22 @@ async def test_every_frame_of_a_live_server_matches_its_schema(
         await alice.send("{not json")
         await alice.expect("Error", lambda f: f["Code"] == "bad_json")
         await bob.expect("Chat", lambda f: f["Author"] == "alicia")
+        # Conversations: a reply in a thread, an edit, a reaction, versions, typing.
+        typed = await alice.expect("Chat", lambda f: f["Author"] == "alicia")
+        await send(bob, {"Message": b64("re"), "Thread": typed["ID"], "ReplyTo": typed["ID"]})
+        await alice.expect("Chat", lambda f: f.get("Thread") == typed["ID"])
+        edit = {"Type": "Edit", "Room": "lobby", "Target": typed["ID"], "Message": b64("t2")}
+        await send(alice, {**edit, "Ref": 20})
+        await bob.expect("Edited")
+        react = {"Type": "React", "Room": "lobby", "Target": typed["ID"], "Emoji": "👍"}
+        await send(bob, {**react, "Ref": 21})
+        await alice.expect("Reaction")
+        await send(bob, {"Type": "Edits", "Room": "lobby", "Target": typed["ID"], "Ref": 22})
+        await bob.expect("Edits")
+        await send(bob, {"Type": "Typing", "Room": "lobby"})
+        await alice.expect("Typing", lambda f: f["Names"] == ["bob"])
+        await send(bob, {"Type": "Typing", "Room": "lobby", "Stop": True})
+        await alice.expect("Typing", lambda f: f["Names"] == [])
         # A moderator (an account given the role with the API key) deletes a line, kicks bob.
         base = api_server.http_url
         account = {"name": "modder", "password": "correct horse"}
@@ -123,7 +139,7 @@ async def test_every_frame_of_a_live_server_matches_its_schema(
         async with Client(ws) as mod:
             await mod.expect("Room", lambda f: f["Role"] == "moderator")
             await send(mod, {"Type": "Delete", "Room": "lobby", "ID": hello["ID"], "Ref": 6})
-            await mod.expect("Moderated", lambda f: f["Action"] == "delete")
+            await mod.expect("Ack", lambda f: f["Ref"] == 6)
             await alice.expect("Deleted")
             await send(mod, {"Type": "Kick", "Room": "lobby", "Name": "bob", "Ref": 7})
             await mod.expect("Moderated", lambda f: f["Action"] == "kick")
@@ -155,6 +171,13 @@ CLIENT_CASES: list[tuple[dict[str, Any], bool]] = [
     ({"Type": "Create", "Room": "team", "Private": True, "Topic": "t"}, True),
     ({"Type": "Ban", "Room": "lobby", "Name": "zed", "Duration": 60, "Reason": "spam"}, True),
     ({"Type": "Delete", "Room": "lobby", "ID": 3}, True),
+    ({"Type": "Delete", "Room": "lobby", "Target": 3}, True),
+    ({"Type": "Edit", "Room": "lobby", "Target": 3, "Message": b64("x")}, True),
+    ({"Type": "React", "Room": "lobby", "Target": 3, "Emoji": ":tada:", "Remove": True}, True),
+    ({"Type": "Typing", "Room": "lobby", "Stop": True}, True),
+    ({"Type": "Edits", "Room": "lobby", "Target": 3}, True),
+    ({"Type": "History", "Room": "lobby", "Thread": 3}, True),
+    ({"Message": b64("x"), "ReplyTo": 1, "Thread": 1}, True),
     ({"Type": "Role", "Room": "lobby", "Name": "zed", "Role": "member"}, True),
     ({}, False),
     ({"Author": "zed"}, False),
@@ -175,6 +198,11 @@ CLIENT_CASES: list[tuple[dict[str, Any], bool]] = [
     ({"Type": "Ban", "Room": "lobby", "Name": "zed", "Duration": 0}, False),
     ({"Type": "Kick", "Room": "lobby"}, False),
     ({"Type": "Delete", "Room": "lobby"}, False),
+    ({"Type": "Edit", "Room": "lobby", "Target": 0, "Message": b64("x")}, False),
+    ({"Type": "React", "Room": "lobby", "Target": 3}, False),
+    ({"Type": "React", "Room": "lobby", "Target": 3, "Emoji": ""}, False),
+    ({"Type": "Typing"}, False),
+    ({"Message": b64("x"), "ReplyTo": 0}, False),
     ({"Type": "Role", "Room": "lobby", "Name": "zed", "Role": "king"}, False),
     ({"Type": "Dance"}, False),
     ({"Type": 7}, False),

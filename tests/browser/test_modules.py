@@ -192,7 +192,7 @@ def test_a_room_resumes_from_the_last_message_it_holds(page: Page) -> None:
             room.connectionLost();
             steps.push([room.status, room.usersBeforeDrop]);
             room.reset();
-            steps.push([room.resumeSince, room.ids.size, room.list.childElementCount]);
+            steps.push([room.resumeSince, room.entries.size, room.list.childElementCount]);
             return steps;
         }""",
     )

@@ -24,10 +24,12 @@ async def test_migrate_then_serve(cluster: Cluster) -> None:
     assert first.stdout.splitlines() == [
         "applied migration 0001 messages",
         "applied migration 0002 access",
-        "schema at version 2",
+        "applied migration 0003 conversations",
+        "applied migration 0004 owners",
+        "schema at version 4",
     ]
     again = await asyncio.to_thread(migrate, cluster.db_url)
-    assert again.stdout.splitlines() == ["schema at version 2"]
+    assert again.stdout.splitlines() == ["schema at version 4"]
     node = await cluster.node()
     assert "applying PostgreSQL migration" not in node.log()
 

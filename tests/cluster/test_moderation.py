@@ -41,4 +41,4 @@ async def test_a_ban_reaches_the_node_of_the_banned_and_holds_on_all(cluster: Cl
             await reader.expect("Chat", timeout=10)
             await moderator.send({"Type": "Delete", "Room": room, "ID": message_id})
             deleted = await reader.expect("Deleted", timeout=10)
-            assert deleted["ID"] == message_id
+            assert deleted["Target"] == message_id

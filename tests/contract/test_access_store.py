@@ -128,18 +128,6 @@ async def test_sanctions_expire_and_are_lifted_by_account_or_name(store: Store) 
     assert len(await store.sanctions("other", NOW)) == 1
 
 
-async def test_a_deleted_message_is_gone_from_every_read(store: Store) -> None:
-    for text in ("one", "two", "three"):
-        await store.append(new("a", text))
-    assert await store.delete_message("a", 2)
-    assert not await store.delete_message("a", 2)
-    assert not await store.delete_message("a", 99)
-    assert [m.id for m in await store.page("a", None, 10)] == [1, 3]
-    assert [m.id for m in await store.after("a", 0, 10)] == [1, 3]
-    assert await store.last_id("a") == 3
-    assert (await store.append(new("a", "four"))).message.id == 4  # IDs are never reused
-
-
 async def test_audit_log_newest_first_per_room(store: Store) -> None:
     entries = [
         AuditEntry(NOW + i, "mod", action, room, "bob", f"detail {i}")

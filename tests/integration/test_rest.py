@@ -11,7 +11,19 @@ from helpers import unb64
 
 from .support import ChatClient, HttpResult, Names, http
 
-MESSAGE_KEYS = {"id", "room", "author", "text", "wsid", "time"}
+MESSAGE_KEYS = {
+    "id",
+    "room",
+    "author",
+    "text",
+    "wsid",
+    "time",
+    "reply_to",
+    "thread",
+    "edited",
+    "reactions",
+    "replies",
+}
 
 
 def auth(server: ServerProcess) -> dict[str, str]:

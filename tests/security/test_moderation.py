@@ -259,9 +259,11 @@ async def test_a_deleted_message_is_gone_everywhere(live: ServerProcess) -> None
             await alice.say(text, Room=room, Ref=text)
             ids.append((await alice.expect("Ack", lambda f, t=text: f["Ref"] == t))["ID"])
         await alice.send({"Type": "Delete", "Room": room, "ID": ids[1], "Ref": "d"})
-        await alice.expect("Moderated", lambda f: f.get("Ref") == "d")
+        ack = await alice.expect("Ack", lambda f: f.get("Ref") == "d")
         deleted = await reader.expect("Deleted")
-        assert (deleted["Room"], deleted["ID"]) == (room, ids[1])
+        # The deletion is an event of the room's log, with the room's next ID.
+        assert (deleted["Room"], deleted["Target"], deleted["ID"]) == (room, ids[1], ids[2] + 1)
+        assert ack["ID"] == deleted["ID"]
         await reader.send({"Type": "History", "Room": room, "Ref": "h"})
         page = await reader.expect("History")
         assert [m["ID"] for m in page["Messages"]] == [ids[0], ids[2]]
@@ -271,6 +273,9 @@ async def test_a_deleted_message_is_gone_everywhere(live: ServerProcess) -> None
         await joined(resumed, room)
         texts = [unb64(f["Message"]) for f in await resumed.chats(2)]
         assert texts == ["keep", "keep too"]
+        # The deleted line is left out of the replay; its Deleted event still comes.
+        replayed = await resumed.expect("Deleted")
+        assert (replayed["ID"], replayed["Target"]) == (deleted["ID"], ids[1])
         await barrier(resumed)
         assert not [f for f in resumed.frames if f.get("Type") == "Chat"]
     # Deleting again, or a message that never was: not found.

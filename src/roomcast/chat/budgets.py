@@ -18,15 +18,19 @@ from roomcast.wire import protocol
 from roomcast.wire.protocol import (
     CreateRoom,
     DeleteMessage,
+    EditMessage,
     ErrorCode,
+    FetchEdits,
     JoinRoom,
     Moderate,
     ProtocolError,
+    React,
     Ref,
     SendChat,
     SetNick,
     SetRole,
     SetTopic,
+    Typing,
 )
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,11 @@ log = logging.getLogger(__name__)
 # The budget each kind of command draws on; the others are free.
 BUDGETED: Final[dict[type, str]] = {
     SendChat: "messages",
+    # Changes to messages, and typing, are frames a person sends as often as lines.
+    EditMessage: "messages",
+    React: "messages",
+    Typing: "messages",
+    FetchEdits: "joins",
     JoinRoom: "joins",
     SetNick: "nicks",
     # Administration commands write to the store: they share the joins' budget.

@@ -21,11 +21,13 @@ from roomcast import __version__
 from roomcast.auth import GUEST, Authenticator, Identity
 from roomcast.broker import Broker
 from roomcast.chat.budgets import BUDGETED, RateBudgets
+from roomcast.chat.conversation import Conversation
 from roomcast.chat.lines import SYSTEM_AUTHOR, ChatLines
 from roomcast.chat.nicknames import Nicknames
 from roomcast.chat.registry import Registry
 from roomcast.chat.sequencer import Sequencer
 from roomcast.chat.state import Member, Peer
+from roomcast.chat.typing import CONTROL_PREFIX, Typing
 from roomcast.clock import Clock
 from roomcast.moderation.service import Moderation
 from roomcast.ops.config import Settings
@@ -38,19 +40,23 @@ from roomcast.wire.protocol import (
     Command,
     CreateRoom,
     DeleteMessage,
+    EditMessage,
     ErrorCode,
+    FetchEdits,
     FetchHistory,
     JoinRoom,
     LeaveRoom,
     Moderate,
     Ping,
     ProtocolError,
+    React,
     Ref,
     SendChat,
     SetNick,
     SetRole,
     SetTopic,
 )
+from roomcast.wire.protocol import Typing as TypingCommand
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +96,10 @@ class Hub:
         self._lines = ChatLines(
             store, broker, self.metrics, clock, settings.max_text_chars, self.send_error
         )
+        self.conversation = Conversation(store, broker, moderation, clock)
+        self._typing = Typing(broker, registry.room, clock)
+        self._typing_here = self._typing.typing_here
+        registry.on_member_left(self._typing.stopped)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -219,10 +229,16 @@ class Hub:
             if isinstance(command, SendChat):
                 if command.author is None or command.author == member.nick:
                     room = self._room_of(member, command.room, command.ref)
-                    self._lines.send(member, room, command)
-                    return None
+                    if command.reply_to is None and command.thread is None:
+                        self._lines.send(member, room, command)
+                        if self._typing_here:
+                            self._typing.stopped(member, room)
+                        return None
             elif isinstance(command, Ping):
                 member.peer.send(protocol.encode_pong(command.ref, self._now_ms()))
+                return None
+            elif isinstance(command, TypingCommand):
+                self._typing.typed(member, self._room_of(member, command.room, None), command.stop)
                 return None
         except ProtocolError as exc:
             self.send_error(member.peer, exc)
@@ -238,15 +254,19 @@ class Hub:
     async def _carry_out(self, member: Member, command: Command) -> None:
         try:
             match command:
-                case SendChat(author=str(author), ref=ref):
-                    # The tutorial's client names itself in every line: a new Author is a rename.
-                    try:
-                        self._budgets.spend(member, "nicks", ref)
-                        await self._rename(member, author, ref)
-                    except ProtocolError as exc:
-                        self.send_error(member.peer, exc)
+                case SendChat(author=author, ref=ref):
+                    if author is not None and author != member.nick:
+                        # The tutorial's client names itself in every line: a new Author is a
+                        # rename.
+                        try:
+                            self._budgets.spend(member, "nicks", ref)
+                            await self._rename(member, author, ref)
+                        except ProtocolError as exc:
+                            self.send_error(member.peer, exc)
                     room = self._room_of(member, command.room, ref)
+                    await self.conversation.check_line(room, command)
                     self._lines.send(member, room, command)
+                    self._typing.stopped(member, room)
                 case SetNick(name=name, ref=ref):
                     await self._rename(member, name, ref)
                 case JoinRoom(room=room, since=since, ref=ref):
@@ -258,7 +278,19 @@ class Hub:
                     member.peer.send(protocol.encode_left(room, ref))
                 case FetchHistory():
                     await self._history(member, command)
-                case CreateRoom() | SetTopic() | SetRole() | Moderate() | DeleteMessage():
+                case EditMessage(room=room, ref=ref):
+                    self._room_of(member, room, ref)
+                    await self.conversation.edit(member, command)
+                case DeleteMessage(room=room, ref=ref):
+                    self._room_of(member, room, ref)
+                    await self.conversation.delete(member, command)
+                case React(room=room, ref=ref):
+                    self._room_of(member, room, ref)
+                    await self.conversation.react(member, command)
+                case FetchEdits(room=room, ref=ref):
+                    self._room_of(member, room, ref)
+                    await self.conversation.edits(member, command)
+                case CreateRoom() | SetTopic() | SetRole() | Moderate():
                     await self.moderation.handle(member, command)
         except ProtocolError as exc:
             self.send_error(member.peer, exc)
@@ -303,8 +335,11 @@ class Hub:
     # -- the broker's listener ------------------------------------------------------------------
 
     def control(self, room: str, payload: bytes) -> None:
-        """A control event (moderation's) about a room with members here."""
-        self.moderation.control(room, payload)
+        """A control event (typing, or moderation's) about a room with members here."""
+        if payload.startswith(CONTROL_PREFIX):
+            self._typing.control(room, payload)
+        else:
+            self.moderation.control(room, payload)
 
     def presence_changed(self, room: str) -> None:
         """Another node changed the room's members."""
@@ -341,12 +376,16 @@ class Hub:
         muted_until = policy.mute_until(member.identity, member.remote, self._now_ms())
         room = await registry.enter(member, room_name, muted_until)
         sub = member.rooms[room_name]
+        backlog: list[protocol.LogEvent]
         try:
             last_id = await self.store.last_id(room_name)
             if room.delivered is None:
                 room.delivered = last_id
             if since is None:
-                backlog = await self.store.page(room_name, None, self.settings.history_on_join)
+                # The lines in their current state: every event up to last_id is in it.
+                backlog = list(
+                    await self.store.page(room_name, None, self.settings.history_on_join)
+                )
             else:
                 since = min(since, last_id)
                 backlog = await self.store.after(room_name, since, self.settings.resume_limit)
@@ -362,30 +401,41 @@ class Hub:
         if not member.connected or member.rooms.get(room_name) is not sub:
             return
         truncated = since is not None and bool(backlog) and backlog[-1].id < last_id
+        replayed_to = backlog[-1].id if backlog else 0
+        # A replay leaves out deleted lines (their Deleted events come).
+        frames = [
+            protocol.encode_event(event)
+            for event in backlog
+            if not (isinstance(event, ChatMessage) and event.deleted)
+        ]
         send = member.peer.send
         send(
             protocol.encode_joined(
-                room_name, last_id, ref, backlog=len(backlog), truncated=truncated
+                room_name, last_id, ref, backlog=len(frames), truncated=truncated
             )
         )
         send(self.moderation.room_payload(policy, member.identity))
-        if since is not None:
-            sub.last_id = since
-        for message in backlog:
-            send(protocol.encode_chat(message))
-            sub.last_id = message.id
+        for frame in frames:
+            send(frame)
+        if since is None:
+            sub.last_id = max(last_id, replayed_to)
+        else:
+            sub.last_id = max(since, replayed_to)
         released = self.sequencer.release(room, sub)
-        self.metrics.messages_delivered += len(backlog) + released
+        self.metrics.messages_delivered += len(frames) + released
         del room.replaying[member.wsid]
         room.fanout.add(member.peer)
 
     async def _history(self, member: Member, command: FetchHistory) -> None:
         room = self._room_of(member, command.room, command.ref)
-        page = await self.store.page(room, command.before, command.limit + 1)
+        thread = command.thread
+        if thread is not None:
+            await self.conversation.check_thread(room, thread, command.ref)
+        page = await self.store.page(room, command.before, command.limit + 1, thread)
         more = len(page) > command.limit
         if more:
             page = page[1:]
-        member.peer.send(protocol.encode_history(room, page, more, command.ref))
+        member.peer.send(protocol.encode_history(room, page, more, command.ref, thread=thread))
 
 
 def _valid_session(token: str) -> bool:

@@ -50,7 +50,16 @@ class ChatLines:
         started = time.perf_counter()
         # Positional: a record built with keywords costs four times as much, on every line.
         new = NewMessage(
-            room, member.nick, command.text, member.wsid, self._now_ms(), member.sender, command.ref
+            room,
+            member.nick,
+            command.text,
+            member.wsid,
+            self._now_ms(),
+            member.sender,
+            command.ref,
+            member.owner,
+            command.reply_to,
+            command.thread,
         )
         self._store.submit(new, lambda outcome: self._stored(member, command.ref, outcome, started))
 

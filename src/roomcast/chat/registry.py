@@ -40,6 +40,7 @@ class Registry:
         self._members: dict[str, Member] = {}
         self._sessions: dict[str, Member] = {}
         self._room_closed: Callable[[str], None] = _nobody_listens
+        self._member_left: Callable[[Member, str], None] = _nobody_hears
         self.userlists = UserLists(userlist_interval, presence, broker, self._rooms.get, background)
 
     # -- members --------------------------------------------------------------------------------
@@ -106,6 +107,7 @@ class Registry:
         room.subscriptions.pop(member.wsid, None)
         room.replaying.pop(member.wsid, None)
         room.fanout.discard(member.peer)
+        self._member_left(member, room_name)
         if not room.subscriptions:
             del self._rooms[room_name]
             self._broker.unsubscribe(room_name)
@@ -148,6 +150,14 @@ class Registry:
         """Call ``closed`` with a room's name when its last member here leaves."""
         self._room_closed = closed
 
+    def on_member_left(self, left: Callable[[Member, str], None]) -> None:
+        """Call ``left`` with a member and a room's name when it leaves the room (any way)."""
+        self._member_left = left
+
 
 def _nobody_listens(room: str) -> None:
     """What a closed room calls before someone asks with ``on_room_closed``."""
+
+
+def _nobody_hears(member: Member, room: str) -> None:
+    """What a member's leaving calls before someone asks with ``on_member_left``."""

@@ -1,4 +1,5 @@
-"""Per-room ordering on this node: each stored message reaches each member once, in ID order.
+"""Per-room ordering on this node: each event of a room's log (a line, an edit, a deletion, a
+reaction) reaches each member once, in ID order.
 
 The broker brings messages from every node; they may arrive out of order when several nodes
 publish. ``delivered`` is the highest ID a room has fanned out here: the next one goes out at
@@ -18,6 +19,7 @@ from roomcast.chat.state import Room, Subscription
 from roomcast.ops.metrics import Metrics
 from roomcast.store import MessageStore, StoreUnavailable
 from roomcast.wire import protocol
+from roomcast.wire.protocol import ChatMessage
 
 # How long a node waits for a missing message ID from the broker before reading the store.
 GAP_WAIT = 0.5
@@ -77,9 +79,13 @@ class Sequencer:
             except StoreUnavailable:
                 self._watch_gap(room)
                 return
-            for message in missed:
-                if message.id == room.delivered + 1:
-                    self._fan_out(room, message.id, protocol.encode_chat(message))
+            for event in missed:
+                if event.id != room.delivered + 1:
+                    continue
+                if isinstance(event, ChatMessage) and event.deleted:
+                    room.delivered = event.id  # nothing to send: its Deleted event follows
+                else:
+                    self._fan_out(room, event.id, protocol.encode_event(event))
             self._drain_early(room)
             if len(missed) < _BACKFILL_PAGE:
                 if room.early:

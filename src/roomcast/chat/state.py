@@ -14,6 +14,7 @@ from typing import Protocol
 
 from roomcast.auth import GUEST, Identity
 from roomcast.ratelimit import TokenBucket
+from roomcast.store import owner_key
 
 
 class Peer(Protocol):
@@ -96,9 +97,12 @@ class Member:
     identity: Identity = GUEST
     # Who sent a message, for idempotent re-sends: a hash of the session secret.
     sender: str = field(init=False)
+    # Whose its messages are (who may edit them): the account, or for a guest the session.
+    owner: str = field(init=False)
 
     def __post_init__(self) -> None:
         self.sender = hashlib.sha256(self.session.encode()).hexdigest()[:32]
+        self.owner = owner_key(self.identity.account_id, self.sender)
 
     @property
     def wsid(self) -> str:

@@ -107,17 +107,34 @@ class Body(msgspec.Struct, forbid_unknown_fields=True):
 # -- rooms, history and publishing ----------------------------------------------------------------
 
 
+class Reaction(Body):
+    """One emoji on a message: how many put it there, and who, in the order they did."""
+
+    emoji: str
+    count: Annotated[int, Meta(ge=1)]
+    names: list[str]
+
+
 class Message(Body):
-    """A stored chat message. id is its position in the room."""
+    """A stored chat message in its current state. id is its position in the room's log."""
 
     id: Annotated[int, Meta(ge=1, le=MAX_ID)]
     room: RoomName
     author: Annotated[str, Meta(min_length=1)]
-    text: str
+    text: Annotated[str, Meta(description="The current text (after its last edit)")]
     wsid: Annotated[
         str, Meta(description="The sending connection's ID; 'system' for server messages")
     ]
     time: Time
+    reply_to: (
+        Annotated[int, Meta(ge=1, le=MAX_ID, description="The message this one answers")] | None
+    ) = None
+    thread: Annotated[int, Meta(ge=1, le=MAX_ID, description="The root of its thread")] | None = (
+        None
+    )
+    edited: Annotated[str, Meta(description="When it was last edited")] | None = None
+    reactions: Annotated[list[Reaction], Meta(description="In order of first use")] = []
+    replies: Annotated[int, Meta(ge=0, description="Live replies, on a thread's root")] = 0
 
 
 class Room(Body):

@@ -27,7 +27,14 @@ def message_body(message: ChatMessage) -> bodies.Message:
         author=message.author,
         text=message.text,
         wsid=message.wsid,
-        time=message.as_frame_object()["Time"],
+        time=protocol.iso_time(message.sent_ms),
+        reply_to=message.reply_to,
+        thread=message.thread,
+        edited=None if message.edited_ms is None else protocol.iso_time(message.edited_ms),
+        reactions=[
+            bodies.Reaction(r.emoji, len(r.names), list(r.names)) for r in message.reactions
+        ],
+        replies=message.replies,
     )
 
 

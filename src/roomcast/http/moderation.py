@@ -76,7 +76,7 @@ async def delete_message(request: web.Request) -> web.Response:
     raw = request.match_info["id"]
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= bodies.MAX_ID:
         raise Refused(400, "bad_param", "the message ID must be a positive integer")
-    await request.app[HUB_KEY].moderation.delete_message(identity, room, int(raw))
+    await request.app[HUB_KEY].conversation.delete_by(identity, room, int(raw))
     return web.Response(status=204)
 
 

@@ -7,8 +7,7 @@ it to its own members:
 - ``Refresh``: re-read the rules, update mutes and send each member the new ``Room`` frame;
 - ``Reload``: re-read the rules quietly (a guest's sanction was just recorded);
 - ``Remove``: a kick, a ban or a lost invitation: send ``Kicked`` and take the member out;
-- ``Mute``: re-read the rules, which now hold the mute;
-- ``Delete``: a message was deleted: send ``Deleted``.
+- ``Mute``: re-read the rules, which now hold the mute.
 
 ``Remove`` and ``Mute`` name their target by account, or by nickname key for a guest. A guest is
 sanctioned by address, which only the node holding its connection knows: ``guest_sanction`` asks
@@ -60,12 +59,7 @@ class Mute:
     guest_sanction: str | None = None
 
 
-@record
-class Delete:
-    id: int
-
-
-ControlEvent = Refresh | Reload | Remove | Mute | Delete
+ControlEvent = Refresh | Reload | Remove | Mute
 
 
 def concerns(event: Remove | Mute, account_id: str | None, nick: str) -> bool:
@@ -82,8 +76,6 @@ def encode(event: ControlEvent) -> bytes:
             fields = {"op": "refresh"}
         case Reload():
             fields = {"op": "reload"}
-        case Delete(id=message_id):
-            fields = {"op": "delete", "id": message_id}
         case Remove() | Mute():
             fields = {
                 "op": "remove" if isinstance(event, Remove) else "mute",
@@ -109,8 +101,6 @@ def decode(payload: bytes) -> ControlEvent:
             return Refresh()
         if op == "reload":
             return Reload()
-        if op == "delete":
-            return Delete(int(fields["id"]))
         if op in ("remove", "mute"):
             return _sanctioned(op, fields)
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:

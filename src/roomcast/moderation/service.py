@@ -1,5 +1,5 @@
 """The moderation service of one node: private rooms, owners, moderators, topics, kicks, bans,
-mutes, deleted messages and the audit log.
+mutes and the audit log (a moderator's deletion of another's message included).
 
 Checks happen when something is asked for, never per delivered frame: joining (the URL's first
 room, ``Join``, a resume with ``Since``) is refused to a banned user and, in a private room, to
@@ -24,7 +24,7 @@ from roomcast.auth.access import Role
 from roomcast.auth.identity import Identity
 from roomcast.clock import Clock
 from roomcast.moderation import control
-from roomcast.moderation.control import ControlEvent, Delete, Mute, Refresh, Reload, Remove
+from roomcast.moderation.control import ControlEvent, Mute, Refresh, Reload, Remove
 from roomcast.moderation.policy import RoomPolicy, sanction_of
 from roomcast.moderation.ports import AccessStore, ControlBus, LocalRooms, Occupant, RoomPresence
 from roomcast.record import record
@@ -32,7 +32,6 @@ from roomcast.store import AuditEntry, Sanction
 from roomcast.wire import protocol
 from roomcast.wire.protocol import (
     CreateRoom,
-    DeleteMessage,
     ErrorCode,
     Moderate,
     ProtocolError,
@@ -43,7 +42,7 @@ from roomcast.wire.protocol import (
 
 log = logging.getLogger(__name__)
 
-RoomCommand = CreateRoom | SetTopic | SetRole | Moderate | DeleteMessage
+RoomCommand = CreateRoom | SetTopic | SetRole | Moderate
 
 
 @record
@@ -165,9 +164,6 @@ class Moderation:
                     identity, action, room, name, command.duration, command.reason, ref
                 )
                 send(protocol.encode_moderated(action, room, name=target, until_ms=until, ref=ref))
-            case DeleteMessage(room=room, id=message_id, ref=ref):
-                await self.delete_message(identity, room, message_id, ref)
-                send(protocol.encode_moderated("delete", room, message_id=message_id, ref=ref))
 
     async def create_room(
         self, identity: Identity, room: str, private: bool, topic: str, ref: Ref | None = None
@@ -270,14 +266,13 @@ class Moderation:
         await self._audit(identity, action, room, target.name, reason)
         await self._changed(room, Refresh())
 
-    async def delete_message(
-        self, identity: Identity, room: str, message_id: int, ref: Ref | None = None
-    ) -> None:
-        await self._require(identity, room, Role.MODERATOR, ref)
-        if not await self.store.delete_message(room, message_id):
-            raise ProtocolError(ErrorCode.NOT_FOUND, f"no message {message_id} in {room!r}", ref)
+    async def may_moderate(self, identity: Identity, room: str) -> bool:
+        """Whether ``identity`` is a moderator of ``room`` (or its owner, or an admin)."""
+        return (await self.policy(room)).role(identity) >= Role.MODERATOR
+
+    async def audit_deletion(self, identity: Identity, room: str, message_id: int) -> None:
+        """Record that a moderator deleted another's message (the deletion is a log event)."""
         await self._audit(identity, "delete", room, f"message {message_id}")
-        self._publish(room, Delete(message_id))
 
     async def _target(self, name: str, ref: Ref | None) -> Target:
         """Whom ``name`` names: a connected member, else an account, else a nickname elsewhere."""
@@ -331,11 +326,6 @@ class Moderation:
 
     async def apply(self, room: str, event: ControlEvent) -> None:
         """Carry out a control event on this node's members of ``room``."""
-        if isinstance(event, Delete):
-            deleted = protocol.encode_deleted(room, event.id)
-            for occupant in list(self.rooms.occupants(room)):
-                occupant.send(deleted)
-            return
         if isinstance(event, Remove | Mute):
             await self._sanction_here(room, event)
         policy = await self.load(room)

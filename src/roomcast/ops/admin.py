@@ -209,10 +209,14 @@ def history_export(args: argparse.Namespace, settings: Settings) -> int:
         count = 0
         try:
             after = 0
+            # The room's lines in their current state; edits, deletions and reactions are
+            # events of the log that an export does not keep.
             while page := await store.after(room, after, _PAGE):
                 for message in page:
-                    handle.write(json.dumps(message_record(message), ensure_ascii=False) + "\n")
-                count += len(page)
+                    if isinstance(message, ChatMessage) and not message.deleted:
+                        record = message_record(message)
+                        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                        count += 1
                 after = page[-1].id
         finally:
             if partial is not None:

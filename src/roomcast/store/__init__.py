@@ -16,6 +16,9 @@ from roomcast.store.base import (
     AccountStore,
     Appended,
     AuditEntry,
+    Change,
+    Changed,
+    ChangeRefused,
     Credential,
     HistoryAdmin,
     HistoryReads,
@@ -27,6 +30,7 @@ from roomcast.store.base import (
     Sanction,
     Store,
     StoreUnavailable,
+    owner_key,
 )
 
 __all__ = [
@@ -35,6 +39,9 @@ __all__ = [
     "AccountStore",
     "Appended",
     "AuditEntry",
+    "Change",
+    "ChangeRefused",
+    "Changed",
     "Credential",
     "HistoryAdmin",
     "HistoryReads",
@@ -47,6 +54,7 @@ __all__ = [
     "Store",
     "StoreUnavailable",
     "open_store",
+    "owner_key",
 ]
 
 

@@ -21,7 +21,7 @@ from dataclasses import field
 from typing import Protocol
 
 from roomcast.record import record
-from roomcast.wire.protocol import ChatMessage, Ref
+from roomcast.wire.protocol import ChatMessage, ErrorCode, LogEvent, Ref
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,11 @@ class StoreUnavailable(Exception):
 
 @record
 class NewMessage:
-    """A message before it is stored. ``sender`` and ``ref`` make re-sends idempotent."""
+    """A message before it is stored. ``sender`` and ``ref`` make re-sends idempotent.
+
+    ``owner`` is who may edit it (``owner_key``); ``reply_to`` and ``thread`` are as the line
+    says (the chat layer checked that they name live messages of the room).
+    """
 
     room: str
     author: str
@@ -41,6 +45,62 @@ class NewMessage:
     sent_ms: int
     sender: str | None = None
     ref: Ref | None = None
+    owner: str | None = None
+    reply_to: int | None = None
+    thread: int | None = None
+
+
+def owner_key(account_id: str | None, sender: str) -> str:
+    """Who a message belongs to: the signed-in account, or a guest's session (its ``sender``)."""
+    return f"a:{account_id}" if account_id is not None else f"g:{sender}"
+
+
+# The kinds of ``Change``.
+EDIT = "edit"
+DELETE = "delete"
+REACT = "react"
+UNREACT = "unreact"
+CHANGE_KINDS = (EDIT, DELETE, REACT, UNREACT)
+
+
+@record
+class Change:
+    """A change to message ``target`` of ``room``, asked for by ``owner`` (``owner_key``) under
+    the nickname ``name``: an edit (``text`` the new text), a deletion, or a reaction added or
+    taken away (``text`` the emoji). ``moderator``: the asker may delete others' messages.
+    ``sender`` and ``ref`` make a re-send idempotent, as for lines."""
+
+    room: str
+    target: int
+    kind: str
+    owner: str
+    name: str
+    text: str
+    wsid: str
+    sent_ms: int
+    moderator: bool = False
+    sender: str | None = None
+    ref: Ref | None = None
+
+
+@record
+class Changed:
+    """The outcome of a ``Change``: its event (None when nothing changed: a reaction one had or
+    did not have, the same text), ``duplicate`` for a re-sent ref (the original event), and
+    whether the message was the asker's own (a moderator's deletion of another's is audited)."""
+
+    event: LogEvent | None
+    duplicate: bool = False
+    own: bool = True
+
+
+class ChangeRefused(Exception):
+    """The change may not be made: ``not_found``, ``forbidden`` or ``too_many``."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 @record
@@ -113,11 +173,23 @@ class RoomSummary:
 class HistoryReads(Protocol):
     """Reading history and the rooms that hold it: what a reader of a room needs."""
 
-    async def page(self, room: str, before: int | None, limit: int) -> list[ChatMessage]:
-        """Up to ``limit`` messages with ID < ``before`` (the newest when None), oldest first."""
+    async def page(
+        self, room: str, before: int | None, limit: int, thread: int | None = None
+    ) -> list[ChatMessage]:
+        """Up to ``limit`` live messages with ID < ``before`` (the newest when None), oldest
+        first, in their current state (text, ``edited_ms``, ``reactions``, ``replies``); with
+        ``thread``, only that thread's root and replies."""
 
-    async def after(self, room: str, after_id: int, limit: int) -> list[ChatMessage]:
-        """Up to ``limit`` messages with ID > ``after_id``, oldest first."""
+    async def after(self, room: str, after_id: int, limit: int) -> list[LogEvent]:
+        """Up to ``limit`` events of the log with ID > ``after_id``, oldest first: lines (with
+        their current text; a deleted one as ``deleted``, its text gone) and changes."""
+
+    async def message(self, room: str, message_id: int) -> ChatMessage | None:
+        """The live (not deleted) line ``message_id`` of ``room``, without reactions."""
+
+    async def versions(self, room: str, message_id: int) -> list[tuple[str, int]] | None:
+        """Every version of a live line's text with its time in ms, the original first; None
+        when there is no such live line."""
 
     async def last_id(self, room: str) -> int:
         """The ID of the room's newest message; 0 when it has none."""
@@ -170,6 +242,15 @@ class MessageStore(HistoryReads, HistoryAdmin, Protocol):
 
     def append(self, message: NewMessage) -> asyncio.Future[Appended]:
         """``submit``, with the outcome as a future (see ``AppendsAsFutures``)."""
+
+    async def change(self, change: Change) -> Changed:
+        """Add the event of ``change`` to the room's log, with the room's next ID, after every
+        line submitted before it, and change the message's current state with it.
+
+        ``ChangeRefused``: ``not_found`` when ``target`` is no live line of the room,
+        ``forbidden`` when an edit is not the owner's or a deletion neither the owner's nor a
+        moderator's, ``too_many`` when a new emoji would pass ``MAX_REACTIONS`` on the message.
+        """
 
 
 @record
@@ -278,7 +359,7 @@ class AccountStore(Protocol):
 
 
 class RoomAccessStore(Protocol):
-    """Room roles and privacy, sanctions, message deletion and the audit log: for moderation."""
+    """Room roles and privacy, sanctions and the audit log: for moderation."""
 
     async def room_access(self, name: str) -> RoomAccess:
         """The room's owner, roles, privacy and topic (public and ownerless when unknown)."""
@@ -304,9 +385,6 @@ class RoomAccessStore(Protocol):
         self, room: str, kind: str, *, account_id: str | None, name_key: str
     ) -> int:
         """End the room's sanctions of ``kind`` on the account or the name; how many ended."""
-
-    async def delete_message(self, room: str, message_id: int) -> bool:
-        """Delete one message for good (IDs are never reused); False when there is none."""
 
     async def add_audit(self, entry: AuditEntry) -> None: ...
 

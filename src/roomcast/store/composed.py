@@ -3,7 +3,8 @@ administration and the access store, each an object of its own that this facade 
 
 The SQLite and PostgreSQL stores are such facades; each builds its parts, opens and closes them.
 ``submit`` and ``append`` are the writer's own bound methods (no call in between on the path of
-every message); the rest are forwarded.
+every message); the rest are forwarded. Changes to messages go to the writer too, which puts
+them after every line submitted before them.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from roomcast.store.base import (
     AccessStore,
     Account,
     AppendDone,
     Appended,
-    AppendsAsFutures,
     AuditEntry,
+    Change,
+    Changed,
     Credential,
     HistoryAdmin,
     HistoryReads,
@@ -27,7 +30,17 @@ from roomcast.store.base import (
     RoomSummary,
     Sanction,
 )
-from roomcast.wire.protocol import ChatMessage
+from roomcast.wire.protocol import ChatMessage, LogEvent
+
+
+class ChangeWriter(Protocol):
+    """A store's writer: it takes lines (``submit``, ``append``) and changes, in one order."""
+
+    def submit(self, message: NewMessage, done: AppendDone) -> None: ...
+
+    def append(self, message: NewMessage) -> asyncio.Future[Appended]: ...
+
+    async def change(self, change: Change) -> Changed: ...
 
 
 class ComposedStore(ABC):
@@ -38,13 +51,14 @@ class ComposedStore(ABC):
 
     def __init__(
         self,
-        writer: AppendsAsFutures,
+        writer: ChangeWriter,
         reads: HistoryReads,
         rooms: HistoryAdmin,
         access: AccessStore,
     ) -> None:
         self.submit = writer.submit
         self.append = writer.append
+        self._changes = writer
         self._history = reads
         self._rooms = rooms
         self._access = access
@@ -57,11 +71,22 @@ class ComposedStore(ABC):
 
     # -- HistoryReads ---------------------------------------------------------------------------
 
-    async def page(self, room: str, before: int | None, limit: int) -> list[ChatMessage]:
-        return await self._history.page(room, before, limit)
+    async def change(self, change: Change) -> Changed:
+        return await self._changes.change(change)
 
-    async def after(self, room: str, after_id: int, limit: int) -> list[ChatMessage]:
+    async def page(
+        self, room: str, before: int | None, limit: int, thread: int | None = None
+    ) -> list[ChatMessage]:
+        return await self._history.page(room, before, limit, thread)
+
+    async def after(self, room: str, after_id: int, limit: int) -> list[LogEvent]:
         return await self._history.after(room, after_id, limit)
+
+    async def message(self, room: str, message_id: int) -> ChatMessage | None:
+        return await self._history.message(room, message_id)
+
+    async def versions(self, room: str, message_id: int) -> list[tuple[str, int]] | None:
+        return await self._history.versions(room, message_id)
 
     async def last_id(self, room: str) -> int:
         return await self._history.last_id(room)
@@ -134,9 +159,6 @@ class ComposedStore(ABC):
         return await self._access.lift_sanctions(
             room, kind, account_id=account_id, name_key=name_key
         )
-
-    async def delete_message(self, room: str, message_id: int) -> bool:
-        return await self._access.delete_message(room, message_id)
 
     async def add_audit(self, entry: AuditEntry) -> None:
         await self._access.add_audit(entry)

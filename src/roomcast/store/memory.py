@@ -17,11 +17,18 @@ from collections import OrderedDict, deque
 from collections.abc import Sequence
 
 from roomcast.store.base import (
+    DELETE,
+    EDIT,
+    REACT,
+    UNREACT,
     Account,
     AppendDone,
     Appended,
     AppendsAsFutures,
     AuditEntry,
+    Change,
+    Changed,
+    ChangeRefused,
     Credential,
     NewMessage,
     RoomAccess,
@@ -31,14 +38,59 @@ from roomcast.store.base import (
     ref_key,
     report,
 )
-from roomcast.wire.protocol import ChatMessage
+from roomcast.store.changes import as_line, decide
+from roomcast.wire.protocol import (
+    ChatMessage,
+    DeletedEvent,
+    EditedEvent,
+    ErrorCode,
+    LogEvent,
+    ReactionEvent,
+    ReactionSummary,
+)
 
-# A kept message without its room: (id, author, text, wsid, sent_ms).
-_Row = tuple[int, str, str, str, int]
+# A kept event without its room: (id, author, text, wsid, sent_ms, kind, target, reply_to,
+# thread, owner, edited_ms, original, deleted). ``kind`` is None for a line, else a change kind.
+_Row = tuple[
+    int, str, str, str, int, str | None, int | None, int | None, int | None, str | None,
+    int | None, str | None, bool,
+]  # fmt: skip
+_KIND, _TARGET, _THREAD, _OWNER = 5, 6, 8, 9
+# Per message: emoji -> owner -> nickname, each in the order they came.
+_Reactions = dict[str, dict[str, str]]
 
 
-def _row(message: ChatMessage) -> _Row:
-    return (message.id, message.author, message.text, message.wsid, message.sent_ms)
+def _row(message: ChatMessage, owner: str | None = None) -> _Row:
+    return (
+        message.id,
+        message.author,
+        message.text,
+        message.wsid,
+        message.sent_ms,
+        None,
+        None,
+        message.reply_to,
+        message.thread,
+        owner,
+        message.edited_ms,
+        None,
+        message.deleted,
+    )
+
+
+def _event(room: str, row: _Row) -> LogEvent:
+    message_id, author, text, wsid, sent_ms, kind, target = row[:7]
+    if kind is None:
+        return ChatMessage(
+            room, message_id, author, text, wsid, sent_ms, row[7], row[8], row[10],
+            deleted=row[12],
+        )  # fmt: skip
+    assert target is not None
+    if kind == EDIT:
+        return EditedEvent(room, message_id, target, text, author, sent_ms)
+    if kind == DELETE:
+        return DeletedEvent(room, message_id, target, author, sent_ms)
+    return ReactionEvent(room, message_id, target, text, author, kind == UNREACT, sent_ms)
 
 
 class MemoryStore(AppendsAsFutures):
@@ -48,7 +100,10 @@ class MemoryStore(AppendsAsFutures):
         self._rooms: dict[str, deque[_Row]] = {}
         self._last_ids: dict[str, int] = {}
         self._topics: dict[str, str] = {}
-        self._refs: OrderedDict[tuple[str | None, str], ChatMessage] = OrderedDict()
+        self._refs: OrderedDict[tuple[str | None, str], LogEvent] = OrderedDict()
+        self._reactions: dict[tuple[str, int], _Reactions] = {}
+        # Live replies of each thread root, by (room, root ID).
+        self._replies: dict[tuple[str, int], int] = {}
         self._max_per_room = max_per_room
         self._max_refs = max_refs
         self._closed = False
@@ -74,40 +129,172 @@ class MemoryStore(AppendsAsFutures):
         if key is not None:
             earlier = self._refs.get((message.sender, key))
             if earlier is not None:
-                report(done, Appended(earlier, duplicate=True))
+                report(done, Appended(as_line(earlier), duplicate=True))
                 return
-        message_id = self._last_ids.get(message.room, 0) + 1
-        self._last_ids[message.room] = message_id
-        self._topics.setdefault(message.room, "")
-        stored = ChatMessage(
-            message.room, message_id, message.author, message.text, message.wsid, message.sent_ms
-        )
-        history = self._rooms.get(message.room)
+        room = message.room
+        message_id = self._last_ids.get(room, 0) + 1
+        self._last_ids[room] = message_id
+        thread = message.thread
+        if message.reply_to is None and thread is None:
+            stored = ChatMessage(
+                room, message_id, message.author, message.text, message.wsid, message.sent_ms
+            )
+        else:
+            stored = ChatMessage(
+                room,
+                message_id,
+                message.author,
+                message.text,
+                message.wsid,
+                message.sent_ms,
+                message.reply_to,
+                thread,
+            )
+            if thread is not None:
+                self._replies[(room, thread)] = self._replies.get((room, thread), 0) + 1
+        history = self._rooms.get(room)
         if history is None:
-            history = self._rooms[message.room] = deque(maxlen=self._max_per_room)
-        history.append(_row(stored))
+            history = self._rooms[room] = deque(maxlen=self._max_per_room)
+            self._topics.setdefault(room, "")
+        history.append(_row(stored, message.owner))
         if key is not None:
-            self._refs[(message.sender, key)] = stored
-            if len(self._refs) > self._max_refs:
-                self._refs.popitem(last=False)
+            self._remember(message.sender, key, stored)
         report(done, Appended(stored, duplicate=False))
 
-    def _slice(self, room: str, start: int, end: int) -> list[ChatMessage]:
-        rows = itertools.islice(self._rooms.get(room, ()), max(0, start), end)
-        return [ChatMessage(room, *row) for row in rows]
+    def _earlier(self, sender: str | None, key: str | None) -> LogEvent | None:
+        return None if key is None else self._refs.get((sender, key))
+
+    def _remember(self, sender: str | None, key: str | None, event: LogEvent) -> None:
+        if key is not None:
+            self._refs[(sender, key)] = event
+            if len(self._refs) > self._max_refs:
+                self._refs.popitem(last=False)
+
+    def _next_id(self, room: str) -> int:
+        message_id = self._last_ids.get(room, 0) + 1
+        self._last_ids[room] = message_id
+        self._topics.setdefault(room, "")
+        return message_id
 
     def _ids(self, room: str) -> list[int]:
         return [row[0] for row in self._rooms.get(room, ())]
 
-    async def page(self, room: str, before: int | None, limit: int) -> list[ChatMessage]:
+    def _find(self, room: str, message_id: int) -> int | None:
+        """The index of the live line ``message_id`` in its room's history."""
         ids = self._ids(room)
-        end = len(ids) if before is None else bisect.bisect_left(ids, before)
-        return self._slice(room, end - limit, end)
+        index = bisect.bisect_left(ids, message_id)
+        if index == len(ids) or ids[index] != message_id:
+            return None
+        row = self._rooms[room][index]
+        return None if row[_KIND] is not None or row[12] else index
 
-    async def after(self, room: str, after_id: int, limit: int) -> list[ChatMessage]:
-        ids = self._ids(room)
-        start = bisect.bisect_right(ids, after_id)
-        return self._slice(room, start, min(len(ids), start + limit))
+    def _current(self, room: str, row: _Row) -> ChatMessage:
+        """A line in its current state, with its reactions and live replies."""
+        message = _event(room, row)
+        assert isinstance(message, ChatMessage)
+        reactions = self._reactions.get((room, row[0]), {})
+        replies = self._replies.get((room, row[0]), 0)
+        return dataclasses.replace(
+            message,
+            reactions=tuple(
+                ReactionSummary(emoji, tuple(names.values())) for emoji, names in reactions.items()
+            ),
+            replies=replies,
+        )
+
+    async def page(
+        self, room: str, before: int | None, limit: int, thread: int | None = None
+    ) -> list[ChatMessage]:
+        rows = [
+            row
+            for row in self._rooms.get(room, ())
+            if row[_KIND] is None
+            and not row[12]
+            and (before is None or row[0] < before)
+            and (thread is None or row[0] == thread or row[_THREAD] == thread)
+        ]
+        return [self._current(room, row) for row in rows[max(0, len(rows) - limit) :]]
+
+    async def after(self, room: str, after_id: int, limit: int) -> list[LogEvent]:
+        history = self._rooms.get(room, ())
+        start = bisect.bisect_right(self._ids(room), after_id)
+        rows = itertools.islice(history, start, start + max(0, limit))
+        return [_event(room, row) for row in rows]
+
+    async def message(self, room: str, message_id: int) -> ChatMessage | None:
+        index = self._find(room, message_id)
+        if index is None:
+            return None
+        message = _event(room, self._rooms[room][index])
+        assert isinstance(message, ChatMessage)
+        return message
+
+    async def versions(self, room: str, message_id: int) -> list[tuple[str, int]] | None:
+        index = self._find(room, message_id)
+        if index is None:
+            return None
+        row = self._rooms[room][index]
+        edits = [
+            (other[2], other[4])
+            for other in self._rooms[room]
+            if other[_KIND] == EDIT and other[_TARGET] == message_id
+        ]
+        original = row[11] if row[11] is not None else row[2]
+        return [(original, row[4]), *edits]
+
+    async def change(self, change: Change) -> Changed:
+        self._check_open()
+        key = ref_key(change.ref)
+        earlier = self._earlier(change.sender, key)
+        if earlier is not None:
+            return Changed(earlier, duplicate=True)
+        room = change.room
+        index = self._find(room, change.target)
+        if index is None:
+            raise ChangeRefused(ErrorCode.NOT_FOUND, f"no message {change.target} in {room!r}")
+        history = self._rooms[room]
+        row = history[index]
+        own = row[_OWNER] is not None and row[_OWNER] == change.owner
+        reactions = self._reactions.get((room, change.target), {})
+        mine = change.owner in reactions.get(change.text, {})
+        if not decide(change, own=own, text=row[2], emojis=reactions.keys(), reacted=mine):
+            return Changed(None, own=own)
+        event_id = self._next_id(room)
+        text = change.text
+        if change.kind == EDIT:
+            original = row[11] if row[11] is not None else row[2]
+            history[index] = (*row[:2], text, *row[3:10], change.sent_ms, original, False)
+        elif change.kind == DELETE:
+            history[index] = (*row[:2], "", *row[3:10], row[10], None, True)
+            self._purge(room, change.target)
+            root = row[8]  # its thread
+            if root is not None:
+                self._replies[(room, root)] -= 1
+            text = ""
+        else:
+            names = self._reactions.setdefault((room, change.target), {})
+            if change.kind == REACT:
+                names.setdefault(change.text, {})[change.owner] = change.name
+            else:
+                del names[change.text][change.owner]
+                if not names[change.text]:
+                    del names[change.text]
+        event_row: _Row = (
+            event_id, change.name, text, change.wsid, change.sent_ms, change.kind,
+            change.target, None, None, change.owner, None, None, False,
+        )  # fmt: skip
+        history.append(event_row)
+        event = _event(room, event_row)
+        self._remember(change.sender, key, event)
+        return Changed(event, own=own)
+
+    def _purge(self, room: str, target: int) -> None:
+        """A deleted line's text goes, from its edits too, with its reactions."""
+        history = self._rooms[room]
+        for index, row in enumerate(history):
+            if row[_KIND] == EDIT and row[_TARGET] == target:
+                history[index] = (*row[:2], "", *row[3:])
+        self._reactions.pop((room, target), None)
 
     async def last_id(self, room: str) -> int:
         return self._last_ids.get(room, 0)
@@ -146,6 +333,8 @@ class MemoryStore(AppendsAsFutures):
         self._rooms.pop(name, None)
         self._access.pop(name, None)
         self._sanctions = [s for s in self._sanctions if s.room != name]
+        self._reactions = {key: r for key, r in self._reactions.items() if key[0] != name}
+        self._replies = {key: n for key, n in self._replies.items() if key[0] != name}
         for key in [key for key, message in self._refs.items() if message.room == name]:
             del self._refs[key]
         return True
@@ -164,6 +353,9 @@ class MemoryStore(AppendsAsFutures):
                     present.add(message.id)
                     history.append(_row(message))
                     added += 1
+                    if message.thread is not None and not message.deleted:
+                        root = (room, message.thread)
+                        self._replies[root] = self._replies.get(root, 0) + 1
             history.sort()
             self._rooms[room] = deque(history, maxlen=self._max_per_room)
             self._last_ids[room] = max(self._last_ids.get(room, 0), history[-1][0])
@@ -280,16 +472,6 @@ class MemoryStore(AppendsAsFutures):
         lifted = len(self._sanctions) - len(kept)
         self._sanctions = kept
         return lifted
-
-    async def delete_message(self, room: str, message_id: int) -> bool:
-        self._check_open()
-        history = self._rooms.get(room)
-        if history is None or not any(row[0] == message_id for row in history):
-            return False
-        self._rooms[room] = deque((row for row in history if row[0] != message_id), history.maxlen)
-        for key in [key for key, m in self._refs.items() if (m.room, m.id) == (room, message_id)]:
-            del self._refs[key]
-        return True
 
     async def add_audit(self, entry: AuditEntry) -> None:
         self._check_open()

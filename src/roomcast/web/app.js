@@ -8,7 +8,16 @@
 //   link.js        connecting and resuming: the URL, the session, requests by Ref, the indicator
 //   room.js        the state and element of one room
 //   rooms.js       joining, leaving and switching rooms; "Your rooms" with unread counts
-//   messages.js    the message list: live lines, history pages, notices, days and groups
+//   messages.js    the message list: live lines, history pages, deletions, notices
+//   entries.js     what is held of one message (text, reply, thread, edit, reactions), who may
+//                  do what with it
+//   line.js        how one message looks: quote, text, "edited", reaction chips, reply count
+//   actions.js     the actions bar on a message (hover, focus, long press), keys in the lists
+//   replies.js     replying: the reply bar over the message box, quotes leading to their parent
+//   thread.js      the thread panel: a thread's root and replies, its own message box
+//   edits.js       editing one's lines in place, Edited events, the list of versions
+//   reactions.js   the emoji picker, toggling a reaction, Reaction events
+//   typing.js      telling the room this user types; "alice is typing…" under the box
 //   history.js     paging in older messages
 //   scroll.js      following the newest line, the unread marker, marking lines read
 //   outbox.js      this user's lines on their way: one in flight per room, retries
@@ -16,20 +25,22 @@
 //   people.js      the people of each room and the notices about them
 //   nickname.js    this user's nickname and its form
 //   directory.js   the list of all rooms
-//   moderation.js  deleted messages, kicks and bans, rooms refused at connect time
+//   moderation.js  this user's role in a room, kicks and bans, rooms refused at connect time
 //   account.js     sign-up, log-in and log-out
 //   drawers.js     the panels as drawers on small screens
 //   alerts.js      problems shown above the message box
 //   dom.js, format.js, codec.js  DOM builders, text and dates, the base64 Message field
 //
-// A new concern (message actions, threads, direct conversations, search, uploads, room
-// administration) is a module of its own, with its frame types added to FRAMES below.
+// A new concern (direct conversations, search, uploads, room administration) is a module of its
+// own, with its frame types added to FRAMES below.
 
+import "./actions.js";
 import { setupAccount } from "./account.js";
 import { hideAlert, showAlert } from "./alerts.js";
 import { focusComposer } from "./composer.js";
 import { refreshDirectory } from "./directory.js";
 import { closeDrawer, drawerOpen } from "./drawers.js";
+import { editRefused, editSaved, onEdited, onEdits } from "./edits.js";
 import { historyRefused } from "./history.js";
 import {
   connection,
@@ -38,11 +49,12 @@ import {
   reconnectForAccount,
   renderConnection,
 } from "./link.js";
-import { onChat, onHistory } from "./messages.js";
-import { onDeleted, onKicked, refusedAtConnect } from "./moderation.js";
+import { onChat, onDeleted, onHistory } from "./messages.js";
+import { onKicked, onRoomInfo, refusedAtConnect } from "./moderation.js";
 import { nickRefused, onNick, setNick, showWantedNick, takeAccountName } from "./nickname.js";
-import { lineRefused, onAck, requeueSent } from "./outbox.js";
+import { lineAcked, lineRefused, requeueSent } from "./outbox.js";
 import { onPresence, onUserlist } from "./people.js";
+import { onReaction } from "./reactions.js";
 import {
   cycleRoom,
   joinRefused,
@@ -55,6 +67,8 @@ import {
 } from "./rooms.js";
 import { markRead } from "./scroll.js";
 import { currentRoom, state } from "./store.js";
+import { onThreadHistory, threadRefused } from "./thread.js";
+import { onTyping } from "./typing.js";
 
 const account = setupAccount({
   session: () => state.session,
@@ -91,7 +105,17 @@ function onError(frame) {
     return;
   }
   if (req?.kind === "history") historyRefused(req);
+  if (req?.kind === "thread") threadRefused(req);
+  if (req?.kind === "edit" && editRefused(req, message)) return;
   showAlert(message);
+}
+
+/** An Ack goes to the line it confirms, or to the request (an edit) waiting for it. */
+function onAck(frame) {
+  if (lineAcked(frame)) return;
+  const req = state.requests.get(frame.Ref);
+  state.requests.delete(frame.Ref);
+  if (req?.kind === "edit") editSaved(req);
 }
 
 // Pong and the types this client does not know are ignored.
@@ -101,12 +125,17 @@ const FRAMES = new Map([
   ["Chat", onChat],
   ["userlist", onUserlist],
   ["Presence", onPresence],
-  ["History", onHistory],
+  ["History", (frame) => (frame.Thread != null ? onThreadHistory(frame) : onHistory(frame))],
   ["Ack", onAck],
   ["Nick", onNick],
   ["Left", onLeft],
   ["Error", onError],
+  ["Room", onRoomInfo],
+  ["Edited", onEdited],
   ["Deleted", onDeleted],
+  ["Reaction", onReaction],
+  ["Edits", onEdits],
+  ["Typing", onTyping],
   ["Kicked", onKicked],
 ]);
 

@@ -12,6 +12,9 @@ export const HELP = [
   ["//text", "send a line that starts with a slash"],
   ["Enter / Shift+Enter", "send / new line"],
   ["Alt+↑ / Alt+↓", "previous / next room"],
+  ["↑ in an empty box", "edit your last message"],
+  ["↑ / ↓ in the messages", "move between messages; Tab reaches a message's actions"],
+  ["Esc", "cancel a reply or an edit, close the thread"],
 ];
 
 /** Interpret one submitted line. Text is kept exactly as typed (no trimming) when sent. */

@@ -1,5 +1,7 @@
 // The message box: Enter sends, Shift+Enter adds a line, the box grows with its text, and a
-// line that starts with a slash is a command (commands.js says which).
+// line that starts with a slash is a command (commands.js says which). A line sent while the
+// reply bar is open answers that message (Esc closes the bar); the room hears that this user is
+// typing (typing.js).
 
 import { showAlert } from "./alerts.js";
 import { parseInput } from "./commands.js";
@@ -8,8 +10,10 @@ import { normaliseRoom } from "./format.js";
 import { addHelp } from "./messages.js";
 import { requestNick } from "./nickname.js";
 import { sendLine } from "./outbox.js";
+import { cancelReply, replying, takeReply } from "./replies.js";
 import { leaveRoom, openRoom } from "./rooms.js";
 import { currentRoom, watch } from "./store.js";
+import { typed } from "./typing.js";
 
 const ui = { composer: $("composer"), input: $("composer-input") };
 
@@ -21,10 +25,10 @@ function submitComposer() {
     case "empty":
       return;
     case "say":
-      sendLine(room, command.text);
+      sendLine(room, command.text, { replyTo: takeReply(room) });
       break;
     case "me":
-      sendLine(room, `/me ${command.text}`);
+      sendLine(room, `/me ${command.text}`, { replyTo: takeReply(room) });
       break;
     case "nick": {
       const problem = requestNick(command.name);
@@ -49,6 +53,7 @@ function submitComposer() {
   }
   ui.input.value = "";
   autosize();
+  typed(room, "");
 }
 
 function autosize() {
@@ -65,9 +70,19 @@ ui.input.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
     event.preventDefault();
     submitComposer();
+  } else if (event.key === "Escape" && replying()) {
+    event.preventDefault();
+    event.stopPropagation();
+    cancelReply();
   }
 });
-ui.input.addEventListener("input", autosize);
+ui.input.addEventListener("input", () => {
+  autosize();
+  // Commands are not talk: only a line to be said tells the room this user is typing.
+  const room = currentRoom();
+  const kind = parseInput(ui.input.value).kind;
+  if (room) typed(room, kind === "say" || kind === "me" ? ui.input.value : "");
+});
 ui.composer.addEventListener("submit", (event) => {
   event.preventDefault();
   submitComposer();

@@ -1,12 +1,15 @@
 // History paging: the top of a room's list (load older, loading, the beginning of the room),
-// the History requests that fetch older pages, and filling a screen that cannot scroll yet.
-// The pages that come back are added by the message list (messages.js).
+// the History requests that fetch older pages, filling a screen that cannot scroll yet, and
+// paging back to one older message (the one a reply quotes). The pages that come back are
+// added by the message list (messages.js).
 
 import { $, hashName } from "./dom.js";
 import { connection, request } from "./link.js";
 import { state } from "./store.js";
 
 const HISTORY_PAGE = 50;
+/** How many pages a search for one older message may load before giving up. */
+const SEEK_PAGES = 10;
 /** How close to the top of the log older messages start loading. */
 export const NEAR_TOP_PX = 240;
 
@@ -55,8 +58,44 @@ export function fillViewport(room) {
   }
 }
 
+/**
+ * Page back until message `id` is held, then call `found()`; `missing()` when the room's
+ * history has no such message (deleted, say) or it is too far back.
+ */
+export function seekOlder(room, id, found, missing) {
+  room.seek = { id, found, missing, pages: 0 };
+  pageArrived(room);
+}
+
+/** A page came (or a seek began): carry on with the search, if there is one. */
+export function pageArrived(room) {
+  const seek = room.seek;
+  if (!seek) return;
+  const entry = room.entries.get(seek.id);
+  if (entry) {
+    room.seek = null;
+    seek.found();
+  } else if (!entry && room.canLoadOlder && room.minId > seek.id && seek.pages < SEEK_PAGES) {
+    seek.pages += 1;
+    if (!room.loadingOlder) loadOlder(room);
+    if (!room.loadingOlder) {
+      room.seek = null; // the room cannot ask now (joining, offline)
+      seek.missing();
+    }
+  } else {
+    room.seek = null;
+    seek.missing();
+  }
+}
+
 /** The server refused a History request: the room may ask again. */
 export function historyRefused(req) {
   const room = state.rooms.get(req.room);
-  if (room) room.loadingOlder = false;
+  if (!room) return;
+  room.loadingOlder = false;
+  if (room.seek) {
+    const { missing } = room.seek;
+    room.seek = null;
+    missing();
+  }
 }

@@ -1,30 +1,34 @@
-// The message list of each room: stored lines in ID order (live ones and history pages), the
-// notices this client adds (joins, leaves, renames, help), day separators and the grouping of
-// consecutive lines by one author.
+// The message list of each room: stored lines in ID order (live ones and history pages), lines
+// that leave it when deleted, the notices this client adds (joins, leaves, renames, help), and
+// what every frame of the room's log does first (log events included): it counts towards the
+// join's backlog and moves the resume point. How one line looks is line.js's; lines in a thread
+// go to thread.js instead of the list.
 
-import { decodeText } from "./codec.js";
-import { actionText, HELP } from "./commands.js";
-import { $, avatar, messageBody, timeElement } from "./dom.js";
-import { formatDay, frameDate, hueFor, linkify, mentions, sameDay } from "./format.js";
-import { fillViewport, updateHistoryTop } from "./history.js";
-import { dropPending } from "./outbox.js";
+import { HELP } from "./commands.js";
+import { $, timeElement } from "./dom.js";
+import { entryFrom, isOwn, takeState } from "./entries.js";
+import { fillViewport, pageArrived, updateHistoryTop } from "./history.js";
+import { decorate, refreshLine, refreshQuotes, renderLine, viewsOf } from "./line.js";
+import { lineStored } from "./outbox.js";
 import { renderMarker, stickToBottom } from "./scroll.js";
 import { changed, currentRoom, state } from "./store.js";
-
-const GROUP_GAP_MS = 5 * 60_000;
+import { showThreadLine, threadLineDeleted } from "./thread.js";
 
 const log = $("log");
 
 export function onChat(frame) {
   const room = state.rooms.get(frame.Room ?? state.link.firstRoom);
   if (!room) return;
-  addMessage(room, frame);
-  if (room.backlogRemaining > 0) {
-    room.backlogRemaining -= 1;
-    if (room.backlogRemaining === 0 && room === currentRoom()) fillViewport(room);
-  }
+  // A join's backlog without Since gives messages as they are now (with their reply counts).
+  const asOf = room.backlogRemaining > 0 ? room.backlogAsOf : 0;
+  const entry = entryFrom(frame, asOf);
+  if (entry.id === null) addLine(room, entry, true);
+  else if (!room.entries.has(entry.id)) takeLine(room, entry, entry.id > room.maxId);
+  seen(room, frame.ID);
+  countBacklog(room);
 }
 
+/** A main History page (thread pages are thread.js's): older lines go on top. */
 export function onHistory(frame) {
   if (frame.Ref) state.requests.delete(frame.Ref);
   const room = state.rooms.get(frame.Room);
@@ -35,30 +39,66 @@ export function onHistory(frame) {
   room.hasMore = Boolean(frame.More) && messages.length > 0;
   updateHistoryTop(room);
   if (room === currentRoom()) fillViewport(room);
+  pageArrived(room);
 }
 
-function addMessage(room, frame) {
-  const id = Number(frame.ID);
-  const hasId = Number.isSafeInteger(id) && id > 0;
-  if (hasId && room.ids.has(id)) return;
-  const li = renderMessage(frame);
-  if (hasId) {
-    room.ids.add(id);
-    if (id > room.maxId || room.maxId === 0) room.list.append(li);
-    else insertInOrder(room, li, id);
-    room.maxId = Math.max(room.maxId, id);
-    room.minId = Math.min(room.minId, id);
-    const acked = state.ackedIds.get(`${room.name}\n${id}`);
-    if (acked) dropPending(acked);
-  } else {
-    room.list.append(li);
+/**
+ * The start of every log event (Edited, Deleted, Reaction): it moves the room's resume point
+ * and counts towards the join's backlog. Returns the room and the target's entry, or null when
+ * the target is not held here (the event then changes nothing else).
+ */
+export function logEvent(frame) {
+  const room = state.rooms.get(frame.Room);
+  if (!room) return null;
+  seen(room, frame.ID);
+  countBacklog(room);
+  const entry = room.entries.get(frame.Target);
+  return entry ? { room, entry } : null;
+}
+
+function seen(room, id) {
+  if (Number.isSafeInteger(id) && id > room.maxId) room.maxId = id;
+}
+
+function countBacklog(room) {
+  if (!(room.backlogRemaining > 0)) return;
+  room.backlogRemaining -= 1;
+  if (room.backlogRemaining === 0 && room === currentRoom()) fillViewport(room);
+}
+
+/** A stored line this page did not hold: into the list, or into its thread. */
+function takeLine(room, entry, newest) {
+  room.entries.set(entry.id, entry);
+  room.minId = Math.min(room.minId, entry.id);
+  lineStored(room, entry.id);
+  refreshQuotes(room, entry.id);
+  if (entry.thread !== null) {
+    threadLineArrived(room, entry);
+    return;
   }
+  addLine(room, entry, newest);
+}
+
+/** A line of a thread: its root counts it (unless its count already did), the panel shows it. */
+function threadLineArrived(room, entry) {
+  const root = room.entries.get(entry.thread);
+  if (root && entry.id > root.asOf) {
+    root.replies += 1;
+    refreshLine(room, root);
+  }
+  showThreadLine(room, entry);
+}
+
+function addLine(room, entry, newest) {
+  const li = renderLine(room, entry);
+  if (newest) room.list.append(li);
+  else insertInOrder(room, li, entry.id);
   decorate(li);
   decorate(li.nextElementSibling);
-  const own = frame.Author === state.nick;
+  const own = isOwn(room, entry);
   const isCurrent = room === currentRoom();
   const seenNow = isCurrent && room.atBottom && !document.hidden;
-  if (hasId && id > room.readMark && !own && !seenNow) {
+  if (entry.id !== null && entry.id > room.readMark && !own && !seenNow) {
     room.unread += 1;
     changed("rooms");
   }
@@ -79,7 +119,9 @@ function insertInOrder(room, li, id) {
 }
 
 function prependHistory(room, frames) {
-  const fresh = frames.filter((f) => Number.isSafeInteger(f.ID) && !room.ids.has(f.ID));
+  // The page gives messages as they are now: replies in it are already counted by their roots.
+  const asOf = room.maxId;
+  const fresh = frames.filter((f) => Number.isSafeInteger(f.ID) && !room.entries.has(f.ID));
   if (fresh.length === 0) return;
   const isCurrent = room === currentRoom() && !room.el.hidden;
   const fromBottom = log.scrollHeight - log.scrollTop;
@@ -87,68 +129,50 @@ function prependHistory(room, frames) {
   const fragment = document.createDocumentFragment();
   const items = [];
   for (const frame of fresh) {
-    const li = renderMessage(frame);
-    room.ids.add(frame.ID);
-    room.minId = Math.min(room.minId, frame.ID);
-    room.maxId = Math.max(room.maxId, frame.ID);
+    const entry = entryFrom(frame, asOf);
+    room.entries.set(entry.id, entry);
+    room.minId = Math.min(room.minId, entry.id);
+    seen(room, entry.id);
+    if (entry.thread !== null) continue; // counted by its root, shown in its thread
+    const li = renderLine(room, entry);
     fragment.append(li);
     items.push(li);
   }
   room.list.prepend(fragment);
   for (const li of items) decorate(li);
   decorate(oldFirst);
+  for (const frame of fresh) refreshQuotes(room, frame.ID);
   if (isCurrent) log.scrollTop = log.scrollHeight - fromBottom;
 }
 
-function renderMessage(frame) {
-  const author = typeof frame.Author === "string" && frame.Author ? frame.Author : "anonymous";
-  const text = decodeText(frame.Message);
-  const date = frameDate(frame);
-  const action = actionText(text);
-  const li = document.createElement("li");
-  li.className = "msg";
-  if (Number.isSafeInteger(frame.ID)) li.dataset.id = String(frame.ID);
-  li.dataset.author = author;
-  li.dataset.ts = String(date.getTime());
-  li.style.setProperty("--hue", String(hueFor(author)));
-  if (frame.WSID === "system" && author === "system") li.classList.add("system-post");
-  if (action !== null) li.classList.add("action");
-  if (author === state.nick) li.classList.add("own");
-  else if (mentions(text, state.nick)) li.classList.add("mention");
-
-  let parts = [linkify(text)];
-  if (action !== null) {
-    const actor = document.createElement("bdi");
-    actor.className = "actor";
-    actor.textContent = author;
-    parts = ["* ", actor, " ", linkify(action)];
+/** A newer copy of held messages (a thread's page): take their current state and show it. */
+export function updateEntries(room, frames) {
+  for (const frame of frames) {
+    const entry = room.entries.get(frame.ID);
+    if (!entry) continue;
+    takeState(entry, frame, room.maxId);
+    refreshLine(room, entry);
   }
-  li.append(avatar(author), messageBody(author, timeElement(date), parts));
-  return li;
 }
 
-/** Day separators and grouping of consecutive lines, from the element before `li`. */
-function decorate(li) {
-  if (!li?.dataset.ts) return;
-  const prev = li.previousElementSibling;
-  const date = new Date(Number(li.dataset.ts));
-  const prevDate = prev?.dataset.ts ? new Date(Number(prev.dataset.ts)) : null;
-  const newDay = !prevDate || !sameDay(prevDate, date);
-  li.classList.toggle("new-day", newDay);
-  if (newDay) li.dataset.day = formatDay(date);
-  else delete li.dataset.day;
-  const groupable = (el) =>
-    el.classList.contains("msg") &&
-    !el.classList.contains("action") &&
-    !el.classList.contains("system-post");
-  const grouped =
-    !newDay &&
-    prev !== null &&
-    groupable(li) &&
-    groupable(prev) &&
-    prev.dataset.author === li.dataset.author &&
-    date - prevDate < GROUP_GAP_MS;
-  li.classList.toggle("grouped", grouped);
+/** Remove a line from the page: deleted by its author or a moderator. */
+export function onDeleted(frame) {
+  const hit = logEvent(frame);
+  if (!hit) return;
+  const { room, entry } = hit;
+  room.entries.delete(entry.id);
+  for (const li of viewsOf(room, entry.id)) {
+    const next = li.nextElementSibling;
+    li.remove();
+    decorate(next);
+  }
+  const root = entry.thread !== null ? room.entries.get(entry.thread) : null;
+  if (root && root.replies > 0) {
+    root.replies -= 1;
+    refreshLine(room, root);
+  }
+  refreshQuotes(room, entry.id);
+  threadLineDeleted(room, entry);
 }
 
 /** A line from this client (not from the server): joins, leaves, renames, help, errors. */

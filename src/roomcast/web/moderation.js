@@ -1,18 +1,17 @@
-// Room access and moderation as this user meets them: a message a moderator deleted goes from
-// the list, being kicked or banned from a room closes it, and a room the server refuses to open
-// at connect time is given up.
+// Room access and moderation as this user meets them: this user's role in each room (the Room
+// frame's Role, which says whether it may delete others' lines), being kicked or banned from a
+// room closes it, and a room the server refuses to open at connect time is given up.
 
 import { showAlert } from "./alerts.js";
 import { CLOSE_POLICY_VIOLATION } from "./connection.js";
 import { removeRoom } from "./rooms.js";
 import { state } from "./store.js";
 
-export function onDeleted(frame) {
+/** A room's settings and this user's role there (after Joined, and on every change). */
+export function onRoomInfo(frame) {
+  if (frame.Ref) state.requests.delete(frame.Ref);
   const room = state.rooms.get(frame.Room);
-  if (!room || !Number.isSafeInteger(frame.ID)) return;
-  for (const li of room.el.querySelectorAll("li.msg")) {
-    if (li.dataset.id === String(frame.ID)) li.remove();
-  }
+  if (room && typeof frame.Role === "string") room.role = frame.Role;
 }
 
 export function onKicked(frame) {

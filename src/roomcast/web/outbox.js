@@ -4,7 +4,8 @@
 // Chat lines carry a Ref: an Ack confirms them, and after a reconnect unconfirmed lines are
 // sent again with the same Ref (the server drops re-sends it has already stored for this
 // session). Each room has at most one line in flight, so lines are stored in the order they were
-// typed even when the server rate-limits some of them and they have to be sent again.
+// typed even when the server rate-limits some of them and they have to be sent again. A line may
+// answer another (`replyTo`) or belong to a thread (`thread`, shown in the thread panel's list).
 
 import { showAlert } from "./alerts.js";
 import { encodeText } from "./codec.js";
@@ -14,13 +15,22 @@ import { connection, send } from "./link.js";
 import { stickToBottom } from "./scroll.js";
 import { nextRef, state } from "./store.js";
 
-export function sendLine(room, text) {
-  const line = { ref: nextRef("m"), room: room.name, text, status: "queued", li: null };
+/** Send `text` to `room`; `list` is where its pending copy shows (default: the room's). */
+export function sendLine(room, text, { replyTo = null, thread = null, list = null } = {}) {
+  const line = {
+    ref: nextRef("m"),
+    room: room.name,
+    text,
+    replyTo,
+    thread,
+    status: "queued",
+    li: null,
+  };
   line.li = renderPending(line);
-  room.pendingList.append(line.li);
+  (list ?? room.pendingList).append(line.li);
   state.pending.set(line.ref, line);
   pump(room);
-  stickToBottom(room);
+  if (!list) stickToBottom(room);
 }
 
 /**
@@ -45,7 +55,10 @@ function pumpRoomOf(line) {
 }
 
 function transmit(line) {
-  const ok = send({ Message: encodeText(line.text), Room: line.room, Ref: line.ref });
+  const frame = { Message: encodeText(line.text), Room: line.room, Ref: line.ref };
+  if (line.replyTo !== null) frame.ReplyTo = line.replyTo;
+  if (line.thread !== null) frame.Thread = line.thread;
+  const ok = send(frame);
   line.status = ok ? "sent" : "queued";
 }
 
@@ -56,17 +69,26 @@ export function requeueSent() {
   }
 }
 
-export function onAck(frame) {
+/** An Ack of one of these lines; false when the Ack is about something else. */
+export function lineAcked(frame) {
   const line = state.pending.get(frame.Ref);
-  if (!line) return;
+  if (!line) return false;
   const room = state.rooms.get(line.room);
-  if (!room || room.ids.has(frame.ID)) {
+  room?.ownIds.add(frame.ID);
+  if (!room || room.entries.has(frame.ID)) {
     dropPending(line);
   } else {
     line.status = "acked";
     state.ackedIds.set(`${line.room}\n${frame.ID}`, line);
   }
   if (room) pump(room);
+  return true;
+}
+
+/** Message `id` of `room` is on the page: its pending copy, if it was this page's, goes. */
+export function lineStored(room, id) {
+  const acked = state.ackedIds.get(`${room.name}\n${id}`);
+  if (acked) dropPending(acked);
 }
 
 /**

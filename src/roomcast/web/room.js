@@ -3,12 +3,21 @@
 // The element (`el`) holds the history top (`top`), the stored messages (`list`, in ID order)
 // and this user's lines still on their way (`pendingList`); the message list, history paging
 // and outbox modules fill them. Only the room on screen is not hidden.
+//
+// `entries` holds every message this page has of the room (entries.js), on screen or not: the
+// main list's, the open thread's, and thread lines seen going by.
+// `maxId` is the highest ID seen, chat line or event (edit, deletion, reaction): where a
+// reconnect resumes from.
 
 export class Room {
   constructor(name) {
     this.name = name;
     this.status = "joining"; // "joining" | "joined"
-    this.ids = new Set();
+    this.entries = new Map(); // id -> entry
+    this.ownIds = new Set(); // IDs of the lines this page sent
+    this.role = "none"; // this user's role here (the Room frame's Role)
+    this.typing = []; // who else is typing here now
+    this.backlogAsOf = 0; // the ID up to which the join's backlog gives current state
     this.minId = Infinity;
     this.maxId = 0;
     this.joinedLastId = null;
@@ -16,6 +25,7 @@ export class Room {
     this.unread = 0;
     this.hasMore = null; // null: not asked yet
     this.loadingOlder = false;
+    this.seek = null; // paging back to one message (history.js)
     this.users = [];
     this.usersKnown = false;
     this.settling = false;
@@ -36,7 +46,7 @@ export class Room {
     this.el.append(this.top, this.list, this.pendingList);
   }
 
-  /** The last message ID this client holds: where a reconnect resumes from. */
+  /** The highest ID this client has seen (message or event): where a reconnect resumes from. */
   get resumeSince() {
     if (this.maxId > 0) return this.maxId;
     return this.joinedLastId;
@@ -54,12 +64,13 @@ export class Room {
     }
     this.status = "joining";
     this.loadingOlder = false;
+    this.typing = [];
   }
 
   /** Forget every stored message (the server's history was reset). */
   reset() {
     this.list.replaceChildren();
-    this.ids.clear();
+    this.entries.clear();
     this.minId = Infinity;
     this.maxId = 0;
     this.readMark = 0;

@@ -203,7 +203,9 @@ export function onJoined(frame) {
   room.joinedLastId = lastId;
   room.status = "joined";
   // The history that follows Joined is still arriving: judge whether the view is full after it.
+  // Without Since it gives messages as they are now; a resume replays them as they came.
   room.backlogRemaining = Number(frame.Backlog) || 0;
+  room.backlogAsOf = fresh ? lastId : 0;
   if (frame.Truncated) {
     addNotice(room, ["You were away a long time: not every message since then is shown."]);
   }

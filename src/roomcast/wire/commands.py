@@ -8,12 +8,17 @@ from roomcast.wire.errors import Ref
 
 @record
 class SendChat:
-    """A chat line. ``author`` is the tutorial's way of naming oneself; ``room`` may be absent."""
+    """A chat line. ``author`` is the tutorial's way of naming oneself; ``room`` may be absent.
+
+    ``reply_to``: the message it answers; ``thread``: the root of the thread it is in.
+    """
 
     text: str
     author: str | None = None
     room: str | None = None
     ref: Ref | None = None
+    reply_to: int | None = None
+    thread: int | None = None
 
 
 @record
@@ -39,12 +44,14 @@ class LeaveRoom:
 
 @record
 class FetchHistory:
-    """A page of at most ``limit`` messages older than ``before`` (newest page when None)."""
+    """A page of at most ``limit`` messages older than ``before`` (newest page when None);
+    with ``thread``, of that thread's root and replies only."""
 
     room: str | None
     before: int | None
     limit: int
     ref: Ref | None = None
+    thread: int | None = None
 
 
 @record
@@ -94,11 +101,50 @@ class Moderate:
 
 
 @record
-class DeleteMessage:
-    """Delete message ``id`` of ``room`` for everyone, history included."""
+class EditMessage:
+    """Replace the text of one's own message ``target`` of ``room``."""
 
     room: str
-    id: int
+    target: int
+    text: str
+    ref: Ref | None = None
+
+
+@record
+class DeleteMessage:
+    """Delete message ``target`` of ``room`` for everyone, history included."""
+
+    room: str
+    target: int
+    ref: Ref | None = None
+
+
+@record
+class React:
+    """Add the reaction ``emoji`` to message ``target``, or take one's own away (``remove``)."""
+
+    room: str
+    target: int
+    emoji: str
+    remove: bool = False
+    ref: Ref | None = None
+
+
+@record
+class Typing:
+    """The sender is typing in ``room``, or stopped (``stop``). Never stored."""
+
+    room: str
+    stop: bool = False
+    ref: Ref | None = None
+
+
+@record
+class FetchEdits:
+    """Every version of message ``target``'s text."""
+
+    room: str
+    target: int
     ref: Ref | None = None
 
 
@@ -113,5 +159,9 @@ Command = (
     | SetTopic
     | SetRole
     | Moderate
+    | EditMessage
     | DeleteMessage
+    | React
+    | Typing
+    | FetchEdits
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 import msgspec
 
@@ -45,8 +45,21 @@ def _iso_time_or_none(ms: int | None) -> str | None:
 
 
 @record
+class ReactionSummary:
+    """One emoji on a message: who put it there, in the order they did."""
+
+    emoji: str
+    names: tuple[str, ...]
+
+
+@record
 class ChatMessage:
-    """A stored chat message: the unit of history and of fan-out."""
+    """A stored chat line: the unit of history, and the most common event of a room's log.
+
+    ``reply_to`` and ``thread`` are set by its author. The rest is the line's current state, as
+    history pages give it: ``edited_ms`` (its last edit), ``reactions`` and ``replies`` (the live
+    replies of a thread root). ``deleted`` marks a line a replay skips (its text is gone).
+    """
 
     room: str
     id: int
@@ -54,10 +67,28 @@ class ChatMessage:
     text: str
     wsid: str
     sent_ms: int
+    reply_to: int | None = None
+    thread: int | None = None
+    edited_ms: int | None = None
+    reactions: tuple[ReactionSummary, ...] = ()
+    replies: int = 0
+    deleted: bool = False
 
     def frame(self) -> frames.ChatFrame:
         second, millis = divmod(self.sent_ms, 1000)
         sent, iso_second = _second_texts(second)
+        time = iso_second + _MILLIS_SUFFIXES[millis]
+        if (
+            self.reply_to is None
+            and self.thread is None
+            and self.edited_ms is None
+            and not self.reactions
+            and not self.replies
+        ):
+            # A plain line, the common case: no optional key to fill in.
+            return frames.ChatFrame(
+                encode_text(self.text), self.author, self.room, self.wsid, sent, self.id, time
+            )
         return frames.ChatFrame(
             encode_text(self.text),
             self.author,
@@ -65,13 +96,14 @@ class ChatMessage:
             self.wsid,
             sent,
             self.id,
-            iso_second + _MILLIS_SUFFIXES[millis],
+            time,
+            self.reply_to,
+            self.thread,
+            _iso_time_or_none(self.edited_ms),
+            [frames.ReactionEntry(r.emoji, len(r.names), list(r.names)) for r in self.reactions]
+            or None,
+            self.replies,
         )
-
-    def as_frame_object(self) -> dict[str, Any]:
-        """The ``Chat`` frame as a JSON object (the REST API's form of a message)."""
-        frame: dict[str, Any] = msgspec.to_builtins(self.frame())
-        return frame
 
 
 def encode_chat(message: ChatMessage) -> bytes:
@@ -108,8 +140,14 @@ def encode_room(
     return _encode(frames.RoomFrame(room, topic, private, moderators, role, owner, ref))
 
 
-def encode_deleted(room: str, message_id: int) -> bytes:
-    return _encode(frames.DeletedFrame(room, message_id))
+def encode_typing(room: str, names: list[str]) -> bytes:
+    return _encode(frames.TypingFrame(room, names))
+
+
+def encode_edits(room: str, target: int, versions: list[tuple[str, int]], ref: Ref | None) -> bytes:
+    """The versions of a message, ``(text, time in ms)`` each, the original first."""
+    entries = [frames.VersionEntry(encode_text(text), iso_time(ms)) for text, ms in versions]
+    return _encode(frames.EditsFrame(room, target, entries, ref))
 
 
 def encode_kicked(room: str, *, by: str, reason: str, banned: bool, until_ms: int | None) -> bytes:
@@ -121,21 +159,11 @@ def encode_moderated(
     room: str,
     *,
     name: str | None = None,
-    message_id: int | None = None,
     until_ms: int | None = None,
     ref: Ref | None = None,
 ) -> bytes:
     """Confirms a moderation command to the moderator who gave it."""
-    return _encode(
-        frames.ModeratedFrame(
-            action,
-            room,
-            name,
-            message_id,
-            _iso_time_or_none(until_ms),
-            ref,
-        )
-    )
+    return _encode(frames.ModeratedFrame(action, room, name, _iso_time_or_none(until_ms), ref))
 
 
 def encode_userlist(room: str, names: list[str]) -> bytes:
@@ -162,12 +190,22 @@ def encode_left(room: str, ref: Ref | None) -> bytes:
     return _encode(frames.LeftFrame(room, ref))
 
 
-def encode_history(room: str, messages: list[ChatMessage], more: bool, ref: Ref | None) -> bytes:
-    return _encode(frames.HistoryFrame(room, [m.frame() for m in messages], more, ref))
+def encode_history(
+    room: str,
+    messages: list[ChatMessage],
+    more: bool,
+    ref: Ref | None,
+    *,
+    thread: int | None = None,
+) -> bytes:
+    """A page of ``messages`` (of the thread with root ``thread``, when given)."""
+    return _encode(frames.HistoryFrame(room, [m.frame() for m in messages], more, thread, ref))
 
 
-def encode_ack(message_id: int, room: str, ref: Ref) -> bytes:
-    return _encode(frames.AckFrame(ref, message_id, room))
+def encode_ack(message_id: int, room: str, ref: Ref, *, unchanged: bool = False) -> bytes:
+    """``unchanged``: the command asked for the state the message already had; ``message_id``
+    is then the message's own ID, no event was added."""
+    return _encode(frames.AckFrame(ref, message_id, room, unchanged))
 
 
 def encode_error(error: ProtocolError) -> bytes:

@@ -39,6 +39,7 @@ class ErrorCode(enum.StrEnum):
     ROOM_INVALID = "room_invalid"
     NOT_IN_ROOM = "not_in_room"
     TOO_MANY_ROOMS = "too_many_rooms"
+    TOO_MANY = "too_many"
     RATE_LIMITED = "rate_limited"
     NICK_REGISTERED = "nick_registered"
     LOGIN_REQUIRED = "login_required"

@@ -16,10 +16,12 @@ from msgspec import Meta, Struct
 from roomcast.wire.errors import ErrorCode
 from roomcast.wire.limits import (
     DEFAULT_HISTORY_LIMIT,
+    MAX_EMOJI_CHARS,
     MAX_HISTORY_LIMIT,
     MAX_ID,
     MAX_INT_REF,
     MAX_NICK_CHARS,
+    MAX_REACTIONS,
     MAX_REASON_CHARS,
     MAX_REF_CHARS,
     MAX_ROOM_CHARS,
@@ -97,6 +99,18 @@ SanctionSeconds = Annotated[
 ]
 Role = Annotated[str, Meta(extra_json_schema={"enum": list(ROLES)})]
 ChatType = Literal["Chat"]
+OptionalMessageID = MessageID | None
+Emoji = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=MAX_EMOJI_CHARS,
+        description=(
+            "One emoji (one grapheme cluster, e.g. 👍 or 👍🏽 or 🇫🇷) or a :short_name: of 2-32"
+            " characters a-z 0-9 _ + -"
+        ),
+    ),
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,6 +137,14 @@ class ChatLine(Struct, forbid_unknown_fields=True, gc=False):
     ) = None
     Room: RoomName | None = None
     Ref: RefValue | None = None
+    ReplyTo: (
+        Annotated[MessageID, Meta(description="The message of the same room this line answers")]
+        | None
+    ) = None
+    Thread: (
+        Annotated[MessageID, Meta(description="The root message of the thread this line is in")]
+        | None
+    ) = None
 
 
 class TutorialLine(Struct, forbid_unknown_fields=True, gc=False):
@@ -158,11 +180,13 @@ class LeaveCommand(ClientFrame, tag="Leave"):
 
 
 class HistoryCommand(ClientFrame, tag="History"):
-    """Ask for a page of older messages (Before is exclusive; newest page without it)."""
+    """Ask for a page of older messages (Before is exclusive; newest page without it); with
+    Thread, of that thread: its root and its replies."""
 
     Limit: Annotated[int, Meta(ge=1, le=MAX_HISTORY_LIMIT)] = DEFAULT_HISTORY_LIMIT
     Room: RoomName | None = None
     Before: Annotated[int, Meta(ge=1, le=MAX_ID)] | None = None
+    Thread: OptionalMessageID = None
     Ref: RefValue | None = None
 
 
@@ -189,11 +213,50 @@ class TopicCommand(ClientFrame, tag="Topic"):
     Ref: RefValue | None = None
 
 
-class DeleteCommand(ClientFrame, tag="Delete"):
-    """Delete a message for everyone, history included (moderators)."""
+class EditCommand(ClientFrame, tag="Edit"):
+    """Replace the text of one's own message (the author's account, or a guest's session)."""
 
     Room: RoomName
-    ID: MessageID
+    Target: MessageID
+    Message: Base64Text
+    Ref: RefValue | None = None
+
+
+class DeleteCommand(ClientFrame, tag="Delete"):
+    """Delete a message for everyone, history included: one's own, or any as a moderator.
+
+    ``ID`` is the older name of ``Target``; one of them is required.
+    """
+
+    Room: RoomName
+    Target: OptionalMessageID = None
+    ID: OptionalMessageID = None
+    Ref: RefValue | None = None
+
+
+class ReactCommand(ClientFrame, tag="React"):
+    """Add an emoji reaction to a message, or take one's own away (Remove)."""
+
+    Room: RoomName
+    Target: MessageID
+    Emoji: Emoji
+    Remove: bool = False
+    Ref: RefValue | None = None
+
+
+class TypingCommand(ClientFrame, tag="Typing"):
+    """One is typing in Room (repeat at most every 3 s), or has stopped (Stop)."""
+
+    Room: RoomName
+    Stop: bool = False
+    Ref: RefValue | None = None
+
+
+class EditsCommand(ClientFrame, tag="Edits"):
+    """Ask for every version of a message, oldest first."""
+
+    Room: RoomName
+    Target: MessageID
     Ref: RefValue | None = None
 
 
@@ -258,7 +321,11 @@ CommandFrame = (
     | PingCommand
     | CreateCommand
     | TopicCommand
+    | EditCommand
     | DeleteCommand
+    | ReactCommand
+    | TypingCommand
+    | EditsCommand
     | RoleCommand
     | KickCommand
     | BanCommand
@@ -301,8 +368,20 @@ class StatusFrame(ServerFrame, tag="Status"):
     Admin: Annotated[bool, Meta(description="The account is a server admin")] = False
 
 
+class ReactionEntry(Struct, forbid_unknown_fields=True, gc=False):
+    """One emoji on a message: how many put it there, and who, in the order they did."""
+
+    Emoji: Emoji
+    Count: Annotated[int, Meta(ge=1)]
+    Names: list[str]
+
+
 class ChatFrame(ServerFrame, tag="Chat"):
-    """One message of a room, to every member of that room (the sender included)."""
+    """One message of a room, to every member of that room (the sender included).
+
+    History pages and join backlogs give it in its current state, with ``Edited``,
+    ``Reactions`` and ``Replies``; live and in a resume, those come as their own events.
+    """
 
     Message: Base64Text
     Author: Annotated[str, Meta(min_length=1)]
@@ -317,6 +396,16 @@ class ChatFrame(ServerFrame, tag="Chat"):
     ]
     ID: MessageID
     Time: IsoTime
+    ReplyTo: OptionalMessageID = None
+    Thread: OptionalMessageID = None
+    Edited: Annotated[IsoTime, Meta(description="When it was last edited")] | None = None
+    Reactions: (
+        Annotated[
+            list[ReactionEntry], Meta(max_length=MAX_REACTIONS, description="In order of first use")
+        ]
+        | None
+    ) = None
+    Replies: Annotated[int, Meta(ge=0, description="Live replies, on a thread's root")] = 0
 
 
 class UserlistEntry(Struct, forbid_unknown_fields=True, gc=False):
@@ -375,15 +464,25 @@ class HistoryFrame(ServerFrame, tag="History"):
     Room: RoomName
     Messages: list[ChatFrame]
     More: bool
+    Thread: Annotated[MessageID, Meta(description="The thread asked for")] | None = None
     Ref: RefValue | None = None
 
 
 class AckFrame(ServerFrame, tag="Ack"):
-    """The line with this Ref is durably stored as message ID of Room."""
+    """The line or change with this Ref is durably stored as event ID of Room."""
 
     Ref: RefValue
     ID: MessageID
     Room: RoomName
+    Unchanged: Annotated[
+        bool,
+        Meta(
+            description=(
+                "The change asked for was already so (a reaction one had, the same text):"
+                " no event was added; ID is the message's"
+            )
+        ),
+    ] = False
 
 
 class ErrorFrame(ServerFrame, tag="Error"):
@@ -421,11 +520,59 @@ class RoomFrame(ServerFrame, tag="Room"):
     Ref: RefValue | None = None
 
 
-class DeletedFrame(ServerFrame, tag="Deleted"):
-    """A moderator deleted message ID of Room: remove it; it is gone from history too."""
+class EditedFrame(ServerFrame, tag="Edited"):
+    """Event ID of Room: its author replaced the text of message Target."""
 
     Room: RoomName
     ID: MessageID
+    Target: MessageID
+    Message: Annotated[Base64Text, Meta(description="The new text ('' once the line is deleted)")]
+    Author: str
+    Time: IsoTime
+
+
+class DeletedFrame(ServerFrame, tag="Deleted"):
+    """Event ID of Room: message Target was deleted (By its author or a moderator); it is gone
+    from history too."""
+
+    Room: RoomName
+    ID: MessageID
+    Target: MessageID
+    By: str
+
+
+class ReactionFrame(ServerFrame, tag="Reaction"):
+    """Event ID of Room: Name added (or Removed) the reaction Emoji on message Target."""
+
+    Room: RoomName
+    ID: MessageID
+    Target: MessageID
+    Emoji: Emoji
+    Name: str
+    Removed: bool
+
+
+class TypingFrame(ServerFrame, tag="Typing"):
+    """Who is typing in Room now, the receiver left out; [] once nobody is. Never stored."""
+
+    Room: RoomName
+    Names: list[str]
+
+
+class VersionEntry(Struct, forbid_unknown_fields=True, gc=False):
+    """One version of a message's text."""
+
+    Message: Base64Text
+    Time: IsoTime
+
+
+class EditsFrame(ServerFrame, tag="Edits"):
+    """Answers Edits: every version of message Target, the original first."""
+
+    Room: RoomName
+    Target: MessageID
+    Versions: list[VersionEntry]
+    Ref: RefValue | None = None
 
 
 class KickedFrame(ServerFrame, tag="Kicked"):
@@ -441,9 +588,8 @@ class KickedFrame(ServerFrame, tag="Kicked"):
 class ModeratedFrame(ServerFrame, tag="Moderated"):
     """Confirms a moderation command to the moderator who gave it."""
 
-    Action: Annotated[str, Meta(extra_json_schema={"enum": [*MODERATION_ACTIONS, "delete"]})]
+    Action: Annotated[str, Meta(extra_json_schema={"enum": list(MODERATION_ACTIONS)})]
     Room: RoomName
     Name: str | None = None
-    ID: MessageID | None = None
     Until: Until | None = None
     Ref: RefValue | None = None

@@ -24,15 +24,19 @@ from roomcast.wire.commands import (
     Command,
     CreateRoom,
     DeleteMessage,
+    EditMessage,
+    FetchEdits,
     FetchHistory,
     JoinRoom,
     LeaveRoom,
     Moderate,
     Ping,
+    React,
     SendChat,
     SetNick,
     SetRole,
     SetTopic,
+    Typing,
 )
 from roomcast.wire.errors import ErrorCode, ProtocolError, Ref
 from roomcast.wire.limits import (
@@ -44,7 +48,7 @@ from roomcast.wire.limits import (
     MAX_TOPIC_CHARS,
     ROLES,
 )
-from roomcast.wire.text import decode_message, validate_line, validate_room
+from roomcast.wire.text import decode_message, validate_emoji, validate_line, validate_room
 
 # A value check of one field: the value (None only for an absent optional key) and the
 # server's text limit in, the value the command gets out.
@@ -160,16 +164,28 @@ def _role(value: str, _limit: int) -> str:
     return value
 
 
+def _emoji(value: str, _limit: int) -> str:
+    return validate_emoji(value)
+
+
 _CHECKS: Final[dict[str, ValueCheck]] = {
     "Room": _room,
     "Message": _message,
     "Topic": _topic,
     "Reason": _reason,
     "Role": _role,
+    "Emoji": _emoji,
 }
 _NAMED_CHECKS: Final = {**_CHECKS, "Name": _account}
 
 Build = Callable[[Values, Ref | None], Command]
+
+
+def _delete(values: Values, ref: Ref | None) -> DeleteMessage:
+    target = values["Target"] if values["Target"] is not None else values["ID"]
+    if target is None:
+        raise ProtocolError(ErrorCode.MISSING_FIELD, "Target is required")
+    return DeleteMessage(values["Room"], target, ref)
 
 
 def _moderate(action: str) -> Build:
@@ -191,7 +207,9 @@ _FRAMES: Final[dict[str | None, Kind]] = {
     None: _kind(
         frames.ChatLine,
         _CHECKS,
-        lambda v, ref: SendChat(v["Message"], v["Author"] or None, v["Room"], ref),
+        lambda v, ref: SendChat(
+            v["Message"], v["Author"] or None, v["Room"], ref, v["ReplyTo"], v["Thread"]
+        ),
     ),
     "Nick": _kind(
         frames.NickCommand,
@@ -211,7 +229,7 @@ _FRAMES: Final[dict[str | None, Kind]] = {
     "History": _kind(
         frames.HistoryCommand,
         _CHECKS,
-        lambda v, ref: FetchHistory(v["Room"], v["Before"], v["Limit"], ref),
+        lambda v, ref: FetchHistory(v["Room"], v["Before"], v["Limit"], ref, v["Thread"]),
     ),
     "Ping": _kind(frames.PingCommand, {}, lambda v, ref: Ping(ref)),
     "Create": _kind(
@@ -224,10 +242,26 @@ _FRAMES: Final[dict[str | None, Kind]] = {
         _CHECKS,
         lambda v, ref: SetTopic(v["Room"], v["Topic"], ref),
     ),
-    "Delete": _kind(
-        frames.DeleteCommand,
+    "Edit": _kind(
+        frames.EditCommand,
         _CHECKS,
-        lambda v, ref: DeleteMessage(v["Room"], v["ID"], ref),
+        lambda v, ref: EditMessage(v["Room"], v["Target"], v["Message"], ref),
+    ),
+    "Delete": _kind(frames.DeleteCommand, _CHECKS, _delete),
+    "React": _kind(
+        frames.ReactCommand,
+        _CHECKS,
+        lambda v, ref: React(v["Room"], v["Target"], v["Emoji"], v["Remove"], ref),
+    ),
+    "Typing": _kind(
+        frames.TypingCommand,
+        _CHECKS,
+        lambda v, ref: Typing(v["Room"], v["Stop"], ref),
+    ),
+    "Edits": _kind(
+        frames.EditsCommand,
+        _CHECKS,
+        lambda v, ref: FetchEdits(v["Room"], v["Target"], ref),
     ),
     "Role": _kind(
         frames.RoleCommand,

@@ -1,4 +1,5 @@
-"""The texts a client sends: chat lines (base64 in ``Message``), one-line texts, room names."""
+"""The texts a client sends: chat lines (base64 in ``Message``), one-line texts, room names,
+reactions."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import binascii
 import re
 import unicodedata
 from typing import Final
+
+import emoji
 
 from roomcast.wire.errors import ErrorCode, ProtocolError
 from roomcast.wire.limits import DEFAULT_ROOM, MAX_ROOM_CHARS, MAX_TEXT_CHARS
@@ -15,6 +18,7 @@ _ROOM_PATTERN: Final = re.compile(r"[\w][\w.\-]*")
 # C0 controls except tab and newline, DEL and C1 controls; lone surrogates (only a JSON "\ud800"
 # escape can make one), which are not text and cannot be stored or sent as UTF-8.
 _FORBIDDEN_TEXT: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_SHORT_NAME: Final = re.compile(r":[a-z0-9_+\-]{2,32}:")
 
 
 def validate_room(raw: str | None) -> str:
@@ -99,3 +103,13 @@ def validate_line(raw: str, what: str, max_chars: int) -> str:
                 ErrorCode.BAD_TEXT, f"{what} contains a forbidden character U+{ord(char):04X}"
             )
     return text
+
+
+def validate_emoji(value: str) -> str:
+    """A reaction: one emoji (one grapheme cluster) or a ``:short_name:``."""
+    if _SHORT_NAME.fullmatch(value) or emoji.is_emoji(value):
+        return value
+    raise ProtocolError(
+        ErrorCode.BAD_FIELD,
+        "Emoji must be one emoji or a :short_name: (2-32 characters of a-z 0-9 _ + -)",
+    )

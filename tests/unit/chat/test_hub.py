@@ -171,7 +171,18 @@ async def test_control_events_reach_moderation_through_the_broker(hub: Hub, peer
     alice, bob = peer("a"), peer("b")
     await hub.connect(alice, room="r", nick="alice")
     await hub.connect(bob, room="elsewhere", nick="bob")
-    hub.broker.publish_control("r", b'{"op": "delete", "id": 9}')
+    rooms_before = len(alice.of("Room"))
+    hub.broker.publish_control("r", b'{"op": "refresh"}')
     await settle()
-    assert alice.of("Deleted") == [{"Type": "Deleted", "Room": "r", "ID": 9}]
-    assert bob.of("Deleted") == []
+    assert len(alice.of("Room")) == rooms_before + 1
+    assert len(bob.of("Room")) == 1
+
+
+async def test_typing_events_reach_the_room_through_the_broker(hub: Hub, peer: Peers) -> None:
+    alice, bob = peer("a"), peer("b")
+    await hub.connect(alice, room="r", nick="alice")
+    await hub.connect(bob, room="elsewhere", nick="bob")
+    hub.broker.publish_control("r", b'{"op":"typing","name":"carol","stop":false}')
+    await settle()
+    assert alice.of("Typing") == [{"Type": "Typing", "Room": "r", "Names": ["carol"]}]
+    assert bob.of("Typing") == []

@@ -9,7 +9,6 @@ from roomcast.moderation import control
 from roomcast.moderation.control import (
     BadControlEvent,
     ControlEvent,
-    Delete,
     Mute,
     Refresh,
     Reload,
@@ -20,7 +19,6 @@ from roomcast.wire import protocol
 EVENTS: list[ControlEvent] = [
     Refresh(),
     Reload(),
-    Delete(42),
     Remove("a1", None, "mona", "spam", True, 1_700_000_000_000),
     Remove(None, "guest1234", "mona", "", False, None, "ban"),
     Mute(None, "guest1234", "mona", "shouting", 1_700_000_000_000, "mute"),
@@ -39,7 +37,6 @@ def test_the_encoding_is_a_small_json_object_with_an_op() -> None:
         "op": "remove", "account": None, "key": "k", "by": "mona", "reason": "r",
         "until": 5, "banned": True, "record": "ban",
     }  # fmt: skip
-    assert orjson.loads(control.encode(Delete(7))) == {"op": "delete", "id": 7}
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from roomcast.auth.identity import GUEST, Identity
-from roomcast.moderation.control import Delete, Mute, Refresh, Reload, Remove
-from roomcast.store import Account, NewMessage
+from roomcast.moderation.control import Mute, Refresh, Reload, Remove
+from roomcast.store import Account
 from roomcast.wire import protocol
 from roomcast.wire.protocol import ErrorCode, Moderate, ProtocolError, SetTopic
 from unit.moderation.fakes import FakeOccupant, Node
@@ -127,19 +127,16 @@ async def test_a_mute_and_its_end_reach_the_subscriptions_here(node: Node) -> No
     )
 
 
-async def test_a_deleted_message_is_gone_from_the_store_and_from_every_screen(node: Node) -> None:
+async def test_moderators_are_told_apart_and_their_deletions_audited(node: Node) -> None:
+    await accounts(node)
     await node.moderation.create_room(OWNER, "den", False, "")
-    readers = [connect(node, "den", FakeOccupant(f"w{i}", f"r{i}")) for i in range(3)]
-    stored = await node.store.append(NewMessage("den", "r0", "oops", "w0", 0))
-    await node.moderation.delete_message(OWNER, "den", stored.message.id)
-    assert node.bus.published[-1] == ("den", Delete(stored.message.id))
-    await node.deliver_published()
-    for reader in readers:
-        assert [f["ID"] for f in reader.of("Deleted")] == [stored.message.id]
-    assert await node.store.page("den", None, 10) == []
-    await refused(
-        ErrorCode.NOT_FOUND, node.moderation.delete_message(OWNER, "den", stored.message.id)
-    )
+    assert await node.moderation.may_moderate(OWNER, "den")
+    assert not await node.moderation.may_moderate(MEMBER, "den")
+    await node.moderation.set_role(OWNER, "den", "uma", "moderator")
+    assert await node.moderation.may_moderate(MEMBER, "den")
+    await node.moderation.audit_deletion(OWNER, "den", 7)
+    (entry, *_) = await node.store.audit_log("den", 10)
+    assert (entry.action, entry.room, entry.target) == ("delete", "den", "message 7")
 
 
 async def test_nobody_acts_on_a_role_as_high_as_their_own(node: Node) -> None:

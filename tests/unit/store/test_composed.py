@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from roomcast.store.base import Account, AuditEntry, Credential, NewMessage, Sanction, Store
+from roomcast.store.base import (
+    DELETE,
+    Account,
+    AuditEntry,
+    Change,
+    Credential,
+    NewMessage,
+    Sanction,
+    Store,
+)
 from roomcast.store.composed import ComposedStore
 from roomcast.store.memory import MemoryStore
-from roomcast.wire.protocol import ChatMessage
+from roomcast.wire.protocol import ChatMessage, DeletedEvent
 
 NOW = 1_800_000_000_000
 
@@ -35,7 +44,11 @@ async def test_every_call_reaches_its_part() -> None:
     assert [r.name for r in await store.rooms()] == ["den", "lobby"]
     assert (await store.room("den")) is not None
     assert await store.import_messages([ChatMessage("den", 4, "b", "x", "w", 2)]) == 1
-    assert await store.delete_message("den", 4)
+    assert await store.message("den", 4) == ChatMessage("den", 4, "b", "x", "w", 2)
+    assert await store.versions("den", 4) == [("x", 2)]
+    assert [m.id for m in await store.page("den", None, 5, thread=4)] == [4]
+    deletion = Change("den", 4, DELETE, "a:mod", "mod", "", "w", 3, moderator=True)
+    assert (await store.change(deletion)).event == DeletedEvent("den", 5, 4, "mod", 3)
     assert await store.delete_room("den")
     account = Account("id-a", "A", "a", "hash", NOW)
     assert await store.create_account(account)

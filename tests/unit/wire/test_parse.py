@@ -191,7 +191,11 @@ class TestFieldRules:
                 ErrorCode.BAD_FIELD,
                 "Limit must be between 1 and 200",
             ),
-            ('{"Type":"Delete","Room":"r","ID":null}', ErrorCode.MISSING_FIELD, "ID is required"),
+            (
+                '{"Type":"Delete","Room":"r","ID":null}',
+                ErrorCode.MISSING_FIELD,
+                "Target is required",
+            ),
             (
                 '{"Type":"Kick","Room":"r","Name":null}',
                 ErrorCode.BAD_FIELD,

@@ -35,7 +35,11 @@ _SERVER_TITLES: Final[tuple[tuple[type[frames.ServerFrame], str], ...]] = (
     (frames.ErrorFrame, "Error"),
     (frames.PongFrame, "Pong"),
     (frames.RoomFrame, "Room settings"),
+    (frames.EditedFrame, "Message edited"),
     (frames.DeletedFrame, "Message deleted"),
+    (frames.ReactionFrame, "Reaction added or removed"),
+    (frames.TypingFrame, "Who is typing"),
+    (frames.EditsFrame, "Versions of a message"),
     (frames.KickedFrame, "Removed from a room"),
     (frames.ModeratedFrame, "Moderation done"),
 )
@@ -49,7 +53,11 @@ _CLIENT_TITLES: Final[tuple[tuple[type[msgspec.Struct], str], ...]] = (
     (frames.CreateCommand, "Create a room"),
     (frames.TopicCommand, "Set the topic"),
     (frames.RoleCommand, "Give or take a role"),
+    (frames.EditCommand, "Edit one's message"),
     (frames.DeleteCommand, "Delete a message"),
+    (frames.ReactCommand, "React to a message"),
+    (frames.TypingCommand, "Typing"),
+    (frames.EditsCommand, "Fetch a message's versions"),
     (frames.KickCommand, "Kick"),
     (frames.BanCommand, "Ban"),
     (frames.UnbanCommand, "Lift a ban"),
@@ -77,9 +85,13 @@ def frame_schemas(settings: Settings) -> dict[str, Schema]:
         *SERVER_FRAMES,
         *CLIENT_FRAMES,
         frames.UserlistEntry,
+        frames.ReactionEntry,
+        frames.VersionEntry,
     )
     for frame in closed:
         schemas[frame.__name__]["additionalProperties"] = False
+    # A deletion names its message by Target, or by the older ID.
+    schemas["DeleteCommand"]["anyOf"] = [{"required": ["Target"]}, {"required": ["ID"]}]
     # msgspec lists an enum's values sorted; the document keeps the codes in declaration order.
     schemas["ErrorCode"]["enum"] = [code.value for code in ErrorCode]
     schemas["ChatLine"]["properties"]["Message"]["description"] = (
@@ -109,6 +121,7 @@ _EXAMPLES: Final[dict[str, Schema]] = {
         "Sent": "2026-11-26 00:38:50",
         "ID": 119,
         "Time": "2026-11-26T00:38:50.548Z",
+        "ReplyTo": 117,
     },
     "userlist": {"Type": "userlist", "Room": "lobby", "Users": [{"Name": "alice"}]},
     "Presence": {"Type": "Presence", "Room": "lobby", "Joined": ["bob"], "Left": []},
@@ -138,7 +151,36 @@ _EXAMPLES: Final[dict[str, Schema]] = {
         "Moderators": ["bob"],
         "Role": "member",
     },
-    "Deleted": {"Type": "Deleted", "Room": "lobby", "ID": 119},
+    "Edited": {
+        "Type": "Edited",
+        "Room": "lobby",
+        "ID": 121,
+        "Target": 119,
+        "Message": "aGVsbG8sIGVkaXRlZA==",
+        "Author": "alice",
+        "Time": "2026-11-26T00:39:02.101Z",
+    },
+    "Deleted": {"Type": "Deleted", "Room": "lobby", "ID": 122, "Target": 119, "By": "alice"},
+    "Reaction": {
+        "Type": "Reaction",
+        "Room": "lobby",
+        "ID": 123,
+        "Target": 118,
+        "Emoji": "👍",
+        "Name": "bob",
+        "Removed": False,
+    },
+    "Typing": {"Type": "Typing", "Room": "lobby", "Names": ["bob"]},
+    "Edits": {
+        "Type": "Edits",
+        "Room": "lobby",
+        "Target": 119,
+        "Versions": [
+            {"Message": "aGVsbG8=", "Time": "2026-11-26T00:38:50.548Z"},
+            {"Message": "aGVsbG8sIGVkaXRlZA==", "Time": "2026-11-26T00:39:02.101Z"},
+        ],
+        "Ref": 9,
+    },
     "Kicked": {
         "Type": "Kicked",
         "Room": "lobby",
@@ -151,7 +193,17 @@ _EXAMPLES: Final[dict[str, Schema]] = {
     "CreateCommand": {"Type": "Create", "Room": "team", "Private": True, "Topic": "Plans"},
     "TopicCommand": {"Type": "Topic", "Room": "team", "Topic": "Release on Friday"},
     "RoleCommand": {"Type": "Role", "Room": "team", "Name": "carol", "Role": "member"},
-    "DeleteCommand": {"Type": "Delete", "Room": "lobby", "ID": 119},
+    "EditCommand": {
+        "Type": "Edit",
+        "Room": "lobby",
+        "Target": 119,
+        "Message": "aGVsbG8sIGVkaXRlZA==",
+        "Ref": 8,
+    },
+    "DeleteCommand": {"Type": "Delete", "Room": "lobby", "Target": 119, "Ref": 10},
+    "ReactCommand": {"Type": "React", "Room": "lobby", "Target": 118, "Emoji": "👍"},
+    "TypingCommand": {"Type": "Typing", "Room": "lobby"},
+    "EditsCommand": {"Type": "Edits", "Room": "lobby", "Target": 119, "Ref": 9},
     "KickCommand": {"Type": "Kick", "Room": "lobby", "Name": "mallory", "Reason": "spam"},
     "BanCommand": {"Type": "Ban", "Room": "lobby", "Name": "mallory", "Duration": 3600},
     "UnbanCommand": {"Type": "Unban", "Room": "lobby", "Name": "mallory"},

@@ -1,5 +1,5 @@
 """PostgreSQL access control: accounts, credentials (sessions and API tokens), room roles and
-privacy, sanctions, message deletion and the audit log (``AccessStore``), each call on one
+privacy, sanctions and the audit log (``AccessStore``), each call on one
 pooled connection."""
 
 from __future__ import annotations
@@ -182,12 +182,6 @@ class Access:
             )
         )
         return affected(status)
-
-    async def delete_message(self, room: str, message_id: int) -> bool:
-        (status,) = await self._pool.transaction(
-            ("DELETE FROM messages WHERE room = $1 AND id = $2", (room, message_id))
-        )
-        return affected(status) == 1
 
     async def add_audit(self, entry: AuditEntry) -> None:
         await self._pool.transaction(

@@ -4,11 +4,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from roomcast.store.columns import MESSAGE, import_bounds
 from roomcast.store.postgres.pool import Pool
 from roomcast.store.postgres.sql import NOW_MS, affected
 from roomcast.wire.protocol import ChatMessage
+
+# An imported line's columns: its state as exported (it has no owner: nobody may edit it).
+_IMPORTED: Final = f"{MESSAGE}, reply_to, thread, edited_ms, deleted"
+
+
+def _imported(m: ChatMessage) -> tuple[object, ...]:
+    return (
+        m.room, m.id, m.author, m.text, m.wsid, m.sent_ms,
+        m.reply_to, m.thread, m.edited_ms, m.deleted,
+    )  # fmt: skip
 
 
 class RoomAdmin:
@@ -38,11 +49,13 @@ class RoomAdmin:
             )
             if affected(status) != 1:
                 return False
-            for table in ("messages", "room_roles", "sanctions"):
+            for table in ("messages", "reactions", "room_roles", "sanctions"):
                 await conn.execute(f"DELETE FROM {table} WHERE room = $1", name)
             return True
 
     async def import_messages(self, messages: Sequence[ChatMessage]) -> int:
+        if not messages:
+            return 0
         bounds = import_bounds(messages)
         rooms = sorted(bounds)
         _, inserted = await self._pool.transaction(
@@ -55,17 +68,11 @@ class RoomAdmin:
                 (rooms, [bounds[r][0] for r in rooms], [bounds[r][1] for r in rooms]),
             ),
             (
-                f"INSERT INTO messages ({MESSAGE})"
+                f"INSERT INTO messages ({_IMPORTED})"
                 " SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[],"
-                " $5::text[], $6::bigint[]) ON CONFLICT (room, id) DO NOTHING",
-                [
-                    [m.room for m in messages],
-                    [m.id for m in messages],
-                    [m.author for m in messages],
-                    [m.text for m in messages],
-                    [m.wsid for m in messages],
-                    [m.sent_ms for m in messages],
-                ],
+                " $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[],"
+                " $10::boolean[]) ON CONFLICT (room, id) DO NOTHING",
+                [list(column) for column in zip(*map(_imported, messages), strict=True)],
             ),
         )
         return affected(inserted)

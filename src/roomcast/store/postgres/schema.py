@@ -1,5 +1,6 @@
 """The PostgreSQL schema: applies the migrations in ``store/migrations/postgres`` that a database
-lacks, under an advisory lock, so nodes starting together apply each once.
+lacks, each in a transaction of its own under an advisory lock, so nodes starting together apply
+each once (and wait until all are applied).
 
 The versions applied are rows of ``roomcast_schema``, which the first start creates.
 """
@@ -22,8 +23,16 @@ _MIGRATION_LOCK: Final = 0x726F6F6D63617374  # "roomcast"
 
 
 async def apply_migrations(conn: Conn) -> list[Migration]:
-    """Bring the schema up to date in one transaction; the migrations that were applied."""
+    """Bring the schema up to date, a transaction per migration (a migration's table locks end
+    with it); the migrations that were applied."""
     applied: list[Migration] = []
+    while (migration := await _apply_next(conn)) is not None:
+        applied.append(migration)
+    return applied
+
+
+async def _apply_next(conn: Conn) -> Migration | None:
+    """Apply the first migration the schema lacks, in one transaction; None when it has all."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
         if not await conn.fetchval("SELECT to_regclass('roomcast_schema') IS NOT NULL"):
@@ -50,8 +59,8 @@ async def apply_migrations(conn: Conn) -> list[Migration]:
                     migration.version,
                     migration.name,
                 )
-                applied.append(migration)
-    return applied
+                return migration
+    return None
 
 
 async def migrate(dsn: str, *, timeout: float = 10.0) -> tuple[list[Migration], int]:

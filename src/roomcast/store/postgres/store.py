@@ -25,6 +25,8 @@ class PostgresStore(ComposedStore):
     the server as settings.
     """
 
+    _writer: Writer
+
     def __init__(
         self,
         dsn: str,

@@ -9,6 +9,9 @@ strictly increasing and gapless across all nodes and commit in ID order (a reade
 7 before ID 6 is visible). When PostgreSQL cannot be reached, or a statement fails, every append
 of the batch fails with ``StoreUnavailable``; a batch that lost a race (a unique ``(sender,
 ref)`` taken by another node, a deadlock) is retried.
+
+A change to a message (``change``) is queued too and made in its own transaction (change.py)
+once the lines queued before it are committed, so it always finds them.
 """
 
 from __future__ import annotations
@@ -16,12 +19,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import Any, Final
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, TypeVar, cast
 
 from roomcast.store.base import (
     AppendDone,
     Appended,
     AppendsAsFutures,
+    Change,
+    Changed,
+    ChangeRefused,
     NewMessage,
     Outcomes,
     StoreUnavailable,
@@ -31,7 +38,9 @@ from roomcast.store.base import (
     report,
     report_all,
 )
-from roomcast.store.columns import MESSAGE
+from roomcast.store.changes import as_line
+from roomcast.store.postgres.change import change_on
+from roomcast.store.postgres.events import EVENT, event
 from roomcast.store.postgres.pool import Pool
 from roomcast.store.postgres.sql import RACED, UNAVAILABLE, Conn
 from roomcast.wire.protocol import ChatMessage
@@ -39,16 +48,21 @@ from roomcast.wire.protocol import ChatMessage
 log = logging.getLogger(__name__)
 
 _MAX_BATCH: Final = 2000
+_T = TypeVar("_T")
+# A queued change, with the future its caller awaits.
+_Queued = tuple["asyncio.Future[Changed]", Change]
 _RETRIES: Final = 3
 
-# $1..$7: room, author, body, wsid, sent_ms, sender, ref of each new message, in submission order.
-# Returns each room's last ID after the batch; the k-th message of a room that got n messages
-# has ID last_id - n + k.
+# $1..$10: room, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread of each new
+# message, in submission order. Returns each room's last ID after the batch; the k-th message
+# of a room that got n messages has ID last_id - n + k.
 APPEND: Final = """
 WITH batch AS (
   SELECT m.*, row_number() OVER (PARTITION BY m.room ORDER BY m.ord) AS k
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[])
-       WITH ORDINALITY AS m(room, author, body, wsid, sent_ms, sender, ref, ord)
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[],
+              $8::text[], $9::bigint[], $10::bigint[])
+       WITH ORDINALITY AS m(room, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread,
+                            ord)
 ), counts AS (
   SELECT room, count(*) AS n, min(sent_ms) AS created FROM batch GROUP BY room
 ), bumped AS (
@@ -57,15 +71,16 @@ WITH batch AS (
   ON CONFLICT (name) DO UPDATE SET last_id = r.last_id + excluded.last_id, deleted = false
   RETURNING name, last_id
 ), inserted AS (
-  INSERT INTO messages (room, id, author, body, wsid, sent_ms, sender, ref)
-  SELECT b.room, bumped.last_id - c.n + b.k, b.author, b.body, b.wsid, b.sent_ms, b.sender, b.ref
+  INSERT INTO messages (room, id, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread)
+  SELECT b.room, bumped.last_id - c.n + b.k, b.author, b.body, b.wsid, b.sent_ms, b.sender, b.ref,
+         b.owner, b.reply_to, b.thread
   FROM batch b JOIN counts c ON c.room = b.room JOIN bumped ON bumped.name = b.room
 )
 SELECT name, last_id FROM bumped
 """
 
 _FIND_REFS: Final = f"""
-SELECT m.sender, m.ref, {", ".join("m." + c for c in MESSAGE.split(", "))}
+SELECT {", ".join("m." + c for c in EVENT.split(", "))}, m.sender AS ref_sender, m.ref AS ref_key
 FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(sender, ref)
   ON m.sender = k.sender AND m.ref = k.ref
 WHERE m.ref IS NOT NULL
@@ -73,12 +88,13 @@ WHERE m.ref IS NOT NULL
 
 
 class Writer(AppendsAsFutures):
-    """The queue of appends and the task that commits it."""
+    """The queue of appends and changes, and the task that commits it."""
 
     def __init__(self, pool: Pool, max_pending: int) -> None:
         self._pool = pool
         self._max_pending = max_pending
-        self._queue: deque[Submission] = deque()
+        self._queue: deque[Submission | _Queued] = deque()
+        self._changes = 0  # how many of the queued are changes
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
@@ -104,6 +120,17 @@ class Writer(AppendsAsFutures):
             self._queue.append((done, message))
             self._wakeup.set()
 
+    async def change(self, change: Change) -> Changed:
+        if self._closed or self._task is None:
+            raise StoreUnavailable("the store is closed")
+        if len(self._queue) >= self._max_pending:
+            raise StoreUnavailable("the store is overloaded; try again")
+        future: asyncio.Future[Changed] = asyncio.get_running_loop().create_future()
+        self._queue.append((future, change))
+        self._changes += 1
+        self._wakeup.set()
+        return await future
+
     async def _write_loop(self) -> None:
         while True:
             if not self._queue:
@@ -112,7 +139,14 @@ class Writer(AppendsAsFutures):
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            batch = [self._queue.popleft() for _ in range(min(len(self._queue), _MAX_BATCH))]
+            if self._changes == 0:  # only lines are queued
+                count = min(len(self._queue), _MAX_BATCH)
+                batch = cast(list[Submission], [self._queue.popleft() for _ in range(count)])
+            else:
+                batch = self._lines_before_a_change()
+                if not batch:
+                    await self._change(self._queue.popleft())
+                    continue
             try:
                 outcome = await self._commit(batch)
             except Exception as exc:  # never let the writer die: fail the batch, go on
@@ -121,20 +155,53 @@ class Writer(AppendsAsFutures):
                 outcome = failed(batch, error)
             report_all(outcome)
 
+    def _lines_before_a_change(self) -> list[Submission]:
+        """The lines queued before the first change (none when a change is first)."""
+        batch: list[Submission] = []
+        while self._queue and len(batch) < _MAX_BATCH:
+            item = self._queue[0]
+            if isinstance(item[1], Change):
+                break
+            batch.append(cast(Submission, self._queue.popleft()))
+        return batch
+
+    async def _change(self, item: Submission | _Queued) -> None:
+        future, change = item
+        assert isinstance(change, Change)
+        assert isinstance(future, asyncio.Future)
+        self._changes -= 1
+        try:
+            outcome = await self._run(lambda conn: change_on(conn, change))
+        except Exception as exc:  # refused, unavailable or failed: the caller hears of it
+            if not isinstance(exc, ChangeRefused | StoreUnavailable):
+                log.exception("PostgreSQL change failed")
+                exc = StoreUnavailable(f"the message store failed: {exc}")
+            if not future.done():  # else the awaiting caller was cancelled
+                future.set_exception(exc)
+            return
+        if not future.done():
+            future.set_result(outcome)
+
     async def _commit(self, batch: list[Submission]) -> Outcomes:
+        try:
+            return await self._run(lambda conn: _commit_on(conn, batch))
+        except StoreUnavailable as error:
+            log.error("PostgreSQL commit of %d messages failed: %s", len(batch), error)
+            return failed(batch, error)
+
+    async def _run(self, work: Callable[[Conn], Awaitable[_T]]) -> _T:
+        """``work`` on a pooled connection, again when it raced another node."""
         failure: BaseException | None = None
         for _ in range(_RETRIES):
             try:
                 async with self._pool.acquire() as conn:
-                    return await _commit_on(conn, batch)
+                    return await work(conn)
             except RACED as exc:
                 failure = exc
             except UNAVAILABLE as exc:
                 failure = exc
                 break
-        log.error("PostgreSQL commit of %d messages failed: %s", len(batch), failure)
-        error = StoreUnavailable(f"the message store is unavailable: {failure}")
-        return failed(batch, error)
+        raise StoreUnavailable(f"the message store is unavailable: {failure}")
 
 
 async def _commit_on(conn: Conn, batch: list[Submission]) -> Outcomes:
@@ -145,7 +212,8 @@ async def _commit_on(conn: Conn, batch: list[Submission]) -> Outcomes:
     if wanted:
         senders, refs = zip(*wanted, strict=True)
         for row in await conn.fetch(_FIND_REFS, list(senders), list(refs)):
-            earlier[(row[0], row[1])] = Appended(ChatMessage(*row[2:]), duplicate=True)
+            found = Appended(as_line(event(row)), duplicate=True)
+            earlier[(row["ref_sender"], row["ref_key"])] = found
     fresh: list[tuple[int, NewMessage]] = []  # (index in batch, message)
     first_of_ref: dict[tuple[str | None, str], int] = {}
     for index, ((_, new), key) in enumerate(zip(batch, keys, strict=True)):
@@ -158,7 +226,10 @@ async def _commit_on(conn: Conn, batch: list[Submission]) -> Outcomes:
     outcome: Outcomes = []
     for index, ((done, new), key) in enumerate(zip(batch, keys, strict=True)):
         if index in ids:
-            message = ChatMessage(new.room, ids[index], new.author, new.text, new.wsid, new.sent_ms)
+            message = ChatMessage(
+                new.room, ids[index], new.author, new.text, new.wsid, new.sent_ms,
+                new.reply_to, new.thread,
+            )  # fmt: skip
             outcome.append((done, Appended(message, duplicate=False)))
             continue
         assert key is not None
@@ -173,6 +244,8 @@ async def _commit_on(conn: Conn, batch: list[Submission]) -> Outcomes:
                     first.text,
                     first.wsid,
                     first.sent_ms,
+                    first.reply_to,
+                    first.thread,
                 ),
                 duplicate=True,
             )
@@ -184,14 +257,19 @@ async def _insert(
     conn: Conn, fresh: list[tuple[int, NewMessage]], keys: list[str | None]
 ) -> dict[int, int]:
     """Insert the ``fresh`` messages (by their index in the batch) in one statement; their IDs."""
-    columns: list[list[Any]] = [[], [], [], [], [], [], []]
-    for index, new in fresh:
-        for column, value in zip(
-            columns,
-            (new.room, new.author, new.text, new.wsid, new.sent_ms, new.sender, keys[index]),
-            strict=True,
-        ):
-            column.append(value)
+    news = [new for _, new in fresh]
+    columns: list[list[Any]] = [
+        [new.room for new in news],
+        [new.author for new in news],
+        [new.text for new in news],
+        [new.wsid for new in news],
+        [new.sent_ms for new in news],
+        [new.sender for new in news],
+        [keys[index] for index, _ in fresh],
+        [new.owner for new in news],
+        [new.reply_to for new in news],
+        [new.thread for new in news],
+    ]
     last_ids = {row[0]: int(row[1]) for row in await conn.fetch(APPEND, *columns)}
     counts: dict[str, int] = {}
     for _, new in fresh:

@@ -1,10 +1,11 @@
 """The SQLite store, in parts: ``store`` (the facade), ``writer`` (the commit path and every
-write), ``journal`` (the message journal), ``reads``, ``access``, ``rooms``, ``connection``,
-``schema`` (migrations) and ``checkpoint`` (the WAL checkpoint thread).
+write), ``journal`` (the message journal), ``conversation`` (changes to messages), ``rows`` (the
+rows of ``messages`` as read), ``reads``, ``access``, ``rooms``, ``connection``, ``schema``
+(migrations) and ``checkpoint`` (the WAL checkpoint thread).
 
-Its modules may import ``roomcast.store.base``, ``columns``, ``composed``, ``migrations`` and
-``roomcast.wire.protocol``. Other layers import the names below from this package; only the
-store's own tests and benchmarks reach into its modules.
+Its modules may import ``roomcast.store.base``, ``columns``, ``changes``, ``composed``,
+``migrations`` and ``roomcast.wire.protocol``. Other layers import the names below from this
+package; only the store's own tests and benchmarks reach into its modules.
 """
 
 from roomcast.store.sqlite.connection import Synchronous

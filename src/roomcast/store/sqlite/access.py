@@ -1,5 +1,5 @@
 """SQLite access control: accounts, credentials (sessions and API tokens), room roles and privacy,
-sanctions, message deletion and the audit log (``AccessStore``).
+sanctions and the audit log (``AccessStore``).
 
 A login or a moderation action reads on the event loop's thread (``Reads.query``) and writes on
 the writer's thread and connection, in a transaction between two commits (``Writer.run``):
@@ -182,15 +182,6 @@ class Access:
             return cursor.rowcount
 
         return await self._writer.run(lift)
-
-    async def delete_message(self, room: str, message_id: int) -> bool:
-        def delete(conn: sqlite3.Connection) -> bool:
-            cursor = conn.execute(
-                "DELETE FROM messages WHERE room = ? AND id = ?", (room, message_id)
-            )
-            return cursor.rowcount == 1
-
-        return await self._writer.run(delete, settle=True)
 
     async def add_audit(self, entry: AuditEntry) -> None:
         await self._writer.run(

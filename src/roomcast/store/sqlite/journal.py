@@ -16,9 +16,22 @@ import orjson
 
 from roomcast.store.base import Appended
 
-# Most rows per INSERT statement: 8 columns x 256 rows stays far below SQLite's variable limit.
+# Most rows per INSERT statement: 11 columns x 256 rows stays far below SQLite's variable limit.
 _ROWS_PER_STATEMENT: Final = 256
 JOURNAL_INSERT: Final = "INSERT INTO message_journal (batch) VALUES (?)"
+# A journaled line: the columns of ``messages`` a new line sets, in this order. A line with no
+# owner to store (a guest's, see ``rows.stored_owner``), no reply and no thread has only the
+# first 8, as every line had before conversations: binding the 3 more columns would cost the
+# move 20 % more per message (bench/micro/sqlite_rooms.py).
+JOURNAL_COLUMNS: Final = (
+    "room, id, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread"
+)
+PLAIN_WIDTH: Final = 8
+MESSAGES_INSERT: Final = f"INSERT INTO messages ({JOURNAL_COLUMNS}) VALUES"
+PLAIN_INSERT: Final = (
+    f"INSERT INTO messages ({', '.join(JOURNAL_COLUMNS.split(', ')[:PLAIN_WIDTH])}) VALUES"
+)
+_MOVE_TAIL: Final = " ON CONFLICT (room, id) DO NOTHING"
 # A commit's last ID per room it wrote to, with multi-row VALUES.
 ROOMS_UPSERT: Final = "INSERT INTO rooms (name, last_id, created_ms) VALUES"
 ROOMS_UPSERT_TAIL: Final = (
@@ -94,7 +107,8 @@ def move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
         else:
             found = {seq: batches[seq] for seq in still_journaled(conn, batches)}
         rows = sorted(row for messages in found.values() for row in messages)
-        insert_many(conn, "INSERT INTO messages VALUES", rows, " ON CONFLICT (room, id) DO NOTHING")
+        insert_many(conn, PLAIN_INSERT, [r for r in rows if len(r) == PLAIN_WIDTH], _MOVE_TAIL)
+        insert_many(conn, MESSAGES_INSERT, [r for r in rows if len(r) != PLAIN_WIDTH], _MOVE_TAIL)
         conn.executemany("DELETE FROM message_journal WHERE seq = ?", [(seq,) for seq in found])
         conn.execute("COMMIT")
     except BaseException:
@@ -143,8 +157,14 @@ class Journaled:
         self.refs.clear()
 
     def in_room(self, room: str) -> list[tuple[Any, ...]]:
-        """The ``messages`` columns of ``room``'s journaled messages."""
-        return [row[:6] for rows in self.batches.values() for row in rows if row[0] == room]
+        """``room``'s journaled lines, as ``rows.LINE`` columns (never edited yet: a change
+        moves the journal first)."""
+        return [
+            (*row[:6], *(row[9:] or (None, None)), None)
+            for rows in self.batches.values()
+            for row in rows
+            if row[0] == room
+        ]
 
     def forget_moved(self, conn: sqlite3.Connection) -> None:
         """Drop the journal rows another connection moved out of the journal table."""

@@ -14,16 +14,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final
 
-from roomcast.store.base import RoomSummary, StoreUnavailable
-from roomcast.store.columns import MESSAGE
+import orjson
+
+from roomcast.store.base import EDIT, RoomSummary, StoreUnavailable
 from roomcast.store.sqlite.connection import Synchronous, connect
+from roomcast.store.sqlite.rows import EVENT, LINE, LIVE, log_event
 from roomcast.store.sqlite.writer import Writer
-from roomcast.wire.protocol import ChatMessage
+from roomcast.wire.protocol import ChatMessage, LogEvent, ReactionSummary
 
 # Pages of history up to this many messages are read on the event loop's thread (see ``query``),
 # unless a lock held elsewhere answers with one of these (primary result codes).
 _INLINE_ROWS: Final = 200
 _LOCK_ERRORS: Final = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+# Above every message ID; and where a thread is in the columns of ``rows.LINE``.
+_NO_ID: Final = 2**63 - 1
+_THREAD: Final = 7
 
 Rows = list[tuple[Any, ...]]
 
@@ -94,28 +99,149 @@ class Reads:
 
     # -- HistoryReads ---------------------------------------------------------------------------
 
-    async def page(self, room: str, before: int | None, limit: int) -> list[ChatMessage]:
+    async def page(
+        self, room: str, before: int | None, limit: int, thread: int | None = None
+    ) -> list[ChatMessage]:
+        """Three queries at most, however long the page: its lines, their reactions, the live
+        replies of the thread roots among them."""
         if limit <= 0:
             return []
-        upper = before if before is not None else 2**63 - 1
-        journaled = [row for row in await self._writer.journaled_in(room) if row[1] < upper]
-        rows = await self.query(
-            f"SELECT {MESSAGE} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?",
-            (room, upper, limit),
-            inline=limit <= _INLINE_ROWS,
-        )
-        return _in_id_order(rows, journaled)[-limit:]
+        upper = before if before is not None else _NO_ID
+        journaled = await self._writer.journaled_in(room)
+        inline = limit <= _INLINE_ROWS
+        if thread is None:
+            rows = await self.query(
+                f"SELECT {LINE} FROM messages WHERE room = ? AND id < ? AND {LIVE}"
+                " ORDER BY id DESC LIMIT ?",
+                (room, upper, limit),
+                inline=inline,
+            )
+        else:  # the replies by their index, the root by its key
+            rows = await self.query(
+                f"SELECT {LINE} FROM messages INDEXED BY messages_thread"
+                f" WHERE room = ? AND thread = ? AND id < ? AND {LIVE} UNION ALL"
+                f" SELECT {LINE} FROM messages WHERE room = ? AND id = ? AND id < ? AND {LIVE}"
+                " ORDER BY id DESC LIMIT ?",
+                (room, thread, upper, room, thread, upper, limit),
+                inline=inline,
+            )
+        shown = [
+            row
+            for row in journaled
+            if row[1] < upper and (thread is None or thread in (row[1], row[_THREAD]))
+        ]
+        # A line the writer moved meanwhile is in both: the row of ``messages`` is the newer.
+        by_id = {row[1]: row for row in (*shown, *rows)}
+        lines = [by_id[message_id] for message_id in sorted(by_id)[-limit:]]
+        reactions = await self._reactions(room, [row[1] for row in lines], inline)
+        roots = [row[1] for row in lines if row[_THREAD] is None]
+        replies = await self._replies(room, roots, journaled, inline)
+        return [
+            ChatMessage(
+                room,
+                message_id,
+                author,
+                text,
+                wsid,
+                sent_ms,
+                reply_to,
+                in_thread,
+                edited_ms,
+                reactions.get(message_id, ()),
+                replies.get(message_id, 0),
+            )
+            for _, message_id, author, text, wsid, sent_ms, reply_to, in_thread, edited_ms in lines
+        ]
 
-    async def after(self, room: str, after_id: int, limit: int) -> list[ChatMessage]:
+    async def _reactions(
+        self, room: str, ids: list[int], inline: bool
+    ) -> dict[int, tuple[ReactionSummary, ...]]:
+        """The reactions on the lines ``ids``: per line, emoji in the order of first use, names
+        in the order of reacting."""
+        if not ids:
+            return {}
+        rows = await self.query(
+            "SELECT target, emoji, name FROM reactions"
+            " WHERE room = ? AND target IN (SELECT value FROM json_each(?))"
+            " ORDER BY target, first_id, id",
+            (room, orjson.dumps(ids).decode()),
+            inline=inline,
+        )
+        names: dict[int, dict[str, list[str]]] = {}
+        for target, emoji, name in rows:
+            names.setdefault(target, {}).setdefault(emoji, []).append(name)
+        return {
+            target: tuple(ReactionSummary(emoji, tuple(who)) for emoji, who in emojis.items())
+            for target, emojis in names.items()
+        }
+
+    async def _replies(
+        self, room: str, roots: list[int], journaled: Rows, inline: bool
+    ) -> dict[int, int]:
+        """How many live replies each of the lines ``roots`` has: in ``messages``, then in the
+        journal (whose lines come after every line in ``messages`` when it was read)."""
+        if not roots:
+            return {}
+        first_journaled = min((row[1] for row in journaled), default=_NO_ID)
+        counts: dict[int, int] = dict(
+            await self.query(
+                "SELECT thread, count(*) FROM messages INDEXED BY messages_thread WHERE room = ?"
+                f" AND thread IN (SELECT value FROM json_each(?)) AND {LIVE} AND id < ?"
+                " GROUP BY thread",
+                (room, orjson.dumps(roots).decode(), first_journaled),
+                inline=inline,
+            )
+        )
+        wanted = set(roots)
+        for row in journaled:
+            if row[_THREAD] in wanted:
+                counts[row[_THREAD]] = counts.get(row[_THREAD], 0) + 1
+        return counts
+
+    async def after(self, room: str, after_id: int, limit: int) -> list[LogEvent]:
         if limit <= 0:
             return []
-        journaled = [row for row in await self._writer.journaled_in(room) if row[1] > after_id]
+        journaled = [
+            (*row, None, None, 0)
+            for row in await self._writer.journaled_in(room)
+            if row[1] > after_id
+        ]
         rows = await self.query(
-            f"SELECT {MESSAGE} FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?",
+            f"SELECT {EVENT} FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?",
             (room, after_id, limit),
             inline=limit <= _INLINE_ROWS,
         )
-        return _in_id_order(rows, journaled)[:limit]
+        by_id = {row[1]: row for row in (*journaled, *rows)}
+        return [log_event(by_id[message_id]) for message_id in sorted(by_id)[:limit]]
+
+    async def message(self, room: str, message_id: int) -> ChatMessage | None:
+        row = await self._line(room, message_id)
+        return None if row is None else ChatMessage(*row[:9])
+
+    async def versions(self, room: str, message_id: int) -> list[tuple[str, int]] | None:
+        row = await self._line(room, message_id)
+        if row is None:
+            return None
+        edits = await self.query(
+            "SELECT body, sent_ms FROM messages INDEXED BY messages_target"
+            " WHERE room = ? AND target = ? AND kind = ?"
+            " ORDER BY id",
+            (room, message_id, EDIT),
+        )
+        original = row[9] if row[9] is not None else row[3]
+        return [(original, row[5]), *((text, sent_ms) for text, sent_ms in edits)]
+
+    async def _line(self, room: str, message_id: int) -> tuple[Any, ...] | None:
+        """The live line ``message_id`` as ``LINE`` columns and its ``original`` text (None
+        when never edited), wherever it is: every line submitted before is looked for."""
+        for row in await self._writer.journaled_in(room):
+            if row[1] == message_id:
+                return (*row, None)
+        rows = await self.query(
+            f"SELECT {LINE}, original FROM messages WHERE room = ? AND id = ? AND {LIVE}",
+            (room, message_id),
+        )
+        return rows[0] if rows else None
 
     async def last_id(self, room: str) -> int:
         rows = await self.query("SELECT last_id FROM rooms WHERE name = ?", (room,))
@@ -140,9 +266,3 @@ class Reads:
             return None
         room, last, topic, private = rows[0]
         return RoomSummary(room, last, topic, bool(private))
-
-
-def _in_id_order(*sources: Rows) -> list[ChatMessage]:
-    """Messages from rows of one room (``messages`` columns), once each, in ID order."""
-    by_id = {row[1]: row for rows in sources for row in rows}
-    return [ChatMessage(*by_id[message_id]) for message_id in sorted(by_id)]

@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 
 from roomcast.store.columns import import_bounds
+from roomcast.store.sqlite.rows import LINE
 from roomcast.store.sqlite.writer import Writer
 from roomcast.wire.protocol import ChatMessage
 
@@ -39,7 +40,7 @@ class RoomAdmin:
             )
             if cursor.rowcount != 1:
                 return False
-            for table in ("messages", "room_roles", "sanctions"):
+            for table in ("messages", "reactions", "room_roles", "sanctions"):
                 conn.execute(f"DELETE FROM {table} WHERE room = ?", (name,))
             return True
 
@@ -51,9 +52,9 @@ class RoomAdmin:
         def store(conn: sqlite3.Connection) -> int:
             before = conn.total_changes
             conn.executemany(
-                "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)"
+                f"INSERT INTO messages ({LINE}, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (room, id) DO NOTHING",
-                [(m.room, m.id, m.author, m.text, m.wsid, m.sent_ms) for m in messages],
+                [(*_line(m), int(m.deleted)) for m in messages],
             )
             added = conn.total_changes - before
             conn.executemany(
@@ -65,3 +66,8 @@ class RoomAdmin:
             return added
 
         return await self._writer.run(store, settle=True)
+
+
+def _line(m: ChatMessage) -> tuple[object, ...]:
+    """The ``rows.LINE`` columns of an imported line."""
+    return (m.room, m.id, m.author, m.text, m.wsid, m.sent_ms, m.reply_to, m.thread, m.edited_ms)

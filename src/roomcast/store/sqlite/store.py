@@ -21,6 +21,8 @@ from roomcast.store.sqlite.writer import Writer
 class SQLiteStore(ComposedStore):
     """A ``Store`` in one SQLite file."""
 
+    _writer: Writer
+
     def __init__(
         self,
         path: Path | str,

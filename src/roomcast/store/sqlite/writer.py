@@ -29,6 +29,8 @@ from roomcast.store.base import (
     AppendDone,
     Appended,
     AppendsAsFutures,
+    Change,
+    Changed,
     NewMessage,
     Outcomes,
     StoreUnavailable,
@@ -38,9 +40,10 @@ from roomcast.store.base import (
     report,
     report_all,
 )
-from roomcast.store.columns import MESSAGE
+from roomcast.store.changes import as_line
 from roomcast.store.sqlite.checkpoint import Checkpointer
 from roomcast.store.sqlite.connection import Synchronous, connect, open_writer
+from roomcast.store.sqlite.conversation import apply_change
 from roomcast.store.sqlite.journal import (
     JOURNAL_INSERT,
     ROOMS_UPSERT,
@@ -49,6 +52,7 @@ from roomcast.store.sqlite.journal import (
     Refs,
     insert_many,
 )
+from roomcast.store.sqlite.rows import find_ref, stored_owner
 from roomcast.wire.protocol import ChatMessage
 
 log = logging.getLogger(__name__)
@@ -94,11 +98,13 @@ class _Barrier:
 class _Exclusive:
     """A write to run on the writer's connection in a transaction of its own, once every earlier
     append is committed; with ``settle``, once every earlier message is in ``messages`` too (it
-    writes to them, or to the rooms' last IDs)."""
+    writes to them, or to the rooms' last IDs: the writer's cached ones are dropped after it,
+    unless ``keeps_ids``, for a write that keeps them right itself)."""
 
     work: Callable[[sqlite3.Connection], Any]
     settle: bool
     done: asyncio.Future[Any]
+    keeps_ids: bool = False
 
 
 _Item = list[Submission] | _Barrier | _Exclusive | object
@@ -182,11 +188,28 @@ class Writer(AppendsAsFutures):
 
         ``StoreUnavailable`` when SQLite fails; any other error of ``work`` is raised as it is.
         """
+        return await self._exclusive(work, settle, keeps_ids=False)
+
+    async def change(self, change: Change) -> Changed:
+        """``MessageStore.change``: after every line submitted before it is in ``messages``."""
+
+        def work(conn: sqlite3.Connection) -> Changed:
+            changed = apply_change(conn, change)
+            if changed.event is not None and not changed.duplicate:
+                self._last_ids[change.room] = changed.event.id
+            return changed
+
+        return await self._exclusive(work, True, keeps_ids=True)
+
+    async def _exclusive(
+        self, work: Callable[[sqlite3.Connection], _T], settle: bool, *, keeps_ids: bool
+    ) -> _T:
         if self.closed:
             raise StoreUnavailable("the store is closed")
         if self._thread is None:
             raise StoreUnavailable("the store is not open")
-        exclusive = _Exclusive(work, settle, asyncio.get_running_loop().create_future())
+        loop = asyncio.get_running_loop()
+        exclusive = _Exclusive(work, settle, loop.create_future(), keeps_ids)
         self._hand_over()
         self._queue.put(exclusive)
         return cast(_T, await exclusive.done)
@@ -293,20 +316,46 @@ class Writer(AppendsAsFutures):
                     last = self._last_id_for_write(conn, new.room)
                 last_ids[new.room] = message_id = last + 1
                 message = ChatMessage(
-                    new.room, message_id, new.author, new.text, new.wsid, new.sent_ms
+                    new.room,
+                    message_id,
+                    new.author,
+                    new.text,
+                    new.wsid,
+                    new.sent_ms,
+                    new.reply_to,
+                    new.thread,
                 )
-                rows.append(
-                    (
-                        new.room,
-                        message_id,
-                        new.author,
-                        new.text,
-                        new.wsid,
-                        new.sent_ms,
-                        new.sender,
-                        key,
+                owner = stored_owner(new.owner, new.sender)
+                if owner is None and new.reply_to is None and new.thread is None:
+                    # A plain line (see journal.PLAIN_WIDTH).
+                    rows.append(
+                        (
+                            new.room,
+                            message_id,
+                            new.author,
+                            new.text,
+                            new.wsid,
+                            new.sent_ms,
+                            new.sender,
+                            key,
+                        )
                     )
-                )
+                else:
+                    rows.append(
+                        (
+                            new.room,
+                            message_id,
+                            new.author,
+                            new.text,
+                            new.wsid,
+                            new.sent_ms,
+                            new.sender,
+                            key,
+                            owner,
+                            new.reply_to,
+                            new.thread,
+                        )
+                    )
                 stored = Appended(message, duplicate=False)
                 if key is not None:
                     seen_refs[(new.sender, key)] = Appended(message, duplicate=True)
@@ -365,8 +414,10 @@ class Writer(AppendsAsFutures):
                 if isinstance(exc, sqlite3.Error):
                     error = StoreUnavailable(f"the message store failed: {exc}")
                     error.__cause__ = exc
-            if exclusive.settle:
-                self._last_ids.clear()  # an import raises them
+            if exclusive.settle and (
+                not exclusive.keeps_ids or isinstance(error, StoreUnavailable)
+            ):
+                self._last_ids.clear()  # an import raises them; a failed commit leaves them
         self._loop.call_soon_threadsafe(_settle, exclusive.done, result, error)
 
     def _journaled_in(self, conn: sqlite3.Connection, room: str) -> list[tuple[Any, ...]]:
@@ -394,7 +445,6 @@ class Writer(AppendsAsFutures):
 
     @staticmethod
     def _find_ref(conn: sqlite3.Connection, sender: str | None, key: str) -> Appended | None:
-        row = conn.execute(
-            f"SELECT {MESSAGE} FROM messages WHERE sender IS ? AND ref = ?", (sender, key)
-        ).fetchone()
-        return Appended(ChatMessage(*row), duplicate=True) if row else None
+        """The answer to a line re-sent with a ref a line or a change of ``messages`` used."""
+        event = find_ref(conn, sender, key)
+        return None if event is None else Appended(as_line(event), duplicate=True)

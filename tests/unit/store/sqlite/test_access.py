@@ -85,13 +85,11 @@ async def test_logins_and_moderation_open_no_connection(
 
 
 async def test_access_writes_keep_their_place_among_appends(store: SQLiteStore) -> None:
-    sent = store.append(NewMessage("lobby", "alice", "two", "w1", 2))
-    # Submitted after the append, not awaited in between: the deletion finds it.
-    assert await store.delete_message("lobby", 2)
-    assert (await sent).message.id == 2
-    nxt = await store.append(NewMessage("lobby", "alice", "three", "w1", 3))
-    assert nxt.message.id == 3
-    assert [m.text for m in await store.page("lobby", None, 10)] == ["one", "three"]
+    sent = store.append(NewMessage("den", "alice", "first", "w1", 2))
+    # Submitted after the append, not awaited in between: the room it made exists already.
+    assert not await store.claim_room("den", ALICE.id, "Alice", True, "")
+    assert (await sent).message.id == 1
+    assert not (await store.room_access("den")).private
 
 
 async def test_a_write_from_another_connection_is_seen(store: SQLiteStore, tmp_path: Path) -> None:

@@ -16,10 +16,15 @@ from roomcast.store.sqlite.journal import (
     move_batches,
     move_journal,
 )
+from roomcast.store.sqlite.rows import OWNER
 
 
 def _rows(room: str, first: int, count: int) -> list[tuple[object, ...]]:
-    return [(room, n, "a", f"m{n}", "w", n, None, None) for n in range(first, first + count)]
+    """Journaled lines as the writer makes them (``JOURNAL_COLUMNS``)."""
+    return [
+        (room, n, "a", f"m{n}", "w", n, None, None, "g:s", None, 1 if n > 1 else None)
+        for n in range(first, first + count)
+    ]
 
 
 def test_insert_many_inserts_every_row_in_power_of_two_chunks() -> None:
@@ -70,12 +75,36 @@ def test_the_record_answers_reads_and_forgets_what_others_moved(tmp_path: Path) 
             record.add(seq, rows, {})
         assert record.count == 3
         assert 0 < (record.due_in(1.0) or 0) <= 1.0
-        assert [row[1] for row in record.in_room("lobby")] == [1, 2]
-        assert all(len(row) == 6 for row in record.in_room("lobby"))
+        assert record.in_room("lobby") == [
+            ("lobby", 1, "a", "m1", "w", 1, None, None, None),
+            ("lobby", 2, "a", "m2", "w", 2, None, 1, None),
+        ], "as rows.LINE columns"
         assert move_journal(conn) == 3  # what another connection's move does
         record.forget_moved(conn)
         assert (record.count, record.batches) == (0, {})
         record.move(conn)
         assert conn.execute("SELECT count(*) FROM messages").fetchone() == (3,)
+    finally:
+        conn.close()
+
+
+def test_plain_journal_rows_move_beside_full_ones(tmp_path: Path) -> None:
+    """Rows of 8 columns (a guest's plain line; every line of the release before
+    conversations, which a crash may leave journaled) move owned by their sender's session."""
+    conn = open_writer(tmp_path / "chat.db", "NORMAL")
+    try:
+        old = [["lobby", 1, "a", "m1", "w", 1, "s-1", "s:r1"], ["lobby", 2, "b", "m2", "w", 2]]
+        old[1] += [None, None]
+        for rows in (old, _rows("lobby", 3, 1)):
+            conn.execute(JOURNAL_INSERT, (orjson.dumps(rows),))
+        assert move_journal(conn) == 3
+        moved = conn.execute(
+            f"SELECT id, sender, ref, {OWNER}, reply_to, thread, kind, deleted FROM messages"
+        ).fetchall()
+        assert moved == [
+            (1, "s-1", "s:r1", "g:s-1", None, None, None, 0),
+            (2, None, None, None, None, None, None, 0),
+            (3, None, None, "g:s", None, 1, None, 0),
+        ]
     finally:
         conn.close()

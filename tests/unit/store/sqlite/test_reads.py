@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from roomcast.store.base import NewMessage, StoreUnavailable
+from roomcast.store.base import REACT, UNREACT, Change, NewMessage, StoreUnavailable
 from roomcast.store.sqlite import SQLiteStore
+from roomcast.wire.protocol import ReactionSummary
 
 
 @pytest.fixture
@@ -91,3 +92,46 @@ async def test_long_pages_and_whole_tables_are_read_on_the_reader_thread(
     assert [m.text for m in await store.after("lobby", 0, 10_000)] == ["one"]
     assert [room.name for room in await store.rooms()] == ["lobby"]
     assert never.queries == 0
+
+
+async def test_a_page_in_current_state_takes_three_queries_and_counts_journaled_replies(
+    store: SQLiteStore,
+) -> None:
+    owner = "g:s1"
+    await store.append(NewMessage("lobby", "a", "m2", "w1", 2, owner=owner))
+    for n in range(3, 41):  # lines 3..40, in the threads of line 1 (even) and line 2 (odd)
+        thread = n % 2 + 1
+        await store.append(NewMessage("lobby", "a", f"m{n}", "w1", n, owner=owner, thread=thread))
+    for target in range(1, 41, 3):
+        await store.change(Change("lobby", target, REACT, owner, "a", "👍", "w1", 50))
+    await store.change(Change("lobby", 2, REACT, "g:s2", "b", "🎉", "w1", 51))
+    # Replies still in the journal count too (the change above moved everything before it).
+    for n in (1, 1, 2):
+        await store.append(NewMessage("lobby", "a", "later", "w1", 60, owner=owner, thread=n))
+    statements: list[str] = []
+    store._reads._inline().set_trace_callback(statements.append)
+    page = await store.page("lobby", None, 100)
+    assert len(statements) == 3
+    assert len(page) == 43
+    first, second = page[:2]
+    assert (first.replies, second.replies) == (21, 20)
+    assert first.reactions == (ReactionSummary("👍", ("a",)),)
+    assert second.reactions == (ReactionSummary("🎉", ("b",)),)
+    assert page[3].reactions == (ReactionSummary("👍", ("a",)),)
+    assert all(m.replies == 0 for m in page[2:])
+
+
+async def test_an_emoji_keeps_its_place_when_its_first_reactor_takes_it_back(
+    store: SQLiteStore,
+) -> None:
+    """Emoji come in the order they came onto the message (as in the memory store), not in the
+    order of their oldest reaction still there."""
+    for owner, emoji in (("g:a", "👍"), ("g:b", "🎉"), ("g:c", "👍")):
+        await store.change(Change("lobby", 1, REACT, owner, owner[2:], emoji, "w1", 5))
+    await store.change(Change("lobby", 1, UNREACT, "g:a", "a", "👍", "w1", 6))
+    (line,) = await store.page("lobby", None, 1)
+    assert line.reactions == (ReactionSummary("👍", ("c",)), ReactionSummary("🎉", ("b",)))
+    await store.change(Change("lobby", 1, UNREACT, "g:c", "c", "👍", "w1", 7))
+    await store.change(Change("lobby", 1, REACT, "g:a", "a", "👍", "w1", 8))
+    (line,) = await store.page("lobby", None, 1)
+    assert line.reactions == (ReactionSummary("🎉", ("b",)), ReactionSummary("👍", ("a",)))

@@ -10,8 +10,17 @@ from pathlib import Path
 import orjson
 
 from roomcast.ops.admin import _copy
-from roomcast.store.base import Appended, NewMessage, StoreUnavailable
+from roomcast.store.base import (
+    DELETE,
+    EDIT,
+    Appended,
+    Change,
+    NewMessage,
+    StoreUnavailable,
+    owner_key,
+)
 from roomcast.store.sqlite import SQLiteStore
+from roomcast.wire.protocol import ChatMessage, DeletedEvent
 
 
 @contextlib.asynccontextmanager
@@ -101,32 +110,58 @@ async def test_a_backup_taken_while_messages_are_journaled_holds_them(tmp_path: 
         assert _counts(tmp_path / "copy.db") == (5, 0)
 
 
+def _deletion(room: str, target: int, by: str) -> Change:
+    return Change(room, target, DELETE, f"a:{by}", by, "", "w9", 9, moderator=True)
+
+
 async def test_deleting_a_message_just_sent_deletes_it_for_good(tmp_path: Path) -> None:
     path = tmp_path / "chat.db"
     async with _opened(path) as store:
-        sent = await store.append(NewMessage("lobby", "alice", "oops", "w1", 1))
-        assert await store.delete_message("lobby", sent.message.id)
+        sent = store.append(NewMessage("lobby", "alice", "oops", "w1", 1))
+        # Not awaited: the deletion waits for it, and takes the next ID.
+        deleted = await store.change(_deletion("lobby", 1, "mod"))
+        assert (await sent).message.id == 1
+        assert deleted.event == DeletedEvent("lobby", 2, 1, "mod", 9)
     async with _opened(path) as store:
         assert await store.page("lobby", None, 10) == []
+        assert await store.after("lobby", 0, 10) == [
+            ChatMessage("lobby", 1, "alice", "", "w1", 1, deleted=True),
+            DeletedEvent("lobby", 2, 1, "mod", 9),
+        ]
+        assert (await store.append(NewMessage("lobby", "bob", "next", "w2", 3))).message.id == 3
 
 
 async def test_a_message_another_connection_moved_and_deleted_stays_deleted(
     tmp_path: Path,
 ) -> None:
-    """An admin command opening the database while the server runs moves the server's journal;
-    what it then deletes must not come back when the server moves its own copy."""
+    """Another store opening the database while the server runs moves the server's journal; a
+    line it then deletes must not come back when the server moves its own copy, and the
+    server's next line must not take the ID of that deletion."""
     path = tmp_path / "chat.db"
     async with _opened(path) as server:
         kept = await server.append(NewMessage("lobby", "alice", "kept", "w1", 1))
         gone = await server.append(NewMessage("lobby", "alice", "gone", "w1", 2))
         async with _opened(path) as admin:
             assert _counts(path) == (2, 0)
-            assert await admin.delete_message("lobby", gone.message.id)
+            deleted = await admin.change(_deletion("lobby", gone.message.id, "admin"))
+        assert deleted.event is not None
         later = await server.append(NewMessage("lobby", "bob", "later", "w2", 3))
+        assert later.message.id == deleted.event.id + 1
         page = await server.page("lobby", None, 10)
         assert [m.id for m in page] == [kept.message.id, later.message.id]
         await server.close()
-        assert _counts(path) == (2, 0)
+        assert _counts(path) == (4, 0), "the two lines, the deletion and the later line"
+
+
+async def test_a_change_keeps_the_writers_last_ids_right(tmp_path: Path) -> None:
+    """Lines after a change continue after its ID, in its room, while other rooms' lines go on."""
+    async with _opened(tmp_path / "chat.db") as store:
+        for room in ("a", "b"):
+            await store.append(NewMessage(room, "alice", "one", "w1", 1))
+        await store.change(_deletion("a", 1, "mod"))
+        sent = [store.append(NewMessage(room, "alice", "two", "w1", 2)) for room in ("a", "b")]
+        assert [(await s).message.id for s in sent] == [3, 2]
+        assert [await store.last_id(room) for room in ("a", "b")] == [3, 2]
 
 
 async def test_reads_join_moved_and_journaled_messages(tmp_path: Path) -> None:
@@ -154,3 +189,19 @@ async def test_reads_join_moved_and_journaled_messages(tmp_path: Path) -> None:
         assert await after(0, 3) == [1, 2, 3]
         assert await after(30, 10) == []
         assert [m.text for m in await store.page("other", None, 2)] == ["o29", "o30"]
+
+
+async def test_a_guests_line_stores_no_owner_and_an_accounts_does(tmp_path: Path) -> None:
+    """A guest's line is owned by the session that sent it, which its sender names already."""
+    path = tmp_path / "chat.db"
+    async with _opened(path) as store:
+        for account, sender in ((None, "s1"), ("acct", "s2")):
+            owner = owner_key(account, sender)
+            await store.append(NewMessage("lobby", "a", "x", "w1", 1, sender, None, owner))
+        await store._writer.settled()
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            owners = conn.execute("SELECT owner FROM messages ORDER BY id").fetchall()
+        assert owners == [(None,), ("a:acct",)]
+        for target, account, sender in ((1, None, "s1"), (2, "acct", "s2")):
+            edit = Change("lobby", target, EDIT, owner_key(account, sender), "a", "y", "w1", 2)
+            assert (await store.change(edit)).event is not None

@@ -1,0 +1,84 @@
+// What this client holds of one message (an "entry"): its text, author and time, the message it
+// replies to, the thread it is in, when it was last edited, its reactions (emoji -> the names
+// that reacted, in order of first use) and, on a thread's root, how many replies it has. Also who
+// may do what with it. No DOM here: line.js shows entries, the event modules change them.
+
+import { decodeText } from "./codec.js";
+import { frameDate } from "./format.js";
+import { state } from "./store.js";
+
+/** The roles of a room whose holders may delete anyone's message (the Room frame's Role). */
+const MODERATING_ROLES = new Set(["owner", "moderator", "admin"]);
+
+const positiveId = (value) => (Number.isSafeInteger(value) && value > 0 ? value : null);
+
+/**
+ * The entry of a Chat frame. `asOf` is the room's ID up to which the frame's state (Replies)
+ * already counts; a thread line with a higher ID adds to its root's count.
+ */
+export function entryFrom(frame, asOf) {
+  const author = typeof frame.Author === "string" && frame.Author ? frame.Author : "anonymous";
+  const entry = {
+    id: positiveId(frame.ID),
+    author,
+    text: decodeText(frame.Message),
+    date: frameDate(frame),
+    system: frame.WSID === "system" && author === "system",
+    replyTo: positiveId(frame.ReplyTo),
+    thread: positiveId(frame.Thread),
+    edited: null,
+    reactions: new Map(),
+    replies: 0,
+    asOf: 0,
+  };
+  takeState(entry, frame, asOf);
+  return entry;
+}
+
+/** A newer copy of a message (a History page): its text, edit time, reactions and replies. */
+export function takeState(entry, frame, asOf) {
+  entry.text = decodeText(frame.Message);
+  entry.edited = frame.Edited ? new Date(frame.Edited) : null;
+  entry.reactions = new Map();
+  for (const item of Array.isArray(frame.Reactions) ? frame.Reactions : []) {
+    const names = Array.isArray(item?.Names) ? item.Names.filter((n) => typeof n === "string") : [];
+    if (typeof item?.Emoji === "string" && names.length > 0) entry.reactions.set(item.Emoji, names);
+  }
+  entry.replies = Number.isSafeInteger(frame.Replies) && frame.Replies > 0 ? frame.Replies : 0;
+  entry.asOf = Math.max(asOf, entry.id ?? 0);
+}
+
+/** Add (or, `removed`, take away) `name`'s `emoji`; false when that changes nothing. */
+export function react(entry, emoji, name, removed) {
+  const names = entry.reactions.get(emoji) ?? [];
+  if (names.includes(name) !== removed) return false;
+  if (!removed) {
+    entry.reactions.set(emoji, [...names, name]);
+    return true;
+  }
+  const rest = names.filter((n) => n !== name);
+  if (rest.length > 0) entry.reactions.set(emoji, rest);
+  else entry.reactions.delete(emoji);
+  return true;
+}
+
+/** The emoji used on the room's messages, most used first. */
+export function usedEmoji(room) {
+  const counts = new Map();
+  for (const entry of room.entries.values()) {
+    for (const [emoji, names] of entry.reactions) {
+      counts.set(emoji, (counts.get(emoji) ?? 0) + names.length);
+    }
+  }
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([emoji]) => emoji);
+}
+
+/** Did this user write it? (A line this page sent, or one under this user's nickname.) */
+export const isOwn = (room, entry) => room.ownIds.has(entry.id) || entry.author === state.nick;
+
+export const mayEdit = (room, entry) => isOwn(room, entry) && !entry.system;
+
+export const mayDelete = (room, entry) => isOwn(room, entry) || MODERATING_ROLES.has(room.role);
+
+/** The entry of message `id` of `room`, when this page holds it. */
+export const entryOf = (room, id) => room.entries.get(Number(id)) ?? null;

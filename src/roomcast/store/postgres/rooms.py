@@ -51,6 +51,8 @@ class RoomAdmin:
                 return False
             for table in ("messages", "reactions", "room_roles", "sanctions", "mentions"):
                 await conn.execute(f"DELETE FROM {table} WHERE room = $1", name)
+            # It leaves everyone's rooms; their read markers stay, as its IDs go on.
+            await conn.execute("UPDATE person_rooms SET joined = false WHERE room = $1", name)
             return True
 
     async def import_messages(self, messages: Sequence[ChatMessage]) -> int:

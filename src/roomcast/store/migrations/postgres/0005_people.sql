@@ -19,6 +19,8 @@ CREATE TABLE person_rooms (
     joined  BOOLEAN   NOT NULL DEFAULT true,
     PRIMARY KEY (person, room)
 );
+-- A deleted room leaves everyone's rooms.
+CREATE INDEX person_rooms_room ON person_rooms (room);
 
 -- Line ``id`` of ``room`` mentions ``person``: counted after the person's read marker.
 CREATE TABLE mentions (

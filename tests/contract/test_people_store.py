@@ -173,14 +173,14 @@ async def test_notifications_are_claimed_once_and_finished(store: Store) -> None
     ]
     await store.finish_notification("n-1", DELIVERED, 1, 0)
     await store.finish_notification("n-2", PENDING, 1, T0 + 50_000)
-    # n-2 comes back once its retry time passed, its lease ended or not.
+    # n-3's lease (node-b, 30 s, to T0 + 39 s) ends unfinished: anyone may claim it again.
+    late = await store.claim_notifications(T0 + 40_000, "node-c", 30_000, 10)
+    assert [c.id for c in late] == ["n-3"]
+    # n-2 comes back once its retry time passed (finishing it ended its lease).
     assert await store.claim_notifications(T0 + 49_000, "node-b", 30_000, 10) == []
     again = await store.claim_notifications(T0 + 50_000, "node-b", 30_000, 10)
     assert [(c.id, c.attempts) for c in again] == [("n-2", 1)]
     await store.finish_notification("n-2", FAILED, 2, 0)
-    # n-3's lease (node-b, 30 s) ends: it can be claimed again.
-    late = await store.claim_notifications(T0 + 40_000, "node-c", 30_000, 10)
-    assert [c.id for c in late] == ["n-3"]
     await store.finish_notification("n-3", READ_IN_TIME, 1, 0)
     assert await store.notification_counts() == {
         PENDING: 0,

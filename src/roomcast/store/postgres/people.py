@@ -99,15 +99,15 @@ VALUES ({", ".join(f"${n}" for n in range(1, len(_FIELDS) + 2))})
 ON CONFLICT (id) DO NOTHING
 """
 
-# $1 now, $2 owner, $3 lease length, $4 limit: the oldest due, unleased (or leased to another
-# owner whose lease ended), leased to $2.
+# $1 now, $2 owner, $3 lease length, $4 limit: the oldest due, unleased (or whose lease ended:
+# its claimer died or stalled), leased to $2.
 _CLAIM: Final = f"""
 WITH claimed AS (
   UPDATE notifications SET lease_owner = $2, lease_until = $1 + $3
   WHERE id IN (
     SELECT id FROM notifications
     WHERE state = '{PENDING}' AND next_ms <= $1 AND due_ms <= $1
-      AND (lease_owner IS NULL OR (lease_owner <> $2 AND lease_until <= $1))
+      AND (lease_owner IS NULL OR lease_until <= $1)
     ORDER BY next_ms, id
     LIMIT $4
     FOR UPDATE SKIP LOCKED)

@@ -23,7 +23,7 @@ from roomcast.presence.memory import MemoryPresence
 from roomcast.store import Account
 from roomcast.store.memory import MemoryStore
 from roomcast.store.people import PENDING
-from roomcast.wire.protocol import ProtocolError, parse
+from roomcast.wire.protocol import ProtocolError, nick_key, parse
 
 from .conftest import FakeClock, RecordingPeer
 
@@ -54,7 +54,8 @@ async def hub(clock: FakeClock) -> AsyncIterator[Hub]:
     for identity in (ALICE, BOB, CAROL):
         assert identity.account_id is not None
         assert identity.name is not None
-        account = Account(identity.account_id, identity.name, identity.name, "h", 0)
+        key = nick_key(identity.name)
+        account = Account(identity.account_id, identity.name, key, "h", 0)
         await store.create_account(account)
     yield the_hub
     await the_hub.stop()

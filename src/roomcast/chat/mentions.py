@@ -7,12 +7,12 @@ on, a notification queued for when it is still unread after ``notify_delay``.
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 import orjson
 
+from roomcast.chat.notifications import DIRECT, MENTION, notification_for
 from roomcast.chat.people import People
 from roomcast.chat.state import Member
 from roomcast.presence import Presence
@@ -26,8 +26,6 @@ _MENTION: Final = re.compile(r"(?<![\w@])@([^\s@]{1,40})")
 _TRAILING: Final = ".,;:!?)]}'\"”’»…"
 # The most names one line may mention.
 MAX_MENTIONS: Final = 20
-# How much of a line a notification carries.
-EXCERPT_CHARS: Final = 200
 GUEST_NOTIFY_PREFIX: Final = b'{"op":"notify-guest"'
 
 
@@ -131,12 +129,12 @@ class Mentions:
         for who in mentioned:
             key = who.person or who.wsid or ""
             if who.person != author.owner:
-                targets.setdefault(key, ("mention", who))
+                targets.setdefault(key, (MENTION, who))
         if direct is not None:
             for account_id, name in direct.items():
                 person = f"a:{account_id}"
                 if person != author.owner:
-                    targets[person] = ("direct", Mentioned(name, person, account_id, name))
+                    targets[person] = (DIRECT, Mentioned(name, person, account_id, name))
         if not targets:
             return
         author_account = author.identity.account_id
@@ -163,19 +161,13 @@ class Mentions:
                 await self._store.enqueue_notification(self._notification(who, message, kind))
 
     def _notification(self, who: Mentioned, message: ChatMessage, kind: str) -> Notification:
+        """The webhook's notification of ``message`` for ``who``, due ``notify_delay`` after it
+        was sent."""
         assert who.account_id is not None
         assert self._notify_delay_ms is not None
-        return Notification(
-            secrets.token_hex(16),
-            who.account_id,
-            who.account or who.name,
-            message.room,
-            message.id,
-            message.author,
-            message.text[:EXCERPT_CHARS],
-            kind,
-            message.sent_ms,
-            message.sent_ms + self._notify_delay_ms,
+        account = who.account or who.name
+        return notification_for(
+            who.account_id, account, message, kind, self._notify_delay_ms, message.sent_ms
         )
 
     def _on_notify(self, members: list[Member], fields: dict[str, Any]) -> None:

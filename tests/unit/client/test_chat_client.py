@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from yarl import URL
 
+from client.support import until
 from conftest import ServerProcess
 from roomcast.client import (
     ChatClient,
@@ -42,15 +43,6 @@ def test_the_url_names_a_websocket(given: str, used: str) -> None:
 def test_other_urls_are_refused(url: str) -> None:
     with pytest.raises(ValueError, match="not a WebSocket URL"):
         ChatClient(url)
-
-
-async def until(chat: ChatClient, done: Any, timeout: float = 15.0) -> list[Any]:
-    """Events until ``done(events)`` holds."""
-    events: list[Any] = []
-    async with asyncio.timeout(timeout):
-        while not done(events):
-            events.append(await chat.next_event())
-    return events
 
 
 def texts(events: list[Any], room: str) -> list[str]:

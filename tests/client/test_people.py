@@ -43,6 +43,10 @@ def notified(events: list[Event]) -> list[Notify]:
     return [e for e in events if isinstance(e, Notify)]
 
 
+def messages(events: list[Event]) -> list[Message]:
+    return [e for e in events if isinstance(e, Message)]
+
+
 def listing(events: list[Event], room: str) -> list[Rooms]:
     """The ``Rooms`` events among ``events`` that list ``room``."""
     return [e for e in events if isinstance(e, Rooms) and room in [s.room for s in e.rooms]]
@@ -64,20 +68,20 @@ async def test_an_accounts_connections_share_its_nickname_and_one_userlist_entry
             connected = await next_of(chat, Connected)
             assert (connected.nick, connected.user) == ("ada", "ada")
             await next_of(chat, Joined)
-        async with connect(server.ws_url, nick="guest", room="p") as guest:
+        async with connect(server.ws_url, nick="gwen", room="p") as guest:
             assert (await next_of(guest, Connected)).user is None
-            users = await next_of(guest, Users, lambda u: "guest" in u.names)
-            assert sorted(users.names) == ["ada", "guest"]
+            users = await next_of(guest, Users, lambda u: "gwen" in u.names)
+            assert sorted(users.names) == ["ada", "gwen"]
             assert await two.set_nick("adalove") == "adalove"
             assert await next_of(one, NickChanged) == NickChanged("adalove", "ada")
             assert one.nick == two.nick == "adalove"
             users = await next_of(guest, Users, lambda u: "adalove" in u.names)
-            assert sorted(users.names) == ["adalove", "guest"]
+            assert sorted(users.names) == ["adalove", "gwen"]
 
 
 async def test_a_read_on_one_connection_reaches_the_others(server: ServerProcess) -> None:
     ada = await signed_in(server, "ada")
-    async with connect(server.ws_url, nick="guest", room="p") as guest:
+    async with connect(server.ws_url, nick="gwen", room="p") as guest:
         first, second = await guest.send("one"), await guest.send("two")
         async with connect(ada, room="p") as one:
             await next_of(one, Joined)
@@ -102,19 +106,19 @@ async def test_a_mention_notifies_the_accounts_connections(server: ServerProcess
     async with (
         connect(ada, room="m") as here,
         connect(ada, room="elsewhere") as away,
-        connect(server.ws_url, nick="guest", room="m") as guest,
+        connect(server.ws_url, nick="gwen", room="m") as guest,
     ):
         await next_of(here, Joined)
         await next_of(away, Joined)
         line = await guest.send("hello @ada")
-        notify = Notify("mention", "m", line, "guest", "hello @ada")
-        assert await next_of(here, Notify) == notify
+        notify = Notify("mention", "m", line, "gwen", "hello @ada")
         assert await next_of(away, Notify) == notify
-        message = await next_of(here, Message, lambda m: m.id == line)
-        assert message.mentions == ("ada",)
+        events = await until(here, lambda ev: notified(ev) and messages(ev))
+        assert notified(events) == [notify]
+        assert [m.mentions for m in messages(events)] == [("ada",)]
         await here.send("note to self, @ada")  # one's own line notifies nobody of one's own
         again = await guest.send("@ada again")
-        assert await next_of(away, Notify) == Notify("mention", "m", again, "guest", "@ada again")
+        assert await next_of(away, Notify) == Notify("mention", "m", again, "gwen", "@ada again")
 
 
 async def test_a_direct_conversation_notifies_and_a_block_stops_it(server: ServerProcess) -> None:
@@ -166,7 +170,7 @@ async def test_a_read_made_while_away_goes_out_and_a_rename_meanwhile_stays(
         connect(ada, room="s", reconnect_delay=0.1, max_reconnect_delay=0.2) as quick,
     ):
         await next_of(quick, Joined)
-        async with connect(server.ws_url, nick="guest", room="r") as guest:
+        async with connect(server.ws_url, nick="gwen", room="r") as guest:
             line = await guest.send("read me while away")
         await next_of(slow, Message, lambda m: m.id == line)
         server.kill()

@@ -119,6 +119,7 @@ class Hub:
             registry,
             self.people,
             broker,
+            moderation,
             notify_delay_ms=None if delay is None else int(delay * 1000),
         )
         self._person_commands = PersonCommands(

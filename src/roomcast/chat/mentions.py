@@ -45,6 +45,12 @@ class ControlBus(Protocol):
     def publish_control(self, room: str, payload: bytes) -> None: ...
 
 
+class Readers(Protocol):
+    """Moderation's answer to who may read a room (a private room: its members only)."""
+
+    async def readers(self, room: str, accounts: dict[str, str]) -> set[str]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Mentioned:
     """A person a line names: by its nickname as spelled now; ``person`` when known (an account,
@@ -77,6 +83,7 @@ class Mentions:
         rooms: RoomMembers,
         people: People,
         bus: ControlBus,
+        readers: Readers,
         *,
         notify_delay_ms: int | None,
     ) -> None:
@@ -87,6 +94,7 @@ class Mentions:
         self._rooms = rooms
         self._people = people
         self._bus = bus
+        self._readers = readers
         self._notify_delay_ms = notify_delay_ms
         people.on("notify", self._on_notify)
 
@@ -137,15 +145,21 @@ class Mentions:
                     targets[person] = (DIRECT, Mentioned(name, person, account_id, name))
         if not targets:
             return
+        accounts = {
+            w.account_id: w.account or w.name
+            for _, w in targets.values()
+            if w.account_id is not None
+        }
+        # Only those who may read the room (a private room's members), and not who blocks the
+        # author.
+        allowed = await self._readers.readers(message.room, accounts)
         author_account = author.identity.account_id
-        blockers: set[str] = set()
         if author_account is not None:
-            accounts = [w.account_id for _, w in targets.values() if w.account_id is not None]
-            blockers = await self._store.blockers(author_account, accounts)
+            allowed -= await self._store.blockers(author_account, list(allowed))
         told = [
             (kind, who)
             for kind, who in targets.values()
-            if who.account_id is None or who.account_id not in blockers
+            if who.account_id is None or who.account_id in allowed
         ]
         persons = [who.person for _, who in told if who.person is not None]
         if persons:

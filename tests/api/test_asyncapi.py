@@ -136,15 +136,32 @@ async def test_every_frame_of_a_live_server_matches_its_schema(
         role = {"role": "moderator"}
         await http("PUT", f"{base}/api/rooms/lobby/roles/modder", json_body=role, headers=auth())
         ws = await websockets.connect(f"{url}?room=lobby", additional_headers={"Cookie": cookie})
-        async with Client(ws) as mod:
+        second = await websockets.connect(
+            f"{url}?room=lobby", additional_headers={"Cookie": cookie}
+        )
+        async with Client(ws) as mod, Client(second) as tab:
+            await mod.expect("Rooms")
             await mod.expect("Room", lambda f: f["Role"] == "moderator")
+            # People: a mention, a read marker seen by the other tab, a block, a direct room.
+            await send(alice, {"Message": b64("@modder look"), "Room": "lobby"})
+            notify = await tab.expect("Notify")
+            await send(mod, {"Type": "Read", "Room": "lobby", "ID": notify["ID"]})
+            await tab.expect("Read")
+            other = {"name": "other", "password": "correct horse"}
+            await http("POST", f"{base}/api/register", json_body=other)
+            await send(mod, {"Type": "Block", "Name": "other", "Ref": "b"})
+            await mod.expect("Blocks")
+            await send(mod, {"Type": "Unblock", "Name": "other", "Ref": "u"})
+            await mod.expect("Blocks", lambda f: f["Ref"] == "u")
+            await send(mod, {"Type": "Direct", "Names": ["other"], "Ref": "d"})
+            await mod.expect("Room", lambda f: f.get("Direct") is True)
             await send(mod, {"Type": "Delete", "Room": "lobby", "ID": hello["ID"], "Ref": 6})
             await mod.expect("Ack", lambda f: f["Ref"] == 6)
             await alice.expect("Deleted")
             await send(mod, {"Type": "Kick", "Room": "lobby", "Name": "bob", "Ref": 7})
             await mod.expect("Moderated", lambda f: f["Action"] == "kick")
             await bob.expect("Kicked")
-        frames = alice.frames + bob.frames + carol.frames + mod.frames
+        frames = alice.frames + bob.frames + carol.frames + mod.frames + tab.frames
 
     seen: set[str] = set()
     for frame in frames:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from client.support import next_of
 from conftest import ServerProcess
 from helpers import Client
 from roomcast.client import (
@@ -46,16 +47,6 @@ def stored_texts(server: ServerProcess, room: str) -> list[str]:
     url = f"{server.http_url}/api/rooms/{room}/messages?limit=200"
     with urllib.request.urlopen(url, timeout=10) as response:
         return [m["text"] for m in reversed(json.load(response)["messages"])]
-
-
-async def next_of(chat: ChatClient, kind: type[Any], timeout: float = 5.0) -> Any:
-    """The next event of ``kind``, skipping others."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        event = await chat.next_event(max(0.01, deadline - loop.time()))
-        if isinstance(event, kind):
-            return event
 
 
 async def collect_messages(chat: ChatClient, room: str, count: int) -> list[Message]:
@@ -148,14 +139,23 @@ async def test_the_frames_the_client_sends_match_the_asyncapi_schemas(
         original(self, frame)
 
     monkeypatch.setattr(ChatClient, "_send_frame", checked)
-    async with connect(server.ws_url, nick="checker") as chat:
-        await chat.send("one")
+    async with connect(server.ws_url, nick="checker", room="one") as chat:
+        first = await chat.send("one")
+        await chat.send("two", reply_to=first, thread=first)
+        await chat.edit("one", first, "one!")
+        await chat.react("one", first, "👍")
+        await chat.react("one", first, ":+1:", remove=True)
+        chat.typing("one")
+        chat.typing("one", stop=True)
+        await chat.thread("one", first, before=5, limit=3)
+        await chat.edits("one", first)
+        await chat.delete("one", first)
         await chat.join("two", since=0)
         await chat.history("two", before=5, limit=3)
         await chat.set_nick("checked")
         await chat.ping()
         await chat.leave("two")
-    assert len(sent) == 6
+    assert len(sent) == 15
     for frame in sent:
         schema.validate(frame)
 
@@ -276,7 +276,7 @@ async def test_leave_event_and_unknown_frames_are_ignored(server: ServerProcess)
         await chat.join("two")
         await chat.leave("one")
         assert await next_of(chat, Left) == Left("one")
-        chat._dispatch({"Type": "SomethingNew", "Room": "two"})
+        chat._inbox.dispatch({"Type": "SomethingNew", "Room": "two"})
         assert await chat.send("in two") == 1
 
 

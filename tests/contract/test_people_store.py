@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from roomcast.store import Account, NewMessage, Store, owner_key
+from roomcast.store import Account, Change, NewMessage, Store, owner_key
+from roomcast.store.base import DELETE
 from roomcast.store.people import (
     COUNT_CAP,
     DELIVERED,
@@ -173,14 +174,14 @@ async def test_notifications_are_claimed_once_and_finished(store: Store) -> None
     ]
     await store.finish_notification("n-1", DELIVERED, 1, 0)
     await store.finish_notification("n-2", PENDING, 1, T0 + 50_000)
-    # n-2 comes back once its retry time passed, its lease ended or not.
+    # n-3's lease (node-b, 30 s, to T0 + 39 s) ends unfinished: anyone may claim it again.
+    late = await store.claim_notifications(T0 + 40_000, "node-c", 30_000, 10)
+    assert [c.id for c in late] == ["n-3"]
+    # n-2 comes back once its retry time passed (finishing it ended its lease).
     assert await store.claim_notifications(T0 + 49_000, "node-b", 30_000, 10) == []
     again = await store.claim_notifications(T0 + 50_000, "node-b", 30_000, 10)
     assert [(c.id, c.attempts) for c in again] == [("n-2", 1)]
     await store.finish_notification("n-2", FAILED, 2, 0)
-    # n-3's lease (node-b, 30 s) ends: it can be claimed again.
-    late = await store.claim_notifications(T0 + 40_000, "node-c", 30_000, 10)
-    assert [c.id for c in late] == ["n-3"]
     await store.finish_notification("n-3", READ_IN_TIME, 1, 0)
     assert await store.notification_counts() == {
         PENDING: 0,
@@ -209,3 +210,63 @@ async def test_people_state_is_durable(kind: test_store.StoreKind, opened: Any) 
     second = await opened()
     assert [(r.room, r.read_id) for r in await second.person_rooms(ALICE)] == [("r", 1)]
     assert (await second.notification_counts())[PENDING] == 1
+
+
+async def test_appended_lines_carry_their_reply_thread_and_mentions(store: Store) -> None:
+    root = await store.append(line("r", "root", BOB))
+    names = ("alice", "Big Bob")  # a nickname may hold a space
+    new = NewMessage("r", "bob", "@alice @Big Bob", "w", T0, "s-bob", "x1", BOB, 1, 1, names)
+    done = await store.append(new)
+    assert (done.message.reply_to, done.message.thread, done.message.mentions) == (1, 1, names)
+    assert (await store.append(new)).duplicate
+    assert (await store.message("r", done.message.id)) == done.message
+    (replayed,) = await store.after("r", root.message.id, 10)
+    assert replayed == done.message
+    assert [m.mentions for m in await store.page("r", None, 10)] == [(), names]
+    assert root.message.mentions == ()
+
+
+async def test_a_guests_own_lines_are_not_unread_to_it(store: Store) -> None:
+    for person in (GUEST, ALICE):
+        await store.add_person_room(person, "r")
+    # As the chat layer sends a guest's line: its session is the sender and the owner.
+    guest_line = NewMessage("r", "guest", "hi", "w", T0, "s-guest", None, GUEST)
+    await asyncio.gather(*[store.append(guest_line) for _ in range(3)])
+    await say(store, "r", ALICE, "hello")
+    assert [(r.unread, r.last_id) for r in await store.person_rooms(GUEST)] == [(1, 4)]
+    assert [r.unread for r in await store.person_rooms(ALICE)] == [3]
+
+
+async def test_a_deleted_line_is_neither_unread_nor_a_mention(store: Store) -> None:
+    await store.add_person_room(ALICE, "r")
+    first = await store.append(line("r", "@alice one", BOB, ("alice",)))
+    await store.add_mentions("r", first.message.id, [ALICE])
+    await say(store, "r", BOB, "two")
+    await store.change(Change("r", first.message.id, DELETE, BOB, "bob", "", "w", T0))
+    (room,) = await store.person_rooms(ALICE)
+    assert (room.last_id, room.unread, room.mentions) == (3, 1, 0)
+
+
+async def test_a_deleted_room_leaves_everyones_rooms(store: Store) -> None:
+    await store.add_person_room(ALICE, "gone")
+    await store.add_person_room(ALICE, "kept")
+    _, mention = await say(store, "gone", BOB, "hi", "@alice")
+    await store.add_mentions("gone", mention, [ALICE])
+    await store.set_read(ALICE, "gone", 1)
+    assert await store.delete_room("gone")
+    assert [r.room for r in await store.person_rooms(ALICE)] == ["kept"]
+    # Back where it was first joined, its marker kept (its IDs continue), its mentions gone.
+    await store.add_person_room(ALICE, "gone")
+    rejoined = (await store.person_rooms(ALICE))[0]
+    assert (rejoined.room, rejoined.read_id, rejoined.mentions) == ("gone", 1, 0)
+
+
+async def test_no_account_may_take_a_chosen_nickname(store: Store) -> None:
+    await store.create_account(Account("id-alice", "alice", "alice", "h", T0))
+    assert await store.set_account_nick("id-alice", "Ally", "ally")
+    assert await store.set_account_nick("id-alice", "ALICE", "alice")  # its own name's key
+    assert await store.account_nick("id-alice") == "ALICE"
+    assert not await store.create_account(Account("id-ally", "ally", "alice", "h", T0))
+    assert await store.set_account_nick("id-alice", "Ally", "ally")
+    assert not await store.create_account(Account("id-ally", "Ally", "ally", "h", T0))
+    assert await store.account_by_id("id-ally") is None

@@ -22,14 +22,17 @@ from roomcast.wire.protocol import (
     ErrorCode,
     FetchEdits,
     JoinRoom,
+    MarkRead,
     Moderate,
     ProtocolError,
     React,
     Ref,
     SendChat,
+    SetBlock,
     SetNick,
     SetRole,
     SetTopic,
+    StartDirect,
     Typing,
 )
 
@@ -43,6 +46,9 @@ BUDGETED: Final[dict[type, str]] = {
     React: "messages",
     Typing: "messages",
     FetchEdits: "joins",
+    MarkRead: "messages",
+    StartDirect: "joins",
+    SetBlock: "joins",
     JoinRoom: "joins",
     SetNick: "nicks",
     # Administration commands write to the store: they share the joins' budget.

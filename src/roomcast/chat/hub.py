@@ -16,14 +16,18 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from roomcast import __version__
 from roomcast.auth import GUEST, Authenticator, Identity
 from roomcast.broker import Broker
 from roomcast.chat.budgets import BUDGETED, RateBudgets
 from roomcast.chat.conversation import Conversation
+from roomcast.chat.direct import Direct
 from roomcast.chat.lines import SYSTEM_AUTHOR, ChatLines
+from roomcast.chat.mentions import GUEST_NOTIFY_PREFIX, Mentions
 from roomcast.chat.nicknames import Nicknames
+from roomcast.chat.people import People, is_person_channel
 from roomcast.chat.registry import Registry
 from roomcast.chat.sequencer import Sequencer
 from roomcast.chat.state import Member, Peer
@@ -46,15 +50,18 @@ from roomcast.wire.protocol import (
     FetchHistory,
     JoinRoom,
     LeaveRoom,
+    MarkRead,
     Moderate,
     Ping,
     ProtocolError,
     React,
     Ref,
     SendChat,
+    SetBlock,
     SetNick,
     SetRole,
     SetTopic,
+    StartDirect,
 )
 from roomcast.wire.protocol import Typing as TypingCommand
 
@@ -100,6 +107,20 @@ class Hub:
         self._typing = Typing(broker, registry.room, clock)
         self._typing_here = self._typing.typing_here
         registry.on_member_left(self._typing.stopped)
+        self.people = People(store, broker, self._background.spawn)
+        self.direct = Direct(store, self.people)
+        self._direct_rooms = self.direct.rooms
+        registry.on_room_closed(self.direct.forget)
+        delay = settings.notify_delay if settings.notify_webhook_url else None
+        self.mentions = Mentions(
+            store,
+            presence,
+            registry,
+            self.people,
+            broker,
+            notify_delay_ms=None if delay is None else int(delay * 1000),
+        )
+        self.people.on("nick", self._renamed_elsewhere)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -180,6 +201,8 @@ class Hub:
             previous.peer.close(protocol.CLOSE_SESSION_REPLACED, "session resumed elsewhere")
             await self.disconnect(previous)
         nick_error = await self.nicknames.name_new(member, nick)
+        if nick_error is None and identity.account_id is not None and nick:
+            self.people.publish(member.owner, {"op": "nick", "from": member.wsid})
         registry.own_session(member)
         peer.send(
             protocol.encode_status(
@@ -196,6 +219,7 @@ class Hub:
         for mistake in (*url_mistakes, *([nick_error] if nick_error else [])):
             self.send_error(peer, mistake)
         try:
+            await self.people.arrived(member, returning=previous is not None or session is not None)
             await self._join(member, room_name, since, ref=None)
         except BaseException:
             await self.disconnect(member)
@@ -208,6 +232,7 @@ class Hub:
             return
         member.connected = False
         self.registry.drop(member)
+        self.people.gone(member)
         self.nicknames.remember(member)
         for room_name in list(member.rooms):
             await self.registry.leave(member, room_name)
@@ -229,7 +254,12 @@ class Hub:
             if isinstance(command, SendChat):
                 if command.author is None or command.author == member.nick:
                     room = self._room_of(member, command.room, command.ref)
-                    if command.reply_to is None and command.thread is None:
+                    if (
+                        command.reply_to is None
+                        and command.thread is None
+                        and "@" not in command.text
+                        and room not in self._direct_rooms
+                    ):
                         self._lines.send(member, room, command)
                         if self._typing_here:
                             self._typing.stopped(member, room)
@@ -263,10 +293,7 @@ class Hub:
                             await self._rename(member, author, ref)
                         except ProtocolError as exc:
                             self.send_error(member.peer, exc)
-                    room = self._room_of(member, command.room, ref)
-                    await self.conversation.check_line(room, command)
-                    self._lines.send(member, room, command)
-                    self._typing.stopped(member, room)
+                    await self._send_line(member, command)
                 case SetNick(name=name, ref=ref):
                     await self._rename(member, name, ref)
                 case JoinRoom(room=room, since=since, ref=ref):
@@ -275,6 +302,7 @@ class Hub:
                     if room not in member.rooms:
                         raise ProtocolError(ErrorCode.NOT_IN_ROOM, f"not in room {room!r}", ref)
                     await self.registry.leave(member, room)
+                    await self.people.left(member, room)
                     member.peer.send(protocol.encode_left(room, ref))
                 case FetchHistory():
                     await self._history(member, command)
@@ -290,6 +318,17 @@ class Hub:
                 case FetchEdits(room=room, ref=ref):
                     self._room_of(member, room, ref)
                     await self.conversation.edits(member, command)
+                case MarkRead(room=room, id=message_id, ref=ref):
+                    await self.people.read(member, room, message_id, ref)
+                case StartDirect(names=names, ref=ref):
+                    room, members = await self.direct.start(member, names, ref)
+                    policy = await self.moderation.policy(room)
+                    listed = sorted(members.values(), key=str.casefold)
+                    member.send(
+                        self.moderation.room_payload(policy, member.identity, ref, direct=listed)
+                    )
+                case SetBlock(name=name, block=block, ref=ref):
+                    await self.direct.set_block(member, name, block, ref)
                 case CreateRoom() | SetTopic() | SetRole() | Moderate():
                     await self.moderation.handle(member, command)
         except ProtocolError as exc:
@@ -313,13 +352,53 @@ class Hub:
             raise ProtocolError(ErrorCode.NOT_IN_ROOM, f"not in room {room!r}", ref)
         return room
 
+    async def _send_line(self, member: Member, command: SendChat) -> None:
+        """A line that needs more than the fast path: a reply, a mention, a direct line."""
+        room = self._room_of(member, command.room, command.ref)
+        await self.conversation.check_line(room, command)
+        direct = None
+        if room in self._direct_rooms:
+            direct = await self.direct.check_line(member, room, command.ref)
+        mentioned = await self.mentions.resolve(room, command.text)
+        if mentioned or direct is not None:
+
+            def tell(message: ChatMessage) -> None:
+                self._background.spawn(self.mentions.tell(member, message, mentioned, direct))
+
+            names = tuple(dict.fromkeys(who.name for who in mentioned))
+            self._lines.send(member, room, command, names, tell)
+        else:
+            self._lines.send(member, room, command)
+        self._typing.stopped(member, room)
+
     async def _rename(self, member: Member, wanted: str, ref: Ref | None) -> None:
         old = member.nick
         if await self.nicknames.rename(member, wanted, ref):
-            for room_name in member.rooms:
-                await self.presence.join(room_name, member.wsid, member.nick)
-                self.registry.userlists.members_changed(room_name)
+            await self._announce_nick(member)
+            if member.identity.account_id is not None:
+                # The account's other connections, on every node, take the name too.
+                self.people.publish(member.owner, {"op": "nick", "from": member.wsid})
         member.peer.send(protocol.encode_nick(member.nick, old, ref))
+
+    async def _announce_nick(self, member: Member) -> None:
+        for room_name in member.rooms:
+            await self.presence.join(room_name, member.wsid, member.nick)
+            self.registry.userlists.members_changed(room_name)
+
+    async def _renamed_elsewhere(self, members: list[Member], fields: dict[str, Any]) -> None:
+        """Another connection of the account chose a nickname: take it here too."""
+        others = [m for m in members if m.wsid != fields.get("from") and m.connected]
+        if not others:
+            return
+        account_id = others[0].identity.account_id
+        if account_id is None:
+            return
+        nick = await self.store.account_nick(account_id) or others[0].identity.name
+        for member in others:
+            if nick and nick != member.nick:
+                old, member.nick = member.nick, nick
+                await self._announce_nick(member)
+                member.send(protocol.encode_nick(nick, old, None))
 
     async def post(self, room: str, text: str, author: str = SYSTEM_AUTHOR) -> ChatMessage:
         """Store and deliver a message that comes from the server itself (or its API)."""
@@ -336,8 +415,12 @@ class Hub:
 
     def control(self, room: str, payload: bytes) -> None:
         """A control event (typing, or moderation's) about a room with members here."""
-        if payload.startswith(CONTROL_PREFIX):
+        if is_person_channel(room):
+            self.people.control(room, payload)
+        elif payload.startswith(CONTROL_PREFIX):
             self._typing.control(room, payload)
+        elif payload.startswith(GUEST_NOTIFY_PREFIX):
+            self.mentions.control_guest(payload)
         else:
             self.moderation.control(room, payload)
 
@@ -378,6 +461,7 @@ class Hub:
         sub = member.rooms[room_name]
         backlog: list[protocol.LogEvent]
         try:
+            read_id = await self.people.joined(member, room_name)
             last_id = await self.store.last_id(room_name)
             if room.delivered is None:
                 room.delivered = last_id
@@ -411,10 +495,22 @@ class Hub:
         send = member.peer.send
         send(
             protocol.encode_joined(
-                room_name, last_id, ref, backlog=len(frames), truncated=truncated
+                room_name,
+                last_id,
+                ref,
+                backlog=len(frames),
+                truncated=truncated,
+                read_id=read_id,
             )
         )
-        send(self.moderation.room_payload(policy, member.identity))
+        direct = await self.direct.entered(room_name)
+        send(
+            self.moderation.room_payload(
+                policy,
+                member.identity,
+                direct=None if direct is None else sorted(direct.values(), key=str.casefold),
+            )
+        )
         for frame in frames:
             send(frame)
         if since is None:

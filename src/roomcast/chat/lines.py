@@ -41,8 +41,19 @@ class ChatLines:
         self._max_text_chars = max_text_chars
         self._report = report
 
-    def send(self, member: Member, room: str, command: SendChat) -> None:
-        """Store ``member``'s line in ``room`` (one of its rooms); ``muted`` when it may not."""
+    def send(
+        self,
+        member: Member,
+        room: str,
+        command: SendChat,
+        mentions: tuple[str, ...] = (),
+        then: Callable[[ChatMessage], None] | None = None,
+    ) -> None:
+        """Store ``member``'s line in ``room`` (one of its rooms); ``muted`` when it may not.
+
+        ``mentions``: the names its ``@name`` words resolved to; ``then`` is called with the
+        stored line once it is published (not for a re-sent one).
+        """
         muted_until = member.rooms[room].muted_until
         if muted_until and muted_until > self._now_ms():
             raise ProtocolError(ErrorCode.MUTED, f"you are muted in {room!r}", command.ref)
@@ -60,8 +71,11 @@ class ChatLines:
             member.owner,
             command.reply_to,
             command.thread,
+            mentions,
         )
-        self._store.submit(new, lambda outcome: self._stored(member, command.ref, outcome, started))
+        self._store.submit(
+            new, lambda outcome: self._stored(member, command.ref, outcome, started, then)
+        )
 
     def _stored(
         self,
@@ -69,6 +83,7 @@ class ChatLines:
         ref: Ref | None,
         outcome: Appended | StoreUnavailable,
         started: float,
+        then: Callable[[ChatMessage], None] | None = None,
     ) -> None:
         self._metrics.store_write_seconds.observe(time.perf_counter() - started)
         if isinstance(outcome, StoreUnavailable):
@@ -80,6 +95,8 @@ class ChatLines:
         message = outcome.message
         if not outcome.duplicate:
             self._broker.publish(message.room, message.id, protocol.encode_chat(message))
+            if then is not None:
+                then(message)
         if ref is not None and member.connected:
             member.peer.send(protocol.encode_ack(message.id, message.room, ref))
 

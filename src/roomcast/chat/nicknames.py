@@ -1,5 +1,10 @@
 """Nicknames: claiming one (unique across all nodes, and never another user's account name),
 renaming, guest names, and the names that sessions had, so a reconnect gets its own back.
+
+A guest's nickname is claimed in the presence by its connection. A signed-in account's is the
+person's: its account name, or the nickname it chose, kept in the store and reserved there like
+an account name, so every connection of the account (each tab, each device) has the same one
+and no claim is needed.
 """
 
 from __future__ import annotations
@@ -19,9 +24,15 @@ _REMEMBERED_SESSIONS = 10_000
 
 
 class AccountNames(Protocol):
-    """The store's lookup of an account by the ``nick_key`` of its name."""
+    """The store's accounts by the ``nick_key`` of their names, and their chosen nicknames."""
 
     async def account_by_key(self, key: str) -> Account | None: ...
+
+    async def account_nick(self, account_id: str) -> str | None: ...
+
+    async def set_account_nick(
+        self, account_id: str, nick: str | None, key: str | None
+    ) -> bool: ...
 
 
 class NickClaims(Protocol):
@@ -30,6 +41,8 @@ class NickClaims(Protocol):
     async def claim_nick(self, key: str, owner: str) -> bool: ...
 
     async def release_nick(self, key: str, owner: str) -> None: ...
+
+    async def nick_owner(self, key: str) -> str | None: ...
 
 
 class Nicknames:
@@ -43,8 +56,10 @@ class Nicknames:
     async def name_new(self, member: Member, wanted: str | None) -> ProtocolError | None:
         """Give a new connection its nickname: the one it asks for, else its session's earlier
         one, else its account's name, else a guest name; the mistake in ``wanted``, if any."""
-        remembered = self._remembered.get(member.session)
         identity = member.identity
+        if identity.account_id is not None:
+            return await self._name_account(member, wanted)
+        remembered = self._remembered.get(member.session)
         mistake: ProtocolError | None = None
         if not wanted and not remembered and identity.name is not None:
             # An account's own name is its nickname unless it asks for another.
@@ -71,8 +86,23 @@ class Nicknames:
             raise ProtocolError(ErrorCode.NICK_TAKEN, f"nickname {name!r} is taken")
         return name
 
+    async def _name_account(self, member: Member, wanted: str | None) -> ProtocolError | None:
+        """A signed-in connection: the account's nickname; ``wanted`` chooses another."""
+        account_id = member.identity.account_id
+        assert account_id is not None
+        name = member.identity.name or account_id
+        member.nick = await self._accounts.account_nick(account_id) or name
+        if wanted and wanted != member.nick:
+            try:
+                await self.rename(member, wanted, None)
+            except ProtocolError as exc:
+                return exc
+        return None
+
     async def rename(self, member: Member, wanted: str, ref: Ref | None) -> bool:
-        """Give ``member`` the nickname ``wanted``; False when it already has it."""
+        """Give ``member`` the nickname ``wanted``; False when it already has it. For a
+        signed-in account the name becomes the account's chosen nickname (the caller tells the
+        account's other connections)."""
         try:
             name = protocol.validate_nick(wanted)
         except ProtocolError as exc:
@@ -80,6 +110,10 @@ class Nicknames:
         old = member.nick
         if name == old:
             return False
+        if member.identity.account_id is not None:
+            await self._choose(member, name, ref)
+            member.nick = name
+            return True
         old_key, new_key = protocol.nick_key(old), protocol.nick_key(name)
         if new_key != old_key:
             await self._check_registered(member, new_key, name, ref)
@@ -98,8 +132,25 @@ class Nicknames:
             self._remembered.popitem(last=False)
 
     async def release(self, member: Member) -> None:
-        """``member`` disconnected: free its nickname for anyone."""
-        await self._claims.release_nick(protocol.nick_key(member.nick), member.wsid)
+        """``member`` disconnected: free its nickname for anyone (a guest's: an account's stays
+        the account's)."""
+        if member.identity.account_id is None:
+            await self._claims.release_nick(protocol.nick_key(member.nick), member.wsid)
+
+    async def _choose(self, member: Member, name: str, ref: Ref | None) -> None:
+        """Keep ``name`` as the account's chosen nickname (its own name: none), or refuse it."""
+        account_id = member.identity.account_id
+        assert account_id is not None
+        key = protocol.nick_key(name)
+        if name == member.identity.name:
+            await self._accounts.set_account_nick(account_id, None, None)
+            return
+        await self._check_registered(member, key, name, ref)
+        taken = ProtocolError(ErrorCode.NICK_TAKEN, f"nickname {name!r} is taken", ref)
+        if await self._claims.nick_owner(key) is not None:
+            raise taken  # a guest has it now
+        if not await self._accounts.set_account_nick(account_id, name, key):
+            raise taken
 
     async def _check_registered(self, member: Member, key: str, name: str, ref: Ref | None) -> None:
         """Refuse a nickname that is (or looks like) another user's registered account name."""

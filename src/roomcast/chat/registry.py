@@ -39,7 +39,7 @@ class Registry:
         self.room: Callable[[str], Room | None] = self._rooms.get
         self._members: dict[str, Member] = {}
         self._sessions: dict[str, Member] = {}
-        self._room_closed: Callable[[str], None] = _nobody_listens
+        self._room_closed: list[Callable[[str], None]] = []
         self._member_left: Callable[[Member, str], None] = _nobody_hears
         self.userlists = UserLists(userlist_interval, presence, broker, self._rooms.get, background)
 
@@ -114,7 +114,8 @@ class Registry:
             for timer in (room.gap_timer, room.userlist_timer):
                 if timer is not None:
                     timer.cancel()
-            self._room_closed(room_name)
+            for closed in self._room_closed:
+                closed(room_name)
         await self._presence.leave(room_name, member.wsid)
         self.userlists.members_changed(room_name)
 
@@ -148,15 +149,11 @@ class Registry:
 
     def on_room_closed(self, closed: Callable[[str], None]) -> None:
         """Call ``closed`` with a room's name when its last member here leaves."""
-        self._room_closed = closed
+        self._room_closed.append(closed)
 
     def on_member_left(self, left: Callable[[Member, str], None]) -> None:
         """Call ``left`` with a member and a room's name when it leaves the room (any way)."""
         self._member_left = left
-
-
-def _nobody_listens(room: str) -> None:
-    """What a closed room calls before someone asks with ``on_room_closed``."""
 
 
 def _nobody_hears(member: Member, room: str) -> None:

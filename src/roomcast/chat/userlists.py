@@ -1,9 +1,11 @@
 """User lists: who is in each room, sent to its members here, coalesced per room.
 
 A member gets the full ``userlist`` frame, or (when it asked for diffs) one full list and then
-``Presence`` frames with who joined and who left. Every change of a room's members, here or on
-another node, schedules one flush; the flush reads the current state from the presence, so the
-last update always tells the truth.
+``Presence`` frames with who joined and who left; a person is listed once however many of its
+connections are in the room, and a change that leaves the names as they were (another tab of
+someone listed) sends nothing to those who have the list. Every change of a room's members,
+here or on another node, schedules one flush; the flush reads the current state from the
+presence, so the last update always tells the truth.
 """
 
 from __future__ import annotations
@@ -70,12 +72,14 @@ class UserLists:
         if self._room(room.name) is not room:
             return
         try:
-            names = await self._presence.members(room.name)
+            # A person with several connections in the room is listed once.
+            names = list(dict.fromkeys(await self._presence.members(room.name)))
         except Exception:
             log.exception("user list of %s could not be read", room.name)
             self.changed(room.name)
             return
         previous, room.names = room.names, names
+        unchanged = names == previous
         full: bytes | None = None
         diff: bytes | None = None
         for sub in room.subscriptions.values():
@@ -89,7 +93,7 @@ class UserLists:
                     )
                 if diff:
                     sub.member.send(diff)
-            else:
+            elif not (unchanged and sub.has_userlist):  # another tab of someone listed already
                 if full is None:
                     full = protocol.encode_userlist(room.name, names)
                 sub.member.send(full)

@@ -5,13 +5,16 @@
     async with connect("ws://127.0.0.1:8000/ws", nick="bot", room="lobby") as chat:
         await chat.join("random")
         message_id = await chat.send("hello", room="lobby")
+        await chat.react("lobby", message_id, "👍")
+        await chat.send("and welcome", room="lobby", reply_to=message_id)
         page = await chat.history("lobby", limit=20)
         async for event in chat:
             if isinstance(event, Message) and not event.backlog:
                 print(event.author, event.text)
 
 `from roomcast.client import connect` is the entry point; see docs/client.md. The package owns
-``events`` (the typed events and errors), ``resume`` (what survives a reconnect), ``requests``
+``events`` (the typed events, answers and errors), ``frames`` (reading server frames into them),
+``inbox`` (where each server frame goes), ``resume`` (what survives a reconnect), ``requests``
 (calls waiting for their answer), ``reconnect`` (when and how soon to reconnect),
 ``chat_client`` (``ChatClient``) and ``connecting`` (``connect``). It may import aiohttp,
 ``roomcast.record`` and ``roomcast.wire.protocol``, and nothing of the server.
@@ -23,15 +26,22 @@ from roomcast.client.events import (
     ChatError,
     ClientClosed,
     Connected,
+    Deleted,
     Disconnected,
+    Edited,
+    EditHistory,
     Event,
     HistoryPage,
     Joined,
     Left,
     Message,
     NickChanged,
+    Reaction,
+    ReactionSummary,
     ServerError,
+    Typing,
     Users,
+    Version,
 )
 
 __all__ = [
@@ -39,14 +49,21 @@ __all__ = [
     "ChatError",
     "ClientClosed",
     "Connected",
+    "Deleted",
     "Disconnected",
+    "EditHistory",
+    "Edited",
     "Event",
     "HistoryPage",
     "Joined",
     "Left",
     "Message",
     "NickChanged",
+    "Reaction",
+    "ReactionSummary",
     "ServerError",
+    "Typing",
     "Users",
+    "Version",
     "connect",
 ]

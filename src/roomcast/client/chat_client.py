@@ -1,16 +1,18 @@
 """``ChatClient``: one logical chat connection over aiohttp's WebSocket client that survives
 reconnects (``roomcast.client.connecting.connect`` opens one).
 
-Everything the server sends becomes a typed event (``Connected``, ``Message``, ``Users``,
-``Joined``, ``Left``, ``NickChanged``, ``ServerError``, ``Disconnected``); answers to requests
-(``Ack``, ``History``, ``Pong``) resolve the awaiting call instead.
+Everything the server sends becomes a typed event (``Connected``, ``Message``, ``Edited``,
+``Deleted``, ``Reaction``, ``Typing``, ``Users``, ``Joined``, ``Left``, ``NickChanged``,
+``ServerError``, ``Disconnected``); answers to requests (``Ack``, ``History``, ``Edits``,
+``Pong``) resolve the awaiting call instead. ``Inbox`` routes each frame.
 
-Reconnecting is automatic. The client remembers its session token and the last message ID it saw
-in each room (``ResumeState``); after a drop it reconnects with ``session=`` and ``since=``
-(``Join`` with ``Since`` for the other rooms), so the server replays exactly what was missed, and
-it drops any message it has already seen, so nothing arrives twice and nothing is skipped. Lines
-not yet acknowledged (``PendingRequests``) are re-sent with their original ``Ref``, which the
-server recognises, so a send is stored once however often the connection drops.
+Reconnecting is automatic. The client remembers its session token and the last ID it saw in each
+room, of a line or of an edit, deletion or reaction (``ResumeState``); after a drop it reconnects
+with ``session=`` and ``since=`` (``Join`` with ``Since`` for the other rooms), so the server
+replays exactly what was missed, and it drops any ID it has already seen, so nothing arrives
+twice and nothing is skipped. Requests not yet answered (``PendingRequests``: lines, edits,
+deletions, reactions) are re-sent with their original ``Ref``, which the server recognises, so
+each is applied once however often the connection drops. ``Typing`` is never re-sent.
 
 Imports aiohttp, ``roomcast.wire.protocol`` and the other ``roomcast.client`` modules.
 """
@@ -33,15 +35,13 @@ from roomcast.client.events import (
     ClientClosed,
     Connected,
     Disconnected,
+    EditHistory,
     Event,
     HistoryPage,
     Joined,
-    Left,
-    NickChanged,
-    ServerError,
-    Users,
-    message_from_frame,
 )
+from roomcast.client.frames import edit_history_from_frame, page_from_frame
+from roomcast.client.inbox import Inbox
 from roomcast.client.reconnect import backoff_delay, worth_reconnecting
 from roomcast.client.requests import PendingRequests
 from roomcast.client.resume import ResumeState
@@ -60,6 +60,11 @@ def websocket_url(url: str) -> URL:
     if parsed.path in ("", "/"):
         parsed = parsed.with_path("/ws")
     return parsed.with_scheme(scheme)
+
+
+def _event_id(answer: dict[str, Any]) -> int | None:
+    """The ID of the event an ``Ack`` confirms; None when the request changed nothing."""
+    return None if answer.get("Unchanged") else int(answer["ID"])
 
 
 class ChatClient:
@@ -92,6 +97,7 @@ class ChatClient:
         self._runner: asyncio.Task[None] | None = None
         self._events: asyncio.Queue[Event | None] = asyncio.Queue()
         self._requests = PendingRequests()
+        self._inbox = Inbox(self._state, self._requests, self._events.put_nowait)
         self._closed = False
         self._connected_once = False
         self.wsid: str | None = None
@@ -118,7 +124,7 @@ class ChatClient:
         return self._ws is not None and not self._ws.closed
 
     def last_id(self, room: str) -> int:
-        """The ID of the newest message of ``room`` this client has seen (0 when none)."""
+        """The newest ID of ``room`` (a line's or an event's) this client has seen (0: none)."""
         return self._state.last_ids.get(room, 0)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -185,16 +191,61 @@ class ChatClient:
 
     # -- requests -------------------------------------------------------------------------------
 
-    async def send(self, text: str, room: str | None = None) -> int:
+    async def send(
+        self,
+        text: str,
+        room: str | None = None,
+        *,
+        reply_to: int | None = None,
+        thread: int | None = None,
+    ) -> int:
         """Send a line to ``room`` (default: the first room); return its ID once stored.
+        ``reply_to`` names the message it answers, ``thread`` the root of the thread it goes in.
 
-        Raises ``ChatError`` when the server refuses it (``too_long``, ``not_in_room``, ...).
-        A line in flight during a reconnect is re-sent and still stored exactly once.
+        Raises ``ChatError`` when the server refuses it (``too_long``, ``not_in_room``,
+        ``not_found`` for an ID that is not a live message of the room, ...). A line in flight
+        during a reconnect is re-sent and still stored exactly once.
         """
         target = room or self._default_room()
-        frame = {"Message": protocol.encode_text(text), "Room": target}
+        frame: dict[str, Any] = {"Message": protocol.encode_text(text), "Room": target}
+        if reply_to is not None:
+            frame["ReplyTo"] = reply_to
+        if thread is not None:
+            frame["Thread"] = thread
         answer = await self._request(frame)
         return int(answer["ID"])
+
+    async def edit(self, room: str, target: int, text: str) -> int | None:
+        """Replace the text of one's own message ``target``; return the ``Edited`` event's ID,
+        or None when the text was that already. Like every change to a room, re-sent across a
+        reconnect and applied once; a refusal raises ``ChatError``."""
+        text64 = protocol.encode_text(text)
+        frame = {"Type": "Edit", "Room": room, "Target": target, "Message": text64}
+        return _event_id(await self._request(frame))
+
+    async def delete(self, room: str, target: int) -> int:
+        """Delete message ``target`` (one's own, or any as a moderator); return the ``Deleted``
+        event's ID."""
+        answer = await self._request({"Type": "Delete", "Room": room, "Target": target})
+        return int(answer["ID"])
+
+    async def react(self, room: str, target: int, emoji: str, remove: bool = False) -> int | None:
+        """Add (or with ``remove`` take back) a reaction to message ``target``: one emoji or a
+        ``:short_name:``. Return the ``Reaction`` event's ID, or None when this client had that
+        reaction already (had none, for ``remove``)."""
+        frame = {"Type": "React", "Room": room, "Target": target, "Emoji": emoji, "Remove": remove}
+        return _event_id(await self._request(frame))
+
+    def typing(self, room: str, stop: bool = False) -> None:
+        """Tell ``room`` this client is typing (repeat at most every 3 s while it is; the server
+        forgets it 6 s after the last), or with ``stop`` that it no longer is. Not answered, and
+        dropped rather than re-sent when the connection is down."""
+        if self._closed:
+            raise ClientClosed("the client is closed")
+        frame: dict[str, Any] = {"Type": "Typing", "Room": room}
+        if stop:
+            frame["Stop"] = True
+        self._send_frame(frame)
 
     async def join(self, room: str, since: int | None = None) -> Joined:
         """Join ``room``. With ``since``, the server replays exactly the messages after it."""
@@ -218,9 +269,22 @@ class ChatClient:
             frame["Room"] = room
         if before is not None:
             frame["Before"] = before
-        answer = await self._request(frame)
-        messages = [message_from_frame(m) for m in answer["Messages"]]
-        return HistoryPage(answer["Room"], messages, bool(answer["More"]))
+        return page_from_frame(await self._request(frame))
+
+    async def thread(
+        self, room: str, root: int, before: int | None = None, limit: int = 50
+    ) -> HistoryPage:
+        """Up to ``limit`` messages of the thread of ``root`` (the root and its replies) with
+        ID < ``before``, oldest first; page backwards like ``history``."""
+        frame: dict[str, Any] = {"Type": "History", "Room": room, "Thread": root, "Limit": limit}
+        if before is not None:
+            frame["Before"] = before
+        return page_from_frame(await self._request(frame))
+
+    async def edits(self, room: str, target: int) -> EditHistory:
+        """The texts message ``target`` has had, the original first."""
+        answer = await self._request({"Type": "Edits", "Room": room, "Target": target})
+        return edit_history_from_frame(answer)
 
     async def set_nick(self, name: str) -> str:
         """Change nickname; return the name as the server stored it (NFC, trimmed)."""
@@ -289,7 +353,7 @@ class ChatClient:
             self._writer.cancel()
         self._outgoing = asyncio.Queue()
         self._writer = asyncio.get_running_loop().create_task(self._write(ws, self._outgoing))
-        self._emit(
+        self._events.put_nowait(
             Connected(
                 status["WSID"],
                 status["Nick"],
@@ -317,7 +381,7 @@ class ChatClient:
                 return dict(frame)
             if kind == "Error":
                 refusal = frame
-                self._dispatch(frame)
+                self._inbox.dispatch(frame)
 
     async def _run(self) -> None:
         """Read frames; when the connection drops, reconnect with resume until closed."""
@@ -331,7 +395,7 @@ class ChatClient:
                     except ValueError:
                         continue
                     if isinstance(frame, dict):
-                        self._dispatch(frame)
+                        self._inbox.dispatch(frame)
                 elif message.type is aiohttp.WSMsgType.ERROR:
                     break
             if self._closed:
@@ -339,7 +403,7 @@ class ChatClient:
             code = ws.close_code
             reason = str(ws.exception() or "") if code is None else ""
             again = self._reconnect and worth_reconnecting(code)
-            self._emit(Disconnected(code, reason, again))
+            self._events.put_nowait(Disconnected(code, reason, again))
             if not again:
                 await self._end(code)
                 return
@@ -368,43 +432,3 @@ class ChatClient:
                 log.info("reconnect to %s failed: %s", self._url, exc)
                 continue
             return
-
-    # -- incoming frames ------------------------------------------------------------------------
-
-    def _emit(self, event: Event) -> None:
-        self._events.put_nowait(event)
-
-    def _dispatch(self, frame: dict[str, Any]) -> None:
-        state = self._state
-        match frame.get("Type"):
-            case "Chat":
-                room, message_id = frame["Room"], frame["ID"]
-                if state.see(room, message_id):
-                    backlog = state.in_backlog(room, message_id)
-                    self._emit(message_from_frame(frame, backlog=backlog))
-            case "Ack" | "History" | "Pong":
-                self._requests.answer(frame)
-            case "Joined":
-                state.joined(frame["Room"], frame["LastID"])
-                self._requests.answer(frame)
-                self._emit(Joined(frame["Room"], frame["LastID"], bool(frame.get("Truncated"))))
-            case "Left":
-                state.left(frame["Room"])
-                self._requests.answer(frame)
-                self._emit(Left(frame["Room"]))
-            case "userlist":
-                names = tuple(user["Name"] for user in frame["Users"])
-                self._emit(Users(frame["Room"], names))
-            case "Nick":
-                state.nick = frame["Name"]
-                self._requests.answer(frame)
-                self._emit(NickChanged(frame["Name"], frame["Old"]))
-            case "Error":
-                if not self._requests.refuse(frame):
-                    self._emit(
-                        ServerError(
-                            frame.get("Code", "error"), frame.get("Message", ""), frame.get("Ref")
-                        )
-                    )
-            case _:
-                pass  # types this client does not know are ignored, as the protocol asks

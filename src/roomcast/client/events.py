@@ -1,15 +1,13 @@
-"""The client's typed values: the events a ``ChatClient`` yields, the history page, the errors
-its calls raise, and reading a ``Chat`` frame into a ``Message``.
+"""The client's typed values: the events a ``ChatClient`` yields, the answers its calls return
+(a history page, a message's versions), and the errors they raise. ``roomcast.client.frames``
+reads server frames into them.
 
 Imports only ``roomcast.record``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
-from typing import Any
 
 from roomcast.record import record
 
@@ -27,8 +25,24 @@ class Connected:
 
 
 @record
+class ReactionSummary:
+    """One emoji on a message: how many reacted with it, and who, in order of reacting."""
+
+    emoji: str
+    count: int
+    names: tuple[str, ...]
+
+
+@record
 class Message:
-    """A chat message. ``backlog`` marks history replayed on a first join (not live, not missed)."""
+    """A chat message. ``backlog`` marks history replayed on a first join (not live, not missed).
+
+    ``reply_to`` is the message it answers and ``thread`` the root of the thread it is in (None
+    when neither). ``edited``, ``reactions`` (in order of first use) and ``replies`` (live
+    replies of a thread root) are the message's state when it was read: filled in a join's
+    backlog and in history pages; a live or replayed message has none yet, and what happens to
+    it later arrives as ``Edited``, ``Deleted`` and ``Reaction`` events.
+    """
 
     room: str
     id: int
@@ -37,6 +51,54 @@ class Message:
     wsid: str
     time: datetime
     backlog: bool = False
+    reply_to: int | None = None
+    thread: int | None = None
+    edited: datetime | None = None
+    reactions: tuple[ReactionSummary, ...] = ()
+    replies: int = 0
+
+
+@record
+class Edited:
+    """Message ``target`` of ``room`` now reads ``text`` (empty when the message was deleted since:
+    its text is purged). ``id`` is this event's place in the room's sequence."""
+
+    room: str
+    id: int
+    target: int
+    text: str
+    author: str
+    time: datetime
+
+
+@record
+class Deleted:
+    """Message ``target`` of ``room`` was deleted, by its author or a moderator (``by``)."""
+
+    room: str
+    id: int
+    target: int
+    by: str
+
+
+@record
+class Reaction:
+    """``name`` reacted to message ``target`` with ``emoji``, or took that reaction back."""
+
+    room: str
+    id: int
+    target: int
+    emoji: str
+    name: str
+    removed: bool
+
+
+@record
+class Typing:
+    """Who else is typing in ``room`` now (empty once nobody is); never names this client."""
+
+    room: str
+    names: tuple[str, ...]
 
 
 @record
@@ -85,21 +147,56 @@ class Disconnected:
     reconnecting: bool
 
 
-Event = Connected | Message | Users | Joined | Left | NickChanged | ServerError | Disconnected
+# The events that take a place in a room's sequence besides chat lines.
+LogEvent = Edited | Deleted | Reaction
+
+Event = (
+    Connected
+    | Message
+    | Edited
+    | Deleted
+    | Reaction
+    | Typing
+    | Users
+    | Joined
+    | Left
+    | NickChanged
+    | ServerError
+    | Disconnected
+)
 
 
 @record
 class HistoryPage:
-    """A page of older messages, oldest first; ``more`` when still older ones exist."""
+    """A page of older messages, oldest first; ``more`` when still older ones exist. ``thread`` is
+    the root of the thread the page is from (None: the whole room)."""
 
     room: str
     messages: list[Message]
     more: bool
+    thread: int | None = None
 
     @property
     def next_before(self) -> int | None:
         """The ``before`` of the next (older) page, or None on the last page."""
         return self.messages[0].id if self.more and self.messages else None
+
+
+@record
+class Version:
+    """One text a message had, and since when."""
+
+    text: str
+    time: datetime
+
+
+@record
+class EditHistory:
+    """The versions of message ``target``: the original first, the current text last."""
+
+    room: str
+    target: int
+    versions: tuple[Version, ...]
 
 
 class ChatError(Exception):
@@ -113,24 +210,3 @@ class ChatError(Exception):
 
 class ClientClosed(Exception):
     """The client is closed (or lost its connection for good): the call cannot complete."""
-
-
-def _decode(b64: str) -> str:
-    try:
-        return base64.b64decode(b64).decode("utf-8", errors="replace")
-    except (binascii.Error, ValueError):
-        return ""
-
-
-def message_from_frame(frame: dict[str, Any], *, backlog: bool = False) -> Message:
-    """The ``Message`` a ``Chat`` frame (or an entry of a ``History`` answer) carries; text that
-    is not base64 reads as empty, bytes that are not UTF-8 as U+FFFD."""
-    return Message(
-        room=frame["Room"],
-        id=frame["ID"],
-        author=frame["Author"],
-        text=_decode(frame["Message"]),
-        wsid=frame["WSID"],
-        time=datetime.fromisoformat(frame["Time"].replace("Z", "+00:00")),
-        backlog=backlog,
-    )

@@ -1,5 +1,6 @@
 """What survives a reconnect: who the client is, which rooms it wants, and how far it has read
-in each, so a new connection resumes exactly after the last message seen.
+in each, so a new connection resumes exactly after the last ID seen. A room's IDs count its
+lines and the events that change them (edits, deletions, reactions) in one sequence.
 
 Imports only ``roomcast.wire.protocol`` (for the default room).
 """
@@ -14,8 +15,8 @@ from roomcast.wire import protocol
 
 @dataclass(slots=True)
 class ResumeState:
-    """The session, the nickname, the wanted rooms in joining order, and per room the newest
-    message ID seen and where the backlog of its first join ended."""
+    """The session, the nickname, the wanted rooms in joining order, and per room the newest ID
+    seen (of a line or an event) and where the backlog of its first join ended."""
 
     session: str | None
     nick: str | None
@@ -29,7 +30,7 @@ class ResumeState:
         return cls(session, nick, [room or protocol.DEFAULT_ROOM])
 
     def resume_point(self, room: str) -> int:
-        """Where a resume of ``room`` starts: after the newest message seen, and never before the
+        """Where a resume of ``room`` starts: after the newest ID seen, and never before the
         end of the backlog of the first join (history not sent then is not "missed" now)."""
         return max(self.last_ids.get(room, 0), self.backlog_until.get(room, 0))
 
@@ -65,12 +66,13 @@ class ResumeState:
         """An explicit ``join(room, since=...)``: nothing up to ``since`` is new any more."""
         self.last_ids[room] = max(self.last_ids.get(room, 0), since)
 
-    def see(self, room: str, message_id: int) -> bool:
-        """Record message ``message_id`` of ``room``; False when it was seen already (a replay
-        overlapping what arrived before the drop), so it must not be delivered twice."""
-        if message_id <= self.last_ids.get(room, 0):
+    def see(self, room: str, item_id: int) -> bool:
+        """Record ID ``item_id`` (a line's or an event's) of ``room``; False when it was seen
+        already (a replay overlapping what arrived before the drop), so it must not be delivered
+        twice."""
+        if item_id <= self.last_ids.get(room, 0):
             return False
-        self.last_ids[room] = message_id
+        self.last_ids[room] = item_id
         return True
 
     def in_backlog(self, room: str, message_id: int) -> bool:

@@ -19,6 +19,7 @@ from roomcast.http import (
     broadcast,
     docs,
     health,
+    me,
     messages,
     moderation,
     rooms,
@@ -52,6 +53,7 @@ ROUTES: Final = (
     + broadcast.ROUTES
     + docs.ROUTES
     + accounts.ROUTES
+    + me.ROUTES
     + tokens.ROUTES
     + access.ROUTES
     + moderation.ROUTES

@@ -270,6 +270,28 @@ class TokenList(Body):
     tokens: list[Token]
 
 
+# -- the person: rooms, read state, blocks --------------------------------------------------------
+
+
+class PersonRoom(Body):
+    """One of the caller's rooms: its newest ID, the caller's read marker, what is unread."""
+
+    room: RoomName
+    last_id: Annotated[int, Meta(ge=0, le=MAX_ID)]
+    read_id: Annotated[int, Meta(ge=0, le=MAX_ID)]
+    unread: Annotated[int, Meta(ge=0, description="Lines by others after read_id (capped)")]
+    mentions: Annotated[int, Meta(ge=0, description="Mentions of the caller after read_id")]
+    direct: Annotated[bool, Meta(description="A direct conversation")]
+
+
+class PersonRoomList(Body):
+    rooms: Annotated[list[PersonRoom], Meta(description="In the order first joined")]
+
+
+class BlockList(Body):
+    blocks: Annotated[list[str], Meta(description="The accounts the caller blocks")]
+
+
 # -- room access, moderation and the audit log ----------------------------------------------------
 
 

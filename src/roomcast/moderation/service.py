@@ -111,8 +111,16 @@ class Moderation:
         """The room has no members on this node any more."""
         self._policies.pop(room, None)
 
-    def room_payload(self, policy: RoomPolicy, identity: Identity, ref: Ref | None = None) -> bytes:
-        """The ``Room`` frame that tells ``identity`` the room's topic, owner and its role."""
+    def room_payload(
+        self,
+        policy: RoomPolicy,
+        identity: Identity,
+        ref: Ref | None = None,
+        *,
+        direct: list[str] | None = None,
+    ) -> bytes:
+        """The ``Room`` frame that tells ``identity`` the room's topic, owner and its role;
+        ``direct``: the members' names of a direct conversation."""
         access = policy.access
         return protocol.encode_room(
             access.name,
@@ -121,6 +129,7 @@ class Moderation:
             owner=access.owner_name,
             moderators=sorted(access.moderators.values(), key=str.casefold),
             role=policy.role(identity).label,
+            members=direct,
             ref=ref,
         )
 

@@ -69,6 +69,9 @@ class Settings:
     shutdown_timeout: float = 5.0
     log_level: str = "INFO"
     log_format: str = "text"
+    notify_webhook_url: str = ""
+    notify_webhook_secret: str = ""
+    notify_delay: float = 60.0
 
     def validate(self) -> Settings:
         """Reject values that cannot work; return self for chaining."""

@@ -342,10 +342,11 @@ class AccountStore(Protocol):
     """Accounts and their credentials (login sessions, API tokens): what logins need."""
 
     async def create_account(self, account: Account) -> bool:
-        """Register ``account``; False when its ``key`` (or ``id``) is already taken."""
+        """Register ``account``; False when its ``key`` (or ``id``) is already taken: by an
+        account's name or a chosen nickname (``PeopleStore.set_account_nick``)."""
 
     async def account_by_key(self, key: str) -> Account | None:
-        """The account whose name has this ``nick_key``."""
+        """The account whose name, or chosen nickname, has this ``nick_key``."""
 
     async def account_by_id(self, account_id: str) -> Account | None: ...
 

@@ -14,7 +14,7 @@ import dataclasses
 import itertools
 import time
 from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from roomcast.store.base import (
     DELETE,
@@ -39,6 +39,7 @@ from roomcast.store.base import (
     report,
 )
 from roomcast.store.changes import as_line, decide
+from roomcast.store.memory_people import MemoryPeople
 from roomcast.wire.protocol import (
     ChatMessage,
     DeletedEvent,
@@ -50,10 +51,11 @@ from roomcast.wire.protocol import (
 )
 
 # A kept event without its room: (id, author, text, wsid, sent_ms, kind, target, reply_to,
-# thread, owner, edited_ms, original, deleted). ``kind`` is None for a line, else a change kind.
+# thread, owner, edited_ms, original, deleted, mentions). ``kind`` is None for a line, else a
+# change kind.
 _Row = tuple[
     int, str, str, str, int, str | None, int | None, int | None, int | None, str | None,
-    int | None, str | None, bool,
+    int | None, str | None, bool, tuple[str, ...],
 ]  # fmt: skip
 _KIND, _TARGET, _THREAD, _OWNER = 5, 6, 8, 9
 # Per message: emoji -> owner -> nickname, each in the order they came.
@@ -75,6 +77,7 @@ def _row(message: ChatMessage, owner: str | None = None) -> _Row:
         message.edited_ms,
         None,
         message.deleted,
+        message.mentions,
     )
 
 
@@ -83,7 +86,7 @@ def _event(room: str, row: _Row) -> LogEvent:
     if kind is None:
         return ChatMessage(
             room, message_id, author, text, wsid, sent_ms, row[7], row[8], row[10],
-            deleted=row[12],
+            deleted=row[12], mentions=row[13],
         )  # fmt: skip
     assert target is not None
     if kind == EDIT:
@@ -93,10 +96,11 @@ def _event(room: str, row: _Row) -> LogEvent:
     return ReactionEvent(room, message_id, target, text, author, kind == UNREACT, sent_ms)
 
 
-class MemoryStore(AppendsAsFutures):
-    """A ``MessageStore`` held in process memory."""
+class MemoryStore(MemoryPeople, AppendsAsFutures):
+    """A ``Store`` held in process memory."""
 
     def __init__(self, *, max_per_room: int = 10_000, max_refs: int = 100_000) -> None:
+        super().__init__()
         self._rooms: dict[str, deque[_Row]] = {}
         self._last_ids: dict[str, int] = {}
         self._topics: dict[str, str] = {}
@@ -135,7 +139,7 @@ class MemoryStore(AppendsAsFutures):
         message_id = self._last_ids.get(room, 0) + 1
         self._last_ids[room] = message_id
         thread = message.thread
-        if message.reply_to is None and thread is None:
+        if message.reply_to is None and thread is None and not message.mentions:
             stored = ChatMessage(
                 room, message_id, message.author, message.text, message.wsid, message.sent_ms
             )
@@ -149,6 +153,7 @@ class MemoryStore(AppendsAsFutures):
                 message.sent_ms,
                 message.reply_to,
                 thread,
+                mentions=message.mentions,
             )
             if thread is not None:
                 self._replies[(room, thread)] = self._replies.get((room, thread), 0) + 1
@@ -187,6 +192,11 @@ class MemoryStore(AppendsAsFutures):
             return None
         row = self._rooms[room][index]
         return None if row[_KIND] is not None or row[12] else index
+
+    def _owners_after(self, room: str, after_id: int) -> Iterable[str | None]:
+        start = bisect.bisect_right(self._ids(room), after_id)
+        rows = itertools.islice(self._rooms.get(room, ()), start, None)
+        return (row[9] for row in rows if row[_KIND] is None and not row[12])  # 9: the owner
 
     def _current(self, room: str, row: _Row) -> ChatMessage:
         """A line in its current state, with its reactions and live replies."""
@@ -263,9 +273,11 @@ class MemoryStore(AppendsAsFutures):
         text = change.text
         if change.kind == EDIT:
             original = row[11] if row[11] is not None else row[2]
-            history[index] = (*row[:2], text, *row[3:10], change.sent_ms, original, False)
+            history[index] = (
+                *row[:2], text, *row[3:10], change.sent_ms, original, False, row[13],
+            )  # fmt: skip
         elif change.kind == DELETE:
-            history[index] = (*row[:2], "", *row[3:10], row[10], None, True)
+            history[index] = (*row[:2], "", *row[3:10], row[10], None, True, row[13])
             self._purge(room, change.target)
             root = row[8]  # its thread
             if root is not None:
@@ -281,7 +293,7 @@ class MemoryStore(AppendsAsFutures):
                     del names[change.text]
         event_row: _Row = (
             event_id, change.name, text, change.wsid, change.sent_ms, change.kind,
-            change.target, None, None, change.owner, None, None, False,
+            change.target, None, None, change.owner, None, None, False, (),
         )  # fmt: skip
         history.append(event_row)
         event = _event(room, event_row)
@@ -332,6 +344,7 @@ class MemoryStore(AppendsAsFutures):
             return False
         self._rooms.pop(name, None)
         self._access.pop(name, None)
+        self._forget_room_people(name)
         self._sanctions = [s for s in self._sanctions if s.room != name]
         self._reactions = {key: r for key, r in self._reactions.items() if key[0] != name}
         self._replies = {key: n for key, n in self._replies.items() if key[0] != name}
@@ -366,7 +379,8 @@ class MemoryStore(AppendsAsFutures):
 
     async def create_account(self, account: Account) -> bool:
         self._check_open()
-        if account.key in self._account_keys or account.id in self._accounts:
+        taken = account.key in self._account_keys or account.key in self._nick_keys
+        if taken or account.id in self._accounts:
             return False
         self._accounts[account.id] = account
         self._account_keys[account.key] = account.id
@@ -374,7 +388,7 @@ class MemoryStore(AppendsAsFutures):
 
     async def account_by_key(self, key: str) -> Account | None:
         self._check_open()
-        account_id = self._account_keys.get(key)
+        account_id = self._account_keys.get(key) or self._nick_keys.get(key)
         return None if account_id is None else self._accounts[account_id]
 
     async def account_by_id(self, account_id: str) -> Account | None:

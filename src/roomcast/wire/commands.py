@@ -148,6 +148,32 @@ class FetchEdits:
     ref: Ref | None = None
 
 
+@record
+class MarkRead:
+    """The sender read ``room`` up to message ``id``."""
+
+    room: str
+    id: int
+    ref: Ref | None = None
+
+
+@record
+class StartDirect:
+    """Open the direct conversation with the accounts ``names``."""
+
+    names: tuple[str, ...]
+    ref: Ref | None = None
+
+
+@record
+class SetBlock:
+    """Block the account ``name`` (``block``), or lift the block."""
+
+    name: str
+    block: bool
+    ref: Ref | None = None
+
+
 Command = (
     SendChat
     | SetNick
@@ -164,4 +190,7 @@ Command = (
     | React
     | Typing
     | FetchEdits
+    | MarkRead
+    | StartDirect
+    | SetBlock
 )

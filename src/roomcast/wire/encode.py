@@ -137,10 +137,16 @@ def encode_room(
     owner: str | None,
     moderators: list[str],
     role: str,
+    members: list[str] | None = None,
     ref: Ref | None = None,
 ) -> bytes:
-    """A room's settings, and what the receiving connection may do there (``Role``)."""
-    return _encode(frames.RoomFrame(room, topic, private, moderators, role, owner, ref))
+    """A room's settings, and what the receiving connection may do there (``Role``); with
+    ``members``, a direct conversation's."""
+    return _encode(
+        frames.RoomFrame(
+            room, topic, private, moderators, role, owner, members is not None, members, ref
+        )
+    )
 
 
 def encode_typing(room: str, names: list[str]) -> bytes:
@@ -183,10 +189,37 @@ def encode_nick(name: str, old: str, ref: Ref | None) -> bytes:
 
 
 def encode_joined(
-    room: str, last_id: int, ref: Ref | None, *, backlog: int = 0, truncated: bool = False
+    room: str,
+    last_id: int,
+    ref: Ref | None,
+    *,
+    backlog: int = 0,
+    truncated: bool = False,
+    read_id: int = 0,
 ) -> bytes:
-    """``Backlog`` is the number of ``Chat`` frames of history that follow before live ones."""
-    return _encode(frames.JoinedFrame(room, last_id, backlog, truncated, ref))
+    """``Backlog`` is the number of frames of history that follow before live ones."""
+    return _encode(frames.JoinedFrame(room, last_id, backlog, truncated, read_id, ref))
+
+
+def encode_rooms(rooms: list[frames.PersonRoomEntry]) -> bytes:
+    return _encode(frames.RoomsFrame(rooms))
+
+
+def encode_read(room: str, message_id: int) -> bytes:
+    return _encode(frames.ReadFrame(room, message_id))
+
+
+def encode_notify(kind: str, message: ChatMessage) -> bytes:
+    """A line that mentions the receiver (``mention``) or is direct to it (``direct``)."""
+    return _encode(
+        frames.NotifyFrame(
+            kind, message.room, message.id, message.author, encode_text(message.text)
+        )
+    )
+
+
+def encode_blocks(names: list[str], ref: Ref | None) -> bytes:
+    return _encode(frames.BlocksFrame(names, ref))
 
 
 def encode_left(room: str, ref: Ref | None) -> bytes:

@@ -16,6 +16,7 @@ from msgspec import Meta, Struct
 from roomcast.wire.errors import ErrorCode
 from roomcast.wire.limits import (
     DEFAULT_HISTORY_LIMIT,
+    MAX_DIRECT_NAMES,
     MAX_EMOJI_CHARS,
     MAX_HISTORY_LIMIT,
     MAX_ID,
@@ -252,6 +253,35 @@ class TypingCommand(ClientFrame, tag="Typing"):
     Ref: RefValue | None = None
 
 
+class ReadCommand(ClientFrame, tag="Read"):
+    """Everything up to ID in Room has been read (the marker never moves back)."""
+
+    Room: RoomName
+    ID: Annotated[int, Meta(ge=0, le=MAX_ID)]
+    Ref: RefValue | None = None
+
+
+class DirectCommand(ClientFrame, tag="Direct"):
+    """Open the direct conversation with 1-8 other accounts (the same people, the same room)."""
+
+    Names: Annotated[list[AccountName], Meta(min_length=1, max_length=MAX_DIRECT_NAMES)]
+    Ref: RefValue | None = None
+
+
+class BlockCommand(ClientFrame, tag="Block"):
+    """Block an account: no direct conversation with it, no Notify for its lines."""
+
+    Name: AccountName
+    Ref: RefValue | None = None
+
+
+class UnblockCommand(ClientFrame, tag="Unblock"):
+    """Lift a block."""
+
+    Name: AccountName
+    Ref: RefValue | None = None
+
+
 class EditsCommand(ClientFrame, tag="Edits"):
     """Ask for every version of a message, oldest first."""
 
@@ -326,6 +356,10 @@ CommandFrame = (
     | ReactCommand
     | TypingCommand
     | EditsCommand
+    | ReadCommand
+    | DirectCommand
+    | BlockCommand
+    | UnblockCommand
     | RoleCommand
     | KickCommand
     | BanCommand
@@ -451,6 +485,9 @@ class JoinedFrame(ServerFrame, tag="Joined"):
     Truncated: Annotated[
         bool, Meta(description="The replay after Since stopped at resume_limit messages")
     ] = False
+    ReadID: Annotated[
+        int, Meta(ge=0, le=MAX_ID, description="The person's read marker in the room")
+    ] = 0
     Ref: RefValue | None = None
 
 
@@ -520,6 +557,8 @@ class RoomFrame(ServerFrame, tag="Room"):
         str, Meta(extra_json_schema={"enum": ["admin", "owner", "moderator", "member", "none"]})
     ]
     Owner: Annotated[str, Meta(description="The owner's account name")] | None = None
+    Direct: Annotated[bool, Meta(description="A direct conversation")] = False
+    Members: Annotated[list[str], Meta(description="A direct conversation's members")] | None = None
     Ref: RefValue | None = None
 
 
@@ -595,4 +634,45 @@ class ModeratedFrame(ServerFrame, tag="Moderated"):
     Room: RoomName
     Name: str | None = None
     Until: Until | None = None
+    Ref: RefValue | None = None
+
+
+class PersonRoomEntry(Struct, forbid_unknown_fields=True, gc=False):
+    """One of a person's rooms: its newest ID, the read marker, what is unread."""
+
+    Room: RoomName
+    LastID: Annotated[int, Meta(ge=0, le=MAX_ID)]
+    ReadID: Annotated[int, Meta(ge=0, le=MAX_ID)]
+    Unread: Annotated[int, Meta(ge=0, description="Lines by others after ReadID (capped)")]
+    Mentions: Annotated[int, Meta(ge=0, description="Mentions of the person after ReadID")]
+    Direct: bool
+
+
+class RoomsFrame(ServerFrame, tag="Rooms"):
+    """The person's rooms, after Status (signed in, or a guest that presented its session)."""
+
+    Rooms: list[PersonRoomEntry]
+
+
+class ReadFrame(ServerFrame, tag="Read"):
+    """Another connection of the same person read Room up to ID."""
+
+    Room: RoomName
+    ID: Annotated[int, Meta(ge=0, le=MAX_ID)]
+
+
+class NotifyFrame(ServerFrame, tag="Notify"):
+    """A line that mentions the receiver, or a direct line to it."""
+
+    Kind: Annotated[str, Meta(extra_json_schema={"enum": ["mention", "direct"]})]
+    Room: RoomName
+    ID: MessageID
+    Author: str
+    Message: Base64Text
+
+
+class BlocksFrame(ServerFrame, tag="Blocks"):
+    """The accounts the receiver blocks, after Block or Unblock."""
+
+    Names: list[str]
     Ref: RefValue | None = None

@@ -29,13 +29,16 @@ from roomcast.wire.commands import (
     FetchHistory,
     JoinRoom,
     LeaveRoom,
+    MarkRead,
     Moderate,
     Ping,
     React,
     SendChat,
+    SetBlock,
     SetNick,
     SetRole,
     SetTopic,
+    StartDirect,
     Typing,
 )
 from roomcast.wire.errors import ErrorCode, ProtocolError, Ref
@@ -63,7 +66,7 @@ class _FieldRule:
     key: str
     required: bool
     default: Any
-    kind: type  # str, int or bool
+    kind: type  # str, int, bool or list (of strings)
     low: int | None
     high: int | None
     check: ValueCheck | None
@@ -80,6 +83,14 @@ class _FieldRule:
         elif self.kind is bool:
             if not isinstance(value, bool):
                 raise ProtocolError(ErrorCode.BAD_FIELD, f"{self.key} must be true or false")
+        elif self.kind is list:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ProtocolError(ErrorCode.BAD_FIELD, f"{self.key} must be a list of strings")
+            if not (self.low or 0) <= len(value) <= (self.high or len(value)):
+                raise ProtocolError(
+                    ErrorCode.BAD_FIELD,
+                    f"{self.key} must hold between {self.low} and {self.high} names",
+                )
         elif isinstance(value, bool) or not isinstance(value, int):
             raise ProtocolError(ErrorCode.BAD_FIELD, f"{self.key} must be an integer")
         elif (self.low is not None and value < self.low) or (
@@ -109,6 +120,7 @@ _KINDS: Final[dict[type[msgspec.inspect.Type], type]] = {
     msgspec.inspect.LiteralType: str,
     msgspec.inspect.IntType: int,
     msgspec.inspect.BoolType: bool,
+    msgspec.inspect.ListType: list,
 }
 
 
@@ -121,15 +133,19 @@ def _rules(frame: type[msgspec.Struct], checks: dict[str, ValueCheck]) -> tuple[
         if field.encode_name in ("Type", "Ref"):
             continue
         base = _base_type(field.type)
-        bounds = base if isinstance(base, msgspec.inspect.IntType) else None
+        low = high = None
+        if isinstance(base, msgspec.inspect.IntType):
+            low, high = base.ge, base.le
+        elif isinstance(base, msgspec.inspect.ListType):
+            low, high = base.min_length, base.max_length
         rules.append(
             _FieldRule(
                 key=field.encode_name,
                 required=field.required,
                 default=None if field.default is msgspec.NODEFAULT else field.default,
                 kind=_KINDS[type(base)],
-                low=None if bounds is None else bounds.ge,
-                high=None if bounds is None else bounds.le,
+                low=low,
+                high=high,
                 check=checks.get(field.encode_name),
             )
         )
@@ -166,6 +182,12 @@ def _role(value: str, _limit: int) -> str:
 
 def _emoji(value: str, _limit: int) -> str:
     return validate_emoji(value)
+
+
+def _names(value: list[str], _limit: int) -> list[str]:
+    if any(not name for name in value):
+        raise ProtocolError(ErrorCode.BAD_FIELD, "Names must not be empty")
+    return value
 
 
 _CHECKS: Final[dict[str, ValueCheck]] = {
@@ -257,6 +279,26 @@ _FRAMES: Final[dict[str | None, Kind]] = {
         frames.TypingCommand,
         _CHECKS,
         lambda v, ref: Typing(v["Room"], v["Stop"], ref),
+    ),
+    "Read": _kind(
+        frames.ReadCommand,
+        _CHECKS,
+        lambda v, ref: MarkRead(v["Room"], v["ID"], ref),
+    ),
+    "Direct": _kind(
+        frames.DirectCommand,
+        {"Names": _names},
+        lambda v, ref: StartDirect(tuple(v["Names"]), ref),
+    ),
+    "Block": _kind(
+        frames.BlockCommand,
+        _NAMED_CHECKS,
+        lambda v, ref: SetBlock(v["Name"], True, ref),
+    ),
+    "Unblock": _kind(
+        frames.UnblockCommand,
+        _NAMED_CHECKS,
+        lambda v, ref: SetBlock(v["Name"], False, ref),
     ),
     "Edits": _kind(
         frames.EditsCommand,

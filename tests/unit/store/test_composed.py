@@ -14,6 +14,7 @@ from roomcast.store.base import (
 )
 from roomcast.store.composed import ComposedStore
 from roomcast.store.memory import MemoryStore
+from roomcast.store.people import DELIVERED, Notification
 from roomcast.wire.protocol import ChatMessage, DeletedEvent
 
 NOW = 1_800_000_000_000
@@ -23,7 +24,7 @@ class _OnMemory(ComposedStore):
     """Every part a memory store: the composition must behave as the memory store does."""
 
     def __init__(self, parts: MemoryStore) -> None:
-        super().__init__(parts, parts, parts, parts)
+        super().__init__(parts, parts, parts, parts, parts)
         self.parts = parts
 
     async def open(self) -> None:
@@ -69,4 +70,24 @@ async def test_every_call_reaches_its_part() -> None:
     assert await store.lift_sanctions("own", "mute", account_id=None, name_key="b") == 1
     await store.add_audit(AuditEntry(NOW, "A", "mute", "own", "b"))
     assert len(await store.audit_log(None, 5)) == 1
+    await store.add_person_room("a:id-a", "lobby")
+    assert await store.set_read("a:id-a", "lobby", 1) == 1
+    assert await store.read_marker("a:id-a", "lobby") == 1
+    await store.add_mentions("lobby", 1, ["a:id-a"])
+    assert [r.room for r in await store.person_rooms("a:id-a")] == ["lobby"]
+    await store.remove_person_room("a:id-a", "lobby")
+    assert await store.create_direct("dm.x", {"id-a": "A", "id-b": "B"})
+    assert await store.direct_members("dm.x") == {"id-a": "A", "id-b": "B"}
+    assert await store.block("id-a", "id-b", "B")
+    assert await store.blocks("id-a") == [("id-b", "B")]
+    assert await store.blockers("id-b", ["id-a"]) == {"id-a"}
+    assert await store.unblock("id-a", "id-b")
+    assert await store.set_account_nick("id-a", "Ace", "ace")
+    assert await store.account_nick("id-a") == "Ace"
+    await store.enqueue_notification(
+        Notification("n", "id-a", "A", "lobby", 1, "B", "hi", "mention", NOW, NOW)
+    )
+    (claimed,) = await store.claim_notifications(NOW, "node", 1000, 5)
+    await store.finish_notification(claimed.id, DELIVERED, 1, 0)
+    assert (await store.notification_counts())[DELIVERED] == 1
     await store.close()

@@ -152,6 +152,26 @@ OPERATIONS: Final = (
         200, bodies.Me, "The caller", (401, 503),
     ),
     Operation(
+        "get", "/api/me/rooms", "myRooms", "accounts",
+        "The caller's rooms, with its read markers, unread and mention counts",
+        200, bodies.PersonRoomList, "The rooms", (401, 403, 503), security="user",
+    ),
+    Operation(
+        "get", "/api/me/blocks", "myBlocks", "accounts", "The accounts the caller blocks",
+        200, bodies.BlockList, "The blocked accounts", (401, 403, 503), security="user",
+    ),
+    Operation(
+        "put", "/api/me/blocks/{name}", "block", "accounts",
+        "Block an account: no direct conversation with it, no notification for its lines",
+        204, None, "Done", (400, 401, 403, 404, 503), security="user",
+        parameters=(path_param("name", {"type": "string", "minLength": 1}),),
+    ),
+    Operation(
+        "delete", "/api/me/blocks/{name}", "unblock", "accounts", "Lift a block",
+        204, None, "Done", (401, 403, 404, 503), security="user",
+        parameters=(path_param("name", {"type": "string", "minLength": 1}),),
+    ),
+    Operation(
         "get", "/api/tokens", "listTokens", "accounts",
         "The caller's API tokens (without their secrets)",
         200, bodies.TokenList, "The tokens", (401, 503), security="user",

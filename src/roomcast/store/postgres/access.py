@@ -1,16 +1,19 @@
 """PostgreSQL access control: accounts, credentials (sessions and API tokens), room roles and
 privacy, sanctions and the audit log (``AccessStore``), each call on one
-pooled connection."""
+pooled connection. An account is found by its name's key or by its chosen nickname's (people.py
+keeps those), and no account's name takes another's chosen nickname."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from roomcast.store.base import Account, AuditEntry, Credential, RoomAccess, Sanction
 from roomcast.store.columns import ACCOUNT, CREDENTIAL, CREDENTIAL_AND_ACCOUNT, SANCTION, values
 from roomcast.store.postgres.pool import Pool
-from roomcast.store.postgres.sql import NOW_MS, affected
+from roomcast.store.postgres.sql import LOCK_NAME_KEY, NOW_MS, affected
+
+_ACCOUNT_AS_A: Final = ", ".join(f"a.{column}" for column in ACCOUNT.split(", "))
 
 
 class Access:
@@ -22,17 +25,25 @@ class Access:
     # -- AccountStore ---------------------------------------------------------------------------
 
     async def create_account(self, account: Account) -> bool:
-        (status,) = await self._pool.transaction(
+        _, status = await self._pool.transaction(
+            (LOCK_NAME_KEY, (account.key,)),
             (
-                f"INSERT INTO accounts ({ACCOUNT}) VALUES ($1, $2, $3, $4, $5)"
+                f"INSERT INTO accounts ({ACCOUNT}) SELECT $1, $2, $3, $4, $5::bigint"
+                " WHERE NOT EXISTS (SELECT 1 FROM account_nicks WHERE key = $3)"
                 " ON CONFLICT DO NOTHING",
                 values(account),
-            )
+            ),
         )
         return affected(status) == 1
 
     async def account_by_key(self, key: str) -> Account | None:
-        rows = await self._pool.fetch(f"SELECT {ACCOUNT} FROM accounts WHERE key = $1", key)
+        """The account named ``key``, else the one whose chosen nickname it is."""
+        rows = await self._pool.fetch(
+            f"(SELECT {ACCOUNT} FROM accounts WHERE key = $1) UNION ALL"
+            f" (SELECT {_ACCOUNT_AS_A} FROM account_nicks n JOIN accounts a ON a.id = n.account_id"
+            " WHERE n.key = $1) LIMIT 1",
+            key,
+        )
         return Account(*rows[0]) if rows else None
 
     async def account_by_id(self, account_id: str) -> Account | None:

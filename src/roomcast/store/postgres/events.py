@@ -17,8 +17,8 @@ from roomcast.wire.protocol import (
     ReactionSummary,
 )
 
-# A line's columns, in ``ChatMessage`` order up to ``edited_ms``.
-LINE: Final = "room, id, author, body, wsid, sent_ms, reply_to, thread, edited_ms"
+# A line's columns, in ``ChatMessage`` order up to ``edited_ms``, then its mentions.
+LINE: Final = "room, id, author, body, wsid, sent_ms, reply_to, thread, edited_ms, mentions"
 # Any event's: a line's, then whether it is deleted, the kind of change and its target.
 EVENT: Final = f"{LINE}, deleted, kind, target"
 # What makes a row a line that was not deleted.
@@ -32,10 +32,12 @@ def line(
     deleted: bool = False,
 ) -> ChatMessage:
     """The line of a row read with ``LINE`` columns first, in the state given."""
-    room, line_id, author, body, wsid, sent_ms, reply_to, thread, edited_ms = tuple(row)[:9]
+    room, line_id, author, body, wsid, sent_ms, reply_to, thread, edited_ms, mentions = tuple(row)[
+        :10
+    ]
     return ChatMessage(
         room, line_id, author, body, wsid, sent_ms, reply_to, thread, edited_ms,
-        reactions, replies, deleted,
+        reactions, replies, deleted, tuple(mentions or ()),
     )  # fmt: skip
 
 

@@ -43,14 +43,16 @@ class RoomAdmin:
     async def delete_room(self, name: str) -> bool:
         async with self._pool.connection() as conn, conn.transaction():
             status = await conn.execute(
-                "UPDATE rooms SET deleted = true, topic = '', private = false,"
+                "UPDATE rooms SET deleted = true, topic = '', private = false, direct = false,"
                 " owner_id = NULL, owner_name = NULL WHERE name = $1 AND NOT deleted",
                 name,
             )
             if affected(status) != 1:
                 return False
-            for table in ("messages", "reactions", "room_roles", "sanctions"):
+            for table in ("messages", "reactions", "room_roles", "sanctions", "mentions"):
                 await conn.execute(f"DELETE FROM {table} WHERE room = $1", name)
+            # It leaves everyone's rooms; their read markers stay, as its IDs go on.
+            await conn.execute("UPDATE person_rooms SET joined = false WHERE room = $1", name)
             return True
 
     async def import_messages(self, messages: Sequence[ChatMessage]) -> int:

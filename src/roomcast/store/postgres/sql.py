@@ -1,5 +1,5 @@
 """What the PostgreSQL store's parts share: the connection type, how asyncpg's errors sort, a
-command's row count, and the server's clock in SQL."""
+command's row count, the server's clock in SQL and the lock on a name key."""
 
 from __future__ import annotations
 
@@ -34,3 +34,7 @@ def affected(status: str) -> int:
 
 # Now, in milliseconds since the epoch, as PostgreSQL's clock has it.
 NOW_MS: Final = "(extract(epoch FROM now()) * 1000)::bigint"
+
+# Taken (to commit) by whoever gives a name key to an account, as its name or its chosen
+# nickname: the checks that no other account has it, across both tables, cannot race.
+LOCK_NAME_KEY: Final = "SELECT pg_advisory_xact_lock(1919905645, hashtext($1))"  # b"room"

@@ -1,17 +1,19 @@
 """The PostgreSQL store: history shared by every node of a deployment.
 
 ``PostgresStore`` is the facade over its parts, which share one connection pool (pool.py): the
-writer task (writer.py), the reads (reads.py), the room administration (rooms.py) and the access
-store (access.py). Schema migrations (schema.py) are applied at ``open()``. When PostgreSQL
-cannot be reached, appends fail and reads raise ``StoreUnavailable``; the pool reconnects by
-itself on later calls. The driver is asyncpg: half the client CPU of psycopg 3 per append and
-per read in this workload (docs/decisions.md, "Scale-out drivers").
+writer task (writer.py), the reads (reads.py), the room administration (rooms.py), the access
+store (access.py) and the person-level state (people.py). Schema migrations (schema.py) are
+applied at ``open()``. When PostgreSQL cannot be reached, appends fail and reads raise
+``StoreUnavailable``; the pool reconnects by itself on later calls. The driver is asyncpg: half
+the client CPU of psycopg 3 per append and per read in this workload (docs/decisions.md,
+"Scale-out drivers").
 """
 
 from __future__ import annotations
 
 from roomcast.store.composed import ComposedStore
 from roomcast.store.postgres.access import Access
+from roomcast.store.postgres.people import People
 from roomcast.store.postgres.pool import Pool
 from roomcast.store.postgres.reads import Reads
 from roomcast.store.postgres.rooms import RoomAdmin
@@ -41,7 +43,13 @@ class PostgresStore(ComposedStore):
             dsn, size=pool_size, connect_timeout=connect_timeout, command_timeout=command_timeout
         )
         self._writer = Writer(self._pool, max_pending)
-        super().__init__(self._writer, Reads(self._pool), RoomAdmin(self._pool), Access(self._pool))
+        super().__init__(
+            self._writer,
+            Reads(self._pool),
+            RoomAdmin(self._pool),
+            Access(self._pool),
+            People(self._pool),
+        )
 
     async def open(self) -> None:
         """Connect, apply migrations and start the writer; ``StoreUnavailable`` if unreachable."""

@@ -53,16 +53,17 @@ _T = TypeVar("_T")
 _Queued = tuple["asyncio.Future[Changed]", Change]
 _RETRIES: Final = 3
 
-# $1..$10: room, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread of each new
-# message, in submission order. Returns each room's last ID after the batch; the k-th message
-# of a room that got n messages has ID last_id - n + k.
+# $1..$11: room, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread and mentions
+# (an array literal, NULL for none: the arrays of a batch differ in length) of each new message,
+# in submission order. Returns each room's last ID after the batch; the k-th message of a room
+# that got n messages has ID last_id - n + k.
 APPEND: Final = """
 WITH batch AS (
   SELECT m.*, row_number() OVER (PARTITION BY m.room ORDER BY m.ord) AS k
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[],
-              $8::text[], $9::bigint[], $10::bigint[])
+              $8::text[], $9::bigint[], $10::bigint[], $11::text[])
        WITH ORDINALITY AS m(room, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread,
-                            ord)
+                            mentions, ord)
 ), counts AS (
   SELECT room, count(*) AS n, min(sent_ms) AS created FROM batch GROUP BY room
 ), bumped AS (
@@ -71,9 +72,10 @@ WITH batch AS (
   ON CONFLICT (name) DO UPDATE SET last_id = r.last_id + excluded.last_id, deleted = false
   RETURNING name, last_id
 ), inserted AS (
-  INSERT INTO messages (room, id, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread)
+  INSERT INTO messages (room, id, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread,
+                        mentions)
   SELECT b.room, bumped.last_id - c.n + b.k, b.author, b.body, b.wsid, b.sent_ms, b.sender, b.ref,
-         b.owner, b.reply_to, b.thread
+         b.owner, b.reply_to, b.thread, b.mentions::text[]
   FROM batch b JOIN counts c ON c.room = b.room JOIN bumped ON bumped.name = b.room
 )
 SELECT name, last_id FROM bumped
@@ -226,31 +228,31 @@ async def _commit_on(conn: Conn, batch: list[Submission]) -> Outcomes:
     outcome: Outcomes = []
     for index, ((done, new), key) in enumerate(zip(batch, keys, strict=True)):
         if index in ids:
-            message = ChatMessage(
-                new.room, ids[index], new.author, new.text, new.wsid, new.sent_ms,
-                new.reply_to, new.thread,
-            )  # fmt: skip
-            outcome.append((done, Appended(message, duplicate=False)))
+            outcome.append((done, Appended(_stored(new, ids[index]), duplicate=False)))
             continue
         assert key is not None
         known = earlier.get((new.sender, key))
         if known is None:
-            first = batch[first_of_ref[(new.sender, key)]][1]
-            known = Appended(
-                ChatMessage(
-                    first.room,
-                    ids[first_of_ref[(new.sender, key)]],
-                    first.author,
-                    first.text,
-                    first.wsid,
-                    first.sent_ms,
-                    first.reply_to,
-                    first.thread,
-                ),
-                duplicate=True,
-            )
+            first = first_of_ref[(new.sender, key)]
+            known = Appended(_stored(batch[first][1], ids[first]), duplicate=True)
         outcome.append((done, known))
     return outcome
+
+
+def _stored(new: NewMessage, message_id: int) -> ChatMessage:
+    """The line ``new`` as stored with ID ``message_id``."""
+    return ChatMessage(
+        new.room, message_id, new.author, new.text, new.wsid, new.sent_ms,
+        new.reply_to, new.thread, mentions=new.mentions,
+    )  # fmt: skip
+
+
+def _array(items: tuple[str, ...]) -> str | None:
+    """``items`` as a PostgreSQL array literal (quoted, escaped); None when empty."""
+    if not items:
+        return None
+    quoted = ('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items)
+    return "{" + ",".join(quoted) + "}"
 
 
 async def _insert(
@@ -269,6 +271,7 @@ async def _insert(
         [new.owner for new in news],
         [new.reply_to for new in news],
         [new.thread for new in news],
+        [_array(new.mentions) for new in news],
     ]
     last_ids = {row[0]: int(row[1]) for row in await conn.fetch(APPEND, *columns)}
     counts: dict[str, int] = {}

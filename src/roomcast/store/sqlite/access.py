@@ -29,15 +29,22 @@ class Access:
     async def create_account(self, account: Account) -> bool:
         def create(conn: sqlite3.Connection) -> bool:
             cursor = conn.execute(
-                f"INSERT INTO accounts ({ACCOUNT}) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                values(account),
+                f"INSERT INTO accounts ({ACCOUNT}) SELECT ?, ?, ?, ?, ?"
+                " WHERE NOT EXISTS (SELECT 1 FROM account_nicks WHERE key = ?)"
+                " ON CONFLICT DO NOTHING",
+                (*values(account), account.key),
             )
             return cursor.rowcount == 1
 
         return await self._writer.run(create)
 
     async def account_by_key(self, key: str) -> Account | None:
-        rows = await self._reads.query(f"SELECT {ACCOUNT} FROM accounts WHERE key = ?", (key,))
+        rows = await self._reads.query(
+            f"SELECT {ACCOUNT} FROM accounts"
+            " WHERE key = ?1 OR id = (SELECT account_id FROM account_nicks WHERE key = ?1)"
+            " LIMIT 1",
+            (key,),
+        )
         return Account(*rows[0]) if rows else None
 
     async def account_by_id(self, account_id: str) -> Account | None:

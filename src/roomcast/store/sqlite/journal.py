@@ -10,27 +10,33 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Collection
 from typing import Any, Final
 
 import orjson
 
 from roomcast.store.base import Appended
+from roomcast.store.sqlite.rows import line_owner
 
-# Most rows per INSERT statement: 11 columns x 256 rows stays far below SQLite's variable limit.
+# Most rows per INSERT statement: 12 columns x 256 rows stays far below SQLite's variable limit.
 _ROWS_PER_STATEMENT: Final = 256
 JOURNAL_INSERT: Final = "INSERT INTO message_journal (batch) VALUES (?)"
 # A journaled line: the columns of ``messages`` a new line sets, in this order. A line with no
-# owner to store (a guest's, see ``rows.stored_owner``), no reply and no thread has only the
-# first 8, as every line had before conversations: binding the 3 more columns would cost the
-# move 20 % more per message (bench/micro/sqlite_rooms.py).
+# owner to store (a guest's, see ``rows.stored_owner``), no reply, no thread and no mentions has
+# only the first 8, as every line had before conversations: binding the 4 more columns would
+# cost the move 20 % more per message (bench/micro/sqlite_rooms.py). Rows of 11 (without
+# ``mentions``) are those of the release before people, which a crash may have left journaled.
 JOURNAL_COLUMNS: Final = (
-    "room, id, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread"
+    "room, id, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread, mentions"
 )
 PLAIN_WIDTH: Final = 8
-MESSAGES_INSERT: Final = f"INSERT INTO messages ({JOURNAL_COLUMNS}) VALUES"
-PLAIN_INSERT: Final = (
-    f"INSERT INTO messages ({', '.join(JOURNAL_COLUMNS.split(', ')[:PLAIN_WIDTH])}) VALUES"
-)
+_BEFORE_PEOPLE_WIDTH: Final = 11
+# The INSERT into ``messages`` of journal rows of each width.
+_INSERTS: Final = {
+    width: f"INSERT INTO messages ({', '.join(JOURNAL_COLUMNS.split(', ')[:width])}) VALUES"
+    for width in (PLAIN_WIDTH, _BEFORE_PEOPLE_WIDTH, len(JOURNAL_COLUMNS.split(", ")))
+}
+PLAIN_INSERT: Final = _INSERTS[PLAIN_WIDTH]
 _MOVE_TAIL: Final = " ON CONFLICT (room, id) DO NOTHING"
 # A commit's last ID per room it wrote to, with multi-row VALUES.
 ROOMS_UPSERT: Final = "INSERT INTO rooms (name, last_id, created_ms) VALUES"
@@ -107,8 +113,8 @@ def move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
         else:
             found = {seq: batches[seq] for seq in still_journaled(conn, batches)}
         rows = sorted(row for messages in found.values() for row in messages)
-        insert_many(conn, PLAIN_INSERT, [r for r in rows if len(r) == PLAIN_WIDTH], _MOVE_TAIL)
-        insert_many(conn, MESSAGES_INSERT, [r for r in rows if len(r) != PLAIN_WIDTH], _MOVE_TAIL)
+        for width, insert in _INSERTS.items():
+            insert_many(conn, insert, [r for r in rows if len(r) == width], _MOVE_TAIL)
         conn.executemany("DELETE FROM message_journal WHERE seq = ?", [(seq,) for seq in found])
         conn.execute("COMMIT")
     except BaseException:
@@ -160,10 +166,22 @@ class Journaled:
         """``room``'s journaled lines, as ``rows.LINE`` columns (never edited yet: a change
         moves the journal first)."""
         return [
-            (*row[:6], *(row[9:] or (None, None)), None)
+            (*row[:6], None, None, None, None)
+            if len(row) == PLAIN_WIDTH
+            else (*row[:6], row[9], row[10], None, row[11])
             for rows in self.batches.values()
             for row in rows
             if row[0] == room
+        ]
+
+    def owners_in(self, rooms: Collection[str]) -> list[tuple[Any, ...]]:
+        """The journaled lines of ``rooms`` as (room, id, owner) (``rows.OWNER``; all live: a
+        change moves the journal first)."""
+        return [
+            (row[0], row[1], line_owner(row[8] if len(row) > PLAIN_WIDTH else None, row[6]))
+            for rows in self.batches.values()
+            for row in rows
+            if row[0] in rooms
         ]
 
     def forget_moved(self, conn: sqlite3.Connection) -> None:

@@ -18,7 +18,7 @@ import orjson
 
 from roomcast.store.base import EDIT, RoomSummary, StoreUnavailable
 from roomcast.store.sqlite.connection import Synchronous, connect
-from roomcast.store.sqlite.rows import EVENT, LINE, LIVE, log_event
+from roomcast.store.sqlite.rows import EVENT, LINE, LIVE, chat_line, log_event
 from roomcast.store.sqlite.writer import Writer
 from roomcast.wire.protocol import ChatMessage, LogEvent, ReactionSummary
 
@@ -137,20 +137,8 @@ class Reads:
         roots = [row[1] for row in lines if row[_THREAD] is None]
         replies = await self._replies(room, roots, journaled, inline)
         return [
-            ChatMessage(
-                room,
-                message_id,
-                author,
-                text,
-                wsid,
-                sent_ms,
-                reply_to,
-                in_thread,
-                edited_ms,
-                reactions.get(message_id, ()),
-                replies.get(message_id, 0),
-            )
-            for _, message_id, author, text, wsid, sent_ms, reply_to, in_thread, edited_ms in lines
+            chat_line(row, reactions=reactions.get(row[1], ()), replies=replies.get(row[1], 0))
+            for row in lines
         ]
 
     async def _reactions(
@@ -216,7 +204,7 @@ class Reads:
 
     async def message(self, room: str, message_id: int) -> ChatMessage | None:
         row = await self._line(room, message_id)
-        return None if row is None else ChatMessage(*row[:9])
+        return None if row is None else chat_line(row[:10])
 
     async def versions(self, room: str, message_id: int) -> list[tuple[str, int]] | None:
         row = await self._line(room, message_id)
@@ -228,7 +216,7 @@ class Reads:
             " ORDER BY id",
             (room, message_id, EDIT),
         )
-        original = row[9] if row[9] is not None else row[3]
+        original = row[10] if row[10] is not None else row[3]
         return [(original, row[5]), *((text, sent_ms) for text, sent_ms in edits)]
 
     async def _line(self, room: str, message_id: int) -> tuple[Any, ...] | None:

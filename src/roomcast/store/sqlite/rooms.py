@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 
 from roomcast.store.columns import import_bounds
-from roomcast.store.sqlite.rows import LINE
+from roomcast.store.sqlite.rows import LINE, stored_mentions
 from roomcast.store.sqlite.writer import Writer
 from roomcast.wire.protocol import ChatMessage
 
@@ -34,14 +34,16 @@ class RoomAdmin:
     async def delete_room(self, name: str) -> bool:
         def delete(conn: sqlite3.Connection) -> bool:
             cursor = conn.execute(
-                "UPDATE rooms SET deleted = 1, topic = '', private = 0, owner_id = NULL,"
-                " owner_name = NULL WHERE name = ? AND deleted = 0",
+                "UPDATE rooms SET deleted = 1, topic = '', private = 0, direct = 0,"
+                " owner_id = NULL, owner_name = NULL WHERE name = ? AND deleted = 0",
                 (name,),
             )
             if cursor.rowcount != 1:
                 return False
-            for table in ("messages", "reactions", "room_roles", "sanctions"):
+            for table in ("messages", "reactions", "room_roles", "sanctions", "mentions"):
                 conn.execute(f"DELETE FROM {table} WHERE room = ?", (name,))
+            # It leaves everyone's rooms; the read markers stay, as its IDs continue.
+            conn.execute("UPDATE person_rooms SET joined = 0 WHERE room = ?", (name,))
             return True
 
         return await self._writer.run(delete, settle=True)
@@ -52,7 +54,7 @@ class RoomAdmin:
         def store(conn: sqlite3.Connection) -> int:
             before = conn.total_changes
             conn.executemany(
-                f"INSERT INTO messages ({LINE}, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO messages ({LINE}, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (room, id) DO NOTHING",
                 [(*_line(m), int(m.deleted)) for m in messages],
             )
@@ -70,4 +72,7 @@ class RoomAdmin:
 
 def _line(m: ChatMessage) -> tuple[object, ...]:
     """The ``rows.LINE`` columns of an imported line."""
-    return (m.room, m.id, m.author, m.text, m.wsid, m.sent_ms, m.reply_to, m.thread, m.edited_ms)
+    return (
+        m.room, m.id, m.author, m.text, m.wsid, m.sent_ms, m.reply_to, m.thread, m.edited_ms,
+        stored_mentions(m.mentions),
+    )  # fmt: skip

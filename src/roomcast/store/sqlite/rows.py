@@ -2,7 +2,7 @@
 log event, and the records made from them.
 
 A row is a chat line (``kind`` NULL) or the event of a change to one (``kind`` its ``Change``
-kind, ``target`` the line); see migration 0005.
+kind, ``target`` the line); see migrations 0005 and 0006.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, Final
 
+import orjson
+
 from roomcast.store.base import DELETE, EDIT, UNREACT
 from roomcast.wire.protocol import ChatMessage, DeletedEvent, EditedEvent, LogEvent, ReactionEvent
 
-# A line in its current state, in the order of ``ChatMessage``'s fields (reactions and replies
-# come from elsewhere).
-LINE: Final = "room, id, author, body, wsid, sent_ms, reply_to, thread, edited_ms"
+# A line in its current state, in the order of ``ChatMessage``'s fields up to ``edited_ms``
+# (reactions and replies come from elsewhere), then its mentions (``stored_mentions``).
+LINE: Final = "room, id, author, body, wsid, sent_ms, reply_to, thread, edited_ms, mentions"
 # Any row of the log: a line's columns, then what an event or a deletion needs.
 EVENT: Final = f"{LINE}, kind, target, deleted"
 # Where a query is about live lines only.
@@ -31,15 +33,34 @@ def stored_owner(owner: str | None, sender: str | None) -> str | None:
     return owner
 
 
+def line_owner(owner: str | None, sender: str | None) -> str | None:
+    """Who may edit a line, from its ``owner`` and ``sender`` columns: ``OWNER`` in Python."""
+    if owner is None and sender is not None:
+        return "g:" + sender
+    return owner
+
+
+def stored_mentions(names: tuple[str, ...]) -> str | None:
+    """The ``mentions`` column of a line: a JSON array of its names, None when there are none
+    (a nickname may hold a space)."""
+    return orjson.dumps(names).decode() if names else None
+
+
+def chat_line(row: tuple[Any, ...], **state: Any) -> ChatMessage:
+    """The line of a ``LINE`` row, with ``state`` (its reactions, replies, ``deleted``)."""
+    room, message_id, author, text, wsid, sent_ms, reply_to, thread, edited_ms, mentions = row
+    return ChatMessage(
+        room, message_id, author, text, wsid, sent_ms, reply_to, thread, edited_ms, **state,
+        mentions=() if mentions is None else tuple(orjson.loads(mentions)),
+    )  # fmt: skip
+
+
 def log_event(row: tuple[Any, ...]) -> LogEvent:
     """The event of an ``EVENT`` row: a line (``deleted`` when it is), or a change."""
-    room, message_id, author, text, wsid, sent_ms, reply_to, thread, edited_ms = row[:9]
-    kind, target, deleted = row[9:]
+    room, message_id, author, text, _, sent_ms = row[:6]
+    kind, target, deleted = row[10:]
     if kind is None:
-        return ChatMessage(
-            room, message_id, author, text, wsid, sent_ms, reply_to, thread, edited_ms,
-            deleted=bool(deleted),
-        )  # fmt: skip
+        return chat_line(row[:10], deleted=bool(deleted))
     if kind == EDIT:
         return EditedEvent(room, message_id, target, text, author, sent_ms)
     if kind == DELETE:

@@ -3,7 +3,7 @@
 The database runs in WAL mode; with ``synchronous=NORMAL`` (the default) a committed message
 survives a crash of the process, with ``FULL`` also a crash of the machine. ``SQLiteStore`` is
 the facade over its parts: the writer thread (writer.py), the reads beside it (reads.py), the
-room administration (rooms.py) and the access store (access.py).
+room administration (rooms.py), the access store (access.py) and the people store (people.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 from roomcast.store.composed import ComposedStore
 from roomcast.store.sqlite.access import Access
 from roomcast.store.sqlite.connection import Synchronous
+from roomcast.store.sqlite.people import People
 from roomcast.store.sqlite.reads import Reads
 from roomcast.store.sqlite.rooms import RoomAdmin
 from roomcast.store.sqlite.writer import Writer
@@ -34,7 +35,11 @@ class SQLiteStore(ComposedStore):
         self._writer = Writer(self.path, synchronous, max_pending)
         self._reads = Reads(self.path, synchronous, self._writer)
         super().__init__(
-            self._writer, self._reads, RoomAdmin(self._writer), Access(self._reads, self._writer)
+            self._writer,
+            self._reads,
+            RoomAdmin(self._writer),
+            Access(self._reads, self._writer),
+            People(self._reads, self._writer),
         )
 
     async def open(self) -> None:

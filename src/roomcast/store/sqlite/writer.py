@@ -19,7 +19,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, Final, TypeVar, cast
 
@@ -52,7 +52,7 @@ from roomcast.store.sqlite.journal import (
     Refs,
     insert_many,
 )
-from roomcast.store.sqlite.rows import find_ref, stored_owner
+from roomcast.store.sqlite.rows import find_ref, stored_mentions, stored_owner
 from roomcast.wire.protocol import ChatMessage
 
 log = logging.getLogger(__name__)
@@ -86,11 +86,11 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
 
 @dataclasses.dataclass(slots=True)
 class _Barrier:
-    """Queued behind earlier appends, released once they are committed, with the rows
-    (``messages`` columns) of ``room``'s messages still in the journal, for a read to add to
-    what it finds in ``messages``."""
+    """Queued behind earlier appends, released once they are committed, with what ``pick``
+    takes from the messages still in the journal, for a read to add to what it finds in
+    ``messages``."""
 
-    room: str
+    pick: Callable[[Journaled], list[tuple[Any, ...]]]
     released: asyncio.Future[list[tuple[Any, ...]]]
 
 
@@ -173,12 +173,22 @@ class Writer(AppendsAsFutures):
 
     async def journaled_in(self, room: str) -> list[tuple[Any, ...]]:
         """Wait for the writer to commit every message submitted before this call; the rows of
-        ``room``'s messages still in the journal (see ``_Barrier``)."""
+        ``room``'s messages still in the journal (``Journaled.in_room``)."""
+        return await self._behind(lambda journaled: journaled.in_room(room))
+
+    async def journaled_owners(self, rooms: Collection[str]) -> list[tuple[Any, ...]]:
+        """As ``journaled_in``, for the lines of ``rooms``: (room, id, owner) of each
+        (``Journaled.owners_in``)."""
+        return await self._behind(lambda journaled: journaled.owners_in(rooms))
+
+    async def _behind(
+        self, pick: Callable[[Journaled], list[tuple[Any, ...]]]
+    ) -> list[tuple[Any, ...]]:
         if self.closed:
             raise StoreUnavailable("the store is closed")
         if self._thread is None:
             return []
-        barrier = _Barrier(room, asyncio.get_running_loop().create_future())
+        barrier = _Barrier(pick, asyncio.get_running_loop().create_future())
         self._hand_over()
         self._queue.put(barrier)
         return await barrier.released
@@ -258,7 +268,7 @@ class Writer(AppendsAsFutures):
                     for exclusive in exclusives:
                         self._run_exclusive(conn, exclusive, error)
                 for barrier in barriers:
-                    rows = self._journaled_in(conn, barrier.room)
+                    rows = self._journaled_in(conn, barrier.pick)
                     self._loop.call_soon_threadsafe(_settle, barrier.released, rows, None)
                 self._checkpointer.after_commit(conn)
                 if stop:
@@ -324,9 +334,15 @@ class Writer(AppendsAsFutures):
                     new.sent_ms,
                     new.reply_to,
                     new.thread,
+                    mentions=new.mentions,
                 )
                 owner = stored_owner(new.owner, new.sender)
-                if owner is None and new.reply_to is None and new.thread is None:
+                if (
+                    owner is None
+                    and new.reply_to is None
+                    and new.thread is None
+                    and not new.mentions
+                ):
                     # A plain line (see journal.PLAIN_WIDTH).
                     rows.append(
                         (
@@ -354,6 +370,7 @@ class Writer(AppendsAsFutures):
                             owner,
                             new.reply_to,
                             new.thread,
+                            stored_mentions(new.mentions),
                         )
                     )
                 stored = Appended(message, duplicate=False)
@@ -420,10 +437,12 @@ class Writer(AppendsAsFutures):
                 self._last_ids.clear()  # an import raises them; a failed commit leaves them
         self._loop.call_soon_threadsafe(_settle, exclusive.done, result, error)
 
-    def _journaled_in(self, conn: sqlite3.Connection, room: str) -> list[tuple[Any, ...]]:
-        """The ``messages`` columns of ``room``'s messages still in the journal."""
+    def _journaled_in(
+        self, conn: sqlite3.Connection, pick: Callable[[Journaled], list[tuple[Any, ...]]]
+    ) -> list[tuple[Any, ...]]:
+        """What ``pick`` takes from the messages still in the journal."""
         self._catch_up_with_others(conn)
-        return self._journaled.in_room(room)
+        return pick(self._journaled)
 
     def _catch_up_with_others(self, conn: sqlite3.Connection) -> None:
         """When another connection wrote (an admin command: ``roomcast history import``, or any

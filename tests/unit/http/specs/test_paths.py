@@ -12,6 +12,7 @@ from roomcast.http import (
     broadcast,
     docs,
     health,
+    me,
     messages,
     moderation,
     rooms,
@@ -22,7 +23,7 @@ from roomcast.http.specs.openapi import openapi_document
 from roomcast.http.specs.paths import OPERATIONS
 from roomcast.ops.config import Settings
 
-RESOURCES = (access, accounts, broadcast, docs, health, messages, moderation, rooms, tokens)
+RESOURCES = (access, accounts, broadcast, docs, health, me, messages, moderation, rooms, tokens)
 DOCUMENTED = {(op.method.upper(), op.path) for op in OPERATIONS}
 
 

@@ -138,6 +138,10 @@ async def test_a_database_of_the_previous_release_migrates_and_keeps_everything(
         with pytest.raises(ChangeRefused):
             await store.change(Change("den", 2, EDIT, guest, "guest-1", "x", "w1", 50))
         assert await store.last_id("den") == 3
+        # Unread for the guest: the server's line, not its own (nor the edit).
+        await store.add_person_room(guest, "den")
+        (den,) = await store.person_rooms(guest)
+        assert (den.last_id, den.read_id, den.unread) == (3, 0, 1)
         account = await store.account_by_id("id-a")
         assert account is not None
         assert await store.credential("h1", 2) is not None

@@ -1,0 +1,141 @@
+"""People: what belongs to a person (a signed-in account, or a guest's session) rather than to one
+of its connections: its rooms and read markers, and the events meant for all its connections.
+
+Each node subscribes to a person's own channel (``~p:<person>`` on the broker's control channel)
+while it holds a connection of that person, so an event for the person (a read marker moved, a
+mention, a rename, its rooms changed) reaches every tab and device on every node. The store keeps
+the person's rooms, so a reload, a new tab or another device gets them back (``Rooms``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, Final
+
+import orjson
+
+from roomcast.broker import Broker
+from roomcast.chat.state import Member
+from roomcast.store.people import PeopleStore
+from roomcast.wire import frames, protocol
+from roomcast.wire.protocol import ErrorCode, ProtocolError, Ref
+
+log = logging.getLogger(__name__)
+
+# The broker "room" of a person's own events.
+PERSON_PREFIX: Final = "~p:"
+
+
+def person_channel(person: str) -> str:
+    return PERSON_PREFIX + person
+
+
+# What a person event does with the person's connections on this node (a coroutine it gives
+# runs in the background).
+PersonEvents = Callable[[list[Member], dict[str, Any]], Coroutine[Any, Any, None] | None]
+
+
+class People:
+    """The persons with connections on this node, their rooms and their read markers."""
+
+    def __init__(
+        self,
+        store: PeopleStore,
+        broker: Broker,
+        spawn: Callable[[Coroutine[Any, Any, None]], None],
+    ) -> None:
+        self._store = store
+        self._broker = broker
+        self._spawn = spawn
+        self._here: dict[str, dict[str, Member]] = {}
+        self._handlers: dict[str, PersonEvents] = {"read": self._on_read}
+
+    def on(self, op: str, handler: PersonEvents) -> None:
+        """Carry out person events ``op`` with ``handler`` (another module's)."""
+        self._handlers[op] = handler
+
+    # -- connections ----------------------------------------------------------------------------
+
+    def connections(self, person: str) -> list[Member]:
+        """This node's connections of ``person``."""
+        return list(self._here.get(person, {}).values())
+
+    async def arrived(self, member: Member, returning: bool) -> None:
+        """A new connection: listen to its person's events; tell it its rooms when the person is
+        signed in or ``returning`` (a guest that presented its session)."""
+        person = member.owner
+        here = self._here.get(person)
+        if here is None:
+            here = self._here[person] = {}
+            self._broker.subscribe(person_channel(person))
+        here[member.wsid] = member
+        if member.identity.account_id is not None or returning:
+            member.send(await self.rooms_payload(person))
+
+    def gone(self, member: Member) -> None:
+        """A connection closed."""
+        person = member.owner
+        here = self._here.get(person)
+        if here is None or here.pop(member.wsid, None) is None:
+            return
+        if not here:
+            del self._here[person]
+            self._broker.unsubscribe(person_channel(person))
+
+    async def rooms_payload(self, person: str) -> bytes:
+        rooms = await self._store.person_rooms(person)
+        return protocol.encode_rooms(
+            [
+                frames.PersonRoomEntry(r.room, r.last_id, r.read_id, r.unread, r.mentions, r.direct)
+                for r in rooms
+            ]
+        )
+
+    # -- rooms and read markers -----------------------------------------------------------------
+
+    async def joined(self, member: Member, room: str) -> int:
+        """``member`` joined ``room``: it is one of the person's rooms; its read marker."""
+        await self._store.add_person_room(member.owner, room)
+        return await self._store.read_marker(member.owner, room)
+
+    async def left(self, member: Member, room: str) -> None:
+        """``member`` left ``room`` by a ``Leave``: the person's rooms no longer hold it."""
+        await self._store.remove_person_room(member.owner, room)
+
+    async def read(self, member: Member, room: str, message_id: int, ref: Ref | None) -> None:
+        if room not in member.rooms:
+            raise ProtocolError(ErrorCode.NOT_IN_ROOM, f"not in room {room!r}", ref)
+        marker = await self._store.set_read(member.owner, room, message_id)
+        self.publish(member.owner, {"op": "read", "room": room, "id": marker, "from": member.wsid})
+
+    def _on_read(self, members: list[Member], fields: dict[str, Any]) -> None:
+        payload = protocol.encode_read(str(fields["room"]), int(fields["id"]))
+        for member in members:
+            if member.wsid != fields.get("from"):
+                member.send(payload)
+
+    # -- person events --------------------------------------------------------------------------
+
+    def publish(self, person: str, fields: dict[str, Any]) -> None:
+        """Send an event to every connection of ``person``, on every node."""
+        self._broker.publish_control(person_channel(person), orjson.dumps(fields))
+
+    def control(self, channel: str, payload: bytes) -> None:
+        """A person event from the broker (``channel`` is the person's)."""
+        members = self.connections(channel.removeprefix(PERSON_PREFIX))
+        if not members:
+            return
+        try:
+            fields = orjson.loads(payload)
+            handler = self._handlers[fields["op"]]
+            pending = handler(members, fields)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            log.warning("person event ignored: %s", exc)
+            return
+        if pending is not None:
+            self._spawn(pending)
+
+
+def is_person_channel(room: str) -> bool:
+    return room.startswith(PERSON_PREFIX)

@@ -1,0 +1,91 @@
+"""Reading server frames into the client's typed values: a ``Chat`` frame (or a history entry)
+into a ``Message``, the room's content events, ``Typing``, and the answers to ``History`` and
+``Edits``. Text that is not base64 reads as empty, bytes that are not UTF-8 as U+FFFD.
+
+Imports only ``roomcast.client.events``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+from roomcast.client.events import (
+    Deleted,
+    Edited,
+    EditHistory,
+    HistoryPage,
+    LogEvent,
+    Message,
+    Reaction,
+    ReactionSummary,
+    Typing,
+    Version,
+)
+
+
+def _text(b64: str) -> str:
+    try:
+        return base64.b64decode(b64).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        return ""
+
+
+def _time(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+def message_from_frame(frame: dict[str, Any], *, backlog: bool = False) -> Message:
+    """The ``Message`` a ``Chat`` frame (or an entry of a ``History`` answer) carries."""
+    edited = frame.get("Edited")
+    return Message(
+        room=frame["Room"],
+        id=frame["ID"],
+        author=frame["Author"],
+        text=_text(frame["Message"]),
+        wsid=frame["WSID"],
+        time=_time(frame["Time"]),
+        backlog=backlog,
+        reply_to=frame.get("ReplyTo"),
+        thread=frame.get("Thread"),
+        edited=_time(edited) if edited else None,
+        reactions=tuple(
+            ReactionSummary(r["Emoji"], r["Count"], tuple(r["Names"]))
+            for r in frame.get("Reactions") or ()
+        ),
+        replies=frame.get("Replies") or 0,
+    )
+
+
+def log_event_from_frame(frame: dict[str, Any]) -> LogEvent:
+    """The event an ``Edited``, ``Deleted`` or ``Reaction`` frame carries."""
+    room, event_id, target = frame["Room"], frame["ID"], frame["Target"]
+    match frame["Type"]:
+        case "Edited":
+            text, time = _text(frame["Message"]), _time(frame["Time"])
+            return Edited(room, event_id, target, text, frame["Author"], time)
+        case "Deleted":
+            return Deleted(room, event_id, target, frame["By"])
+        case "Reaction":
+            emoji, name, removed = frame["Emoji"], frame["Name"], bool(frame["Removed"])
+            return Reaction(room, event_id, target, emoji, name, removed)
+        case other:
+            raise ValueError(f"not a content event: {other!r}")
+
+
+def typing_from_frame(frame: dict[str, Any]) -> Typing:
+    return Typing(frame["Room"], tuple(frame["Names"]))
+
+
+def page_from_frame(frame: dict[str, Any]) -> HistoryPage:
+    """The page a ``History`` answer carries (of a thread when it echoes ``Thread``)."""
+    messages = [message_from_frame(m) for m in frame["Messages"]]
+    return HistoryPage(frame["Room"], messages, bool(frame["More"]), frame.get("Thread"))
+
+
+def edit_history_from_frame(frame: dict[str, Any]) -> EditHistory:
+    """The versions an ``Edits`` answer carries, the original first."""
+    versions = tuple(Version(_text(v["Message"]), _time(v["Time"])) for v in frame["Versions"])
+    return EditHistory(frame["Room"], frame["Target"], versions)

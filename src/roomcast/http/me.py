@@ -1,0 +1,76 @@
+"""``/api/me/rooms`` and ``/api/me/blocks``: the signed-in caller's rooms with their read state,
+and the accounts it blocks (private to it: not audited, not shown to the blocked)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from roomcast.http import bodies
+from roomcast.http.callers import identity_of, signed_in
+from roomcast.http.keys import HUB_KEY
+from roomcast.http.replies import Refused, reply
+from roomcast.store import Account, owner_key
+from roomcast.wire import protocol
+
+
+async def _account_id(request: web.Request, *, writing: bool = False) -> str:
+    identity = signed_in(await identity_of(request, writing=writing))
+    if identity.account_id is None:
+        raise Refused(403, "forbidden", "the API key is no account; use a session or a token")
+    return identity.account_id
+
+
+async def my_rooms(request: web.Request) -> web.Response:
+    account_id = await _account_id(request)
+    rooms = await request.app[HUB_KEY].store.person_rooms(owner_key(account_id, ""))
+    return reply(
+        bodies.PersonRoomList(
+            [
+                bodies.PersonRoom(r.room, r.last_id, r.read_id, r.unread, r.mentions, r.direct)
+                for r in rooms
+            ]
+        )
+    )
+
+
+async def my_blocks(request: web.Request) -> web.Response:
+    account_id = await _account_id(request)
+    blocked = await request.app[HUB_KEY].store.blocks(account_id)
+    return reply(bodies.BlockList([name for _, name in blocked]))
+
+
+async def _named(request: web.Request) -> Account:
+    name = request.match_info["name"]
+    try:
+        key = protocol.nick_key(protocol.validate_nick(name))
+    except protocol.ProtocolError:
+        key = protocol.nick_key(name)
+    account = await request.app[HUB_KEY].store.account_by_key(key)
+    if account is None:
+        raise Refused(404, "not_found", f"no account called {name!r}")
+    return account
+
+
+async def block(request: web.Request) -> web.Response:
+    account_id = await _account_id(request, writing=True)
+    target = await _named(request)
+    if target.id == account_id:
+        raise Refused(400, "bad_param", "you cannot block yourself")
+    await request.app[HUB_KEY].store.block(account_id, target.id, target.name)
+    return web.Response(status=204)
+
+
+async def unblock(request: web.Request) -> web.Response:
+    account_id = await _account_id(request, writing=True)
+    target = await _named(request)
+    if not await request.app[HUB_KEY].store.unblock(account_id, target.id):
+        raise Refused(404, "not_found", f"you do not block {target.name!r}")
+    return web.Response(status=204)
+
+
+ROUTES = [
+    web.get("/api/me/rooms", my_rooms, allow_head=False),
+    web.get("/api/me/blocks", my_blocks, allow_head=False),
+    web.put("/api/me/blocks/{name}", block),
+    web.delete("/api/me/blocks/{name}", unblock),
+]

@@ -1,0 +1,246 @@
+"""The person-level layer through the hub, on the memory store and broker: one nickname and one
+userlist entry per account, the person's rooms after Status, read markers synced across its
+connections, mentions and their Notify, direct conversations and blocks."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import orjson
+import pytest
+
+from roomcast.auth import Identity
+from roomcast.broker.memory import MemoryBroker
+from roomcast.chat.hub import Hub
+from roomcast.chat.state import DirectFanout, Member
+from roomcast.ops.config import Settings
+from roomcast.ops.metrics import Metrics
+from roomcast.ops.wiring import build_hub
+from roomcast.presence.memory import MemoryPresence
+from roomcast.store import Account
+from roomcast.store.memory import MemoryStore
+from roomcast.store.people import PENDING
+from roomcast.wire.protocol import ProtocolError, nick_key, parse
+
+from .conftest import FakeClock, RecordingPeer
+
+Peers = Callable[[str], RecordingPeer]
+ALICE = Identity("id-alice", "alice")
+BOB = Identity("id-bob", "bob")
+CAROL = Identity("id-carol", "carol")
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.fixture
+async def hub(clock: FakeClock) -> AsyncIterator[Hub]:
+    """A hub whose store knows alice, bob and carol, with the webhook on."""
+    store = MemoryStore()
+    the_hub = build_hub(
+        Settings(userlist_interval=0.01, notify_webhook_url="http://127.0.0.1:9/hook"),
+        store,
+        MemoryBroker(),
+        MemoryPresence(),
+        fanout=DirectFanout,
+        metrics=Metrics(),
+        clock=clock,
+    )
+    await the_hub.start()
+    for identity in (ALICE, BOB, CAROL):
+        assert identity.account_id is not None
+        assert identity.name is not None
+        key = nick_key(identity.name)
+        account = Account(identity.account_id, identity.name, key, "h", 0)
+        await store.create_account(account)
+    yield the_hub
+    await the_hub.stop()
+
+
+async def say(hub: Hub, member: Member, frame: dict[str, Any]) -> None:
+    try:
+        command = parse(orjson.dumps(frame))
+    except ProtocolError as exc:
+        hub.send_error(member.peer, exc)
+        return
+    await hub.handle(member, command)
+    await settle()
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0.02)
+
+
+async def test_an_accounts_connections_share_its_nickname_and_one_entry(
+    hub: Hub, peer: Peers
+) -> None:
+    tabs = [peer(f"t{n}") for n in range(3)]
+    members = [await hub.connect(tab, room="r", identity=ALICE) for tab in tabs]
+    await settle()
+    assert [m.nick for m in members] == ["alice"] * 3
+    assert [f["Users"] for f in tabs[0].of("userlist")][-1] == [{"Name": "alice"}]
+    # The second and third tab changed no name: the first tab was not told again.
+    assert len(tabs[0].of("userlist")) == 1
+    for tab in tabs:
+        assert tab.of("Error") == []
+
+
+async def test_a_chosen_nickname_reaches_every_connection_of_the_account(
+    hub: Hub, peer: Peers
+) -> None:
+    one, two = peer("one"), peer("two")
+    first = await hub.connect(one, room="r", identity=ALICE)
+    second = await hub.connect(two, room="r", identity=ALICE)
+    await say(hub, first, {"Type": "Nick", "Name": "Ally"})
+    assert (first.nick, second.nick) == ("Ally", "Ally")
+    assert two.of("Nick")[-1] == {"Type": "Nick", "Name": "Ally", "Old": "alice"}
+    again = peer("three")
+    third = await hub.connect(again, room="r", identity=ALICE)
+    assert third.nick == "Ally"  # kept for the account
+    guest = peer("g")
+    intruder = await hub.connect(guest, room="r", nick="ally")
+    assert intruder.nick != "ally"
+    assert guest.of("Error")[-1]["Code"] == "nick_registered"
+
+
+async def test_the_persons_rooms_come_after_status(hub: Hub, peer: Peers) -> None:
+    first = peer("a")
+    alice = await hub.connect(first, room="r", identity=ALICE)
+    await say(hub, alice, {"Type": "Join", "Room": "s"})
+    assert first.of("Rooms") == [{"Type": "Rooms", "Rooms": []}]
+    bob = await hub.connect(peer("b"), room="r", identity=BOB)
+    await say(hub, bob, {"Message": b64("hi"), "Room": "r"})
+    later = peer("later")
+    await hub.connect(later, room="s", identity=ALICE)
+    assert later.frames[0]["Type"] == "Status"
+    assert later.frames[1] == {
+        "Type": "Rooms",
+        "Rooms": [
+            {"Room": "r", "LastID": 1, "ReadID": 0, "Unread": 1, "Mentions": 0, "Direct": False},
+            {"Room": "s", "LastID": 0, "ReadID": 0, "Unread": 0, "Mentions": 0, "Direct": False},
+        ],
+    }
+    await say(hub, alice, {"Type": "Leave", "Room": "s"})
+    fresh = peer("fresh")
+    await hub.connect(fresh, room="r", identity=ALICE)
+    assert [r["Room"] for r in fresh.of("Rooms")[0]["Rooms"]] == ["r"]
+
+
+async def test_a_guest_gets_its_rooms_back_with_its_session(hub: Hub, peer: Peers) -> None:
+    first = peer("g1")
+    guest = await hub.connect(first, room="r")
+    assert first.of("Rooms") == []  # a new guest has none to restore
+    session = guest.session
+    await hub.disconnect(guest)
+    back = peer("g2")
+    await hub.connect(back, room="r", session=session)
+    assert [r["Room"] for r in back.of("Rooms")[0]["Rooms"]] == ["r"]
+
+
+async def test_a_read_marker_reaches_the_persons_other_connections(hub: Hub, peer: Peers) -> None:
+    one, two = peer("one"), peer("two")
+    first = await hub.connect(one, room="r", identity=ALICE)
+    await hub.connect(two, room="r", identity=ALICE)
+    bob = await hub.connect(peer("b"), room="r", identity=BOB)
+    for text in ("1", "2", "3"):
+        await say(hub, bob, {"Message": b64(text), "Room": "r"})
+    await say(hub, first, {"Type": "Read", "Room": "r", "ID": 2})
+    assert two.of("Read") == [{"Type": "Read", "Room": "r", "ID": 2}]
+    assert one.of("Read") == []
+    await say(hub, first, {"Type": "Read", "Room": "r", "ID": 1})  # never back
+    assert two.of("Read")[-1]["ID"] == 2
+    await say(hub, first, {"Type": "Read", "Room": "r", "ID": 99})  # clamped
+    assert two.of("Read")[-1]["ID"] == 3
+    third = peer("three")
+    await hub.connect(third, room="r", identity=ALICE)
+    assert third.of("Joined")[0]["ReadID"] == 3
+    await say(hub, first, {"Type": "Read", "Room": "elsewhere", "ID": 1})
+    assert one.of("Error")[-1]["Code"] == "not_in_room"
+
+
+async def test_a_mention_notifies_the_person_and_counts(hub: Hub, peer: Peers) -> None:
+    alice_tab, bob_tab, bob_phone = peer("a"), peer("b1"), peer("b2")
+    alice = await hub.connect(alice_tab, room="r", identity=ALICE)
+    await hub.connect(bob_tab, room="r", identity=BOB)
+    await hub.connect(bob_phone, room="elsewhere", identity=BOB)
+    await say(hub, alice, {"Message": b64("@BOB, look (and @nobody, @alice)"), "Room": "r"})
+    chat = bob_tab.of("Chat")[-1]
+    assert chat["Mentions"] == ["bob", "alice"]
+    for tab in (bob_tab, bob_phone):
+        (notify,) = tab.of("Notify")
+        assert notify == {
+            "Type": "Notify",
+            "Kind": "mention",
+            "Room": "r",
+            "ID": chat["ID"],
+            "Author": "alice",
+            "Message": b64("@BOB, look (and @nobody, @alice)"),
+        }
+    assert alice_tab.of("Notify") == []  # one's own name: no notification
+    counts = await hub.store.person_rooms("a:id-bob")
+    assert [(r.room, r.unread, r.mentions) for r in counts] == [("r", 1, 1), ("elsewhere", 0, 0)]
+    assert (await hub.store.notification_counts())[PENDING] == 1  # the webhook, if still unread
+
+
+async def test_a_direct_conversation_is_for_its_people(hub: Hub, peer: Peers) -> None:
+    alice_tab, bob_tab, carol_tab = peer("a"), peer("b"), peer("c")
+    alice = await hub.connect(alice_tab, room="r", identity=ALICE)
+    bob = await hub.connect(bob_tab, room="r", identity=BOB)
+    carol = await hub.connect(carol_tab, room="r", identity=CAROL)
+    await say(hub, alice, {"Type": "Direct", "Names": ["bob"], "Ref": "d"})
+    (answer,) = [f for f in alice_tab.of("Room") if f.get("Ref") == "d"]
+    room = answer["Room"]
+    assert room.startswith("dm.")
+    assert (answer["Direct"], answer["Members"]) == (True, ["alice", "bob"])
+    # The same people, the same room; bob's connections learn of it.
+    await say(hub, bob, {"Type": "Direct", "Names": ["alice"], "Ref": "e"})
+    assert next(f for f in bob_tab.of("Room") if f.get("Ref") == "e")["Room"] == room
+    assert room in [r["Room"] for r in bob_tab.of("Rooms")[-1]["Rooms"]]
+    await say(hub, carol, {"Type": "Join", "Room": room, "Ref": "j"})
+    assert carol_tab.of("Error")[-1]["Code"] == "forbidden"
+    await say(hub, alice, {"Type": "Join", "Room": room})
+    await say(hub, alice, {"Message": b64("just you"), "Room": room})
+    (notify,) = bob_tab.of("Notify")
+    assert (notify["Kind"], notify["Room"]) == ("direct", room)
+    assert carol_tab.of("Notify") == []
+
+
+async def test_direct_asks_for_accounts(hub: Hub, peer: Peers) -> None:
+    guest_tab, alice_tab = peer("g"), peer("a")
+    guest = await hub.connect(guest_tab, room="r")
+    alice = await hub.connect(alice_tab, room="r", identity=ALICE)
+    await say(hub, guest, {"Type": "Direct", "Names": ["bob"]})
+    assert guest_tab.of("Error")[-1]["Code"] == "login_required"
+    await say(hub, alice, {"Type": "Direct", "Names": ["nobody"], "Ref": 1})
+    assert alice_tab.of("Error")[-1]["Code"] == "not_found"
+    await say(hub, alice, {"Type": "Direct", "Names": ["alice"]})
+    assert alice_tab.of("Error")[-1]["Code"] == "bad_field"
+
+
+async def test_a_block_stops_direct_lines_and_notifications(hub: Hub, peer: Peers) -> None:
+    alice_tab, bob_tab = peer("a"), peer("b")
+    alice = await hub.connect(alice_tab, room="r", identity=ALICE)
+    bob = await hub.connect(bob_tab, room="r", identity=BOB)
+    await say(hub, alice, {"Type": "Direct", "Names": ["bob"]})
+    room = alice_tab.of("Room")[-1]["Room"]
+    await say(hub, alice, {"Type": "Join", "Room": room})
+    await say(hub, bob, {"Type": "Block", "Name": "alice", "Ref": "b"})
+    assert bob_tab.of("Blocks") == [{"Type": "Blocks", "Names": ["alice"], "Ref": "b"}]
+    await say(hub, alice, {"Message": b64("hello?"), "Room": room, "Ref": "x"})
+    assert alice_tab.of("Error")[-1]["Code"] == "forbidden"
+    await say(hub, alice, {"Type": "Direct", "Names": ["bob"], "Ref": "again"})
+    assert alice_tab.of("Error")[-1]["Code"] == "forbidden"
+    await say(hub, alice, {"Message": b64("@bob hey"), "Room": "r"})
+    assert bob_tab.of("Notify") == []
+    assert bob_tab.of("Chat")[-1]["Mentions"] == ["bob"]  # the line itself still reads so
+    await say(hub, bob, {"Type": "Unblock", "Name": "alice"})
+    assert bob_tab.of("Blocks")[-1]["Names"] == []
+    await say(hub, bob, {"Type": "Unblock", "Name": "alice"})
+    assert bob_tab.of("Error")[-1]["Code"] == "not_found"
+    await say(hub, alice, {"Message": b64("@bob hey again"), "Room": "r"})
+    assert len(bob_tab.of("Notify")) == 1

@@ -1,0 +1,108 @@
+"""The SQLite people store: counts over moved and journaled lines alike, in a bounded number of
+queries; a guest's plain line still journaled in 8 columns, a line with mentions in the wide
+rows; a claim of notifications on the writer's connection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from roomcast.store.base import NewMessage, owner_key
+from roomcast.store.people import Notification
+from roomcast.store.sqlite import SQLiteStore
+from roomcast.store.sqlite.journal import PLAIN_WIDTH
+
+ALICE = owner_key("id-alice", "s-alice")
+BOB = owner_key("id-bob", "s-bob")
+T0 = 1_700_000_000_000
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    opened = SQLiteStore(tmp_path / "chat.db")
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+def _line(room: str, owner: str, text: str = "x", mentions: tuple[str, ...] = ()) -> NewMessage:
+    sender = owner.split(":", 1)[1]  # a guest's: its session
+    return NewMessage(room, "n", text, "w", T0, sender, None, owner, None, None, mentions)
+
+
+async def _say(store: SQLiteStore, room: str, owner: str, count: int) -> None:
+    await asyncio.gather(*[store.append(_line(room, owner)) for _ in range(count)])
+
+
+async def test_counts_add_moved_and_journaled_lines(store: SQLiteStore) -> None:
+    await store.add_person_room(ALICE, "r")
+    await _say(store, "r", BOB, 3)
+    await _say(store, "r", ALICE, 1)
+    await store._writer.settled()  # lines 1-4 in `messages`, 5-7 in the journal
+    await _say(store, "r", BOB, 2)
+    await _say(store, "r", ALICE, 1)
+    assert await store.set_read(ALICE, "r", 2) == 2
+    (room,) = await store.person_rooms(ALICE)
+    assert (room.last_id, room.read_id, room.unread) == (7, 2, 3)
+    await store.set_read(ALICE, "r", 6)
+    (room,) = await store.person_rooms(ALICE)
+    assert room.unread == 0
+
+
+async def test_a_persons_rooms_take_the_same_queries_however_many(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries: list[str] = []
+    query = store._reads.query
+
+    async def counted(sql: str, params: tuple[Any, ...], *, inline: bool = True) -> Any:
+        queries.append(sql)
+        return await query(sql, params, inline=inline)
+
+    monkeypatch.setattr(store._reads, "query", counted)
+    joined = 0
+    for count in (1, 2, 10):
+        for n in range(joined, count):
+            await store.add_person_room(ALICE, f"room-{n}")
+            await _say(store, f"room-{n}", BOB, 2)
+        joined = count
+        queries.clear()
+        rooms = await store.person_rooms(ALICE)
+        assert [r.unread for r in rooms] == [2] * count
+        assert len(queries) == 2
+
+
+async def test_plain_lines_stay_narrow_and_mentions_go_wide(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    guest = owner_key(None, "s-guest")
+    await store.append(_line("r", guest))
+    await store.append(_line("r", guest, "@Big Bob", ("Big Bob",)))
+    with contextlib.closing(sqlite3.connect(tmp_path / "chat.db")) as conn:
+        batches = [orjson.loads(b) for (b,) in conn.execute("SELECT batch FROM message_journal")]
+    assert [len(row) for batch in batches for row in batch] == [PLAIN_WIDTH, 12]
+    assert batches[1][0][-1] == '["Big Bob"]'
+    await store._writer.settled()
+    with contextlib.closing(sqlite3.connect(tmp_path / "chat.db")) as conn:
+        stored = conn.execute("SELECT owner, mentions FROM messages ORDER BY id").fetchall()
+    assert stored == [(None, None), (None, '["Big Bob"]')]
+    assert [m.mentions for m in await store.page("r", None, 5)] == [(), ("Big Bob",)]
+
+
+async def test_concurrent_claims_never_share_a_notification(store: SQLiteStore) -> None:
+    for n in range(20):
+        await store.enqueue_notification(
+            Notification(f"n-{n}", "id-a", "a", "r", n, "b", "hi", "mention", T0, T0)
+        )
+    claims = await asyncio.gather(
+        *[store.claim_notifications(T0, f"node-{k}", 60_000, 3) for k in range(10)]
+    )
+    ids = [n.id for claim in claims for n in claim]
+    assert sorted(ids) == sorted(f"n-{n}" for n in range(20))

@@ -45,7 +45,7 @@ import "./actions.js";
 import { setupAccount } from "./account.js";
 import { hideAlert, showAlert } from "./alerts.js";
 import { focusComposer } from "./composer.js";
-import { directRefused, onDirectRoom } from "./direct.js";
+import { directRefused, forgetDirect, onDirectRoom } from "./direct.js";
 import { refreshDirectory } from "./directory.js";
 import { closeDrawer, drawerOpen } from "./drawers.js";
 import { editRefused, editSaved, onEdited, onEdits } from "./edits.js";
@@ -86,6 +86,7 @@ const account = setupAccount({
   session: () => state.session,
   changed(name) {
     takeAccountName(name);
+    forgetDirect();
     reconnectForAccount();
   },
 });

@@ -6,7 +6,7 @@
 import { showAlert } from "./alerts.js";
 import { ready, request } from "./link.js";
 import { sendLine } from "./outbox.js";
-import { openRoom, takeRoom } from "./rooms.js";
+import { openRoom, removeRoom, takeRoom } from "./rooms.js";
 import { changed, isMe, sameName, state } from "./store.js";
 
 /** The conversation with `name` alone, when this page is in it. */
@@ -60,4 +60,11 @@ export function onDirectRoom(frame, req) {
 /** The server refused a Direct request (unknown name, blocked, not signed in). */
 export function directRefused(req, message) {
   showAlert(`Could not write to ${req.names.join(", ")}: ${message}`);
+}
+
+/** Signed out or in as someone else: the conversations were the account's, not this page's. */
+export function forgetDirect() {
+  for (const room of [...state.rooms.values()]) {
+    if (room.direct) removeRoom(room.name);
+  }
 }

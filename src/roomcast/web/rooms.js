@@ -135,6 +135,16 @@ function switchTo(name) {
   fillViewport(room);
 }
 
+/** Put the rooms `names` first, in that order (the person's order, the same on every page). */
+export function orderRooms(names) {
+  const rooms = [...state.rooms.entries()];
+  const rank = (name) => (names.includes(name) ? names.indexOf(name) : names.length);
+  rooms.sort((a, b) => rank(a[0]) - rank(b[0]));
+  state.rooms.clear();
+  for (const [name, room] of rooms) state.rooms.set(name, room);
+  persistRooms();
+}
+
 /** The room the address names: #/room/NAME, or ?room=NAME as the tutorial's links have it. */
 export function roomFromLocation() {
   const match = /^#\/room\/(.+)$/.exec(location.hash);

@@ -403,6 +403,15 @@ def test_direct_conversations_start_from_people_and_msg(
     expect(direct_button(bob, alice_name)).to_have_count(1)
     expect(bob.title).to_have_text(alice_name)
 
+    # Signed out, the page is a guest's: the account's conversations leave it (not the account).
+    bob.page.click("#log-out")
+    expect(bob.page.locator("#account-form")).to_be_visible()
+    bob.wait_connected()
+    expect(bob.title).to_have_text("#lobby")
+    expect(bob.page.locator("#direct-section")).to_be_hidden()
+    expect(bob.alert).to_be_hidden()
+    assert room in my_rooms(alice)
+
 
 def test_blocking_and_unblocking_from_a_persons_menu(
     server: ServerProcess, open_chat: OpenChat

@@ -103,6 +103,7 @@ export class Room {
     this.lastMention = 0;
     this.sinceMark = null;
     this.read.sent = 0;
+    this.read.wanted = 0;
     this.hasMore = null;
   }
 }

@@ -272,6 +272,14 @@ function badge(className, count, one, many) {
   return element;
 }
 
+/** How a room is named on the page: "#name", or the people of a direct conversation. */
+function roomName(room) {
+  if (!room.direct) return hashName(room.name);
+  const names = document.createElement("bdi");
+  names.textContent = room.label;
+  return names;
+}
+
 function roomButton(room) {
   const li = document.createElement("li");
   const button = document.createElement("button");
@@ -279,13 +287,7 @@ function roomButton(room) {
   button.className = "room-button";
   button.dataset.room = room.name;
   if (room.name === state.current) button.setAttribute("aria-current", "page");
-  if (room.direct) {
-    const names = document.createElement("bdi");
-    names.textContent = room.label;
-    button.append(names);
-  } else {
-    button.append(hashName(room.name));
-  }
+  button.append(roomName(room));
   if (room.mentions > 0) {
     button.append(badge("mention-count", room.mentions, " mention", " mentions"));
   }
@@ -324,15 +326,7 @@ function renderMyRooms() {
  */
 function renderTitle() {
   const room = currentRoom();
-  if (room) {
-    if (room.direct) {
-      const names = document.createElement("bdi");
-      names.textContent = room.label;
-      ui.roomTitle.replaceChildren(names);
-    } else {
-      ui.roomTitle.replaceChildren(hashName(room.name));
-    }
-  }
+  if (room) ui.roomTitle.replaceChildren(roomName(room));
   if (document.hidden && state.unseen > 0) {
     document.title = `(${state.unseen}) roomcast`;
     return;

@@ -1,5 +1,5 @@
-"""For tests of ``ChatClient`` against a live server: waiting on its events, and a proxy that
-loses the server's answers."""
+"""For tests of ``ChatClient`` against a live server: waiting on its events (the next of a kind,
+all until a condition holds, all that arrived), and a proxy that loses the server's answers."""
 
 from __future__ import annotations
 
@@ -26,6 +26,17 @@ async def next_of(
         event: Any = await chat.next_event(max(0.01, deadline - loop.time()))
         if isinstance(event, kind) and where(event):
             return event
+
+
+async def until(
+    chat: ChatClient, done: Callable[[list[Event]], object], timeout: float = 15.0
+) -> list[Event]:
+    """Events until ``done(events)`` holds."""
+    events: list[Event] = []
+    async with asyncio.timeout(timeout):
+        while not done(events):
+            events.append(await chat.next_event())
+    return events
 
 
 async def arrived(chat: ChatClient) -> list[Event]:

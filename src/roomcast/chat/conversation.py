@@ -24,6 +24,7 @@ from roomcast.wire.protocol import (
     EditMessage,
     ErrorCode,
     FetchEdits,
+    FetchHistory,
     ProtocolError,
     React,
     Ref,
@@ -68,6 +69,17 @@ class Conversation:
                 ref,
             )
 
+    async def history(self, member: Member, room: str, command: FetchHistory) -> None:
+        """A page of ``room`` (one of ``member``'s), or of one of its threads."""
+        thread = command.thread
+        if thread is not None:
+            await self.check_thread(room, thread, command.ref)
+        page = await self._store.page(room, command.before, command.limit + 1, thread)
+        more = len(page) > command.limit
+        if more:
+            page = page[1:]
+        member.send(protocol.encode_history(room, page, more, command.ref, thread=thread))
+
     async def _live(
         self, room: str, message_id: int, ref: Ref | None, what: str
     ) -> protocol.ChatMessage:
@@ -79,6 +91,20 @@ class Conversation:
         return message
 
     # -- commands of a member -------------------------------------------------------------------
+
+    async def handle(
+        self, member: Member, command: EditMessage | DeleteMessage | React | FetchEdits
+    ) -> None:
+        """A command of ``member`` about a message of one of its rooms."""
+        match command:
+            case EditMessage():
+                await self.edit(member, command)
+            case DeleteMessage():
+                await self.delete(member, command)
+            case React():
+                await self.react(member, command)
+            case FetchEdits():
+                await self.edits(member, command)
 
     async def edit(self, member: Member, command: EditMessage) -> None:
         self._not_muted(member, command.room, command.ref)

@@ -16,11 +16,11 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from roomcast import __version__
 from roomcast.auth import GUEST, Authenticator, Identity
 from roomcast.broker import Broker
+from roomcast.chat.backlog import read_backlog
 from roomcast.chat.budgets import BUDGETED, RateBudgets
 from roomcast.chat.conversation import Conversation
 from roomcast.chat.direct import Direct
@@ -28,6 +28,7 @@ from roomcast.chat.lines import SYSTEM_AUTHOR, ChatLines
 from roomcast.chat.mentions import GUEST_NOTIFY_PREFIX, Mentions
 from roomcast.chat.nicknames import Nicknames
 from roomcast.chat.people import People, is_person_channel
+from roomcast.chat.person_commands import PersonCommands
 from roomcast.chat.registry import Registry
 from roomcast.chat.sequencer import Sequencer
 from roomcast.chat.state import Member, Peer
@@ -118,9 +119,12 @@ class Hub:
             registry,
             self.people,
             broker,
+            moderation,
             notify_delay_ms=None if delay is None else int(delay * 1000),
         )
-        self.people.on("nick", self._renamed_elsewhere)
+        self._person_commands = PersonCommands(
+            store, presence, registry, moderation, self.nicknames, self.people, self.direct
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -202,7 +206,7 @@ class Hub:
             await self.disconnect(previous)
         nick_error = await self.nicknames.name_new(member, nick)
         if nick_error is None and identity.account_id is not None and nick:
-            self.people.publish(member.owner, {"op": "nick", "from": member.wsid})
+            self._person_commands.renamed_account(member)
         registry.own_session(member)
         peer.send(
             protocol.encode_status(
@@ -290,12 +294,12 @@ class Hub:
                         # rename.
                         try:
                             self._budgets.spend(member, "nicks", ref)
-                            await self._rename(member, author, ref)
+                            await self._person_commands.rename(member, author, ref)
                         except ProtocolError as exc:
                             self.send_error(member.peer, exc)
                     await self._send_line(member, command)
                 case SetNick(name=name, ref=ref):
-                    await self._rename(member, name, ref)
+                    await self._person_commands.rename(member, name, ref)
                 case JoinRoom(room=room, since=since, ref=ref):
                     await self._join(member, room, since, ref)
                 case LeaveRoom(room=room, ref=ref):
@@ -304,31 +308,14 @@ class Hub:
                     await self.registry.leave(member, room)
                     await self.people.left(member, room)
                     member.peer.send(protocol.encode_left(room, ref))
-                case FetchHistory():
-                    await self._history(member, command)
-                case EditMessage(room=room, ref=ref):
-                    self._room_of(member, room, ref)
-                    await self.conversation.edit(member, command)
-                case DeleteMessage(room=room, ref=ref):
-                    self._room_of(member, room, ref)
-                    await self.conversation.delete(member, command)
-                case React(room=room, ref=ref):
-                    self._room_of(member, room, ref)
-                    await self.conversation.react(member, command)
-                case FetchEdits(room=room, ref=ref):
-                    self._room_of(member, room, ref)
-                    await self.conversation.edits(member, command)
-                case MarkRead(room=room, id=message_id, ref=ref):
-                    await self.people.read(member, room, message_id, ref)
-                case StartDirect(names=names, ref=ref):
-                    room, members = await self.direct.start(member, names, ref)
-                    policy = await self.moderation.policy(room)
-                    listed = sorted(members.values(), key=str.casefold)
-                    member.send(
-                        self.moderation.room_payload(policy, member.identity, ref, direct=listed)
-                    )
-                case SetBlock(name=name, block=block, ref=ref):
-                    await self.direct.set_block(member, name, block, ref)
+                case FetchHistory(room=room, ref=ref):
+                    room = self._room_of(member, room, ref)
+                    await self.conversation.history(member, room, command)
+                case EditMessage() | DeleteMessage() | React() | FetchEdits():
+                    self._room_of(member, command.room, command.ref)
+                    await self.conversation.handle(member, command)
+                case MarkRead() | StartDirect() | SetBlock():
+                    await self._person_commands.handle(member, command)
                 case CreateRoom() | SetTopic() | SetRole() | Moderate():
                     await self.moderation.handle(member, command)
         except ProtocolError as exc:
@@ -370,35 +357,6 @@ class Hub:
         else:
             self._lines.send(member, room, command)
         self._typing.stopped(member, room)
-
-    async def _rename(self, member: Member, wanted: str, ref: Ref | None) -> None:
-        old = member.nick
-        if await self.nicknames.rename(member, wanted, ref):
-            await self._announce_nick(member)
-            if member.identity.account_id is not None:
-                # The account's other connections, on every node, take the name too.
-                self.people.publish(member.owner, {"op": "nick", "from": member.wsid})
-        member.peer.send(protocol.encode_nick(member.nick, old, ref))
-
-    async def _announce_nick(self, member: Member) -> None:
-        for room_name in member.rooms:
-            await self.presence.join(room_name, member.wsid, member.nick)
-            self.registry.userlists.members_changed(room_name)
-
-    async def _renamed_elsewhere(self, members: list[Member], fields: dict[str, Any]) -> None:
-        """Another connection of the account chose a nickname: take it here too."""
-        others = [m for m in members if m.wsid != fields.get("from") and m.connected]
-        if not others:
-            return
-        account_id = others[0].identity.account_id
-        if account_id is None:
-            return
-        nick = await self.store.account_nick(account_id) or others[0].identity.name
-        for member in others:
-            if nick and nick != member.nick:
-                old, member.nick = member.nick, nick
-                await self._announce_nick(member)
-                member.send(protocol.encode_nick(nick, old, None))
 
     async def post(self, room: str, text: str, author: str = SYSTEM_AUTHOR) -> ChatMessage:
         """Store and deliver a message that comes from the server itself (or its API)."""
@@ -459,47 +417,36 @@ class Hub:
         muted_until = policy.mute_until(member.identity, member.remote, self._now_ms())
         room = await registry.enter(member, room_name, muted_until)
         sub = member.rooms[room_name]
-        backlog: list[protocol.LogEvent]
         try:
             read_id = await self.people.joined(member, room_name)
-            last_id = await self.store.last_id(room_name)
-            if room.delivered is None:
-                room.delivered = last_id
-            if since is None:
-                # The lines in their current state: every event up to last_id is in it.
-                backlog = list(
-                    await self.store.page(room_name, None, self.settings.history_on_join)
-                )
-            else:
-                since = min(since, last_id)
-                backlog = await self.store.after(room_name, since, self.settings.resume_limit)
+            backlog = await read_backlog(
+                self.store,
+                room_name,
+                since,
+                page=self.settings.history_on_join,
+                resume_limit=self.settings.resume_limit,
+            )
         except StoreUnavailable:
             await registry.leave(member, room_name)
             raise
-        newest = max(last_id, backlog[-1].id if backlog else 0)
-        if room.delivered is not None and room.delivered < newest:
+        if room.delivered is None:
+            room.delivered = backlog.last_id
+        if room.delivered < backlog.newest:
             # The backlog goes past what this node has fanned out (the store moved on meanwhile,
             # or a publication was lost when a node died between commit and publish): catch the
             # room up first, or the fan-out would send this member part of its backlog again.
             await self.sequencer.backfill(room)
         if not member.connected or member.rooms.get(room_name) is not sub:
             return
-        truncated = since is not None and bool(backlog) and backlog[-1].id < last_id
-        replayed_to = backlog[-1].id if backlog else 0
-        # A replay leaves out deleted lines (their Deleted events come).
-        frames = [
-            protocol.encode_event(event)
-            for event in backlog
-            if not (isinstance(event, ChatMessage) and event.deleted)
-        ]
+        frames = backlog.frames()
         send = member.peer.send
         send(
             protocol.encode_joined(
                 room_name,
-                last_id,
+                backlog.last_id,
                 ref,
                 backlog=len(frames),
-                truncated=truncated,
+                truncated=backlog.truncated,
                 read_id=read_id,
             )
         )
@@ -513,25 +460,11 @@ class Hub:
         )
         for frame in frames:
             send(frame)
-        if since is None:
-            sub.last_id = max(last_id, replayed_to)
-        else:
-            sub.last_id = max(since, replayed_to)
+        sub.last_id = backlog.resume_point
         released = self.sequencer.release(room, sub)
         self.metrics.messages_delivered += len(frames) + released
         del room.replaying[member.wsid]
         room.fanout.add(member.peer)
-
-    async def _history(self, member: Member, command: FetchHistory) -> None:
-        room = self._room_of(member, command.room, command.ref)
-        thread = command.thread
-        if thread is not None:
-            await self.conversation.check_thread(room, thread, command.ref)
-        page = await self.store.page(room, command.before, command.limit + 1, thread)
-        more = len(page) > command.limit
-        if more:
-            page = page[1:]
-        member.peer.send(protocol.encode_history(room, page, more, command.ref, thread=thread))
 
 
 def _valid_session(token: str) -> bool:

@@ -7,12 +7,12 @@ on, a notification queued for when it is still unread after ``notify_delay``.
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 import orjson
 
+from roomcast.chat.notifications import DIRECT, MENTION, notification_for
 from roomcast.chat.people import People
 from roomcast.chat.state import Member
 from roomcast.presence import Presence
@@ -26,8 +26,6 @@ _MENTION: Final = re.compile(r"(?<![\w@])@([^\s@]{1,40})")
 _TRAILING: Final = ".,;:!?)]}'\"”’»…"
 # The most names one line may mention.
 MAX_MENTIONS: Final = 20
-# How much of a line a notification carries.
-EXCERPT_CHARS: Final = 200
 GUEST_NOTIFY_PREFIX: Final = b'{"op":"notify-guest"'
 
 
@@ -45,6 +43,12 @@ class RoomMembers(Protocol):
 
 class ControlBus(Protocol):
     def publish_control(self, room: str, payload: bytes) -> None: ...
+
+
+class Readers(Protocol):
+    """Moderation's answer to who may read a room (a private room: its members only)."""
+
+    async def readers(self, room: str, accounts: dict[str, str]) -> set[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,7 @@ class Mentions:
         rooms: RoomMembers,
         people: People,
         bus: ControlBus,
+        readers: Readers,
         *,
         notify_delay_ms: int | None,
     ) -> None:
@@ -89,6 +94,7 @@ class Mentions:
         self._rooms = rooms
         self._people = people
         self._bus = bus
+        self._readers = readers
         self._notify_delay_ms = notify_delay_ms
         people.on("notify", self._on_notify)
 
@@ -131,23 +137,29 @@ class Mentions:
         for who in mentioned:
             key = who.person or who.wsid or ""
             if who.person != author.owner:
-                targets.setdefault(key, ("mention", who))
+                targets.setdefault(key, (MENTION, who))
         if direct is not None:
             for account_id, name in direct.items():
                 person = f"a:{account_id}"
                 if person != author.owner:
-                    targets[person] = ("direct", Mentioned(name, person, account_id, name))
+                    targets[person] = (DIRECT, Mentioned(name, person, account_id, name))
         if not targets:
             return
+        accounts = {
+            w.account_id: w.account or w.name
+            for _, w in targets.values()
+            if w.account_id is not None
+        }
+        # Only those who may read the room (a private room's members), and not who blocks the
+        # author.
+        allowed = await self._readers.readers(message.room, accounts)
         author_account = author.identity.account_id
-        blockers: set[str] = set()
         if author_account is not None:
-            accounts = [w.account_id for _, w in targets.values() if w.account_id is not None]
-            blockers = await self._store.blockers(author_account, accounts)
+            allowed -= await self._store.blockers(author_account, list(allowed))
         told = [
             (kind, who)
             for kind, who in targets.values()
-            if who.account_id is None or who.account_id not in blockers
+            if who.account_id is None or who.account_id in allowed
         ]
         persons = [who.person for _, who in told if who.person is not None]
         if persons:
@@ -163,19 +175,13 @@ class Mentions:
                 await self._store.enqueue_notification(self._notification(who, message, kind))
 
     def _notification(self, who: Mentioned, message: ChatMessage, kind: str) -> Notification:
+        """The webhook's notification of ``message`` for ``who``, due ``notify_delay`` after it
+        was sent."""
         assert who.account_id is not None
         assert self._notify_delay_ms is not None
-        return Notification(
-            secrets.token_hex(16),
-            who.account_id,
-            who.account or who.name,
-            message.room,
-            message.id,
-            message.author,
-            message.text[:EXCERPT_CHARS],
-            kind,
-            message.sent_ms,
-            message.sent_ms + self._notify_delay_ms,
+        account = who.account or who.name
+        return notification_for(
+            who.account_id, account, message, kind, self._notify_delay_ms, message.sent_ms
         )
 
     def _on_notify(self, members: list[Member], fields: dict[str, Any]) -> None:

@@ -15,9 +15,10 @@
 `from roomcast.client import connect` is the entry point; see docs/client.md. The package owns
 ``events`` (the typed events, answers and errors), ``frames`` (reading server frames into them),
 ``inbox`` (where each server frame goes), ``resume`` (what survives a reconnect), ``requests``
-(calls waiting for their answer), ``reconnect`` (when and how soon to reconnect),
-``chat_client`` (``ChatClient``) and ``connecting`` (``connect``). It may import aiohttp,
-``roomcast.record`` and ``roomcast.wire.protocol``, and nothing of the server.
+(calls waiting for their answer), ``reconnect`` (when and how soon to reconnect), ``calls``
+(the requests and what their answers mean), ``chat_client`` (``ChatClient``, the connection)
+and ``connecting`` (``connect``). It may import aiohttp, ``roomcast.record`` and
+``roomcast.wire.protocol``, and nothing of the server.
 """
 
 from roomcast.client.chat_client import ChatClient
@@ -36,8 +37,12 @@ from roomcast.client.events import (
     Left,
     Message,
     NickChanged,
+    Notify,
     Reaction,
     ReactionSummary,
+    Read,
+    Rooms,
+    RoomState,
     ServerError,
     Typing,
     Users,
@@ -59,8 +64,12 @@ __all__ = [
     "Left",
     "Message",
     "NickChanged",
+    "Notify",
     "Reaction",
     "ReactionSummary",
+    "Read",
+    "RoomState",
+    "Rooms",
     "ServerError",
     "Typing",
     "Users",

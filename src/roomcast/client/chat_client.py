@@ -3,8 +3,9 @@ reconnects (``roomcast.client.connecting.connect`` opens one).
 
 Everything the server sends becomes a typed event (``Connected``, ``Message``, ``Edited``,
 ``Deleted``, ``Reaction``, ``Typing``, ``Users``, ``Joined``, ``Left``, ``NickChanged``,
-``ServerError``, ``Disconnected``); answers to requests (``Ack``, ``History``, ``Edits``,
-``Pong``) resolve the awaiting call instead. ``Inbox`` routes each frame.
+``Rooms``, ``Read``, ``Notify``, ``ServerError``, ``Disconnected``); answers to requests
+(``Ack``, ``History``, ``Edits``, ``Pong``, ``Blocks``, a ``Direct``'s ``Room``) resolve the
+awaiting call instead. ``Inbox`` routes each frame; the calls are ``Calls``'.
 
 Reconnecting is automatic. The client remembers its session token and the last ID it saw in each
 room, of a line or of an edit, deletion or reaction (``ResumeState``); after a drop it reconnects
@@ -12,9 +13,10 @@ with ``session=`` and ``since=`` (``Join`` with ``Since`` for the other rooms), 
 replays exactly what was missed, and it drops any ID it has already seen, so nothing arrives
 twice and nothing is skipped. Requests not yet answered (``PendingRequests``: lines, edits,
 deletions, reactions) are re-sent with their original ``Ref``, which the server recognises, so
-each is applied once however often the connection drops. ``Typing`` is never re-sent.
+each is applied once however often the connection drops. ``Typing`` is never re-sent; a read
+marker set while disconnected is sent once the client is back in its rooms.
 
-Imports aiohttp, ``roomcast.wire.protocol`` and the other ``roomcast.client`` modules.
+Imports aiohttp and the other ``roomcast.client`` modules.
 """
 
 from __future__ import annotations
@@ -30,22 +32,19 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from roomcast.client.calls import Calls
 from roomcast.client.events import (
     ChatError,
     ClientClosed,
     Connected,
     Disconnected,
-    EditHistory,
     Event,
-    HistoryPage,
-    Joined,
+    RoomState,
 )
-from roomcast.client.frames import edit_history_from_frame, page_from_frame
 from roomcast.client.inbox import Inbox
 from roomcast.client.reconnect import backoff_delay, worth_reconnecting
 from roomcast.client.requests import PendingRequests
 from roomcast.client.resume import ResumeState
-from roomcast.wire import protocol
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +61,7 @@ def websocket_url(url: str) -> URL:
     return parsed.with_scheme(scheme)
 
 
-def _event_id(answer: dict[str, Any]) -> int | None:
-    """The ID of the event an ``Ack`` confirms; None when the request changed nothing."""
-    return None if answer.get("Unchanged") else int(answer["ID"])
-
-
-class ChatClient:
+class ChatClient(Calls):
     """One logical chat connection that survives reconnects. Create it with ``connect``."""
 
     def __init__(
@@ -83,8 +77,8 @@ class ChatClient:
         heartbeat: float | None = 20.0,
         connect_timeout: float = 10.0,
     ) -> None:
+        super().__init__(ResumeState.starting(session, nick, room), PendingRequests())
         self._url = websocket_url(url)
-        self._state = ResumeState.starting(session, nick, room)
         self._reconnect = reconnect
         self._reconnect_delay = reconnect_delay
         self._max_reconnect_delay = max_reconnect_delay
@@ -96,9 +90,7 @@ class ChatClient:
         self._writer: asyncio.Task[None] | None = None
         self._runner: asyncio.Task[None] | None = None
         self._events: asyncio.Queue[Event | None] = asyncio.Queue()
-        self._requests = PendingRequests()
         self._inbox = Inbox(self._state, self._requests, self._events.put_nowait)
-        self._closed = False
         self._connected_once = False
         self.wsid: str | None = None
 
@@ -122,6 +114,13 @@ class ChatClient:
     @property
     def connected(self) -> bool:
         return self._ws is not None and not self._ws.closed
+
+    @property
+    def person_rooms(self) -> tuple[RoomState, ...]:
+        """The person's rooms as the server last listed them (its last ``Rooms`` event; empty
+        before one, and always for a guest without a session). Not kept up to date between
+        two: ``Message``, ``Read`` and ``Notify`` events say what changed since."""
+        return self._inbox.person_rooms
 
     def last_id(self, room: str) -> int:
         """The newest ID of ``room`` (a line's or an event's) this client has seen (0: none)."""
@@ -189,131 +188,12 @@ class ChatClient:
             raise ClientClosed("the client is closed")
         return event
 
-    # -- requests -------------------------------------------------------------------------------
-
-    async def send(
-        self,
-        text: str,
-        room: str | None = None,
-        *,
-        reply_to: int | None = None,
-        thread: int | None = None,
-    ) -> int:
-        """Send a line to ``room`` (default: the first room); return its ID once stored.
-        ``reply_to`` names the message it answers, ``thread`` the root of the thread it goes in.
-
-        Raises ``ChatError`` when the server refuses it (``too_long``, ``not_in_room``,
-        ``not_found`` for an ID that is not a live message of the room, ...). A line in flight
-        during a reconnect is re-sent and still stored exactly once.
-        """
-        target = room or self._default_room()
-        frame: dict[str, Any] = {"Message": protocol.encode_text(text), "Room": target}
-        if reply_to is not None:
-            frame["ReplyTo"] = reply_to
-        if thread is not None:
-            frame["Thread"] = thread
-        answer = await self._request(frame)
-        return int(answer["ID"])
-
-    async def edit(self, room: str, target: int, text: str) -> int | None:
-        """Replace the text of one's own message ``target``; return the ``Edited`` event's ID,
-        or None when the text was that already. Like every change to a room, re-sent across a
-        reconnect and applied once; a refusal raises ``ChatError``."""
-        text64 = protocol.encode_text(text)
-        frame = {"Type": "Edit", "Room": room, "Target": target, "Message": text64}
-        return _event_id(await self._request(frame))
-
-    async def delete(self, room: str, target: int) -> int:
-        """Delete message ``target`` (one's own, or any as a moderator); return the ``Deleted``
-        event's ID."""
-        answer = await self._request({"Type": "Delete", "Room": room, "Target": target})
-        return int(answer["ID"])
-
-    async def react(self, room: str, target: int, emoji: str, remove: bool = False) -> int | None:
-        """Add (or with ``remove`` take back) a reaction to message ``target``: one emoji or a
-        ``:short_name:``. Return the ``Reaction`` event's ID, or None when this client had that
-        reaction already (had none, for ``remove``)."""
-        frame = {"Type": "React", "Room": room, "Target": target, "Emoji": emoji, "Remove": remove}
-        return _event_id(await self._request(frame))
-
-    def typing(self, room: str, stop: bool = False) -> None:
-        """Tell ``room`` this client is typing (repeat at most every 3 s while it is; the server
-        forgets it 6 s after the last), or with ``stop`` that it no longer is. Not answered, and
-        dropped rather than re-sent when the connection is down."""
-        if self._closed:
-            raise ClientClosed("the client is closed")
-        frame: dict[str, Any] = {"Type": "Typing", "Room": room}
-        if stop:
-            frame["Stop"] = True
-        self._send_frame(frame)
-
-    async def join(self, room: str, since: int | None = None) -> Joined:
-        """Join ``room``. With ``since``, the server replays exactly the messages after it."""
-        frame: dict[str, Any] = {"Type": "Join", "Room": room}
-        if since is not None:
-            frame["Since"] = since
-            self._state.join_since(room, since)
-        answer = await self._request(frame)
-        return Joined(answer["Room"], answer["LastID"], bool(answer.get("Truncated")))
-
-    async def leave(self, room: str) -> None:
-        """Leave ``room``."""
-        await self._request({"Type": "Leave", "Room": room})
-
-    async def history(
-        self, room: str | None = None, before: int | None = None, limit: int = 50
-    ) -> HistoryPage:
-        """Up to ``limit`` messages of ``room`` with ID < ``before`` (the newest when None)."""
-        frame: dict[str, Any] = {"Type": "History", "Limit": limit}
-        if room is not None:
-            frame["Room"] = room
-        if before is not None:
-            frame["Before"] = before
-        return page_from_frame(await self._request(frame))
-
-    async def thread(
-        self, room: str, root: int, before: int | None = None, limit: int = 50
-    ) -> HistoryPage:
-        """Up to ``limit`` messages of the thread of ``root`` (the root and its replies) with
-        ID < ``before``, oldest first; page backwards like ``history``."""
-        frame: dict[str, Any] = {"Type": "History", "Room": room, "Thread": root, "Limit": limit}
-        if before is not None:
-            frame["Before"] = before
-        return page_from_frame(await self._request(frame))
-
-    async def edits(self, room: str, target: int) -> EditHistory:
-        """The texts message ``target`` has had, the original first."""
-        answer = await self._request({"Type": "Edits", "Room": room, "Target": target})
-        return edit_history_from_frame(answer)
-
-    async def set_nick(self, name: str) -> str:
-        """Change nickname; return the name as the server stored it (NFC, trimmed)."""
-        answer = await self._request({"Type": "Nick", "Name": name})
-        return str(answer["Name"])
-
-    async def ping(self) -> float:
-        """Round-trip time to the server, in seconds."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        await self._request({"Type": "Ping"})
-        return loop.time() - started
-
-    def _default_room(self) -> str:
-        if not self._state.wanted:
-            raise ChatError("not_in_room", "not in any room; join one first")
-        return self._state.wanted[0]
-
-    def _request(self, frame: dict[str, Any]) -> asyncio.Future[Any]:
-        if self._closed:
-            raise ClientClosed("the client is closed")
-        future = self._requests.add(frame)
-        self._send_frame(frame)
-        return future
-
-    def _send_frame(self, frame: dict[str, Any]) -> None:
-        """Queue a frame for the current connection; without one it goes out after a reconnect."""
-        if self._ws is not None and not self._ws.closed:
-            self._outgoing.put_nowait(json.dumps(frame))
+    def _send_frame(self, frame: dict[str, Any]) -> bool:
+        """Queue a frame for the current connection; False when there is none."""
+        if self._ws is None or self._ws.closed:
+            return False
+        self._outgoing.put_nowait(json.dumps(frame))
+        return True
 
     @staticmethod
     async def _write(ws: aiohttp.ClientWebSocketResponse, outgoing: asyncio.Queue[str]) -> None:
@@ -346,6 +226,7 @@ class ChatClient:
         state = self._state
         state.session = status["Session"]
         state.nick = status["Nick"]
+        state.account = status.get("User")
         self.wsid = status["WSID"]
         self._connected_once = True
         self._ws = ws
@@ -361,9 +242,11 @@ class ChatClient:
                 status["Session"],
                 status.get("Version", ""),
                 resumed,
+                state.account,
             )
         )
-        for frame in state.rejoin_frames(room, wanted) + self._requests.frames():
+        rejoin = state.rejoin_frames(room, wanted) + state.held_read_frames()
+        for frame in rejoin + self._requests.frames():
             self._send_frame(frame)
 
     async def _handshake(self, ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The client's typed values: the events a ``ChatClient`` yields, the answers its calls return
-(a history page, a message's versions), and the errors they raise. ``roomcast.client.frames``
-reads server frames into them.
+(a history page, a message's versions), the person's rooms, and the errors they raise.
+``roomcast.client.frames`` reads server frames into them.
 
 Imports only ``roomcast.record``.
 """
@@ -14,7 +14,8 @@ from roomcast.record import record
 
 @record
 class Connected:
-    """A connection is up (first or after a reconnect): the server's ``Status`` frame."""
+    """A connection is up (first or after a reconnect): the server's ``Status`` frame. ``user``
+    is the account it is signed in as (None: a guest)."""
 
     wsid: str
     nick: str
@@ -22,6 +23,7 @@ class Connected:
     session: str
     version: str
     resumed: bool
+    user: str | None = None
 
 
 @record
@@ -41,7 +43,9 @@ class Message:
     when neither). ``edited``, ``reactions`` (in order of first use) and ``replies`` (live
     replies of a thread root) are the message's state when it was read: filled in a join's
     backlog and in history pages; a live or replayed message has none yet, and what happens to
-    it later arrives as ``Edited``, ``Deleted`` and ``Reaction`` events.
+    it later arrives as ``Edited``, ``Deleted`` and ``Reaction`` events. ``mentions`` are the
+    ``@names`` in the text that named an account or a member of the room, as the server spells
+    them.
     """
 
     room: str
@@ -56,6 +60,7 @@ class Message:
     edited: datetime | None = None
     reactions: tuple[ReactionSummary, ...] = ()
     replies: int = 0
+    mentions: tuple[str, ...] = ()
 
 
 @record
@@ -111,11 +116,13 @@ class Users:
 
 @record
 class Joined:
-    """This client is in ``room``; ``truncated`` when a resume replay hit the server's limit."""
+    """This client is in ``room``; ``truncated`` when a resume replay hit the server's limit.
+    ``read_id`` is the person's read marker there (0: nothing read yet)."""
 
     room: str
     last_id: int
     truncated: bool = False
+    read_id: int = 0
 
 
 @record
@@ -127,6 +134,50 @@ class Left:
 class NickChanged:
     name: str
     old: str
+
+
+@record
+class RoomState:
+    """One of the person's rooms: its newest ID, how far the person has read it (on any of its
+    connections), and the lines by others (``unread``) and mentions of the person after that
+    (both capped at 9999). ``direct`` marks a direct conversation."""
+
+    room: str
+    last_id: int
+    read_id: int
+    unread: int
+    mentions: int
+    direct: bool
+
+
+@record
+class Rooms:
+    """The person's rooms (a signed-in account's, or a guest's that presented its session), in
+    the order first joined: after each connect, and when someone adds one (a direct
+    conversation). The client is not necessarily in them: it joins only what it is asked to."""
+
+    rooms: tuple[RoomState, ...]
+
+
+@record
+class Read:
+    """Another connection of the same person (a tab, a device) read ``room`` up to ``id``."""
+
+    room: str
+    id: int
+
+
+@record
+class Notify:
+    """A line for the person: it mentions the person (``kind`` ``"mention"``) or is in one of its
+    direct conversations (``"direct"``). Comes whether or not the client is in ``room``; never
+    for the person's own lines, nor from an account the person blocks."""
+
+    kind: str
+    room: str
+    id: int
+    author: str
+    text: str
 
 
 @record
@@ -161,6 +212,9 @@ Event = (
     | Joined
     | Left
     | NickChanged
+    | Rooms
+    | Read
+    | Notify
     | ServerError
     | Disconnected
 )

@@ -1,6 +1,7 @@
 """Reading server frames into the client's typed values: a ``Chat`` frame (or a history entry)
-into a ``Message``, the room's content events, ``Typing``, and the answers to ``History`` and
-``Edits``. Text that is not base64 reads as empty, bytes that are not UTF-8 as U+FFFD.
+into a ``Message``, the room's content events, ``Typing``, ``Joined``, the person's ``Rooms``
+and ``Notify``, and the answers to ``History`` and ``Edits``. Text that is not base64 reads as
+empty, bytes that are not UTF-8 as U+FFFD.
 
 Imports only ``roomcast.client.events``.
 """
@@ -17,10 +18,14 @@ from roomcast.client.events import (
     Edited,
     EditHistory,
     HistoryPage,
+    Joined,
     LogEvent,
     Message,
+    Notify,
     Reaction,
     ReactionSummary,
+    Rooms,
+    RoomState,
     Typing,
     Version,
 )
@@ -56,6 +61,7 @@ def message_from_frame(frame: dict[str, Any], *, backlog: bool = False) -> Messa
             for r in frame.get("Reactions") or ()
         ),
         replies=frame.get("Replies") or 0,
+        mentions=tuple(frame.get("Mentions") or ()),
     )
 
 
@@ -77,6 +83,28 @@ def log_event_from_frame(frame: dict[str, Any]) -> LogEvent:
 
 def typing_from_frame(frame: dict[str, Any]) -> Typing:
     return Typing(frame["Room"], tuple(frame["Names"]))
+
+
+def joined_from_frame(frame: dict[str, Any]) -> Joined:
+    truncated, read_id = bool(frame.get("Truncated")), frame.get("ReadID") or 0
+    return Joined(frame["Room"], frame["LastID"], truncated, read_id)
+
+
+def rooms_from_frame(frame: dict[str, Any]) -> Rooms:
+    """The person's rooms a ``Rooms`` frame lists, in its order."""
+    return Rooms(
+        tuple(
+            RoomState(
+                r["Room"], r["LastID"], r["ReadID"], r["Unread"], r["Mentions"], bool(r["Direct"])
+            )
+            for r in frame["Rooms"]
+        )
+    )
+
+
+def notify_from_frame(frame: dict[str, Any]) -> Notify:
+    room, message_id, text = frame["Room"], frame["ID"], _text(frame["Message"])
+    return Notify(frame["Kind"], room, message_id, frame["Author"], text)
 
 
 def page_from_frame(frame: dict[str, Any]) -> HistoryPage:

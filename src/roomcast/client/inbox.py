@@ -1,6 +1,7 @@
 """Where each server frame goes: events into the client's stream (each ID of a room at most
 once, so a replay overlapping what came before the drop repeats nothing), answers to the call
-waiting for them, and what a reconnect must know into the ``ResumeState``.
+waiting for them, what a reconnect must know into the ``ResumeState``, and the person's rooms
+as the server last listed them.
 
 Imports only the other ``roomcast.client`` modules it names.
 """
@@ -10,8 +11,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from roomcast.client.events import Event, Joined, Left, NickChanged, ServerError, Users
-from roomcast.client.frames import log_event_from_frame, message_from_frame, typing_from_frame
+from roomcast.client.events import (
+    Event,
+    Left,
+    NickChanged,
+    Read,
+    RoomState,
+    ServerError,
+    Users,
+)
+from roomcast.client.frames import (
+    joined_from_frame,
+    log_event_from_frame,
+    message_from_frame,
+    notify_from_frame,
+    rooms_from_frame,
+    typing_from_frame,
+)
 from roomcast.client.requests import PendingRequests
 from roomcast.client.resume import ResumeState
 
@@ -25,6 +41,7 @@ class Inbox:
         self._state = state
         self._requests = requests
         self._emit = emit
+        self.person_rooms: tuple[RoomState, ...] = ()
 
     def dispatch(self, frame: dict[str, Any]) -> None:
         """Handle one frame from the server."""
@@ -40,12 +57,22 @@ class Inbox:
                     self._emit(log_event_from_frame(frame))
             case "Typing":
                 self._emit(typing_from_frame(frame))  # no ID: never resumed, never repeated
-            case "Ack" | "History" | "Edits" | "Pong":
+            case "Ack" | "History" | "Edits" | "Pong" | "Blocks":
                 self._requests.answer(frame)
+            case "Room":
+                self._requests.answer(frame)  # a Direct's answer; one after Joined has no Ref
             case "Joined":
                 state.joined(frame["Room"], frame["LastID"])
                 self._requests.answer(frame)
-                self._emit(Joined(frame["Room"], frame["LastID"], bool(frame.get("Truncated"))))
+                self._emit(joined_from_frame(frame))
+            case "Rooms":
+                rooms = rooms_from_frame(frame)
+                self.person_rooms = rooms.rooms
+                self._emit(rooms)
+            case "Read":
+                self._emit(Read(frame["Room"], frame["ID"]))
+            case "Notify":
+                self._emit(notify_from_frame(frame))
             case "Left":
                 state.left(frame["Room"])
                 self._requests.answer(frame)

@@ -1,5 +1,6 @@
 """What survives a reconnect: who the client is, which rooms it wants, and how far it has read
-in each, so a new connection resumes exactly after the last ID seen. A room's IDs count its
+in each, so a new connection resumes exactly after the last ID seen; and the read markers set
+while disconnected, which go out once it is back. A room's IDs count its
 lines and the events that change them (edits, deletions, reactions) in one sequence.
 
 Imports only ``roomcast.wire.protocol`` (for the default room).
@@ -15,14 +16,17 @@ from roomcast.wire import protocol
 
 @dataclass(slots=True)
 class ResumeState:
-    """The session, the nickname, the wanted rooms in joining order, and per room the newest ID
-    seen (of a line or an event) and where the backlog of its first join ended."""
+    """The session, the nickname, the account signed in as (None: a guest), the wanted rooms in
+    joining order, per room the newest ID seen (of a line or an event) and where the backlog of
+    its first join ended, and the read markers waiting for a connection."""
 
     session: str | None
     nick: str | None
     wanted: list[str]
     last_ids: dict[str, int] = field(default_factory=dict)
     backlog_until: dict[str, int] = field(default_factory=dict)
+    account: str | None = None
+    held_reads: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def starting(cls, session: str | None, nick: str | None, room: str | None) -> ResumeState:
@@ -36,11 +40,13 @@ class ResumeState:
 
     def connect_query(self) -> tuple[dict[str, str], str, bool]:
         """The query of the next connection's URL, its room, and whether that room is still
-        wanted (when the client left every room, it connects to the default one and leaves)."""
+        wanted (when the client left every room, it connects to the default one and leaves).
+        A signed-in client asks for no nickname again: the account keeps its own, and this
+        client's may be older than a rename made on another connection meanwhile."""
         wanted = bool(self.wanted)
         room = self.wanted[0] if wanted else protocol.DEFAULT_ROOM
         query: dict[str, str] = {"room": room}
-        if self.nick:
+        if self.nick and self.account is None:
             query["nick"] = self.nick
         if self.session:
             query["session"] = self.session
@@ -61,6 +67,16 @@ class ResumeState:
                 frame["Since"] = self.resume_point(other)
             frames.append(frame)
         return frames
+
+    def hold_read(self, room: str, message_id: int) -> None:
+        """A read marker set while disconnected: sent once the client is back (the newest one
+        of each room; a marker never moves back)."""
+        self.held_reads[room] = max(self.held_reads.get(room, 0), message_id)
+
+    def held_read_frames(self) -> list[dict[str, Any]]:
+        """The ``Read`` frames of the markers held, to send after the rejoin; forgotten here."""
+        held, self.held_reads = self.held_reads, {}
+        return [{"Type": "Read", "Room": room, "ID": read_id} for room, read_id in held.items()]
 
     def join_since(self, room: str, since: int) -> None:
         """An explicit ``join(room, since=...)``: nothing up to ``since`` is new any more."""
@@ -95,3 +111,4 @@ class ResumeState:
             self.wanted.remove(room)
         self.last_ids.pop(room, None)
         self.backlog_until.pop(room, None)
+        self.held_reads.pop(room, None)

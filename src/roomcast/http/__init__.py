@@ -6,7 +6,7 @@ WebSocket upgrades from it. One module per REST resource holds its module-level 
 ``moderation``, ``docs``, ``health``); they share ``bodies`` (every REST body as a msgspec
 Struct), ``inputs`` (reading requests), ``callers`` (who is asking), ``replies`` (JSON answers and
 errors) and ``keys`` (the typed application keys their dependencies live under). ``specs``
-builds the OpenAPI and AsyncAPI documents.
+builds the OpenAPI and AsyncAPI documents; ``webhook`` is the client the notifier POSTs with.
 
 May import: ``wire``, ``chat``, ``moderation``, ``auth``, ``store``, ``transport``, ``ratelimit``,
 ``ops.config`` and ``ops.metrics``; never ``ops.serve`` or ``ops.cli``, which import it.

@@ -143,6 +143,15 @@ class Moderation:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"no room {room!r}")
         return policy
 
+    async def readers(self, room: str, accounts: dict[str, str]) -> set[str]:
+        """The accounts of ``accounts`` (ID -> name) that may read ``room``."""
+        policy = await self.policy(room)
+        return {
+            account_id
+            for account_id, name in accounts.items()
+            if policy.may_read(Identity(account_id, name, self.is_admin(name)))
+        }
+
     async def readable(self, identity: Identity, rooms: list[str]) -> set[str]:
         """The rooms of ``rooms`` that ``identity`` may see (public, or private and a member)."""
         return {room for room in rooms if (await self.policy(room)).may_read(identity)}

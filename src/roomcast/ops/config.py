@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
@@ -128,6 +129,17 @@ class Settings:
             ),
             (self.workers == 1 or self.port != 0, "workers above 1 need a fixed port, not 0"),
         ]
+        checks += [
+            (
+                not self.notify_webhook_url or _is_http_url(self.notify_webhook_url),
+                "notify_webhook_url must be an http:// or https:// URL",
+            ),
+            (
+                not self.notify_webhook_url or len(self.notify_webhook_secret) >= 16,
+                "notify_webhook_url needs a notify_webhook_secret of at least 16 characters",
+            ),
+            (self.notify_delay >= 0, "notify_delay must not be negative"),
+        ]
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
@@ -150,6 +162,15 @@ class Settings:
     def admin_key_path(self) -> Path:
         """Where the server keeps its generated API key when ``api_key`` is not set."""
         return Path(self.data_dir) / "admin.key"
+
+
+def _is_http_url(value: str) -> bool:
+    try:
+        parts = urllib.parse.urlsplit(value)
+        port = parts.port  # a port out of range raises
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and port != 0
 
 
 _TYPES = {f.name: f.type for f in fields(Settings)}

@@ -2,7 +2,8 @@
 
 The hub and the server bump plain ``int`` attributes of one ``Metrics`` object: no locks (one
 event loop), no label look-ups on the fan-out path, nothing per recipient. Gauges (connections,
-rooms, members) are not kept at all: they are read from the hub when Prometheus scrapes.
+rooms, members) are not kept at all: they are read from the hub when Prometheus scrapes; the one
+exception, the pending notifications, is a count in the store that the notifier refreshes.
 
 The exposition is the text format 0.0.4 (``# HELP``, ``# TYPE``, one sample per line), written
 here in a few lines rather than through ``prometheus_client``, whose per-call locking and label
@@ -83,6 +84,9 @@ class Metrics:
         "http_errors",
         "messages_delivered",
         "messages_received",
+        "notifications_delivered",
+        "notifications_failed",
+        "notifications_pending",
         "slow_consumers_dropped",
         "store_write_seconds",
     )
@@ -92,6 +96,9 @@ class Metrics:
         self.messages_received = 0
         self.messages_delivered = 0
         self.slow_consumers_dropped = 0
+        self.notifications_delivered = 0
+        self.notifications_failed = 0
+        self.notifications_pending = 0
         self.errors: dict[str, int] = {}
         self.http_errors: dict[int, int] = {}
         self.fanout_seconds = Histogram(FANOUT_BUCKETS)
@@ -185,6 +192,24 @@ def render(metrics: Metrics, *, connections: int, rooms: Mapping[str, int]) -> s
     out.family("roomcast_http_errors_total", "counter", "REST answers with a 4xx or 5xx status.")
     for status, count in sorted(metrics.http_errors.items()):
         out.sample("roomcast_http_errors_total", count, {"status": str(status)})
+    out.family(
+        "roomcast_notifications_delivered_total",
+        "counter",
+        "Notifications this node POSTed to the webhook and the webhook took (2xx).",
+    )
+    out.sample("roomcast_notifications_delivered_total", metrics.notifications_delivered)
+    out.family(
+        "roomcast_notifications_failed_total",
+        "counter",
+        "Notifications this node gave up on after a day of retries.",
+    )
+    out.sample("roomcast_notifications_failed_total", metrics.notifications_failed)
+    out.family(
+        "roomcast_notifications_pending",
+        "gauge",
+        "Notifications queued in the store and not yet delivered, failed or read (all nodes).",
+    )
+    out.sample("roomcast_notifications_pending", metrics.notifications_pending)
     out.histogram(
         "roomcast_fanout_seconds",
         "Time to write one room's frames of an event-loop iteration to its members on this node.",

@@ -244,3 +244,17 @@ async def test_a_block_stops_direct_lines_and_notifications(hub: Hub, peer: Peer
     assert bob_tab.of("Error")[-1]["Code"] == "not_found"
     await say(hub, alice, {"Message": b64("@bob hey again"), "Room": "r"})
     assert len(bob_tab.of("Notify")) == 1
+
+
+async def test_a_mention_in_a_private_room_reaches_only_its_members(hub: Hub, peer: Peers) -> None:
+    alice_tab, bob_tab, carol_tab = peer("a"), peer("b"), peer("c")
+    alice = await hub.connect(alice_tab, room="lobby", identity=ALICE)
+    await hub.connect(bob_tab, room="lobby", identity=BOB)
+    await hub.connect(carol_tab, room="lobby", identity=CAROL)
+    await say(hub, alice, {"Type": "Create", "Room": "secret", "Private": True})
+    await say(hub, alice, {"Type": "Role", "Room": "secret", "Name": "bob", "Role": "member"})
+    await say(hub, alice, {"Type": "Join", "Room": "secret"})
+    await say(hub, alice, {"Message": b64("@bob and @carol: plans"), "Room": "secret"})
+    assert [n["Room"] for n in bob_tab.of("Notify")] == ["secret"]
+    assert carol_tab.of("Notify") == []  # not a member: the line is none of carol's business
+    assert (await hub.store.notification_counts())[PENDING] == 1

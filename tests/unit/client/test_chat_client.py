@@ -1,28 +1,25 @@
-"""``ChatClient``: the frames its calls send and what they make of the answers (fed by hand to a
-client that never connects), and against a live server (the ``server`` fixture's ``roomcast
-serve`` process) its URL, rejoining several rooms after a crash, leaving every room,
-``join(since=...)``, and what closing does to calls and to the event stream."""
+"""``ChatClient``: its URL, and against a live server (the ``server`` fixture's ``roomcast
+serve`` process) rejoining several rooms after a crash, leaving every room,
+``join(since=...)``, and what closing does to calls and to the event stream. What its calls
+send and make of the answers is test_calls.py's."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from yarl import URL
 
+from client.support import until
 from conftest import ServerProcess
 from roomcast.client import (
     ChatClient,
     ChatError,
     ClientClosed,
     Connected,
-    EditHistory,
     Joined,
     Message,
-    Version,
     connect,
 )
 from roomcast.client.chat_client import websocket_url
@@ -46,15 +43,6 @@ def test_the_url_names_a_websocket(given: str, used: str) -> None:
 def test_other_urls_are_refused(url: str) -> None:
     with pytest.raises(ValueError, match="not a WebSocket URL"):
         ChatClient(url)
-
-
-async def until(chat: ChatClient, done: Any, timeout: float = 15.0) -> list[Any]:
-    """Events until ``done(events)`` holds."""
-    events: list[Any] = []
-    async with asyncio.timeout(timeout):
-        while not done(events):
-            events.append(await chat.next_event())
-    return events
 
 
 def texts(events: list[Any], room: str) -> list[str]:
@@ -145,75 +133,3 @@ async def test_a_refused_first_connection_leaves_nothing_open(server: ServerProc
     assert refused.value.code == "room_invalid"
     assert not chat.connected
     assert chat.nick is None
-
-
-async def answered(chat: ChatClient, call: Awaitable[Any], answer: dict[str, Any]) -> Any:
-    """The frame ``call`` sends, and what it returns when the server answers ``answer``."""
-    task = asyncio.ensure_future(call)
-    await asyncio.sleep(0)
-    (frame,) = chat._requests.frames()  # unanswered: re-sent as it is after a reconnect
-    chat._inbox.dispatch(answer | {"Ref": frame["Ref"]})
-    return {k: v for k, v in frame.items() if k != "Ref"}, await task
-
-
-def ack(event_id: int, **extra: object) -> dict[str, Any]:
-    return {"Type": "Ack", "ID": event_id, "Room": "r", **extra}
-
-
-async def test_replies_and_thread_lines() -> None:
-    chat = ChatClient("ws://h/ws", room="r")
-    assert await answered(chat, chat.send("hi"), ack(5)) == ({"Message": "aGk=", "Room": "r"}, 5)
-    frame, message_id = await answered(chat, chat.send("yes", "r", reply_to=5, thread=2), ack(6))
-    assert (frame["ReplyTo"], frame["Thread"], message_id) == (5, 2, 6)
-
-
-async def test_changes_return_their_events_id_or_none_when_nothing_changed() -> None:
-    chat = ChatClient("ws://h/ws", room="r")
-    frame, event_id = await answered(chat, chat.edit("r", 5, "new"), ack(7))
-    assert (frame, event_id) == ({"Type": "Edit", "Room": "r", "Target": 5, "Message": "bmV3"}, 7)
-    assert await answered(chat, chat.edit("r", 5, "new"), ack(5, Unchanged=True)) == (frame, None)
-    frame, event_id = await answered(chat, chat.react("r", 5, "👍"), ack(8))
-    assert frame == {"Type": "React", "Room": "r", "Target": 5, "Emoji": "👍", "Remove": False}
-    assert event_id == 8
-    frame, event_id = await answered(
-        chat, chat.react("r", 5, ":x:", remove=True), ack(5, Unchanged=True)
-    )
-    assert (frame["Remove"], event_id) == (True, None)
-    frame, event_id = await answered(chat, chat.delete("r", 5), ack(9))
-    assert (frame, event_id) == ({"Type": "Delete", "Room": "r", "Target": 5}, 9)
-
-
-@pytest.mark.parametrize("code", ["forbidden", "not_found", "too_many", "muted"])
-async def test_a_refused_change_raises_its_code(code: str) -> None:
-    chat = ChatClient("ws://h/ws", room="r")
-    refusal = {"Type": "Error", "Code": code, "Message": "no"}
-    with pytest.raises(ChatError) as refused:
-        await answered(chat, chat.react("r", 5, "👍"), refusal)
-    assert refused.value.code == code
-    assert chat._requests.frames() == []
-
-
-async def test_a_thread_page_and_a_messages_versions() -> None:
-    chat = ChatClient("ws://h/ws", room="r")
-    answer = {"Type": "History", "Room": "r", "Thread": 2, "More": False, "Messages": []}
-    frame, page = await answered(chat, chat.thread("r", 2, before=9, limit=3), answer)
-    assert frame == {"Type": "History", "Room": "r", "Thread": 2, "Limit": 3, "Before": 9}
-    assert (page.room, page.thread, page.messages, page.more) == ("r", 2, [], False)
-    versions = [{"Message": "YQ==", "Time": "2026-01-02T00:00:00Z"}]
-    answer = {"Type": "Edits", "Room": "r", "Target": 2, "Versions": versions}
-    frame, history = await answered(chat, chat.edits("r", 2), answer)
-    assert frame == {"Type": "Edits", "Room": "r", "Target": 2}
-    assert history == EditHistory("r", 2, (Version("a", datetime(2026, 1, 2, tzinfo=UTC)),))
-
-
-async def test_typing_is_sent_once_and_never_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    chat = ChatClient("ws://h/ws", room="r")
-    sent: list[dict[str, Any]] = []
-    monkeypatch.setattr(chat, "_send_frame", sent.append)
-    chat.typing("r")
-    chat.typing("r", stop=True)
-    assert sent == [{"Type": "Typing", "Room": "r"}, {"Type": "Typing", "Room": "r", "Stop": True}]
-    assert chat._requests.frames() == []  # nothing to re-send after a reconnect
-    await chat.aclose()
-    with pytest.raises(ClientClosed):
-        chat.typing("r")

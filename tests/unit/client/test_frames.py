@@ -10,17 +10,24 @@ from roomcast.client.events import (
     Deleted,
     Edited,
     EditHistory,
+    Joined,
     Message,
+    Notify,
     Reaction,
     ReactionSummary,
+    Rooms,
+    RoomState,
     Typing,
     Version,
 )
 from roomcast.client.frames import (
     edit_history_from_frame,
+    joined_from_frame,
     log_event_from_frame,
     message_from_frame,
+    notify_from_frame,
     page_from_frame,
+    rooms_from_frame,
     typing_from_frame,
 )
 
@@ -54,7 +61,7 @@ def test_a_chat_frame_becomes_a_message() -> None:
     )
     assert not message_from_frame(chat_frame("aGk=")).backlog
     assert (message.reply_to, message.thread, message.edited) == (None, None, None)
-    assert (message.reactions, message.replies) == ((), 0)
+    assert (message.reactions, message.replies, message.mentions) == ((), 0, ())
     nulls = chat_frame("", ReplyTo=None, Thread=None, Edited=None, Reactions=None, Replies=0)
     assert message_from_frame(nulls) == message_from_frame(chat_frame(""))  # unset keys as null
 
@@ -70,9 +77,11 @@ def test_a_message_in_its_current_state() -> None:
             {"Emoji": ":tada:", "Count": 1, "Names": ["bob"]},
         ],
         Replies=4,
+        Mentions=["Bob", "carol"],
     )
     message = message_from_frame(frame)
     assert (message.reply_to, message.thread, message.replies) == (3, 2, 4)
+    assert message.mentions == ("Bob", "carol")
     assert message.edited == datetime(2026, 1, 2, 4, tzinfo=UTC)
     assert message.reactions == (
         ReactionSummary("👍", 2, ("bob", "carol")),
@@ -164,4 +173,33 @@ def test_the_versions_of_a_message() -> None:
         "r",
         4,
         (Version("old", WHEN), Version("new", datetime(2026, 1, 2, 4, tzinfo=UTC))),
+    )
+
+
+def test_joined_carries_the_read_marker() -> None:
+    frame = {"Type": "Joined", "Room": "r", "LastID": 9, "Backlog": 3, "ReadID": 6}
+    assert joined_from_frame(frame) == Joined("r", 9, False, 6)
+    older = {"Type": "Joined", "Room": "r", "LastID": 9, "Truncated": True}  # no ReadID
+    assert joined_from_frame(older) == Joined("r", 9, True, 0)
+
+
+def test_the_persons_rooms_in_their_order() -> None:
+    entries = [
+        {"Room": "lobby", "LastID": 40, "ReadID": 38, "Unread": 2, "Mentions": 1, "Direct": False},
+        {"Room": "dm.0123456789abcdef", "LastID": 3, "ReadID": 0, "Unread": 3, "Mentions": 3}
+        | {"Direct": True},
+    ]
+    assert rooms_from_frame({"Type": "Rooms", "Rooms": entries}) == Rooms(
+        (
+            RoomState("lobby", 40, 38, 2, 1, False),
+            RoomState("dm.0123456789abcdef", 3, 0, 3, 3, True),
+        )
+    )
+    assert rooms_from_frame({"Type": "Rooms", "Rooms": []}) == Rooms(())
+
+
+def test_a_notification_carries_the_lines_text() -> None:
+    frame = {"Type": "Notify", "Kind": "mention", "Room": "r", "ID": 4, "Author": "bob"}
+    assert notify_from_frame(frame | {"Message": "aGkgQGFsaWNl"}) == Notify(
+        "mention", "r", 4, "bob", "hi @alice"
     )

@@ -1,4 +1,5 @@
-"""Where server frames go: events (each ID of a room once), answers, and the resume state."""
+"""Where server frames go: events (each ID of a room once), answers, the resume state, and the
+person's rooms."""
 
 from __future__ import annotations
 
@@ -12,8 +13,13 @@ from roomcast.client.events import (
     Deleted,
     Edited,
     Event,
+    Joined,
     Message,
+    Notify,
     Reaction,
+    Read,
+    Rooms,
+    RoomState,
     ServerError,
     Typing,
 )
@@ -22,6 +28,7 @@ from roomcast.client.requests import PendingRequests
 from roomcast.client.resume import ResumeState
 
 TIME = "2026-01-02T03:04:05.678Z"
+DM = "dm.0123456789abcdef"
 
 
 def chat(room: str, message_id: int) -> dict[str, Any]:
@@ -150,3 +157,72 @@ async def test_frames_of_unknown_types_are_ignored() -> None:
     assert h.feed({"Type": "SomethingNew", "Room": "r"}, {"Room": "r"}) == []
     await asyncio.sleep(0)
     assert not waiting.done()
+
+
+def rooms(*entries: tuple[str, int, int]) -> dict[str, Any]:
+    return {
+        "Type": "Rooms",
+        "Rooms": [
+            {"Room": room, "LastID": last, "ReadID": read, "Unread": last - read}
+            | {"Mentions": 0, "Direct": room.startswith("dm.")}
+            for room, last, read in entries
+        ],
+    }
+
+
+def test_the_persons_rooms_are_an_event_and_the_last_ones_are_kept() -> None:
+    h = Harness()
+    assert not h.inbox.person_rooms
+    first = (RoomState("r", 5, 3, 2, 0, False),)
+    assert h.feed(rooms(("r", 5, 3))) == [Rooms(first)]
+    assert h.inbox.person_rooms == first
+    (added,) = h.feed(rooms(("r", 5, 3), (DM, 1, 0)))
+    assert isinstance(added, Rooms)
+    assert h.inbox.person_rooms == added.rooms
+    assert [(state.room, state.direct) for state in h.inbox.person_rooms] == [
+        ("r", False),
+        (DM, True),
+    ]
+    assert h.state.wanted == ["r"]  # listed is not joined
+
+
+def test_reads_and_notifications_elsewhere_move_no_resume_point() -> None:
+    h = Harness()
+    h.feed({"Type": "Joined", "Room": "r", "LastID": 2, "ReadID": 1})
+    notify = {"Type": "Notify", "Kind": "direct", "Room": DM, "ID": 7}
+    events = h.feed(
+        {"Type": "Read", "Room": "r", "ID": 9},
+        notify | {"Author": "bob", "Message": "aGk="},
+        notify | {"Author": "bob", "Message": "aGk="},  # not an event of a room's sequence
+    )
+    assert events == [
+        Read("r", 9),
+        Notify("direct", DM, 7, "bob", "hi"),
+        Notify("direct", DM, 7, "bob", "hi"),
+    ]
+    assert (h.state.last_ids, h.state.wanted) == ({"r": 0}, ["r"])
+    assert h.state.resume_point("r") == 2
+
+
+def test_joined_says_the_read_marker() -> None:
+    h = Harness()
+    assert h.feed({"Type": "Joined", "Room": "r", "LastID": 8, "ReadID": 5}) == [
+        Joined("r", 8, False, 5)
+    ]
+
+
+async def test_a_room_frame_answers_a_direct_and_blocks_answer_a_block() -> None:
+    h = Harness()
+    room = {"Type": "Room", "Room": "r", "Topic": "", "Private": False, "Moderators": []}
+    direct: dict[str, Any] = {"Type": "Direct", "Names": ["bob"]}
+    block: dict[str, Any] = {"Type": "Block", "Name": "bob"}
+    waiting_direct, waiting_block = h.requests.add(direct), h.requests.add(block)
+    assert h.feed(room | {"Role": "none"}) == []  # after a Joined: no Ref, answers nothing
+    await asyncio.sleep(0)
+    assert not waiting_direct.done()
+    dm = room | {"Room": DM, "Direct": True, "Members": ["bob", "me"]}
+    assert h.feed(dm | {"Ref": direct["Ref"]}) == []
+    assert (await waiting_direct)["Room"] == DM
+    blocks = {"Type": "Blocks", "Names": ["bob"], "Ref": block["Ref"]}
+    assert h.feed(blocks) == []
+    assert await waiting_block == blocks

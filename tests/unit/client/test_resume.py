@@ -96,3 +96,27 @@ def test_join_since_never_moves_back() -> None:
     assert not state.in_backlog("b", 11)
     assert not state.see("b", 10)
     assert state.see("b", 11)
+
+
+def test_a_signed_in_client_asks_for_no_nickname_when_it_reconnects() -> None:
+    state = ResumeState.starting(None, "Ada", "lobby")
+    assert state.connect_query()[0]["nick"] == "Ada"  # the first time it sets the account's
+    state.session, state.account = "tok", "ada"
+    # Renamed on another device while this client was away: it must not rename it back.
+    assert state.connect_query()[0] == {"room": "lobby", "session": "tok"}
+
+
+def test_read_markers_held_while_away_go_out_after_the_rejoin_once() -> None:
+    state = ResumeState.starting("tok", "carol", "a")
+    for room in ("a", "b", "c"):
+        state.joined(room, 0)
+    state.hold_read("b", 4)
+    state.hold_read("b", 3)  # a marker never moves back
+    state.hold_read("c", 1)
+    state.hold_read("a", 2)
+    state.left("c")
+    assert state.held_read_frames() == [
+        {"Type": "Read", "Room": "b", "ID": 4},
+        {"Type": "Read", "Room": "a", "ID": 2},
+    ]
+    assert state.held_read_frames() == []

@@ -57,3 +57,35 @@ def test_bad_environment_value_is_named() -> None:
 def test_missing_file() -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load({}, config_file="/nonexistent/roomcast.toml", environ={})
+
+
+def test_the_notification_webhook_settings() -> None:
+    assert (Settings().notify_webhook_url, Settings().notify_delay) == ("", 60.0)
+    environ = {
+        "ROOMCAST_NOTIFY_WEBHOOK_URL": "https://hooks.example/roomcast?t=1",
+        "ROOMCAST_NOTIFY_WEBHOOK_SECRET": "0123456789abcdef",
+        "ROOMCAST_NOTIFY_DELAY": "0.5",
+    }
+    settings = load({}, environ=environ)
+    assert settings.notify_webhook_url == "https://hooks.example/roomcast?t=1"
+    assert (settings.notify_webhook_secret, settings.notify_delay) == ("0123456789abcdef", 0.5)
+    assert load({"notify_delay": 0}, environ={}).notify_delay == 0
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"notify_webhook_url": "ftp://hooks.example/x"}, "must be an http:// or https:// URL"),
+        ({"notify_webhook_url": "hooks.example/x"}, "must be an http:// or https:// URL"),
+        ({"notify_webhook_url": "http:///x"}, "must be an http:// or https:// URL"),
+        ({"notify_webhook_url": "http://[::1/x"}, "must be an http:// or https:// URL"),
+        ({"notify_webhook_url": "http://h:99999/x"}, "must be an http:// or https:// URL"),
+        ({"notify_webhook_url": "http://h/x"}, "needs a notify_webhook_secret of at least 16"),
+        ({"notify_delay": -1}, "notify_delay must not be negative"),
+    ],
+)
+def test_bad_notification_settings_are_refused(values: dict[str, object], message: str) -> None:
+    if "notify_webhook_url" in values and "needs" not in message:
+        values = {**values, "notify_webhook_secret": "0123456789abcdef"}
+    with pytest.raises(ConfigError, match=message):
+        load(values, environ={})

@@ -105,3 +105,17 @@ def test_label_values_are_escaped() -> None:
     metrics.error('odd"code\\with\nbreak')
     text = render(metrics, connections=0, rooms={})
     assert 'roomcast_errors_total{code="odd\\"code\\\\with\\nbreak"} 1' in text.splitlines()
+
+
+def test_notification_counters_and_the_pending_gauge() -> None:
+    metrics = Metrics()
+    metrics.notifications_delivered = 4
+    metrics.notifications_failed = 1
+    metrics.notifications_pending = 9
+    text = render(metrics, connections=0, rooms={})
+    got = samples(text)
+    assert got["roomcast_notifications_delivered_total"] == "4"
+    assert got["roomcast_notifications_failed_total"] == "1"
+    assert got["roomcast_notifications_pending"] == "9"
+    assert "# TYPE roomcast_notifications_pending gauge" in text
+    assert "# TYPE roomcast_notifications_failed_total counter" in text

@@ -15,6 +15,7 @@ import pytest
 from aiohttp import ClientSession
 
 from roomcast.broker.memory import MemoryBroker
+from roomcast.chat.notifier import Notifier
 from roomcast.http.keys import API_KEY_KEY, HUB_KEY
 from roomcast.ops.config import Settings
 from roomcast.ops.serve import assemble, load_api_key, serve, tls_context
@@ -49,6 +50,15 @@ async def test_assemble_wires_the_hub_the_service_and_the_app() -> None:
     assert node.app[HUB_KEY] is node.hub
     assert node.app[API_KEY_KEY] == "k"
     assert node.hub.auth.api_key == "k"
+    assert node.notifier is None  # no webhook configured
+
+
+async def test_a_configured_webhook_gives_the_node_a_notifier() -> None:
+    settings = Settings(
+        notify_webhook_url="http://127.0.0.1:9/hook", notify_webhook_secret="0123456789abcdef"
+    )
+    node = assemble(settings, MemoryStore(), MemoryBroker(), MemoryPresence(), "k")
+    assert isinstance(node.notifier, Notifier)
 
 
 def _free_port() -> int:

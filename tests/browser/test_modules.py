@@ -63,9 +63,12 @@ def test_message_encoding_is_base64_of_utf8(page: Page) -> None:
         ("/join #ops", {"kind": "join", "room": "ops"}),
         ("/leave", {"kind": "leave", "room": None}),
         ("/leave ops", {"kind": "leave", "room": "ops"}),
+        ("/msg bob  hi there ", {"kind": "msg", "name": "bob", "text": "hi there "}),
+        ("/msg @bob", {"kind": "msg", "name": "bob", "text": ""}),
         ("/help", {"kind": "help"}),
         ("/nick", {"kind": "error", "message": "Usage: /nick NAME"}),
         ("/join two words", {"kind": "error", "message": "Usage: /join ROOM"}),
+        ("/msg", {"kind": "error", "message": "Usage: /msg NAME [TEXT]"}),
     ],
 )
 def test_slash_command_parsing(page: Page, line: str, expected: dict[str, Any]) -> None:
@@ -76,6 +79,27 @@ def test_unknown_commands_are_errors(page: Page) -> None:
     result = run(page, "commands.js", "(m) => m.parseInput('/shrug')")
     assert result["kind"] == "error"
     assert "/shrug" in result["message"]
+
+
+def test_names_complete_from_the_people_of_the_room(page: Page) -> None:
+    people = ["bob", "Bea", "alice", "bobby", "Émile"]
+    result = run(
+        page,
+        "complete.js",
+        "(m, people) => ['b', 'BO', '', 'é', 'x'].map((prefix) => m.namesFor(prefix, people))",
+        people,
+    )
+    assert result == [
+        ["Bea", "bob", "bobby"],
+        ["bob", "bobby"],
+        ["alice", "Bea", "bob", "bobby", "Émile"],
+        ["Émile"],
+        [],
+    ]
+    # This user's own name is never offered.
+    page.wait_for_selector("#people .me")
+    own = run(page, "store.js", "(m) => m.state.nick")
+    assert run(page, "complete.js", "(m, name) => m.namesFor('', [name])", own) == []
 
 
 LINKIFY = """(m, text) => {

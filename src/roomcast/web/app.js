@@ -20,9 +20,16 @@
 //   typing.js      telling the room this user types; "alice is typing…" under the box
 //   history.js     paging in older messages
 //   scroll.js      following the newest line, the unread marker, marking lines read
+//   unread.js      read markers (sent as Read, shared by the person's pages), unread and
+//                  mention counts, the "new since you were here" line
+//   people_rooms.js  the person's rooms (the Rooms frame), joined on every page
 //   outbox.js      this user's lines on their way: one in flight per room, retries
 //   composer.js    the message box and its /commands (parsed by commands.js)
+//   complete.js    Tab completes @names in the message boxes
 //   people.js      the people of each room and the notices about them
+//   person_menu.js a person's name and menu in People (write to, block), the blocked accounts
+//   direct.js      direct conversations: starting one, naming it by its people
+//   notify.js      mentions and direct lines: desktop notifications, the count in the tab title
 //   nickname.js    this user's nickname and its form
 //   directory.js   the list of all rooms
 //   moderation.js  this user's role in a room, kicks and bans, rooms refused at connect time
@@ -31,13 +38,14 @@
 //   alerts.js      problems shown above the message box
 //   dom.js, format.js, codec.js  DOM builders, text and dates, the base64 Message field
 //
-// A new concern (direct conversations, search, uploads, room administration) is a module of its
-// own, with its frame types added to FRAMES below.
+// A new concern (search, uploads, room administration) is a module of its own, with its frame
+// types added to FRAMES below.
 
 import "./actions.js";
 import { setupAccount } from "./account.js";
 import { hideAlert, showAlert } from "./alerts.js";
 import { focusComposer } from "./composer.js";
+import { directRefused, forgetDirect, onDirectRoom } from "./direct.js";
 import { refreshDirectory } from "./directory.js";
 import { closeDrawer, drawerOpen } from "./drawers.js";
 import { editRefused, editSaved, onEdited, onEdits } from "./edits.js";
@@ -52,8 +60,11 @@ import {
 import { onChat, onDeleted, onHistory } from "./messages.js";
 import { onKicked, onRoomInfo, refusedAtConnect } from "./moderation.js";
 import { nickRefused, onNick, setNick, showWantedNick, takeAccountName } from "./nickname.js";
+import { onNotify } from "./notify.js";
 import { lineAcked, lineRefused, requeueSent } from "./outbox.js";
 import { onPresence, onUserlist } from "./people.js";
+import { onRooms } from "./people_rooms.js";
+import { loadBlocks, onBlocks } from "./person_menu.js";
 import { onReaction } from "./reactions.js";
 import {
   cycleRoom,
@@ -66,14 +77,16 @@ import {
   roomFromLocation,
 } from "./rooms.js";
 import { markRead } from "./scroll.js";
-import { currentRoom, state } from "./store.js";
+import { changed, currentRoom, state } from "./store.js";
 import { onThreadHistory, threadRefused } from "./thread.js";
 import { onTyping } from "./typing.js";
+import { onRead } from "./unread.js";
 
 const account = setupAccount({
   session: () => state.session,
   changed(name) {
     takeAccountName(name);
+    forgetDirect();
     reconnectForAccount();
   },
 });
@@ -82,8 +95,15 @@ const account = setupAccount({
 
 function onStatus(frame) {
   linkStatus(frame);
+  const user = typeof frame.User === "string" ? frame.User : null;
+  const userChanged = user !== state.user;
+  state.user = user;
   setNick(frame.Nick);
   account.fromStatus(frame.User);
+  if (userChanged) {
+    loadBlocks();
+    changed("rooms");
+  }
   renderConnection();
   rejoinOthers();
 }
@@ -104,6 +124,10 @@ function onError(frame) {
     joinRefused(req, frame, message);
     return;
   }
+  if (req?.kind === "direct") {
+    directRefused(req, message);
+    return;
+  }
   if (req?.kind === "history") historyRefused(req);
   if (req?.kind === "thread") threadRefused(req);
   if (req?.kind === "edit" && editRefused(req, message)) return;
@@ -118,6 +142,13 @@ function onAck(frame) {
   if (req?.kind === "edit") editSaved(req);
 }
 
+/** A Room frame: the room's settings and this user's role, a direct conversation's people. */
+function onRoom(frame) {
+  const req = frame.Ref != null ? state.requests.get(frame.Ref) : null;
+  onRoomInfo(frame);
+  onDirectRoom(frame, req);
+}
+
 // Pong and the types this client does not know are ignored.
 const FRAMES = new Map([
   ["Status", onStatus],
@@ -130,13 +161,17 @@ const FRAMES = new Map([
   ["Nick", onNick],
   ["Left", onLeft],
   ["Error", onError],
-  ["Room", onRoomInfo],
+  ["Room", onRoom],
   ["Edited", onEdited],
   ["Deleted", onDeleted],
   ["Reaction", onReaction],
   ["Edits", onEdits],
   ["Typing", onTyping],
   ["Kicked", onKicked],
+  ["Rooms", onRooms],
+  ["Read", onRead],
+  ["Notify", onNotify],
+  ["Blocks", onBlocks],
 ]);
 
 connection.addEventListener("frame", (event) => FRAMES.get(event.detail.Type)?.(event.detail));

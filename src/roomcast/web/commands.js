@@ -1,17 +1,19 @@
 // What the message box understands: plain text, or a slash command.
 //
 // parseInput is pure, so the rules can be checked without a page: it returns
-// {kind: "say" | "me" | "nick" | "join" | "leave" | "help" | "error", ...}.
+// {kind: "say" | "me" | "nick" | "join" | "leave" | "msg" | "help" | "error", ...}.
 
 export const HELP = [
   ["/nick NAME", "change your nickname"],
   ["/join ROOM", "join or create a room and switch to it"],
   ["/leave [ROOM]", "leave this room (or ROOM)"],
   ["/me ACTION", "say what you are doing: /me waves"],
+  ["/msg NAME [TEXT]", "write to NAME in a direct conversation (signed-in users)"],
   ["/help", "show this list"],
   ["//text", "send a line that starts with a slash"],
   ["Enter / Shift+Enter", "send / new line"],
   ["Alt+↑ / Alt+↓", "previous / next room"],
+  ["@na + Tab", "complete the name of someone in the room"],
   ["↑ in an empty box", "edit your last message"],
   ["↑ / ↓ in the messages", "move between messages; Tab reaches a message's actions"],
   ["Esc", "cancel a reply or an edit, close the thread"],
@@ -42,6 +44,11 @@ export function parseInput(raw) {
     }
     case "me":
       return rest.trim() ? { kind: "me", text: rest } : usage("/me ACTION");
+    case "msg": {
+      const to = /^@?(\S+)\s*([\s\S]*)$/.exec(rest);
+      if (!to) return usage("/msg NAME [TEXT]");
+      return { kind: "msg", name: to[1], text: to[2].trim() ? to[2] : "" };
+    }
     case "help":
     case "?":
       return { kind: "help" };

@@ -1,10 +1,12 @@
 // The message box: Enter sends, Shift+Enter adds a line, the box grows with its text, and a
 // line that starts with a slash is a command (commands.js says which). A line sent while the
 // reply bar is open answers that message (Esc closes the bar); the room hears that this user is
-// typing (typing.js).
+// typing (typing.js); Tab completes @names (complete.js).
 
 import { showAlert } from "./alerts.js";
 import { parseInput } from "./commands.js";
+import { completeNames } from "./complete.js";
+import { startDirect } from "./direct.js";
 import { $ } from "./dom.js";
 import { normaliseRoom } from "./format.js";
 import { addHelp } from "./messages.js";
@@ -41,6 +43,9 @@ function submitComposer() {
     case "join":
       if (!openRoom(command.room)) return;
       break;
+    case "msg":
+      if (!startDirect(command.name, command.text)) return;
+      break;
     case "leave":
       leaveRoom(command.room ? (normaliseRoom(command.room) ?? command.room) : room.name);
       break;
@@ -76,6 +81,7 @@ ui.input.addEventListener("keydown", (event) => {
     cancelReply();
   }
 });
+completeNames(ui.input, () => currentRoom()?.users ?? []);
 ui.input.addEventListener("input", () => {
   autosize();
   // Commands are not talk: only a line to be said tells the room this user is typing.
@@ -93,6 +99,9 @@ document.querySelector(".skip-link").addEventListener("click", (event) => {
   event.preventDefault();
   ui.input.focus();
 });
-watch("current", () => {
-  ui.input.placeholder = `Message #${currentRoom().name}`;
-});
+function renderPlaceholder() {
+  const room = currentRoom();
+  if (room) ui.input.placeholder = `Message ${room.label}`;
+}
+watch("current", renderPlaceholder);
+watch("rooms", renderPlaceholder);

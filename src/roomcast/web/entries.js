@@ -1,11 +1,13 @@
 // What this client holds of one message (an "entry"): its text, author and time, the message it
 // replies to, the thread it is in, when it was last edited, its reactions (emoji -> the names
-// that reacted, in order of first use) and, on a thread's root, how many replies it has. Also who
-// may do what with it. No DOM here: line.js shows entries, the event modules change them.
+// that reacted, in order of first use), on a thread's root how many replies it has, and the
+// people it mentions (the server's word, the Chat frame's Mentions). Also who may do what with
+// it, and whether it mentions this user. No DOM here: line.js shows entries, the event modules
+// change them.
 
 import { decodeText } from "./codec.js";
-import { frameDate } from "./format.js";
-import { state } from "./store.js";
+import { frameDate, mentions } from "./format.js";
+import { isMe, state } from "./store.js";
 
 /** The roles of a room whose holders may delete anyone's message (the Room frame's Role). */
 const MODERATING_ROLES = new Set(["owner", "moderator", "admin"]);
@@ -30,6 +32,7 @@ export function entryFrom(frame, asOf) {
     reactions: new Map(),
     replies: 0,
     asOf: 0,
+    mentions: null, // null: the frame did not say
   };
   takeState(entry, frame, asOf);
   return entry;
@@ -45,6 +48,9 @@ export function takeState(entry, frame, asOf) {
     if (typeof item?.Emoji === "string" && names.length > 0) entry.reactions.set(item.Emoji, names);
   }
   entry.replies = Number.isSafeInteger(frame.Replies) && frame.Replies > 0 ? frame.Replies : 0;
+  entry.mentions = Array.isArray(frame.Mentions)
+    ? frame.Mentions.filter((name) => typeof name === "string")
+    : null;
   entry.asOf = Math.max(asOf, entry.id ?? 0);
 }
 
@@ -75,6 +81,15 @@ export function usedEmoji(room) {
 
 /** Did this user write it? (A line this page sent, or one under this user's nickname.) */
 export const isOwn = (room, entry) => room.ownIds.has(entry.id) || entry.author === state.nick;
+
+/**
+ * Does the line mention this user? The server's Mentions when the frame has them (the @names
+ * that named someone); else the line names this user's nickname as a word of its own.
+ */
+export function mentionsMe(entry) {
+  if (entry.mentions !== null) return entry.mentions.some(isMe);
+  return mentions(entry.text, state.nick);
+}
 
 export const mayEdit = (room, entry) => isOwn(room, entry) && !entry.system;
 

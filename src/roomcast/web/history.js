@@ -30,6 +30,8 @@ export function updateHistoryTop(room) {
     top.replaceChildren(button);
   } else if (key === "loading") {
     top.textContent = "Loading older messages…";
+  } else if (room.direct) {
+    top.textContent = "This is the beginning of your conversation.";
   } else {
     top.replaceChildren("This is the beginning of ", hashName(room.name), ".");
   }

@@ -1,5 +1,6 @@
 // How one message looks: avatar, author and time, the quote of the message it replies to, the
-// text with its "edited" marker, the reaction chips and, on a thread's root, the reply count;
+// text with its "edited" marker, the reaction chips and, on a thread's root, the reply count; a
+// highlight when it mentions this user;
 // the day separators and grouping relative to the line before; and bringing every copy of a
 // line on screen (the room's list, the thread panel) up to date when its entry changes.
 //
@@ -8,8 +9,8 @@
 
 import { actionText } from "./commands.js";
 import { $, avatar, messageBody, timeElement } from "./dom.js";
-import { formatDay, formatFull, hueFor, linkify, mentions, sameDay } from "./format.js";
-import { isOwn } from "./entries.js";
+import { formatDay, formatFull, hueFor, linkify, sameDay } from "./format.js";
+import { isOwn, mentionsMe } from "./entries.js";
 import { state } from "./store.js";
 
 const GROUP_GAP_MS = 5 * 60_000;
@@ -68,7 +69,7 @@ export function refreshQuotes(room, id) {
 function fillLine(room, entry, li, inThread) {
   const action = actionText(entry.text);
   li.classList.toggle("action", action !== null);
-  li.classList.toggle("mention", !isOwn(room, entry) && mentions(entry.text, state.nick));
+  li.classList.toggle("mention", !isOwn(room, entry) && mentionsMe(entry));
   li.classList.toggle("edited", entry.edited !== null);
   const body = li.querySelector(".msg-body");
   const text = body.querySelector(".text");

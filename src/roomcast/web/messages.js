@@ -2,7 +2,8 @@
 // that leave it when deleted, the notices this client adds (joins, leaves, renames, help), and
 // what every frame of the room's log does first (log events included): it counts towards the
 // join's backlog and moves the resume point. How one line looks is line.js's; lines in a thread
-// go to thread.js instead of the list.
+// go to thread.js instead of the list; what is unread (and the "new since you were here" line)
+// is unread.js's.
 
 import { HELP } from "./commands.js";
 import { $, timeElement } from "./dom.js";
@@ -11,8 +12,9 @@ import { fillViewport, pageArrived, updateHistoryTop } from "./history.js";
 import { decorate, refreshLine, refreshQuotes, renderLine, viewsOf } from "./line.js";
 import { lineStored } from "./outbox.js";
 import { renderMarker, stickToBottom } from "./scroll.js";
-import { changed, currentRoom, state } from "./store.js";
+import { currentRoom, state } from "./store.js";
 import { showThreadLine, threadLineDeleted } from "./thread.js";
+import { lineArrived, lineShown, placeDivider } from "./unread.js";
 
 const log = $("log");
 
@@ -96,13 +98,9 @@ function addLine(room, entry, newest) {
   decorate(li);
   decorate(li.nextElementSibling);
   const own = isOwn(room, entry);
-  const isCurrent = room === currentRoom();
-  const seenNow = isCurrent && room.atBottom && !document.hidden;
-  if (entry.id !== null && entry.id > room.readMark && !own && !seenNow) {
-    room.unread += 1;
-    changed("rooms");
-  }
-  if (isCurrent) {
+  lineArrived(room, entry, own);
+  lineShown(room, li);
+  if (room === currentRoom()) {
     if (own || room.atBottom) stickToBottom(room);
     else renderMarker();
   }
@@ -142,6 +140,7 @@ function prependHistory(room, frames) {
   for (const li of items) decorate(li);
   decorate(oldFirst);
   for (const frame of fresh) refreshQuotes(room, frame.ID);
+  placeDivider(room);
   if (isCurrent) log.scrollTop = log.scrollHeight - fromBottom;
 }
 

@@ -1,13 +1,15 @@
 // The people of each room: the user list (a full `userlist` on joining, then Presence frames
-// with changes), the notices when someone joins, leaves or is renamed, and the people panel.
+// with changes), the notices when someone joins, leaves or is renamed, and the people panel
+// (for a signed-in user each other person's name starts a direct conversation, and a menu
+// beside it blocks them: person_menu.js handles those clicks).
 //
 // After a reconnect the lists fill up again as people come back: for a while (SETTLE_MS) no
 // notices are shown, then only the net change since the drop is reported.
 
 import { $, avatar } from "./dom.js";
-import { hueFor } from "./format.js";
+import { GUEST_NICK, hueFor } from "./format.js";
 import { addNotice } from "./messages.js";
-import { changed, currentRoom, state, watch } from "./store.js";
+import { changed, currentRoom, isBlocked, isMe, state, watch } from "./store.js";
 
 const SETTLE_MS = 4_000;
 
@@ -70,29 +72,56 @@ function announceChanges(room, before, after) {
   for (const name of gone) addNotice(room, [{ name }, " left"], "leave");
 }
 
+function renderPerson(name) {
+  const li = document.createElement("li");
+  li.className = "person";
+  li.dataset.name = name;
+  li.style.setProperty("--hue", String(hueFor(name)));
+  const label = document.createElement("bdi");
+  label.className = "person-name";
+  label.textContent = name;
+  if (isMe(name)) {
+    li.classList.add("me");
+    const you = document.createElement("span");
+    you.className = "you";
+    you.textContent = "(you)";
+    li.append(avatar(name), label, " ", you);
+    return li;
+  }
+  // Guests have no account to write to or block.
+  if (!state.user || GUEST_NICK.test(name)) {
+    li.append(avatar(name), label);
+    return li;
+  }
+  const open = document.createElement("button");
+  open.type = "button";
+  open.className = "person-open";
+  open.title = `Send ${name} a direct message`;
+  open.append(avatar(name), label);
+  li.append(open);
+  if (isBlocked(name)) {
+    li.classList.add("blocked");
+    const tag = document.createElement("span");
+    tag.className = "blocked-tag";
+    tag.textContent = "blocked";
+    li.append(tag);
+  }
+  const more = document.createElement("button");
+  more.type = "button";
+  more.className = "icon-button small person-more";
+  more.setAttribute("aria-label", `More for ${name}`);
+  more.setAttribute("aria-haspopup", "menu");
+  more.setAttribute("aria-expanded", "false");
+  more.textContent = "⋯";
+  li.append(more);
+  return li;
+}
+
 function renderPeople() {
   const room = currentRoom();
   const names = room ? [...room.users] : [];
   names.sort((a, b) => a.localeCompare(b, undefined, { sensitivity: "base" }));
-  ui.people.replaceChildren(
-    ...names.map((name) => {
-      const li = document.createElement("li");
-      li.className = "person";
-      li.style.setProperty("--hue", String(hueFor(name)));
-      const label = document.createElement("bdi");
-      label.className = "person-name";
-      label.textContent = name;
-      li.append(avatar(name), label);
-      if (name === state.nick) {
-        li.classList.add("me");
-        const you = document.createElement("span");
-        you.className = "you";
-        you.textContent = "(you)";
-        li.append(" ", you);
-      }
-      return li;
-    }),
-  );
+  ui.people.replaceChildren(...names.map(renderPerson));
   ui.peopleCount.textContent = room?.usersKnown ? `(${names.length})` : "";
   ui.peopleBadge.textContent = room?.usersKnown ? String(names.length) : "";
 }

@@ -1,7 +1,8 @@
 // Replying to a message: the "Replying to alice" bar over the message box (the next line sent
 // from it carries "ReplyTo"), and the quotes above replies, which lead to the message they
 // answer when clicked: on screen it scrolls there; not loaded, older history pages in until it
-// is (or the search gives up); in a thread, the thread opens.
+// is (or the search gives up); in a thread, the thread opens. A desktop notification's click
+// goes to its message the same way.
 
 import { showAlert } from "./alerts.js";
 import { actionText } from "./commands.js";
@@ -11,6 +12,7 @@ import { currentRoom, state, watch } from "./store.js";
 import { openThread } from "./thread.js";
 
 const FLASH_MS = 1_600;
+const QUOTE_MISSING = "The message this replies to is not available.";
 
 const ui = {
   bar: $("reply-bar"),
@@ -48,8 +50,11 @@ export function takeReply(room) {
   return id;
 }
 
-/** Scroll to message `id` of `room` and point it out; `list` is searched first. */
-function goTo(room, id, list) {
+/**
+ * Scroll to message `id` of `room` and point it out; `list` is searched first. A message not
+ * held is paged in; when the room has none such, `missing` is the alert.
+ */
+export function goToMessage(room, id, missing, list = null) {
   const selector = `li.msg[data-id="${id}"]`;
   const threadList = ui.threadList.dataset.room === room.name ? ui.threadList : null;
   for (const where of [list, room.list, threadList]) {
@@ -69,9 +74,9 @@ function goTo(room, id, list) {
     room,
     id,
     () => {
-      if (room === currentRoom()) goTo(room, id, room.list);
+      if (room === currentRoom()) goToMessage(room, id, missing, room.list);
     },
-    () => showAlert("The message this replies to is not available."),
+    () => showAlert(missing),
   );
 }
 
@@ -88,7 +93,7 @@ document.addEventListener("click", (event) => {
   if (!quote) return;
   const list = quote.closest("ol");
   const room = list === ui.threadList ? state.rooms.get(list.dataset.room) : currentRoom();
-  if (room) goTo(room, Number(quote.dataset.target), list);
+  if (room) goToMessage(room, Number(quote.dataset.target), QUOTE_MISSING, list);
 });
 ui.cancel.addEventListener("click", () => {
   cancelReply();

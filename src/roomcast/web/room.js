@@ -8,6 +8,14 @@
 // main list's, the open thread's, and thread lines seen going by.
 // `maxId` is the highest ID seen, chat line or event (edit, deletion, reaction): where a
 // reconnect resumes from.
+//
+// What is not read yet (unread.js): `readMark` is the person's read marker here (the highest ID
+// read on any of its pages), `unread` and `mentions` the counts, which already count every line
+// up to `countedTo`; `sinceMark` is where the "new since you were here" line goes (after it).
+// A direct conversation (`direct`) is named by the other people in it (`others`).
+
+/** The names the server gives direct conversations (the Room frame says so too). */
+const DIRECT_NAME = /^dm\.[0-9a-f]{16}$/;
 
 export class Room {
   constructor(name) {
@@ -22,7 +30,16 @@ export class Room {
     this.maxId = 0;
     this.joinedLastId = null;
     this.readMark = 0;
+    this.countedTo = 0;
+    this.countsKnown = false; // the Rooms frame gave the counts
     this.unread = 0;
+    this.mentions = 0;
+    this.lastMention = 0; // the last Notify counted
+    this.sinceMark = null;
+    this.divider = null; // the "new since you were here" element, once made
+    this.read = { sent: 0, at: 0, wanted: 0, timer: 0 }; // the Read frames sent (unread.js)
+    this.direct = DIRECT_NAME.test(name);
+    this.others = [];
     this.hasMore = null; // null: not asked yet
     this.loadingOlder = false;
     this.seek = null; // paging back to one message (history.js)
@@ -52,6 +69,12 @@ export class Room {
     return this.joinedLastId;
   }
 
+  /** How the room is called on the page: "#name", or the people of a direct conversation. */
+  get label() {
+    if (!this.direct) return `#${this.name}`;
+    return this.others.length > 0 ? this.others.join(", ") : "Direct conversation";
+  }
+
   get canLoadOlder() {
     if (this.hasMore !== null) return this.hasMore;
     return this.minId !== Infinity && this.minId > 1;
@@ -74,7 +97,13 @@ export class Room {
     this.minId = Infinity;
     this.maxId = 0;
     this.readMark = 0;
+    this.countedTo = 0;
     this.unread = 0;
+    this.mentions = 0;
+    this.lastMention = 0;
+    this.sinceMark = null;
+    this.read.sent = 0;
+    this.read.wanted = 0;
     this.hasMore = null;
   }
 }

@@ -1,7 +1,7 @@
 // The rooms this page is in: joining (the first by the WebSocket URL, the others by Join
 // frames, again after every reconnect from the last message held), leaving, switching between
-// them (the URL's #/room/NAME follows), the "Your rooms" list with unread counts, the room title
-// and the join form.
+// them (the URL's #/room/NAME follows), the "Your rooms" and "Direct messages" lists with unread
+// and mention counts, the room title, the tab's title and the join form.
 
 import { showAlert } from "./alerts.js";
 import { $, hashName } from "./dom.js";
@@ -16,6 +16,7 @@ import { Room } from "./room.js";
 import { markRead, renderMarker } from "./scroll.js";
 import { KEY_ROOMS, load, save } from "./storage.js";
 import { changed, currentRoom, state, watch } from "./store.js";
+import { noteReadMark } from "./unread.js";
 
 const DEFAULT_ROOM = "default";
 
@@ -24,6 +25,8 @@ const ui = {
   roomTitle: $("room-title"),
   roomMeta: $("room-meta"),
   myRooms: $("my-rooms"),
+  directSection: $("direct-section"),
+  directRooms: $("direct-rooms"),
   leaveRoom: $("leave-room"),
   joinForm: $("join-form"),
   joinInput: $("join-input"),
@@ -53,6 +56,13 @@ export function openRoom(rawName, { fromForm = false } = {}) {
     else showAlert(message);
     return false;
   }
+  takeRoom(name, { fromForm });
+  switchTo(name);
+  return true;
+}
+
+/** The room `name` of this page, joined now (without switching to it) if it was not. */
+export function takeRoom(name, { fromForm = false } = {}) {
   let room = state.rooms.get(name);
   if (!room) {
     room = addRoom(name);
@@ -60,8 +70,7 @@ export function openRoom(rawName, { fromForm = false } = {}) {
       request("join", { Type: "Join", Room: name }, { room: name, fromForm });
     }
   }
-  switchTo(name);
-  return true;
+  return room;
 }
 
 export function leaveRoom(name) {
@@ -116,7 +125,6 @@ function switchTo(name) {
   if (location.hash !== hash || location.search) {
     history.replaceState(null, "", `${location.pathname}${hash}`);
   }
-  ui.roomTitle.replaceChildren(hashName(name));
   changed("current");
   closeDrawer();
   changed("people");
@@ -125,6 +133,16 @@ function switchTo(name) {
   renderMarker();
   markRead(room);
   fillViewport(room);
+}
+
+/** Put the rooms `names` first, in that order (the person's order, the same on every page). */
+export function orderRooms(names) {
+  const rooms = [...state.rooms.entries()];
+  const rank = (name) => (names.includes(name) ? names.indexOf(name) : names.length);
+  rooms.sort((a, b) => rank(a[0]) - rank(b[0]));
+  state.rooms.clear();
+  for (const [name, room] of rooms) state.rooms.set(name, room);
+  persistRooms();
 }
 
 /** The room the address names: #/room/NAME, or ?room=NAME as the tutorial's links have it. */
@@ -195,11 +213,14 @@ export function onJoined(frame) {
     // The server's history is shorter than what we hold: it was reset. Start the room over
     // from its newest page.
     room.reset();
-    room.readMark = lastId;
+    room.countedTo = lastId;
     addNotice(room, ["The server's history was reset; showing what it has now."]);
     requestPage(room);
   }
-  if (fresh) room.readMark = lastId;
+  // Without the person's counts (a guest's first visit, a room just joined), the backlog of a
+  // first join is not unread: what comes after it is.
+  if (fresh && !room.countsKnown) room.countedTo = lastId;
+  noteReadMark(room, Number(frame.ReadID) || 0);
   room.joinedLastId = lastId;
   room.status = "joined";
   // The history that follows Joined is still arriving: judge whether the view is full after it.
@@ -213,6 +234,7 @@ export function onJoined(frame) {
   pump(room);
   updateHistoryTop(room);
   renderMyRooms();
+  markRead(room);
   changed("membership");
 }
 
@@ -239,40 +261,79 @@ export function joinRefused(req, frame, message) {
 
 // -- the rooms panel -----------------------------------------------------------------------------
 
-function renderMyRooms() {
-  const items = [];
-  let total = 0;
-  for (const room of state.rooms.values()) {
-    total += room.unread;
-    const li = document.createElement("li");
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "room-button";
-    button.dataset.room = room.name;
-    if (room.name === state.current) button.setAttribute("aria-current", "page");
-    button.append(hashName(room.name));
-    if (room.unread > 0) {
-      const badge = document.createElement("span");
-      badge.className = "unread";
-      badge.textContent = room.unread > 99 ? "99+" : String(room.unread);
-      const hidden = document.createElement("span");
-      hidden.className = "visually-hidden";
-      hidden.textContent = room.unread === 1 ? " unread message" : " unread messages";
-      badge.append(hidden);
-      button.append(badge);
-    }
-    button.addEventListener("click", () => switchTo(room.name));
-    li.append(button);
-    items.push(li);
+function badge(className, count, one, many) {
+  const element = document.createElement("span");
+  element.className = className;
+  element.textContent = count > 99 ? "99+" : String(count);
+  const hidden = document.createElement("span");
+  hidden.className = "visually-hidden";
+  hidden.textContent = count === 1 ? one : many;
+  element.append(hidden);
+  return element;
+}
+
+/** How a room is named on the page: "#name", or the people of a direct conversation. */
+function roomName(room) {
+  if (!room.direct) return hashName(room.name);
+  const names = document.createElement("bdi");
+  names.textContent = room.label;
+  return names;
+}
+
+function roomButton(room) {
+  const li = document.createElement("li");
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "room-button";
+  button.dataset.room = room.name;
+  if (room.name === state.current) button.setAttribute("aria-current", "page");
+  button.append(roomName(room));
+  if (room.mentions > 0) {
+    button.append(badge("mention-count", room.mentions, " mention", " mentions"));
   }
-  ui.myRooms.replaceChildren(...items);
+  if (room.unread > 0) {
+    button.append(badge("unread", room.unread, " unread message", " unread messages"));
+  }
+  button.addEventListener("click", () => switchTo(room.name));
+  li.append(button);
+  return li;
+}
+
+function renderMyRooms() {
+  const rooms = [...state.rooms.values()];
+  ui.myRooms.replaceChildren(...rooms.filter((room) => !room.direct).map(roomButton));
+  const direct = rooms.filter((room) => room.direct).map(roomButton);
+  if (direct.length === 0) {
+    const hint = document.createElement("li");
+    hint.className = "more-rooms";
+    hint.textContent = "Click a name in People to start a conversation.";
+    direct.push(hint);
+  }
+  ui.directRooms.replaceChildren(...direct);
+  ui.directSection.hidden = !state.user && !rooms.some((room) => room.direct);
+  renderTitle();
   const room = currentRoom();
-  document.title = `${total > 0 ? `(${total}) ` : ""}${room ? `#${room.name} · ` : ""}roomcast`;
   if (room) {
     const count = room.users.length;
     const people = `${count} ${count === 1 ? "person" : "people"}`;
     ui.roomMeta.textContent = room.usersKnown ? people : "";
   }
+}
+
+/**
+ * The room's heading, and the tab's title: while the page is hidden, the count of mentions and
+ * direct lines that came meanwhile; else the count of unread lines in every room.
+ */
+function renderTitle() {
+  const room = currentRoom();
+  if (room) ui.roomTitle.replaceChildren(roomName(room));
+  if (document.hidden && state.unseen > 0) {
+    document.title = `(${state.unseen}) roomcast`;
+    return;
+  }
+  let total = 0;
+  for (const each of state.rooms.values()) total += each.unread;
+  document.title = `${total > 0 ? `(${total}) ` : ""}${room ? `${room.label} · ` : ""}roomcast`;
 }
 
 watch("rooms", renderMyRooms);

@@ -1,10 +1,12 @@
 // Following the conversation: the log stays at the newest line while the reader is there,
-// lines read at the bottom clear the room's unread count, and the "new messages" marker shows
-// how many arrived while the reader was scrolled up. Scrolling near the top pages in history.
+// lines read at the bottom are read (unread.js clears the counts and tells the server), and the
+// "new messages" marker shows how many arrived while the reader was scrolled up. Scrolling near
+// the top pages in history.
 
 import { $ } from "./dom.js";
 import { fillViewport, loadOlder, NEAR_TOP_PX } from "./history.js";
-import { changed, currentRoom } from "./store.js";
+import { currentRoom, watch } from "./store.js";
+import { beingRead, readAll } from "./unread.js";
 
 const NEAR_BOTTOM_PX = 48;
 
@@ -37,12 +39,9 @@ export function stickToBottom(room) {
 
 /** Everything in the room on screen has been seen, if the reader is at its bottom. */
 export function markRead(room) {
-  if (room !== currentRoom() || !room.atBottom || document.hidden) return;
-  if (room.unread === 0 && room.readMark >= room.maxId) return;
-  room.readMark = Math.max(room.readMark, room.maxId);
-  room.unread = 0;
+  if (!beingRead(room)) return;
+  readAll(room);
   renderMarker();
-  changed("rooms");
 }
 
 export function renderMarker() {
@@ -76,6 +75,8 @@ ui.log.addEventListener(
   },
   { passive: true },
 );
+
+watch("rooms", renderMarker);
 
 // A resized window (phone rotated, keyboard shown) keeps the newest line in view.
 new ResizeObserver(() => {

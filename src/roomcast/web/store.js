@@ -7,7 +7,8 @@
 // they were registered, so the page is up to date when `changed` returns.
 //
 // Topics:
-//   "rooms"      the rooms this page is in, their unread counts, or which one is on screen
+//   "rooms"      the rooms this page is in, their unread and mention counts, their names (a
+//                direct conversation's people), which one is on screen, or the title's count
 //   "current"    another room is on screen
 //   "people"     the people of the room on screen, or this user's nickname
 //   "directory"  the list of all rooms, or which of them this page is in
@@ -18,6 +19,9 @@ import { KEY_NICK, KEY_SESSION, load } from "./storage.js";
 export const state = {
   session: load(sessionStorage, KEY_SESSION),
   nick: null,
+  user: null, // the account this page is signed in as (the Status frame's User), or null
+  blocks: [], // the accounts this user blocks
+  unseen: 0, // mentions and direct lines that came while the page was hidden
   wantedNick: load(sessionStorage, KEY_NICK) || load(localStorage, KEY_NICK),
   rooms: new Map(), // name -> Room
   current: null,
@@ -43,6 +47,17 @@ export function changed(topic) {
 }
 
 export const currentRoom = () => state.rooms.get(state.current) ?? null;
+
+const nameKey = (name) => String(name).normalize("NFKC").toLowerCase();
+
+/** Are `a` and `b` the same name, whatever the letter case? */
+export const sameName = (a, b) => nameKey(a) === nameKey(b);
+
+/** Is `name` this user (its nickname or its account name)? */
+export const isMe = (name) => [state.nick, state.user].some((mine) => mine && sameName(mine, name));
+
+/** Is `name` one of the accounts this user blocks? */
+export const isBlocked = (name) => state.blocks.some((blocked) => sameName(blocked, name));
 
 const pageId = Math.random().toString(36).slice(2, 10);
 let refCounter = 0;

@@ -5,6 +5,7 @@
 
 import { showAlert } from "./alerts.js";
 import { parseInput } from "./commands.js";
+import { completeNames } from "./complete.js";
 import { $ } from "./dom.js";
 import { entryFrom, takeState } from "./entries.js";
 import { ready, request } from "./link.js";
@@ -190,6 +191,7 @@ ui.input.addEventListener("keydown", (event) => {
     submit();
   }
 });
+completeNames(ui.input, () => state.rooms.get(open?.room)?.users ?? []);
 ui.input.addEventListener("input", () => {
   autosize();
   const room = state.rooms.get(open?.room);

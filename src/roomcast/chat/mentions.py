@@ -7,6 +7,7 @@ on, a notification queued for when it is still unread after ``notify_delay``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -63,11 +64,25 @@ class Mentioned:
     wsid: str | None = None
 
 
-def mention_words(text: str) -> list[str]:
-    """The distinct ``@name`` words of ``text``, in order, without trailing punctuation."""
+def mention_words(text: str, names: Iterable[str] = ()) -> list[str]:
+    """The distinct ``@name`` words of ``text``, in order, without trailing punctuation.
+
+    A word ends at a space, but ``names`` (the room's members) with spaces in them are
+    recognised whole, the longest first: "@Mary Ann" names "Mary Ann" when she is in the room.
+    """
+    spaced = sorted((n for n in names if " " in n), key=len, reverse=True)
     seen: dict[str, str] = {}
     for match in _MENTION.finditer(text):
-        word = match.group(1).rstrip(_TRAILING)
+        start = match.start(1)
+        word = next(
+            (
+                text[start : start + len(name)]
+                for name in spaced
+                if protocol.nick_key(text[start : start + len(name)]) == protocol.nick_key(name)
+                and not text[start + len(name) : start + len(name) + 1].isalnum()
+            ),
+            match.group(1).rstrip(_TRAILING),
+        )
         if word and protocol.nick_key(word) not in seen:
             seen[protocol.nick_key(word)] = word
     return list(seen.values())[:MAX_MENTIONS]
@@ -100,12 +115,11 @@ class Mentions:
 
     async def resolve(self, room: str, text: str) -> list[Mentioned]:
         """The people ``text``'s ``@name`` words name: accounts, then members of ``room``."""
-        words = mention_words(text)
-        if not words:
+        if "@" not in text:
             return []
+        members = await self._presence.members(room)
         found: list[Mentioned] = []
-        members: list[str] | None = None
-        for word in words:
+        for word in mention_words(text, members):
             key = protocol.nick_key(word)
             account = await self._store.account_by_key(key)
             if account is not None:
@@ -116,8 +130,6 @@ class Mentions:
             if local:
                 found.append(Mentioned(local[0].nick, local[0].owner))
                 continue
-            if members is None:
-                members = await self._presence.members(room)
             named = [n for n in members if protocol.nick_key(n) == key]
             holder = await self._presence.nick_owner(key) if named else None
             if holder is not None:

@@ -20,3 +20,10 @@ def test_a_name_counts_once_as_nicknames_compare() -> None:
 def test_at_most_the_limit() -> None:
     text = " ".join(f"@user{n}" for n in range(MAX_MENTIONS + 5))
     assert len(mention_words(text)) == MAX_MENTIONS
+
+
+def test_a_member_whose_name_has_a_space_is_named_whole() -> None:
+    names = ["Mary Ann", "Mary", "bob"]
+    assert mention_words("thanks @mary ann!", names) == ["mary ann"]
+    assert mention_words("@Mary and @bob", names) == ["Mary", "bob"]
+    assert mention_words("@Mary Annette", names) == ["Mary"]

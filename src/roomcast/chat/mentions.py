@@ -177,6 +177,10 @@ class Mentions:
         if persons:
             await self._store.add_mentions(message.room, message.id, persons)
         for kind, who in told:
+            if kind == DIRECT and who.person is not None:
+                # A member who left the conversation gets it back in its rooms with the line.
+                await self._store.add_person_room(who.person, message.room)
+        for kind, who in told:
             frame = protocol.encode_notify(kind, message).decode()
             if who.person is not None:
                 self._people.publish(who.person, {"op": "notify", "frame": frame})

@@ -258,3 +258,19 @@ async def test_a_mention_in_a_private_room_reaches_only_its_members(hub: Hub, pe
     assert [n["Room"] for n in bob_tab.of("Notify")] == ["secret"]
     assert carol_tab.of("Notify") == []  # not a member: the line is none of carol's business
     assert (await hub.store.notification_counts())[PENDING] == 1
+
+
+async def test_a_direct_line_brings_the_conversation_back_to_who_left_it(
+    hub: Hub, peer: Peers
+) -> None:
+    alice_tab, bob_tab = peer("a"), peer("b")
+    alice = await hub.connect(alice_tab, room="r", identity=ALICE)
+    bob = await hub.connect(bob_tab, room="r", identity=BOB)
+    await say(hub, alice, {"Type": "Direct", "Names": ["bob"]})
+    room = alice_tab.of("Room")[-1]["Room"]
+    for member in (alice, bob):
+        await say(hub, member, {"Type": "Join", "Room": room})
+    await say(hub, bob, {"Type": "Leave", "Room": room})
+    assert room not in [r.room for r in await hub.store.person_rooms("a:id-bob")]
+    await say(hub, alice, {"Message": b64("still there?"), "Room": room})
+    assert room in [r.room for r in await hub.store.person_rooms("a:id-bob")]

@@ -302,4 +302,3 @@ async def test_a_blocked_account_cannot_react_in_the_blockers_direct_conversatio
         "Ref": "r",
     }
     assert alice_tab.of("Reaction") == []
-

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import unicodedata
 
 import pytest
 
+from accounts import connect, joined, register, unique
 from conftest import ServerProcess
 from helpers import unb64
 
@@ -258,3 +260,31 @@ async def test_rename_updates_userlists_of_every_room(live: ServerProcess, names
                 "userlist", lambda f: new in {u["Name"] for u in f["Users"]}
             )
             assert roamer.nick not in {u["Name"] for u in users["Users"]}
+
+
+async def test_two_tabs_renaming_at_once_tell_each_tab_its_true_old_name(
+    live: ServerProcess,
+) -> None:
+    """Review: every Nick frame's Old is the name that tab had just before (the Name of the last
+    Nick it got), also when both tabs of an account rename at the same moment."""
+    alice = await register(live.http_url, unique("alice"))
+    room = unique("tabs")
+    async with (
+        await connect(live.ws_url, person=alice, room=room) as one,
+        await connect(live.ws_url, person=alice, room=room) as two,
+    ):
+        for tab in (one, two):
+            await joined(tab, room)
+        first, second = unique("xa"), unique("ya")
+        await asyncio.gather(
+            one.send({"Type": "Nick", "Name": first, "Ref": 1}),
+            two.send({"Type": "Nick", "Name": second, "Ref": 2}),
+        )
+        for tab, ref in ((one, 1), (two, 2)):
+            await tab.expect("Nick", lambda f, r=ref: f.get("Ref") == r)
+        for tab in (one, two):
+            await tab.send({"Type": "Ping", "Ref": "after"})
+            await tab.expect("Pong")
+            nicks = [f.get("was", f) for f in tab.frames if f.get("was", f)["Type"] == "Nick"]
+            names = [alice.name] + [f["Name"] for f in nicks]
+            assert [f["Old"] for f in nicks] == names[:-1], nicks

@@ -4,7 +4,7 @@ it, exactly the events of the log after it, a deleted line left out (its ``Delet
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from roomcast.store import HistoryReads
 from roomcast.wire import protocol
@@ -35,10 +35,16 @@ class Backlog:
 
     def frames(self) -> list[bytes]:
         return [
-            protocol.encode_event(event)
+            protocol.encode_event(self._replayed(event))
             for event in self.events
             if not (isinstance(event, ChatMessage) and event.deleted)
         ]
+
+    def _replayed(self, event: LogEvent) -> LogEvent:
+        """A replay's line as it was sent (ReplyTo, Thread): its edits follow as their events."""
+        if self.since is None or not isinstance(event, ChatMessage):
+            return event
+        return replace(event, edited_ms=None)
 
 
 async def read_backlog(

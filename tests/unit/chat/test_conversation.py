@@ -201,3 +201,16 @@ async def test_a_resume_replays_changes_and_leaves_deleted_lines_out(hub: Hub, p
     (line,) = fresh.of("Chat")
     assert (line["ID"], line["Edited"]) == (1, line["Edited"])
     assert "Edited" in line
+
+
+async def test_a_resume_replays_lines_without_their_later_state(hub: Hub, peer: Peers) -> None:
+    """Review: a replayed Chat carries ReplyTo/Thread only; its edits come as their own events
+    (CONTRACT15: "Live Chat frames and resume replays carry ReplyTo/Thread only")."""
+    alice, _, _, _ = await two_people(hub, peer)
+    await say(hub, alice, {"Message": b64("one"), "Room": "r"})
+    await say(hub, alice, {"Type": "Edit", "Room": "r", "Target": 1, "Message": b64("one!")})
+    late = peer("late")
+    await hub.connect(late, room="r", nick="late", since=0)
+    (line,) = late.of("Chat")
+    assert "Edited" not in line
+    assert [f["ID"] for f in late.of("Edited")] == [2]

@@ -263,6 +263,33 @@ async def test_a_mention_in_a_private_room_reaches_only_its_members(hub: Hub, pe
 async def test_a_direct_line_brings_the_conversation_back_to_who_left_it(
     hub: Hub, peer: Peers
 ) -> None:
+
+
+async def test_an_uninvited_member_no_longer_sees_the_private_rooms_activity(
+    hub: Hub, peer: Peers
+) -> None:
+    """Review: once taken out of a private room, its lines must not show in the person's rooms
+    (the room's LastID and Unread kept counting lines bob may no longer read)."""
+    alice_tab, bob_tab = peer("a"), peer("b")
+    alice = await hub.connect(alice_tab, room="lobby", identity=ALICE)
+    bob = await hub.connect(bob_tab, room="lobby", identity=BOB)
+    await say(hub, alice, {"Type": "Create", "Room": "secret", "Private": True})
+    await say(hub, alice, {"Type": "Role", "Room": "secret", "Name": "bob", "Role": "member"})
+    await say(hub, alice, {"Type": "Join", "Room": "secret"})
+    await say(hub, bob, {"Type": "Join", "Room": "secret"})
+    await say(hub, alice, {"Type": "Role", "Room": "secret", "Name": "bob", "Role": "none"})
+    await say(hub, alice, {"Message": b64("plans bob must not see"), "Room": "secret"})
+    later = peer("later")
+    await hub.connect(later, room="lobby", identity=BOB)
+    (rooms,) = later.of("Rooms")
+    assert [r["Room"] for r in rooms["Rooms"]] == ["lobby"]
+
+
+async def test_a_blocked_account_cannot_react_in_the_blockers_direct_conversation(
+    hub: Hub, peer: Peers
+) -> None:
+    """Review: a reaction is a change to the conversation's log like a line; a blocked account
+    "cannot ... write in a direct conversation with the blocker (forbidden)"."""
     alice_tab, bob_tab = peer("a"), peer("b")
     alice = await hub.connect(alice_tab, room="r", identity=ALICE)
     bob = await hub.connect(bob_tab, room="r", identity=BOB)
@@ -274,3 +301,17 @@ async def test_a_direct_line_brings_the_conversation_back_to_who_left_it(
     assert room not in [r.room for r in await hub.store.person_rooms("a:id-bob")]
     await say(hub, alice, {"Message": b64("still there?"), "Room": room})
     assert room in [r.room for r in await hub.store.person_rooms("a:id-bob")]
+
+
+    await say(hub, alice, {"Type": "Join", "Room": room})
+    await say(hub, bob, {"Type": "Join", "Room": room})
+    await say(hub, alice, {"Message": b64("hi bob"), "Room": room})
+    await say(hub, alice, {"Type": "Block", "Name": "bob"})
+    await say(hub, bob, {"Type": "React", "Room": room, "Target": 1, "Emoji": "👎", "Ref": "r"})
+    assert bob_tab.of("Error")[-1] == {
+        "Type": "Error",
+        "Code": "forbidden",
+        "Message": bob_tab.of("Error")[-1]["Message"],
+        "Ref": "r",
+    }
+    assert alice_tab.of("Reaction") == []

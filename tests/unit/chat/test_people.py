@@ -260,11 +260,6 @@ async def test_a_mention_in_a_private_room_reaches_only_its_members(hub: Hub, pe
     assert (await hub.store.notification_counts())[PENDING] == 1
 
 
-async def test_a_direct_line_brings_the_conversation_back_to_who_left_it(
-    hub: Hub, peer: Peers
-) -> None:
-
-
 async def test_an_uninvited_member_no_longer_sees_the_private_rooms_activity(
     hub: Hub, peer: Peers
 ) -> None:
@@ -295,14 +290,6 @@ async def test_a_blocked_account_cannot_react_in_the_blockers_direct_conversatio
     bob = await hub.connect(bob_tab, room="r", identity=BOB)
     await say(hub, alice, {"Type": "Direct", "Names": ["bob"]})
     room = alice_tab.of("Room")[-1]["Room"]
-    for member in (alice, bob):
-        await say(hub, member, {"Type": "Join", "Room": room})
-    await say(hub, bob, {"Type": "Leave", "Room": room})
-    assert room not in [r.room for r in await hub.store.person_rooms("a:id-bob")]
-    await say(hub, alice, {"Message": b64("still there?"), "Room": room})
-    assert room in [r.room for r in await hub.store.person_rooms("a:id-bob")]
-
-
     await say(hub, alice, {"Type": "Join", "Room": room})
     await say(hub, bob, {"Type": "Join", "Room": room})
     await say(hub, alice, {"Message": b64("hi bob"), "Room": room})
@@ -315,3 +302,19 @@ async def test_a_blocked_account_cannot_react_in_the_blockers_direct_conversatio
         "Ref": "r",
     }
     assert alice_tab.of("Reaction") == []
+
+
+async def test_a_direct_line_brings_the_conversation_back_to_who_left_it(
+    hub: Hub, peer: Peers
+) -> None:
+    alice_tab, bob_tab = peer("a"), peer("b")
+    alice = await hub.connect(alice_tab, room="r", identity=ALICE)
+    bob = await hub.connect(bob_tab, room="r", identity=BOB)
+    await say(hub, alice, {"Type": "Direct", "Names": ["bob"]})
+    room = alice_tab.of("Room")[-1]["Room"]
+    for member in (alice, bob):
+        await say(hub, member, {"Type": "Join", "Room": room})
+    await say(hub, bob, {"Type": "Leave", "Room": room})
+    assert room not in [r.room for r in await hub.store.person_rooms("a:id-bob")]
+    await say(hub, alice, {"Message": b64("still there?"), "Room": room})
+    assert room in [r.room for r in await hub.store.person_rooms("a:id-bob")]

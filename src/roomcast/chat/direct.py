@@ -19,7 +19,7 @@ from roomcast.store.people import PeopleStore
 from roomcast.wire import protocol
 from roomcast.wire.protocol import MAX_DIRECT_NAMES, ErrorCode, ProtocolError, Ref
 
-DIRECT_PREFIX: Final = "dm."
+DIRECT_PREFIX: Final = protocol.DIRECT_ROOM_PREFIX
 
 
 class DirectStore(PeopleStore, Protocol):
@@ -85,13 +85,17 @@ class Direct:
         return room, members
 
     async def check_line(self, member: Member, room: str, ref: Ref | None) -> dict[str, str]:
-        """``member`` may write in the direct conversation ``room``: nobody in it blocks it."""
-        members = self.rooms[room]
-        account_id = member.identity.account_id
-        others = [a for a in members if a != account_id]
-        if account_id is not None and await self._store.blockers(account_id, others):
+        """``member`` may write (a line, an edit, a reaction) in the direct conversation
+        ``room``: nobody in it blocks it; its members."""
+        if not await self.may_write(member, room):
             raise ProtocolError(ErrorCode.FORBIDDEN, "you cannot write to them", ref)
-        return members
+        return self.rooms[room]
+
+    async def may_write(self, member: Member, room: str) -> bool:
+        """Whether nobody in the direct conversation ``room`` blocks ``member``."""
+        account_id = member.identity.account_id
+        others = [a for a in self.rooms.get(room, {}) if a != account_id]
+        return account_id is None or not await self._store.blockers(account_id, others)
 
     async def set_block(self, member: Member, name: str, block: bool, ref: Ref | None) -> None:
         account_id = member.identity.account_id
@@ -119,7 +123,7 @@ class Direct:
 
     async def _on_rooms(self, members: list[Member], _fields: dict[str, Any]) -> None:
         """The person's rooms changed elsewhere: each of its connections gets them again."""
-        payload = await self._people.rooms_payload(members[0].owner)
+        payload = await self._people.rooms_payload(members[0].identity, members[0].owner)
         for member in members:
             if member.connected:
                 member.send(payload)

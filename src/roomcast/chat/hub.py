@@ -23,7 +23,7 @@ from roomcast.broker import Broker
 from roomcast.chat.backlog import read_backlog
 from roomcast.chat.budgets import BUDGETED, RateBudgets
 from roomcast.chat.conversation import Conversation
-from roomcast.chat.direct import Direct
+from roomcast.chat.direct import DIRECT_PREFIX, Direct
 from roomcast.chat.lines import SYSTEM_AUTHOR, ChatLines
 from roomcast.chat.mentions import GUEST_NOTIFY_PREFIX, Mentions
 from roomcast.chat.nicknames import Nicknames
@@ -108,7 +108,7 @@ class Hub:
         self._typing = Typing(broker, registry.room, clock)
         self._typing_here = self._typing.typing_here
         registry.on_member_left(self._typing.stopped)
-        self.people = People(store, broker, self._background.spawn)
+        self.people = People(store, broker, self._background.spawn, moderation.readable)
         self.direct = Direct(store, self.people)
         self._direct_rooms = self.direct.rooms
         registry.on_room_closed(self.direct.forget)
@@ -158,13 +158,6 @@ class Hub:
     def local_rooms(self) -> dict[str, int]:
         """Rooms with members on this node, and how many."""
         return self.registry.local_rooms()
-
-    def local_member(self, wsid: str) -> Member | None:
-        return self.registry.local_member(wsid)
-
-    def members_of(self, credential_id: str) -> list[Member]:
-        """This node's connections that logged in with the session or token ``credential_id``."""
-        return self.registry.members_of(credential_id)
 
     # -- connections ----------------------------------------------------------------------------
 
@@ -272,8 +265,10 @@ class Hub:
                 member.peer.send(protocol.encode_pong(command.ref, self._now_ms()))
                 return None
             elif isinstance(command, TypingCommand):
-                self._typing.typed(member, self._room_of(member, command.room, None), command.stop)
-                return None
+                room = self._room_of(member, command.room, None)
+                if room not in self._direct_rooms:  # there, a block may drop it: the store says
+                    self._typing.typed(member, room, command.stop)
+                    return None
         except ProtocolError as exc:
             self.send_error(member.peer, exc)
             return None
@@ -312,8 +307,13 @@ class Hub:
                     room = self._room_of(member, room, ref)
                     await self.conversation.history(member, room, command)
                 case EditMessage() | DeleteMessage() | React() | FetchEdits():
-                    self._room_of(member, command.room, command.ref)
+                    room = self._room_of(member, command.room, command.ref)
+                    if room in self._direct_rooms and isinstance(command, EditMessage | React):
+                        await self.direct.check_line(member, room, command.ref)
                     await self.conversation.handle(member, command)
+                case TypingCommand(room=room, stop=stop):
+                    if await self.direct.may_write(member, room) or stop:
+                        self._typing.typed(member, room, stop)
                 case MarkRead() | StartDirect() | SetBlock():
                     await self._person_commands.handle(member, command)
                 case CreateRoom() | SetTopic() | SetRole() | Moderate():
@@ -409,6 +409,8 @@ class Hub:
                 f"a connection may be in at most {self.settings.max_rooms_per_connection} rooms",
                 ref,
             )
+        if room_name.startswith(DIRECT_PREFIX) and await self.direct.entered(room_name) is None:
+            raise ProtocolError(ErrorCode.FORBIDDEN, "dm. names are for direct conversations", ref)
         policy = await self.moderation.admit(member, room_name, ref)
         if not member.connected or room_name in member.rooms:
             if not registry.has_room(room_name):

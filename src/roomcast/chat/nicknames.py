@@ -99,21 +99,22 @@ class Nicknames:
                 return exc
         return None
 
-    async def rename(self, member: Member, wanted: str, ref: Ref | None) -> bool:
-        """Give ``member`` the nickname ``wanted``; False when it already has it. For a
-        signed-in account the name becomes the account's chosen nickname (the caller tells the
-        account's other connections)."""
+    async def rename(self, member: Member, wanted: str, ref: Ref | None) -> str | None:
+        """Give ``member`` the nickname ``wanted``; the name it replaced (which another
+        connection of the account may have set meanwhile), None when it had ``wanted`` already.
+        For a signed-in account the name becomes the account's chosen nickname (the caller tells
+        the account's other connections)."""
         try:
             name = protocol.validate_nick(wanted)
         except ProtocolError as exc:
             raise ProtocolError(exc.code, exc.message, ref) from None
         old = member.nick
         if name == old:
-            return False
+            return None
         if member.identity.account_id is not None:
             await self._choose(member, name, ref)
-            member.nick = name
-            return True
+            replaced, member.nick = member.nick, name
+            return replaced
         old_key, new_key = protocol.nick_key(old), protocol.nick_key(name)
         if new_key != old_key:
             await self._check_registered(member, new_key, name, ref)
@@ -122,7 +123,7 @@ class Nicknames:
         member.nick = name
         if new_key != old_key:
             await self._claims.release_nick(old_key, member.wsid)
-        return True
+        return old
 
     def remember(self, member: Member) -> None:
         """``member`` is disconnecting: its session gets its nickname back if it reconnects."""

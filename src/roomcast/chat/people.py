@@ -10,14 +10,15 @@ the person's rooms, so a reload, a new tab or another device gets them back (``R
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Final
 
 import orjson
 
+from roomcast.auth import Identity
 from roomcast.broker import Broker
 from roomcast.chat.state import Member
-from roomcast.store.people import PeopleStore
+from roomcast.store.people import PeopleStore, PersonRoom
 from roomcast.wire import frames, protocol
 from roomcast.wire.protocol import ErrorCode, ProtocolError, Ref
 
@@ -44,10 +45,13 @@ class People:
         store: PeopleStore,
         broker: Broker,
         spawn: Callable[[Coroutine[Any, Any, None]], None],
+        readable: Callable[[Identity, list[str]], Awaitable[set[str]]],
     ) -> None:
+        """``readable``: which of some rooms an identity may read (moderation's rules)."""
         self._store = store
         self._broker = broker
         self._spawn = spawn
+        self._readable = readable
         self._here: dict[str, dict[str, Member]] = {}
         self._handlers: dict[str, PersonEvents] = {"read": self._on_read}
 
@@ -71,7 +75,7 @@ class People:
             self._broker.subscribe(person_channel(person))
         here[member.wsid] = member
         if member.identity.account_id is not None or returning:
-            member.send(await self.rooms_payload(person))
+            member.send(await self.rooms_payload(member.identity, person))
 
     def gone(self, member: Member) -> None:
         """A connection closed."""
@@ -83,8 +87,15 @@ class People:
             del self._here[person]
             self._broker.unsubscribe(person_channel(person))
 
-    async def rooms_payload(self, person: str) -> bytes:
+    async def rooms_of(self, identity: Identity, person: str) -> list[PersonRoom]:
+        """The person's rooms that ``identity`` may still read (not a private room it was
+        taken out of)."""
         rooms = await self._store.person_rooms(person)
+        readable = await self._readable(identity, [r.room for r in rooms])
+        return [r for r in rooms if r.room in readable]
+
+    async def rooms_payload(self, identity: Identity, person: str) -> bytes:
+        rooms = await self.rooms_of(identity, person)
         return protocol.encode_rooms(
             [
                 frames.PersonRoomEntry(r.room, r.last_id, r.read_id, r.unread, r.mentions, r.direct)

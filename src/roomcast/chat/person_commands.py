@@ -58,7 +58,9 @@ class PersonCommands:
     async def rename(self, member: Member, wanted: str, ref: Ref | None) -> None:
         """``member`` asks for the nickname ``wanted`` (``Nick``, or a line's new ``Author``)."""
         old = member.nick
-        if await self._nicknames.rename(member, wanted, ref):
+        replaced = await self._nicknames.rename(member, wanted, ref)
+        if replaced is not None:
+            old = replaced  # what this connection was told last
             await self._announce(member)
             if member.identity.account_id is not None:
                 self.renamed_account(member)

@@ -71,7 +71,7 @@ async def register(request: web.Request) -> web.Response:
     check_password(body.password)
     holder = await hub.presence.nick_owner(protocol.nick_key(name))
     if holder is not None:
-        member = hub.local_member(holder)
+        member = hub.registry.local_member(holder)
         if member is None or not hmac.compare_digest(
             member.session.encode(), body.session.encode()
         ):
@@ -92,7 +92,7 @@ async def logout(request: web.Request) -> web.Response:
     hub = request.app[HUB_KEY]
     if identity.via == "session" and identity.credential_id and identity.account_id:
         await hub.store.delete_credential(identity.credential_id, identity.account_id)
-        for member in hub.members_of(identity.credential_id):
+        for member in hub.registry.members_of(identity.credential_id):
             member.peer.close(protocol.CLOSE_SIGNED_OUT, "signed out")
     response = web.Response(status=204)
     response.del_cookie(SESSION_COOKIE, path="/")

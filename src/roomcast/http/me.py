@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from roomcast.auth import Identity
 from roomcast.http import bodies
 from roomcast.http.callers import identity_of, signed_in
 from roomcast.http.keys import HUB_KEY
@@ -13,16 +14,17 @@ from roomcast.store import Account, owner_key
 from roomcast.wire import protocol
 
 
-async def _account_id(request: web.Request, *, writing: bool = False) -> str:
+async def _caller(request: web.Request, *, writing: bool = False) -> tuple[Identity, str]:
+    """The signed-in caller and its account ID (the API key is no account)."""
     identity = signed_in(await identity_of(request, writing=writing))
     if identity.account_id is None:
         raise Refused(403, "forbidden", "the API key is no account; use a session or a token")
-    return identity.account_id
+    return identity, identity.account_id
 
 
 async def my_rooms(request: web.Request) -> web.Response:
-    account_id = await _account_id(request)
-    rooms = await request.app[HUB_KEY].store.person_rooms(owner_key(account_id, ""))
+    identity, account_id = await _caller(request)
+    rooms = await request.app[HUB_KEY].people.rooms_of(identity, owner_key(account_id, ""))
     return reply(
         bodies.PersonRoomList(
             [
@@ -34,7 +36,7 @@ async def my_rooms(request: web.Request) -> web.Response:
 
 
 async def my_blocks(request: web.Request) -> web.Response:
-    account_id = await _account_id(request)
+    _, account_id = await _caller(request)
     blocked = await request.app[HUB_KEY].store.blocks(account_id)
     return reply(bodies.BlockList([name for _, name in blocked]))
 
@@ -52,7 +54,7 @@ async def _named(request: web.Request) -> Account:
 
 
 async def block(request: web.Request) -> web.Response:
-    account_id = await _account_id(request, writing=True)
+    _, account_id = await _caller(request, writing=True)
     target = await _named(request)
     if target.id == account_id:
         raise Refused(400, "bad_param", "you cannot block yourself")
@@ -61,7 +63,7 @@ async def block(request: web.Request) -> web.Response:
 
 
 async def unblock(request: web.Request) -> web.Response:
-    account_id = await _account_id(request, writing=True)
+    _, account_id = await _caller(request, writing=True)
     target = await _named(request)
     if not await request.app[HUB_KEY].store.unblock(account_id, target.id):
         raise Refused(404, "not_found", f"you do not block {target.name!r}")

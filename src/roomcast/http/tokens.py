@@ -47,7 +47,7 @@ async def revoke_token(request: web.Request) -> web.Response:
         token_id, identity.account_id
     ):
         raise Refused(404, "not_found", "no such token")
-    for member in hub.members_of(token_id):
+    for member in hub.registry.members_of(token_id):
         member.peer.close(protocol.CLOSE_SIGNED_OUT, "token revoked")
     return web.Response(status=204)
 

@@ -188,6 +188,8 @@ class Moderation:
     ) -> RoomPolicy:
         if identity.account_id is None:
             raise ProtocolError(ErrorCode.LOGIN_REQUIRED, "log in to create rooms", ref)
+        if room.startswith(protocol.DIRECT_ROOM_PREFIX):
+            raise ProtocolError(ErrorCode.FORBIDDEN, "dm. names are for direct conversations", ref)
         name = identity.name or identity.account_id
         exists = ProtocolError(ErrorCode.ROOM_EXISTS, f"room {room!r} already exists", ref)
         if await self.presence.members(room):

@@ -22,8 +22,10 @@ MAX_REASON_CHARS: Final = 200
 # Distinct emoji on one message, and the longest reaction (a :short_name: with its colons).
 MAX_REACTIONS: Final = 20
 MAX_EMOJI_CHARS: Final = 34
-# Other people in one direct conversation.
+# Other people in one direct conversation, and the start of the name of every one (no other
+# room may have it).
 MAX_DIRECT_NAMES: Final = 8
+DIRECT_ROOM_PREFIX: Final = "dm."
 # The longest ban or mute (ten years); without a duration they last until lifted.
 MAX_SANCTION_SECONDS: Final = 10 * 365 * 24 * 3600
 

@@ -82,6 +82,7 @@ from roomcast.wire.events import (
 from roomcast.wire.limits import (
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_ROOM,
+    DIRECT_ROOM_PREFIX,
     GUEST_PREFIX,
     MAX_DIRECT_NAMES,
     MAX_FRAME_BYTES,
@@ -129,6 +130,7 @@ __all__ = [
     "CLOSE_UNSUPPORTED_DATA",
     "DEFAULT_HISTORY_LIMIT",
     "DEFAULT_ROOM",
+    "DIRECT_ROOM_PREFIX",
     "GUEST_PREFIX",
     "MAX_DIRECT_NAMES",
     "MAX_FRAME_BYTES",

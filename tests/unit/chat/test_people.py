@@ -318,3 +318,12 @@ async def test_a_direct_line_brings_the_conversation_back_to_who_left_it(
     assert room not in [r.room for r in await hub.store.person_rooms("a:id-bob")]
     await say(hub, alice, {"Message": b64("still there?"), "Room": room})
     assert room in [r.room for r in await hub.store.person_rooms("a:id-bob")]
+
+
+async def test_dm_names_are_kept_for_direct_conversations(hub: Hub, peer: Peers) -> None:
+    alice_tab = peer("a")
+    alice = await hub.connect(alice_tab, room="r", identity=ALICE)
+    await say(hub, alice, {"Type": "Join", "Room": "dm.0123456789abcdef", "Ref": "j"})
+    assert alice_tab.of("Error")[-1]["Code"] == "forbidden"
+    await say(hub, alice, {"Type": "Create", "Room": "dm.squat", "Ref": "c"})
+    assert alice_tab.of("Error")[-1]["Code"] == "forbidden"

@@ -95,13 +95,17 @@ class People:
         return [r for r in rooms if r.room in readable]
 
     async def rooms_payload(self, identity: Identity, person: str) -> bytes:
-        rooms = await self.rooms_of(identity, person)
-        return protocol.encode_rooms(
-            [
-                frames.PersonRoomEntry(r.room, r.last_id, r.read_id, r.unread, r.mentions, r.direct)
-                for r in rooms
-            ]
-        )
+        """The ``Rooms`` frame: a direct conversation's entry names its members."""
+        entries = []
+        for r in await self.rooms_of(identity, person):
+            members = await self._store.direct_members(r.room) if r.direct else None
+            listed = None if members is None else sorted(members.values(), key=str.casefold)
+            entries.append(
+                frames.PersonRoomEntry(
+                    r.room, r.last_id, r.read_id, r.unread, r.mentions, r.direct, listed
+                )
+            )
+        return protocol.encode_rooms(entries)
 
     # -- rooms and read markers -----------------------------------------------------------------
 

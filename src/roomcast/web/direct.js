@@ -47,14 +47,19 @@ export function onDirectRoom(frame, req) {
   if (frame.Direct !== true || typeof frame.Room !== "string") return;
   const room = asked ? takeRoom(frame.Room) : state.rooms.get(frame.Room);
   if (!room) return;
-  const members = Array.isArray(frame.Members) ? frame.Members : [];
-  room.direct = true;
-  room.others = members.filter((name) => typeof name === "string" && !isMe(name));
+  setMembers(room, frame.Members);
   changed("rooms");
   if (asked) {
     openRoom(room.name);
     if (req.text) sendLine(room, req.text);
   }
+}
+
+/** A direct conversation's people (a Room or a Rooms frame's), the reader left out. */
+export function setMembers(room, members) {
+  room.direct = true;
+  const names = Array.isArray(members) ? members : [];
+  room.others = names.filter((name) => typeof name === "string" && !isMe(name));
 }
 
 /** The server refused a Direct request (unknown name, blocked, not signed in). */

@@ -9,6 +9,7 @@
 // a room left alone for weeks; the "new since you were here" line goes where the marker is
 // instead, and older pages bring it to its place (unread.js).
 
+import { setMembers } from "./direct.js";
 import { normaliseRoom } from "./format.js";
 import { orderRooms, takeRoom } from "./rooms.js";
 import { markRead } from "./scroll.js";
@@ -23,7 +24,9 @@ export function onRooms(frame) {
     if (!name) continue;
     names.push(name);
     const room = takeRoom(name);
-    if (item.Direct === true) room.direct = true;
+    // A direct conversation is named by its other people from the start.
+    if (item.Direct === true && Array.isArray(item.Members)) setMembers(room, item.Members);
+    else if (item.Direct === true) room.direct = true;
     // A room this page follows live keeps its own counts: they are as new as the frame's.
     if (room.status !== "joined") takeCounts(room, item);
   }

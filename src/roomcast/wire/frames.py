@@ -637,7 +637,7 @@ class ModeratedFrame(ServerFrame, tag="Moderated"):
     Ref: RefValue | None = None
 
 
-class PersonRoomEntry(Struct, forbid_unknown_fields=True, gc=False):
+class PersonRoomEntry(Struct, forbid_unknown_fields=True, omit_defaults=True, gc=False):
     """One of a person's rooms: its newest ID, the read marker, what is unread."""
 
     Room: RoomName
@@ -646,6 +646,7 @@ class PersonRoomEntry(Struct, forbid_unknown_fields=True, gc=False):
     Unread: Annotated[int, Meta(ge=0, description="Lines by others after ReadID (capped)")]
     Mentions: Annotated[int, Meta(ge=0, description="Mentions of the person after ReadID")]
     Direct: bool
+    Members: Annotated[list[str], Meta(description="A direct conversation's members")] | None = None
 
 
 class RoomsFrame(ServerFrame, tag="Rooms"):

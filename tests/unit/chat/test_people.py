@@ -200,7 +200,8 @@ async def test_a_direct_conversation_is_for_its_people(hub: Hub, peer: Peers) ->
     # The same people, the same room; bob's connections learn of it.
     await say(hub, bob, {"Type": "Direct", "Names": ["alice"], "Ref": "e"})
     assert next(f for f in bob_tab.of("Room") if f.get("Ref") == "e")["Room"] == room
-    assert room in [r["Room"] for r in bob_tab.of("Rooms")[-1]["Rooms"]]
+    (entry,) = [r for r in bob_tab.of("Rooms")[-1]["Rooms"] if r["Room"] == room]
+    assert (entry["Direct"], entry["Members"]) == (True, ["alice", "bob"])
     await say(hub, carol, {"Type": "Join", "Room": room, "Ref": "j"})
     assert carol_tab.of("Error")[-1]["Code"] == "forbidden"
     await say(hub, alice, {"Type": "Join", "Room": room})

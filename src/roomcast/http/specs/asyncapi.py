@@ -235,6 +235,7 @@ _EXAMPLES: Final[dict[str, Schema]] = {
                 "Unread": 0,
                 "Mentions": 0,
                 "Direct": True,
+                "Members": ["alice", "bob"],
             },
         ],
     },

@@ -66,7 +66,7 @@ class Direct:
             raise ProtocolError(ErrorCode.LOGIN_REQUIRED, "log in to write to someone", ref)
         others: dict[str, str] = {}
         for name in names:
-            account = await self._account(name, ref)
+            account = await self.account(name, ref)
             if account.id != me.account_id:
                 others[account.id] = account.name
         if not others:
@@ -101,7 +101,7 @@ class Direct:
         account_id = member.identity.account_id
         if account_id is None:
             raise ProtocolError(ErrorCode.LOGIN_REQUIRED, "log in to block someone", ref)
-        target = await self._account(name, ref)
+        target = await self.account(name, ref)
         if target.id == account_id:
             raise ProtocolError(ErrorCode.BAD_FIELD, "you cannot block yourself", ref)
         if block:
@@ -111,12 +111,9 @@ class Direct:
         blocked = [n for _, n in await self._store.blocks(account_id)]
         member.send(protocol.encode_blocks(blocked, ref))
 
-    async def _account(self, name: str, ref: Ref | None) -> Account:
-        try:
-            key = protocol.nick_key(protocol.validate_nick(name))
-        except ProtocolError:
-            key = protocol.nick_key(name)
-        account = await self._store.account_by_key(key)
+    async def account(self, name: str, ref: Ref | None) -> Account:
+        """The account ``name`` names; ``not_found`` when none."""
+        account = await self._store.account_by_key(protocol.name_key(name))
         if account is None:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"no account called {name!r}", ref)
         return account

@@ -11,7 +11,6 @@ from roomcast.http.callers import identity_of, signed_in
 from roomcast.http.keys import HUB_KEY
 from roomcast.http.replies import Refused, reply
 from roomcast.store import Account, owner_key
-from roomcast.wire import protocol
 
 
 async def _caller(request: web.Request, *, writing: bool = False) -> tuple[Identity, str]:
@@ -42,15 +41,8 @@ async def my_blocks(request: web.Request) -> web.Response:
 
 
 async def _named(request: web.Request) -> Account:
-    name = request.match_info["name"]
-    try:
-        key = protocol.nick_key(protocol.validate_nick(name))
-    except protocol.ProtocolError:
-        key = protocol.nick_key(name)
-    account = await request.app[HUB_KEY].store.account_by_key(key)
-    if account is None:
-        raise Refused(404, "not_found", f"no account called {name!r}")
-    return account
+    """The account of the path's ``{name}``; 404 when none."""
+    return await request.app[HUB_KEY].direct.account(request.match_info["name"], None)
 
 
 async def block(request: web.Request) -> web.Response:

@@ -296,10 +296,7 @@ class Moderation:
 
     async def _target(self, name: str, ref: Ref | None) -> Target:
         """Whom ``name`` names: a connected member, else an account, else a nickname elsewhere."""
-        try:
-            key = protocol.nick_key(protocol.validate_nick(name))
-        except ProtocolError:
-            key = protocol.nick_key(name)
+        key = protocol.name_key(name)
         holder = await self.presence.nick_owner(key)
         member = self.rooms.local_member(holder) if holder else None
         if member is not None:

@@ -58,6 +58,15 @@ def nick_key(name: str) -> str:
     return unicodedata.normalize("NFC", folded.replace("i", "l"))
 
 
+def name_key(name: str) -> str:
+    """The key a name someone typed is looked up by (an account, a member): its nickname's key
+    once it is a valid nickname, else the key of the text as typed."""
+    try:
+        return nick_key(validate_nick(name))
+    except ProtocolError:
+        return nick_key(name)
+
+
 @functools.cache
 def _reserved_keys() -> frozenset[str]:
     """The keys of the reserved names, computed on first use (the skeleton table loads late)."""

@@ -103,6 +103,7 @@ from roomcast.wire.limits import (
     ROLES,
 )
 from roomcast.wire.nicknames import (
+    name_key,
     nick_key,
     validate_nick,
 )
@@ -202,6 +203,7 @@ __all__ = [
     "encode_typing",
     "encode_userlist",
     "iso_time",
+    "name_key",
     "nick_key",
     "parse",
     "validate_line",

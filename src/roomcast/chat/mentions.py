@@ -83,8 +83,9 @@ def mention_words(text: str, names: Iterable[str] = ()) -> list[str]:
             ),
             match.group(1).rstrip(_TRAILING),
         )
-        if word and protocol.nick_key(word) not in seen:
-            seen[protocol.nick_key(word)] = word
+        key = protocol.nick_key(word) if word else ""
+        if key and key not in seen:
+            seen[key] = word
     return list(seen.values())[:MAX_MENTIONS]
 
 

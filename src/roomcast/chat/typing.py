@@ -61,10 +61,9 @@ class Typing:
     # -- this node's members --------------------------------------------------------------------
 
     def typed(self, member: Member, room: str, stop: bool) -> None:
-        """``member`` (in ``room``) sent ``Typing``; a muted member's is dropped."""
-        sub = member.rooms.get(room)
-        if sub is None:
-            raise protocol.ProtocolError(protocol.ErrorCode.NOT_IN_ROOM, f"not in room {room!r}")
+        """``member`` sent ``Typing`` in ``room``, one of its rooms (the hub checked); a muted
+        member's is dropped."""
+        sub = member.rooms[room]
         if stop:
             self.stopped(member, room)
             return

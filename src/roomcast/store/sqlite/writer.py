@@ -337,6 +337,16 @@ class Writer(AppendsAsFutures):
                     mentions=new.mentions,
                 )
                 owner = stored_owner(new.owner, new.sender)
+                plain = (
+                    new.room,
+                    message_id,
+                    new.author,
+                    new.text,
+                    new.wsid,
+                    new.sent_ms,
+                    new.sender,
+                    key,
+                )
                 if (
                     owner is None
                     and new.reply_to is None
@@ -344,34 +354,10 @@ class Writer(AppendsAsFutures):
                     and not new.mentions
                 ):
                     # A plain line (see journal.PLAIN_WIDTH).
-                    rows.append(
-                        (
-                            new.room,
-                            message_id,
-                            new.author,
-                            new.text,
-                            new.wsid,
-                            new.sent_ms,
-                            new.sender,
-                            key,
-                        )
-                    )
+                    rows.append(plain)
                 else:
                     rows.append(
-                        (
-                            new.room,
-                            message_id,
-                            new.author,
-                            new.text,
-                            new.wsid,
-                            new.sent_ms,
-                            new.sender,
-                            key,
-                            owner,
-                            new.reply_to,
-                            new.thread,
-                            stored_mentions(new.mentions),
-                        )
+                        (*plain, owner, new.reply_to, new.thread, stored_mentions(new.mentions))
                     )
                 stored = Appended(message, duplicate=False)
                 if key is not None:

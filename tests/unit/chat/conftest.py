@@ -3,6 +3,7 @@ the server wires it but with a fake clock, and peers that record the payloads th
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -11,12 +12,13 @@ import pytest
 
 from roomcast.broker.memory import MemoryBroker
 from roomcast.chat.hub import Hub
-from roomcast.chat.state import DirectFanout
+from roomcast.chat.state import DirectFanout, Member
 from roomcast.ops.config import Settings
 from roomcast.ops.metrics import Metrics
 from roomcast.ops.wiring import build_hub
 from roomcast.presence.memory import MemoryPresence
 from roomcast.store.memory import MemoryStore
+from roomcast.wire.protocol import ProtocolError, parse
 
 
 class FakeClock:
@@ -51,6 +53,21 @@ class RecordingPeer:
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [f for f in self.frames if f["Type"] == kind]
+
+
+def b64(text: str) -> str:
+    """The base64 a frame's Message carries."""
+    return base64.b64encode(text.encode()).decode()
+
+
+async def send_frame(hub: Hub, member: Member, frame: dict[str, Any]) -> None:
+    """Send ``frame`` as a connection does: a frame that does not parse gets its Error."""
+    try:
+        command = parse(orjson.dumps(frame))
+    except ProtocolError as exc:
+        hub.send_error(member.peer, exc)
+        return
+    await hub.handle(member, command)
 
 
 @pytest.fixture

@@ -4,34 +4,20 @@ store and broker: who may do what, the events every member gets, and the sender'
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Callable
 from typing import Any
-
-import orjson
 
 from roomcast.auth import Identity
 from roomcast.chat.hub import Hub
 from roomcast.chat.state import Member
-from roomcast.wire.protocol import ProtocolError, parse
 
-from .conftest import FakeClock, RecordingPeer
+from .conftest import FakeClock, RecordingPeer, b64, send_frame
 
 Peers = Callable[[str], RecordingPeer]
 
 
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
 async def say(hub: Hub, member: Member, frame: dict[str, Any]) -> None:
-    """Send ``frame`` as a connection does: a frame that does not parse gets its Error."""
-    try:
-        command = parse(orjson.dumps(frame))
-    except ProtocolError as exc:
-        hub.send_error(member.peer, exc)
-        return
-    await hub.handle(member, command)
+    await send_frame(hub, member, frame)
     await asyncio.sleep(0)
 
 

@@ -5,11 +5,9 @@ connections, mentions and their Notify, direct conversations and blocks."""
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import orjson
 import pytest
 
 from roomcast.auth import Identity
@@ -23,18 +21,14 @@ from roomcast.presence.memory import MemoryPresence
 from roomcast.store import Account
 from roomcast.store.memory import MemoryStore
 from roomcast.store.people import PENDING
-from roomcast.wire.protocol import ProtocolError, nick_key, parse
+from roomcast.wire.protocol import nick_key
 
-from .conftest import FakeClock, RecordingPeer
+from .conftest import FakeClock, RecordingPeer, b64, send_frame
 
 Peers = Callable[[str], RecordingPeer]
 ALICE = Identity("id-alice", "alice")
 BOB = Identity("id-bob", "bob")
 CAROL = Identity("id-carol", "carol")
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 @pytest.fixture
@@ -62,12 +56,7 @@ async def hub(clock: FakeClock) -> AsyncIterator[Hub]:
 
 
 async def say(hub: Hub, member: Member, frame: dict[str, Any]) -> None:
-    try:
-        command = parse(orjson.dumps(frame))
-    except ProtocolError as exc:
-        hub.send_error(member.peer, exc)
-        return
-    await hub.handle(member, command)
+    await send_frame(hub, member, frame)
     await settle()
 
 

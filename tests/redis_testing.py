@@ -82,3 +82,12 @@ async def until(condition: Callable[[], object], timeout: float = 3.0) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"not reached within {timeout} s")
+
+
+async def until_subscribed(admin: aioredis.Redis, channel: str | bytes, count: int = 1) -> None:
+    """Wait until ``count`` connections subscribe to ``channel``."""
+
+    async def subscribed() -> bool:
+        return bool((await admin.pubsub_numsub(channel))[0][1] == count)
+
+    await until(subscribed)

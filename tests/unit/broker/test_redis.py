@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 import redis.asyncio as aioredis
 
-from redis_testing import REDIS_URL, until
+from redis_testing import REDIS_URL, until, until_subscribed
 from roomcast.broker.redis import RedisBroker
 
 OTHER_NODE = b"0123456789ab"
@@ -62,15 +62,6 @@ async def next_data(pubsub: aioredis.client.PubSub) -> bytes:
         if message is not None:
             return bytes(message["data"])
     raise AssertionError("nothing published")
-
-
-async def until_subscribed(admin: aioredis.Redis, channel: str, count: int = 1) -> None:
-    """Wait until ``count`` connections subscribe to ``channel``."""
-
-    async def subscribed() -> bool:
-        return bool((await admin.pubsub_numsub(channel))[0][1] == count)
-
-    await until(subscribed)
 
 
 async def test_messages_and_signals_go_out_in_the_channel_format(

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 import redis.asyncio as aioredis
 
-from redis_testing import REDIS_URL, until
+from redis_testing import REDIS_URL, until, until_subscribed
 from roomcast.presence.redis import SYNC_CHUNK, RedisPresence
 
 
@@ -51,6 +51,9 @@ async def test_leaving_signals_the_room_and_close_removes_every_entry(
     await presence.join("lobby", "c2", "bob")
     signals = admin.pubsub()
     await signals.subscribe(f"{prefix}r:lobby")
+    # SUBSCRIBE only sends the command: until Redis has it, the leave's signal could be lost
+    # (it failed CI so).
+    await until_subscribed(admin, f"{prefix}r:lobby")
     await presence.leave("lobby", "c2")
     signal = None
     for _ in range(20):

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 import redis.asyncio as aioredis
 
-from redis_testing import until
+from redis_testing import until, until_subscribed
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.connection import encode_command
 from roomcast.redis.publisher import Publisher, publish_head
@@ -49,6 +49,8 @@ async def listening(
 ) -> AsyncIterator[Listening]:
     pubsub = admin.pubsub()
     await pubsub.subscribe(channel_of("a"), channel_of("b"))
+    for key in ("a", "b"):
+        await until_subscribed(admin, channel_of(key))
     yield Listening(pubsub)
     await pubsub.aclose()
 

@@ -105,5 +105,5 @@ def test_deleted_messages_vanish_and_a_kick_closes_the_room(
     nick = page.locator("#people .me .person-name").inner_text()
     body = {"action": "kick", "name": nick, "reason": "testing"}
     assert _admin_call(server, "POST", f"/api/rooms/{room}/moderation", body) == 200
-    expect(chat.alert).to_contain_text("removed you from")
+    expect(chat.alert).to_contain_text("kicked you from")
     expect(chat.room_button(room)).to_have_count(0)

@@ -58,7 +58,7 @@ import {
   renderConnection,
 } from "./link.js";
 import { onChat, onDeleted, onHistory } from "./messages.js";
-import { onKicked, onRoomInfo, refusedAtConnect } from "./moderation.js";
+import { firstRoomRefused, onKicked, onRoomInfo, refusedAtConnect } from "./moderation.js";
 import { nickRefused, onNick, setNick, showWantedNick, takeAccountName } from "./nickname.js";
 import { onNotify } from "./notify.js";
 import { lineAcked, lineRefused, requeueSent } from "./outbox.js";
@@ -120,6 +120,7 @@ function onError(frame) {
   const req = ref != null ? state.requests.get(ref) : null;
   if (ref != null) state.requests.delete(ref);
   if (nickRefused(frame, message, req)) return;
+  if (firstRoomRefused(frame, message)) return;
   if (req?.kind === "join") {
     joinRefused(req, frame, message);
     return;

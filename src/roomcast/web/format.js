@@ -65,6 +65,7 @@ export function normaliseRoom(raw) {
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "medium" });
+const whenFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 const dayFormat = new Intl.DateTimeFormat(undefined, {
   weekday: "long",
   year: "numeric",
@@ -81,6 +82,11 @@ export function frameDate(frame) {
 
 export const formatTime = (date) => timeFormat.format(date);
 export const formatFull = (date) => fullFormat.format(date);
+
+/** A moment in the user's local time: the hour today, the day and hour later on. */
+export function formatWhen(date, now = new Date()) {
+  return sameDay(date, now) ? timeFormat.format(date) : whenFormat.format(date);
+}
 
 /** "Today", "Yesterday" or the full date, for day separators. */
 export function formatDay(date, now = new Date()) {

@@ -1,34 +1,60 @@
 // Room access and moderation as this user meets them: this user's role in each room (the Room
 // frame's Role, which says whether it may delete others' lines), being kicked or banned from a
 // room closes it, and a room the server refuses to open at connect time is given up.
+//
+// A refused first room: the server sends Status, then an Error without Ref (forbidden, banned)
+// and closes with 1008. The Error is held until the close, which gives the room up, tells why
+// once and connects again at once with another room (or the default one).
 
 import { showAlert } from "./alerts.js";
 import { CLOSE_POLICY_VIOLATION } from "./connection.js";
-import { removeRoom } from "./rooms.js";
-import { state } from "./store.js";
+import { kickedText, refusalText } from "./refusals.js";
+import { DEFAULT_ROOM, removeRoom } from "./rooms.js";
+import { changed, state } from "./store.js";
+
+const REFUSALS = new Set(["forbidden", "banned", "room_invalid"]);
 
 /** A room's settings and this user's role there (after Joined, and on every change). */
 export function onRoomInfo(frame) {
   if (frame.Ref) state.requests.delete(frame.Ref);
   const room = state.rooms.get(frame.Room);
-  if (room && typeof frame.Role === "string") room.role = frame.Role;
+  if (!room) return;
+  if (typeof frame.Role === "string") room.role = frame.Role;
+  room.topic = typeof frame.Topic === "string" ? frame.Topic : "";
+  room.private = frame.Private === true;
+  room.owner = typeof frame.Owner === "string" ? frame.Owner : null;
+  room.moderators = Array.isArray(frame.Moderators) ? frame.Moderators : [];
+  changed("room");
 }
 
 export function onKicked(frame) {
-  const verb = frame.Banned ? "banned you from" : "removed you from";
-  const why = frame.Reason ? `: ${frame.Reason}` : "";
-  showAlert(`${frame.By || "A moderator"} ${verb} #${frame.Room}${why}`);
+  showAlert(kickedText(frame), { key: `room:${frame.Room}` });
   removeRoom(frame.Room);
 }
 
+/** An Error without Ref refusing the URL's room before its Joined: held for the close. */
+export function firstRoomRefused(frame, message) {
+  const first = state.rooms.get(state.link.firstRoom);
+  if (frame.Ref != null || !REFUSALS.has(frame.Code) || !first || first.status === "joined") {
+    return false;
+  }
+  state.link.refused = { code: frame.Code, message };
+  return true;
+}
+
 /**
- * A connection closed as a policy violation before its Status: the server refused the room the
- * URL joined (banned, private, ...). Give that room up and try again soon with another one.
+ * A connection closed as a policy violation before its first room was joined: the server
+ * refused the room the URL joined (banned, private, ...). Give that room up, say why once, and
+ * try again at once with another one.
  */
 export function refusedAtConnect(detail, hadStatus) {
-  if (detail.code !== CLOSE_POLICY_VIOLATION || hadStatus) return;
+  const refused = state.link.refused;
+  if (detail.code !== CLOSE_POLICY_VIOLATION || (hadStatus && !refused)) return;
   const bad = state.link.firstRoom;
-  showAlert(`Could not open #${bad}: ${detail.reason || "refused by the server"}`);
+  const reason = refused?.message || detail.reason || "refused by the server";
+  showAlert(refusalText(bad, refused?.code, reason), { key: `room:${bad}` });
+  const onlyDefault = state.rooms.size === 1 && bad === DEFAULT_ROOM;
   removeRoom(bad);
-  detail.delay = 250;
+  if (onlyDefault) detail.retry = false; // nowhere else to go
+  else detail.delay = 250;
 }

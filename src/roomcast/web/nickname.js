@@ -65,7 +65,9 @@ export function nickRefused(frame, message, req) {
   }
   ui.error.textContent = message;
   if (!req) state.wantedNick = state.nick;
-  showAlert(message);
+  // The box shows the nickname this user has, not the one refused.
+  if (state.nick) ui.input.value = state.nick;
+  showAlert(message, { key: "nick" });
   return true;
 }
 

@@ -24,6 +24,10 @@ export class Room {
     this.entries = new Map(); // id -> entry
     this.ownIds = new Set(); // IDs of the lines this page sent
     this.role = "none"; // this user's role here (the Room frame's Role)
+    this.topic = ""; // the Room frame's settings: the topic, invite-only, owner, moderators
+    this.private = false;
+    this.owner = null;
+    this.moderators = [];
     this.typing = []; // who else is typing here now
     this.backlogAsOf = 0; // the ID up to which the join's backlog gives current state
     this.minId = Infinity;

@@ -12,13 +12,14 @@ import { connection, ready, request, send } from "./link.js";
 import { addNotice } from "./messages.js";
 import { dropPending, pump } from "./outbox.js";
 import { settleLater } from "./people.js";
+import { refusalText } from "./refusals.js";
 import { Room } from "./room.js";
 import { markRead, renderMarker } from "./scroll.js";
 import { KEY_ROOMS, load, save } from "./storage.js";
 import { changed, currentRoom, state, watch } from "./store.js";
 import { noteReadMark } from "./unread.js";
 
-const DEFAULT_ROOM = "default";
+export const DEFAULT_ROOM = "default";
 
 const ui = {
   log: $("log"),
@@ -56,18 +57,18 @@ export function openRoom(rawName, { fromForm = false } = {}) {
     else showAlert(message);
     return false;
   }
-  takeRoom(name, { fromForm });
+  takeRoom(name, { fromForm, back: state.current });
   switchTo(name);
   return true;
 }
 
 /** The room `name` of this page, joined now (without switching to it) if it was not. */
-export function takeRoom(name, { fromForm = false } = {}) {
+export function takeRoom(name, { fromForm = false, back = null } = {}) {
   let room = state.rooms.get(name);
   if (!room) {
     room = addRoom(name);
     if (ready()) {
-      request("join", { Type: "Join", Room: name }, { room: name, fromForm });
+      request("join", { Type: "Join", Room: name }, { room: name, fromForm, back });
     }
   }
   return room;
@@ -89,8 +90,11 @@ export function leaveRoom(name) {
   removeRoom(name);
 }
 
-/** Forget a room on this page (left, refused, or this user was removed from it). */
-export function removeRoom(name) {
+/**
+ * Forget a room on this page (left, refused, or this user was removed from it); when it was on
+ * screen, room `back` (where the user came from) or the first one takes its place.
+ */
+export function removeRoom(name, { back = null } = {}) {
   const room = state.rooms.get(name);
   if (!room) return;
   for (const line of [...state.pending.values()]) {
@@ -102,7 +106,7 @@ export function removeRoom(name) {
   persistRooms();
   if (state.current === name) {
     state.current = null;
-    switchTo(state.rooms.keys().next().value);
+    switchTo(state.rooms.has(back) ? back : state.rooms.keys().next().value);
   } else {
     renderMyRooms();
   }
@@ -254,9 +258,10 @@ export function joinRefused(req, frame, message) {
     setTimeout(retry, Math.max(250, (Number(frame.RetryAfter) || 1) * 1000));
     return;
   }
-  if (room && room.joinedLastId === null) removeRoom(req.room);
-  if (req.fromForm) ui.joinError.textContent = message;
-  showAlert(`Could not join #${req.room}: ${message}`);
+  if (room && room.joinedLastId === null) removeRoom(req.room, { back: req.back });
+  const text = refusalText(req.room, frame.Code, message);
+  if (req.fromForm) ui.joinError.textContent = text;
+  showAlert(text, { key: `room:${req.room}` });
 }
 
 // -- the rooms panel -----------------------------------------------------------------------------

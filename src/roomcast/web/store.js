@@ -13,6 +13,7 @@
 //   "people"     the people of the room on screen, or this user's nickname
 //   "directory"  the list of all rooms, or which of them this page is in
 //   "membership" rooms were joined or left, or their people changed: the directory is stale
+//   "room"       a room's settings (a Room frame: topic, roles) changed
 
 import { KEY_NICK, KEY_SESSION, load } from "./storage.js";
 

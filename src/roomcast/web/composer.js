@@ -9,6 +9,7 @@ import { completeNames } from "./complete.js";
 import { startDirect } from "./direct.js";
 import { $ } from "./dom.js";
 import { normaliseRoom } from "./format.js";
+import { countChars, MAX_TEXT_CHARS, overLimit, recount } from "./limits.js";
 import { addHelp } from "./messages.js";
 import { requestNick } from "./nickname.js";
 import { sendLine } from "./outbox.js";
@@ -23,6 +24,11 @@ function submitComposer() {
   const room = currentRoom();
   const raw = ui.input.value;
   const command = parseInput(raw);
+  const tooLong = overLimit(raw, MAX_TEXT_CHARS, "A message");
+  if (tooLong && (command.kind === "say" || command.kind === "me")) {
+    showAlert(tooLong, { key: "too-long" });
+    return;
+  }
   switch (command.kind) {
     case "empty":
       return;
@@ -57,6 +63,7 @@ function submitComposer() {
       return;
   }
   ui.input.value = "";
+  recount(ui.input);
   autosize();
   typed(room, "");
 }
@@ -82,6 +89,7 @@ ui.input.addEventListener("keydown", (event) => {
   }
 });
 completeNames(ui.input, () => currentRoom()?.users ?? []);
+countChars(ui.input, MAX_TEXT_CHARS);
 ui.input.addEventListener("input", () => {
   autosize();
   // Commands are not talk: only a line to be said tells the room this user is typing.

@@ -8,6 +8,7 @@ import { encodeText, decodeText } from "./codec.js";
 import { $, timeElement } from "./dom.js";
 import { entryOf, mayEdit } from "./entries.js";
 import { linkify } from "./format.js";
+import { countChars, MAX_TEXT_CHARS, overLimit } from "./limits.js";
 import { connection, ready, request } from "./link.js";
 import { refreshLine } from "./line.js";
 import { logEvent } from "./messages.js";
@@ -39,7 +40,6 @@ export function startEdit(room, entry, li) {
   const box = document.createElement("textarea");
   box.className = "editor-input";
   box.rows = 1;
-  box.maxLength = 4000;
   box.value = entry.text;
   box.setAttribute("aria-label", "Edit the message");
   const hint = document.createElement("span");
@@ -61,6 +61,7 @@ export function startEdit(room, entry, li) {
   row.append(hint, " ", save, " ", cancel, " ", status);
   form.append(box, row);
   body.querySelector(".text").after(form);
+  countChars(box, MAX_TEXT_CHARS);
   li.classList.add("editing");
   editor = { room, id: entry.id, li, form, box, status, sent: null };
 
@@ -105,6 +106,11 @@ function saveEdit() {
   }
   if (text === entry.text) {
     closeEditor(true);
+    return;
+  }
+  const tooLong = overLimit(text, MAX_TEXT_CHARS, "A message");
+  if (tooLong) {
+    status.textContent = tooLong;
     return;
   }
   if (!ready()) {

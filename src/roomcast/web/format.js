@@ -3,11 +3,11 @@
 // Nothing here ever assigns innerHTML; every user-supplied string reaches the page through
 // textContent or a Text node, so markup in a message or a nickname is shown, never run.
 
+import { charCount, MAX_ROOM_CHARS, overLimit } from "./limits.js";
+
 const URL_CANDIDATE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 const TRAILING_PUNCTUATION = /[.,;:!?'"»”’]+$/;
 const ROOM_NAME = /^[\p{L}\p{N}_][\p{L}\p{N}\p{M}_.-]*$/u;
-const MAX_ROOM_CHARS = 64;
-export const MAX_NICK_CHARS = 32;
 /** The names the server gives guests; the client never asks for one of them back. */
 export const GUEST_NICK = /^guest-[0-9a-z]+$/i;
 
@@ -60,7 +60,14 @@ export function linkify(text, doc = document) {
 /** The canonical form of a room name, or null when the server would refuse it. */
 export function normaliseRoom(raw) {
   const name = raw.trim().replace(/^#/, "").normalize("NFC");
-  return name.length <= MAX_ROOM_CHARS && ROOM_NAME.test(name) ? name : null;
+  return charCount(name) <= MAX_ROOM_CHARS && ROOM_NAME.test(name) ? name : null;
+}
+
+/** What is wrong with `raw` as a room name (normaliseRoom refused it). */
+export function roomProblem(raw) {
+  const shown = raw.trim();
+  const long = overLimit(shown.replace(/^#/, "").normalize("NFC"), MAX_ROOM_CHARS, "A room name");
+  return long || `"${shown}" is not a room name: use letters, digits, "_", "." and "-".`;
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });

@@ -3,7 +3,8 @@
 
 import { showAlert } from "./alerts.js";
 import { $ } from "./dom.js";
-import { GUEST_NICK, MAX_NICK_CHARS } from "./format.js";
+import { GUEST_NICK } from "./format.js";
+import { countChars, MAX_NICK_CHARS, overLimit } from "./limits.js";
 import { ready, request } from "./link.js";
 import { KEY_NICK, save } from "./storage.js";
 import { changed, state } from "./store.js";
@@ -21,10 +22,7 @@ export function setNick(name) {
 
 function nickProblem(name) {
   if (!name) return "Type a nickname first.";
-  if ([...name].length > MAX_NICK_CHARS) {
-    return `A nickname has at most ${MAX_NICK_CHARS} characters.`;
-  }
-  return "";
+  return overLimit(name, MAX_NICK_CHARS, "A nickname");
 }
 
 /** Ask for nickname `raw`: "" when it was asked for (or will be), else what is wrong with it. */
@@ -83,6 +81,7 @@ export function showWantedNick() {
   if (state.wantedNick) ui.input.value = state.wantedNick;
 }
 
+countChars(ui.input, MAX_NICK_CHARS);
 ui.form.addEventListener("submit", (event) => {
   event.preventDefault();
   requestNick(ui.input.value);

@@ -6,8 +6,9 @@
 import { showAlert } from "./alerts.js";
 import { $, hashName } from "./dom.js";
 import { closeDrawer } from "./drawers.js";
-import { normaliseRoom } from "./format.js";
+import { normaliseRoom, roomProblem } from "./format.js";
 import { fillViewport, requestPage, updateHistoryTop } from "./history.js";
+import { countChars, MAX_ROOM_CHARS } from "./limits.js";
 import { connection, ready, request, send } from "./link.js";
 import { addNotice } from "./messages.js";
 import { dropPending, pump } from "./outbox.js";
@@ -51,8 +52,7 @@ function persistRooms() {
 export function openRoom(rawName, { fromForm = false } = {}) {
   const name = normaliseRoom(rawName);
   if (!name) {
-    const shown = rawName.trim();
-    const message = `"${shown}" is not a room name: use letters, digits, "_", "." and "-".`;
+    const message = roomProblem(rawName);
     if (fromForm) ui.joinError.textContent = message;
     else showAlert(message);
     return false;
@@ -342,6 +342,7 @@ function renderTitle() {
 }
 
 watch("rooms", renderMyRooms);
+countChars(ui.joinInput, MAX_ROOM_CHARS);
 ui.joinForm.addEventListener("submit", (event) => {
   event.preventDefault();
   ui.joinError.textContent = "";

@@ -8,6 +8,7 @@ import { parseInput } from "./commands.js";
 import { completeNames } from "./complete.js";
 import { $ } from "./dom.js";
 import { entryFrom, takeState } from "./entries.js";
+import { countChars, MAX_TEXT_CHARS, overLimit, recount } from "./limits.js";
 import { ready, request } from "./link.js";
 import { decorate, refreshLine, renderLine } from "./line.js";
 import { sendLine } from "./outbox.js";
@@ -173,8 +174,14 @@ function submit() {
     return;
   }
   const text = command.kind === "me" ? `/me ${command.text}` : command.text;
+  const tooLong = overLimit(text, MAX_TEXT_CHARS, "A message");
+  if (tooLong) {
+    showAlert(tooLong, { key: "too-long" });
+    return;
+  }
   sendLine(room, text, { thread: open.rootId, list: ui.pending });
   ui.input.value = "";
+  recount(ui.input);
   autosize();
   typed(room, "");
   ui.log.scrollTop = ui.log.scrollHeight;
@@ -192,6 +199,7 @@ ui.input.addEventListener("keydown", (event) => {
   }
 });
 completeNames(ui.input, () => state.rooms.get(open?.room)?.users ?? []);
+countChars(ui.input, MAX_TEXT_CHARS);
 ui.input.addEventListener("input", () => {
   autosize();
   const room = state.rooms.get(open?.room);

@@ -17,6 +17,18 @@ export function hashName(name) {
   return fragment;
 }
 
+/**
+ * Replace the children of `list` by `items`; the focus, when it was on an item of the list,
+ * stays on the item for the same room (`data-room`), instead of dropping to the page's body.
+ */
+export function replaceItems(list, items) {
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  const room = focused?.dataset.room;
+  list.replaceChildren(...items);
+  if (room === undefined) return;
+  list.querySelector(`[data-room="${CSS.escape(room)}"]`)?.focus({ preventScroll: true });
+}
+
 /** The round initial that stands for a person beside their lines and in the people list. */
 export function avatar(name) {
   const element = document.createElement("span");

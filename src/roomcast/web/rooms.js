@@ -4,7 +4,7 @@
 // and mention counts, the room title, the tab's title and the join form.
 
 import { showAlert } from "./alerts.js";
-import { $, hashName } from "./dom.js";
+import { $, hashName, replaceItems } from "./dom.js";
 import { closeDrawer } from "./drawers.js";
 import { normaliseRoom, roomProblem } from "./format.js";
 import { fillViewport, requestPage, updateHistoryTop } from "./history.js";
@@ -306,7 +306,7 @@ function roomButton(room) {
 
 function renderMyRooms() {
   const rooms = [...state.rooms.values()];
-  ui.myRooms.replaceChildren(...rooms.filter((room) => !room.direct).map(roomButton));
+  replaceItems(ui.myRooms, rooms.filter((room) => !room.direct).map(roomButton));
   const direct = rooms.filter((room) => room.direct).map(roomButton);
   if (direct.length === 0) {
     const hint = document.createElement("li");
@@ -314,7 +314,7 @@ function renderMyRooms() {
     hint.textContent = "Click a name in People to start a conversation.";
     direct.push(hint);
   }
-  ui.directRooms.replaceChildren(...direct);
+  replaceItems(ui.directRooms, direct);
   ui.directSection.hidden = !state.user && !rooms.some((room) => room.direct);
   renderTitle();
   const room = currentRoom();

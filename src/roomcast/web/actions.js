@@ -1,7 +1,8 @@
 // The actions on a message, in a small bar on the line under the pointer or the focus (after a
 // long press on a touch screen): react, reply, reply in a thread (or open it), edit (one's own
 // lines) and delete (one's own, or any for the room's owner, moderators and admins), after a
-// confirmation. Only what this user may do is offered.
+// confirmation; for moderators, a menu to kick, ban or mute the author (person_menu.js). Only
+// what this user may do is offered.
 //
 // Keyboard: in a message list ↑/↓ move from line to line (from the list itself: the lines in
 // view), Home/End go to the first/last line, Tab reaches the focused line's actions, Esc goes
@@ -12,8 +13,10 @@ import { $ } from "./dom.js";
 import { entryOf, mayDelete, mayEdit } from "./entries.js";
 import { startEdit } from "./edits.js";
 import { ready, request } from "./link.js";
+import { openMenu as openPersonMenu } from "./person_menu.js";
 import { openPicker } from "./reactions.js";
 import { startReply } from "./replies.js";
+import { maySanction } from "./roles.js";
 import { currentRoom, state } from "./store.js";
 import { openThread } from "./thread.js";
 
@@ -43,6 +46,7 @@ const ACTIONS = [
   ["thread", "Reply in a thread", "M4 5h16v11H10l-5 4v-4H4z"],
   ["edit", "Edit", "M4 20h4L19 9l-4-4L4 16zM13.5 6.5l4 4"],
   ["delete", "Delete", "M5 7h14M10 7V4h4v3M7 7l1 13h8l1-13"],
+  ["moderate", "Moderate the author", "M12 3l7 3v6c0 4.5-3 7.5-7 9-4-1.5-7-4.5-7-9V6z"],
 ];
 
 const bar = buildBar();
@@ -95,6 +99,7 @@ function attach(li) {
     thread: !inThread && entry.thread === null,
     edit: mayEdit(room, entry) && !li.classList.contains("editing"),
     delete: mayDelete(room, entry),
+    moderate: !inThread && maySanction(room, entry.author),
   };
   for (const button of bar.querySelectorAll("button[data-action]")) {
     button.hidden = !allowed[button.dataset.action];
@@ -121,6 +126,7 @@ bar.addEventListener("click", (event) => {
   else if (action === "thread") openThread(room, entry.id);
   else if (action === "edit") startEdit(room, entry, li);
   else if (action === "delete") confirmDelete(room, entry, li);
+  else if (action === "moderate") openPersonMenu(button, entry.author);
   if (barLine === li) attach(li); // what is offered may have changed (an editor opened)
 });
 

@@ -33,6 +33,12 @@
 //   nickname.js    this user's nickname and its form
 //   directory.js   the list of all rooms
 //   moderation.js  this user's role in a room, kicks and bans, rooms refused at connect time
+//   refusals.js    the wording of kicks, bans and refused rooms, in local time
+//   room_admin.js  the topic in the heading, creating a room, the room settings (topic, roles)
+//   sanctions.js   kicking, banning, muting; the bans and mutes in force, lifting them
+//   roles.js       who may do what in a room, from its Room frame
+//   limits.js      the length limits: counters, and texts over a limit refused, never cut
+//   dialogs.js     the room administration's dialogs
 //   account.js     sign-up, log-in and log-out
 //   drawers.js     the panels as drawers on small screens
 //   alerts.js      problems shown above the message box
@@ -78,6 +84,8 @@ import {
 } from "./rooms.js";
 import { markRead } from "./scroll.js";
 import { changed, currentRoom, state } from "./store.js";
+import { adminRefused, roomAnswered } from "./room_admin.js";
+import { onModerated } from "./sanctions.js";
 import { onThreadHistory, threadRefused } from "./thread.js";
 import { onTyping } from "./typing.js";
 import { onRead } from "./unread.js";
@@ -121,6 +129,7 @@ function onError(frame) {
   if (ref != null) state.requests.delete(ref);
   if (nickRefused(frame, message, req)) return;
   if (firstRoomRefused(frame, message)) return;
+  if (adminRefused(req, message)) return;
   if (req?.kind === "join") {
     joinRefused(req, frame, message);
     return;
@@ -148,6 +157,7 @@ function onRoom(frame) {
   const req = frame.Ref != null ? state.requests.get(frame.Ref) : null;
   onRoomInfo(frame);
   onDirectRoom(frame, req);
+  roomAnswered(frame, req);
 }
 
 // Pong and the types this client does not know are ignored.
@@ -173,6 +183,7 @@ const FRAMES = new Map([
   ["Read", onRead],
   ["Notify", onNotify],
   ["Blocks", onBlocks],
+  ["Moderated", onModerated],
 ]);
 
 connection.addEventListener("frame", (event) => FRAMES.get(event.detail.Type)?.(event.detail));

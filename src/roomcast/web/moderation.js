@@ -8,6 +8,7 @@
 
 import { showAlert } from "./alerts.js";
 import { CLOSE_POLICY_VIOLATION } from "./connection.js";
+import { addNotice } from "./messages.js";
 import { kickedText, refusalText } from "./refusals.js";
 import { DEFAULT_ROOM, removeRoom } from "./rooms.js";
 import { changed, state } from "./store.js";
@@ -20,11 +21,17 @@ export function onRoomInfo(frame) {
   const room = state.rooms.get(frame.Room);
   if (!room) return;
   if (typeof frame.Role === "string") room.role = frame.Role;
-  room.topic = typeof frame.Topic === "string" ? frame.Topic : "";
+  const topic = typeof frame.Topic === "string" ? frame.Topic : "";
+  if (room.settingsKnown && topic !== room.topic) {
+    addNotice(room, [topic ? `The topic is now: ${topic}` : "The topic was cleared."], "topic");
+  }
+  room.settingsKnown = true;
+  room.topic = topic;
   room.private = frame.Private === true;
   room.owner = typeof frame.Owner === "string" ? frame.Owner : null;
   room.moderators = Array.isArray(frame.Moderators) ? frame.Moderators : [];
   changed("room");
+  changed("people");
 }
 
 export function onKicked(frame) {

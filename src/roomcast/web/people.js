@@ -9,6 +9,7 @@
 import { $, avatar } from "./dom.js";
 import { GUEST_NICK, hueFor } from "./format.js";
 import { addNotice } from "./messages.js";
+import { hasMenu } from "./person_menu.js";
 import { changed, currentRoom, isBlocked, isMe, state, watch } from "./store.js";
 
 const SETTLE_MS = 4_000;
@@ -88,17 +89,18 @@ function renderPerson(name) {
     li.append(avatar(name), label, " ", you);
     return li;
   }
-  // Guests have no account to write to or block.
+  // Guests have no account to write to or block (a moderator may still kick them).
   if (!state.user || GUEST_NICK.test(name)) {
     li.append(avatar(name), label);
-    return li;
+  } else {
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "person-open";
+    open.title = `Send ${name} a direct message`;
+    open.append(avatar(name), label);
+    li.append(open);
   }
-  const open = document.createElement("button");
-  open.type = "button";
-  open.className = "person-open";
-  open.title = `Send ${name} a direct message`;
-  open.append(avatar(name), label);
-  li.append(open);
+  if (!hasMenu(name)) return li;
   if (isBlocked(name)) {
     li.classList.add("blocked");
     const tag = document.createElement("span");

@@ -1,6 +1,7 @@
 // What a signed-in user can do with another person from the People panel: a click on the name
 // opens the direct conversation with them; the "⋯" beside it opens a menu (write to them, block
-// or unblock them). Also the list of accounts this user blocks: fetched after signing in
+// or unblock them; for the room's moderators kick, ban, mute: sanctions.js). The same menu opens
+// from a message's actions for its author (actions.js). Also the list of accounts this user blocks: fetched after signing in
 // (GET /api/me/blocks), then the Blocks frame that answers each Block and Unblock.
 //
 // The menu: ↑/↓ move between its items, Esc or a click elsewhere closes it, and the focus goes
@@ -9,8 +10,10 @@
 import { showAlert } from "./alerts.js";
 import { startDirect } from "./direct.js";
 import { $ } from "./dom.js";
+import { GUEST_NICK } from "./format.js";
 import { ready, request } from "./link.js";
-import { changed, isBlocked, state, watch } from "./store.js";
+import { moderationItems } from "./sanctions.js";
+import { changed, currentRoom, isBlocked, state, watch } from "./store.js";
 
 const ui = { people: $("people") };
 
@@ -37,16 +40,29 @@ function item(label, run) {
   return button;
 }
 
-function openMenu(button, name) {
+/** What this user may do with `name`: [label, run] (none for oneself). */
+function menuItems(name) {
+  const items = [];
+  if (state.user && !GUEST_NICK.test(name)) {
+    const blocked = isBlocked(name);
+    items.push([`Message ${name}`, () => startDirect(name)]);
+    items.push([blocked ? `Unblock ${name}` : `Block ${name}`, () => setBlocked(name, !blocked)]);
+  }
+  return [...items, ...moderationItems(currentRoom(), name)];
+}
+
+/** Does the menu have anything for `name`? */
+export const hasMenu = (name) => menuItems(name).length > 0;
+
+/** Open the menu for `name` under `button` (the "⋯" in People, a message's action). */
+export function openMenu(button, name) {
   closeMenu();
+  const items = menuItems(name);
+  if (items.length === 0) return;
   opener = button;
   openFor = name;
   menu.setAttribute("aria-label", name);
-  const blocked = isBlocked(name);
-  menu.replaceChildren(
-    item(`Message ${name}`, () => startDirect(name)),
-    item(blocked ? `Unblock ${name}` : `Block ${name}`, () => setBlocked(name, !blocked)),
-  );
+  menu.replaceChildren(...items.map(([label, run]) => item(label, run)));
   menu.hidden = false;
   const box = button.getBoundingClientRect();
   const left = Math.min(box.right - menu.offsetWidth, window.innerWidth - menu.offsetWidth - 8);
@@ -132,7 +148,7 @@ document.addEventListener("pointerdown", (event) => {
 });
 // The list was drawn again (someone came or went): the menu stays with its person, if here.
 watch("people", () => {
-  if (menu.hidden) return;
+  if (menu.hidden || opener?.isConnected) return;
   const li = [...ui.people.children].find((each) => each.dataset.name === openFor);
   const button = li?.querySelector(".person-more");
   if (!button) {

@@ -28,6 +28,7 @@ export class Room {
     this.private = false;
     this.owner = null;
     this.moderators = [];
+    this.settingsKnown = false; // a Room frame came
     this.typing = []; // who else is typing here now
     this.backlogAsOf = 0; // the ID up to which the join's backlog gives current state
     this.minId = Infinity;

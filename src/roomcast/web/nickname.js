@@ -10,12 +10,18 @@ import { KEY_NICK, save } from "./storage.js";
 import { changed, state } from "./store.js";
 
 const ui = { form: $("nick-form"), input: $("nick-input"), error: $("nick-error") };
+/** The user has typed in the box since it took the focus: leave what it holds alone. */
+let typedIn = false;
 
-/** The server's word on this user's nickname. */
+/**
+ * The server's word on this user's nickname. A signed-in person has one nickname on every tab
+ * (another tab may change it): it is also the one to ask for on the next connection.
+ */
 export function setNick(name) {
   if (typeof name !== "string" || !name) return;
   state.nick = name;
-  if (document.activeElement !== ui.input) ui.input.value = name;
+  if (state.user) state.wantedNick = name;
+  if (document.activeElement !== ui.input || !typedIn) ui.input.value = name;
   if (!GUEST_NICK.test(name)) save(sessionStorage, KEY_NICK, name);
   changed("people");
 }
@@ -86,6 +92,12 @@ ui.form.addEventListener("submit", (event) => {
   event.preventDefault();
   requestNick(ui.input.value);
 });
+ui.input.addEventListener("focus", () => {
+  typedIn = false;
+});
+ui.input.addEventListener("input", () => {
+  typedIn = true;
+});
 ui.input.addEventListener("blur", () => {
-  if (!ui.input.value.trim() && state.nick) ui.input.value = state.nick;
+  if ((!typedIn || !ui.input.value.trim()) && state.nick) ui.input.value = state.nick;
 });

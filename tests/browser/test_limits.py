@@ -4,7 +4,7 @@ it refused with a message, never cut to fit."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, expect
 
 from conftest import ServerProcess
 
@@ -13,9 +13,9 @@ from .conftest import OpenChat
 pytestmark = pytest.mark.browser
 
 
-def paste(chat_box: object, text: str) -> None:
+def paste(box: Locator, text: str) -> None:
     """Put ``text`` in a box as a paste does (one input event, no key presses)."""
-    chat_box.evaluate(  # type: ignore[attr-defined]
+    box.evaluate(
         """(box, text) => {
             box.focus();
             document.execCommand("insertText", false, text);

@@ -66,7 +66,8 @@ def test_all_rooms_is_folded_busiest_first_and_hides_empty_rooms(
     # Folded, the panels under it are in view without scrolling.
     for selector in ("#nick-form", "#account-heading"):
         box = page.locator(selector).bounding_box()
-        assert box is not None and box["y"] + box["height"] <= LAPTOP["height"], selector
+        assert box is not None, selector
+        assert box["y"] + box["height"] <= LAPTOP["height"], selector
     expect(page.locator("#all-rooms")).to_be_hidden()
     toggle = page.locator("#all-rooms-toggle")
     expect(toggle).to_have_attribute("aria-expanded", "false")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -77,7 +78,8 @@ def test_a_private_first_room_ends_in_the_default_room_with_one_alert(
     expect(guest.title).to_have_text("#default")
     settle_connected(guest, 2)
     lines = alert_lines(guest)
-    assert len(lines) == 1 and "private" in lines[0], lines
+    assert len(lines) == 1, lines
+    assert "private" in lines[0], lines
     expect(guest.room_button("den")).to_have_count(0)
 
 
@@ -96,7 +98,8 @@ def test_the_owner_logging_out_in_her_private_room_lands_in_another_room(
     # The reload's socket, the log-out's, the refused one and the one that lands in #lobby.
     settle_connected(alice, 3)
     lines = alert_lines(alice)
-    assert len(lines) == 1 and "private" in lines[0], lines
+    assert len(lines) == 1, lines
+    assert "private" in lines[0], lines
     expect(alice.page.locator("#people .me .person-name")).to_have_text(re.compile("^guest-"))
 
 
@@ -113,7 +116,8 @@ def test_a_banned_first_room_names_the_ban_once_in_local_time(
     expect(other.title).to_have_text("#default")
     settle_connected(other, 2)
     lines = alert_lines(other)
-    assert len(lines) == 1 and "banned" in lines[0], lines
+    assert len(lines) == 1, lines
+    assert "banned" in lines[0], lines
     assert not ISO.search(lines[0]), lines
 
 
@@ -131,7 +135,8 @@ def test_a_kick_is_called_a_kick_and_the_rejoin_says_when(
     dave.type_line("/join ops")
     expect(dave.alert).to_contain_text("You were kicked from #ops: you can come back at")
     text = " ".join(alert_lines(dave))
-    assert "banned" not in text and not ISO.search(text), text
+    assert "banned" not in text, text
+    assert not ISO.search(text), text
     assert len(alert_lines(dave)) == 1
     expect(dave.title).to_have_text("#lobby")
 
@@ -151,9 +156,9 @@ def test_a_failed_join_stays_in_the_room_on_screen(
 
 
 def test_refused_nicknames_share_one_alert_and_the_box_keeps_the_real_one(
-    server_factory: object, open_chat: OpenChat
+    server_factory: Any, open_chat: OpenChat
 ) -> None:
-    server = server_factory(env={"ROOMCAST_RATE_NICKS": "0.5/1"})  # type: ignore[operator]
+    server = server_factory(env={"ROOMCAST_RATE_NICKS": "0.5/1"})
     chat = open_chat(server, "lobby", nick="erin")
     for number in range(7):
         chat.type_line(f"/nick erin{number}")

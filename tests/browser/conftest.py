@@ -36,7 +36,7 @@ LAUNCH_ARGS = [
 ]
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-README_SCREENSHOT = REPO / "docs" / "screenshots" / "roomcast.png"
+DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
 
 # A loaded 2-core CI machine is slow to start pages; waits are for an event, so a long ceiling
 # costs nothing when things work.
@@ -65,12 +65,12 @@ def save_screenshot(page: Page, name: str) -> Path:
     return path
 
 
-def update_readme_screenshot(page: Page) -> None:
-    """Refresh docs/screenshots/roomcast.png when ROOMCAST_UPDATE_SCREENSHOTS=1."""
-    path = save_screenshot(page, "readme")
+def update_docs_screenshot(page: Page, name: str) -> None:
+    """Refresh docs/screenshots/NAME.png when ROOMCAST_UPDATE_SCREENSHOTS=1."""
+    path = save_screenshot(page, name)
     if os.environ.get("ROOMCAST_UPDATE_SCREENSHOTS") == "1":
-        README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, README_SCREENSHOT)
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_SCREENSHOTS / f"{name}.png")
 
 
 def post_message(server: ServerProcess, room: str, text: str, author: str = "system") -> int:

@@ -13,7 +13,7 @@ from websockets.sync.client import connect
 
 from conftest import ServerProcess
 
-from .conftest import OpenChat, post_message, update_readme_screenshot
+from .conftest import OpenChat, post_message
 
 pytestmark = pytest.mark.browser
 
@@ -381,34 +381,3 @@ def test_following_the_newest_line_survives_a_late_scroll_event(
     writer.say("still following")
     expect(reader.texts.last).to_have_text("still following")
     reader.expect_in_view(reader.texts.last)
-
-
-def test_readme_screenshot(server: ServerProcess, open_chat: OpenChat) -> None:
-    """The picture in the README: a lived-in lobby, two other rooms with unread lines."""
-    post_message(server, "lobby", "Welcome to #lobby. Be kind, stay on topic.", author="system")
-    post_message(
-        server, "lobby", "Deploy of roomcast 0.1.0 finished: all checks green.", "deploybot"
-    )
-    alice = open_chat(server, "lobby", nick="alice")
-    bob = open_chat(server, "lobby", nick="bob")
-    carol = open_chat(server, "lobby", nick="Carol Zhang")
-    dana = open_chat(server, "lobby", nick="dana")
-    for room in ("design", "ops"):
-        alice.type_line(f"/join {room}")
-        expect(alice.title).to_have_text(f"#{room}")
-    alice.room_button("lobby").click()
-    bob.say("Morning! Did the release go out?")
-    alice.say("Yes: the changelog is at https://example.com/roomcast/changes")
-    alice.say("Reconnects now resume exactly where they left off.")
-    carol.type_line("/me is reading it now")
-    dana.say("Accents, Arabic (مرحبا) and Hebrew (שלום) all round-trip ✓")
-    bob.say("Ship it!")
-    expect(alice.texts).to_have_count(8)
-    for room, lines in (("design", 2), ("ops", 1)):
-        dana.type_line(f"/join {room}")
-        for number in range(lines):
-            dana.say(f"{room} update {number + 1}")
-        badge = alice.room_button(room).locator(".unread")
-        expect(badge).to_have_text(re.compile(f"^{lines}"))
-    expect(alice.people).to_have_count(4)
-    update_readme_screenshot(alice.page)

@@ -369,7 +369,13 @@ def test_deleting_asks_first_and_moderators_may_delete_anyones_line(
     mod.wait_connected()
     bob.say("buy cheap watches")
     spam = line(mod, "buy cheap watches")
-    assert offered(mod, spam) == ["Add a reaction", "Reply", "Reply in a thread", "Delete"]
+    assert offered(mod, spam) == [
+        "Add a reaction",
+        "Reply",
+        "Reply in a thread",
+        "Delete",
+        "Moderate the author",
+    ]
     assert "Delete" not in offered(alice, line(alice, "buy cheap watches"))
     act(mod, spam, "Delete")
     mod.page.locator("#confirm-delete").get_by_role("button", name="Delete").click()

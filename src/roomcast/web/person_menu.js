@@ -1,8 +1,9 @@
 // What a signed-in user can do with another person from the People panel: a click on the name
 // opens the direct conversation with them; the "⋯" beside it opens a menu (write to them, block
 // or unblock them; for the room's moderators kick, ban, mute: sanctions.js). The same menu opens
-// from a message's actions for its author (actions.js). Also the list of accounts this user blocks: fetched after signing in
-// (GET /api/me/blocks), then the Blocks frame that answers each Block and Unblock.
+// from a message's actions for its author (actions.js). Also the list of accounts this user
+// blocks: fetched after signing in (GET /api/me/blocks), then the Blocks frame that answers each
+// Block and Unblock.
 //
 // The menu: ↑/↓ move between its items, Esc or a click elsewhere closes it, and the focus goes
 // back to the button that opened it.

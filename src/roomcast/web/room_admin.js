@@ -149,8 +149,12 @@ function openSettings() {
 function submitTopic() {
   const room = settings.room;
   const problem = overLimit(topicInput.value, MAX_TOPIC_CHARS, "A topic");
-  if (problem) settings.status.textContent = problem;
-  else ask({ Type: "Topic", Room: room.name, Topic: topicInput.value.trim() }, "topic", settings.status);
+  if (problem) {
+    settings.status.textContent = problem;
+    return;
+  }
+  const frame = { Type: "Topic", Room: room.name, Topic: topicInput.value.trim() };
+  ask(frame, "topic", settings.status);
 }
 
 function setRole(name, role) {

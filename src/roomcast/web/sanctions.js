@@ -125,7 +125,8 @@ function sanctionItem(room, sanction) {
   const until = sanction.until ? `until ${formatWhen(new Date(sanction.until))}` : "until lifted";
   const detail = document.createElement("span");
   detail.className = "sanction-detail";
-  detail.textContent = ` ${what} ${until} by ${sanction.by}${sanction.reason ? `: ${sanction.reason}` : ""}`;
+  const why = sanction.reason ? `: ${sanction.reason}` : "";
+  detail.textContent = ` ${what} ${until} by ${sanction.by}${why}`;
   const lift = document.createElement("button");
   lift.type = "button";
   lift.className = "link-button";

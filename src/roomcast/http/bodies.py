@@ -344,7 +344,7 @@ class ModerationResult(Body):
 
 class Sanction(Body):
     id: int
-    kind: Annotated[str, Meta(extra_json_schema={"enum": ["ban", "mute"]})]
+    kind: Annotated[str, Meta(extra_json_schema={"enum": ["ban", "kick", "mute"]})]
     name: str
     account: bool
     until: MaybeTime

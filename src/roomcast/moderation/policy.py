@@ -55,7 +55,9 @@ class RoomPolicy:
                 ref,
             )
         if role < Role.MODERATOR:
-            ban = self.sanction("ban", identity, remote, now)
+            ban = self.sanction("ban", identity, remote, now) or self.sanction(
+                "kick", identity, remote, now
+            )
             if ban is not None:
                 raise ProtocolError(ErrorCode.BANNED, _ban_text(room, ban), ref)
 
@@ -101,15 +103,18 @@ def sanction_of(
 ) -> tuple[str | None, int | None]:
     """What kick, ban or mute records (its kind, None for a plain kick) and until when.
 
-    A kick bans for ``kick_seconds`` when that is set, so the kicked cannot rejoin at once.
+    A kick keeps its target out for ``kick_seconds`` when that is set (a sanction of kind
+    "kick", which bars joining as a ban does), so the kicked cannot rejoin at once.
     """
     if action == "kick":
         if not kick_seconds:
             return None, None
-        return "ban", now + int(kick_seconds * 1000)
+        return "kick", now + int(kick_seconds * 1000)
     return action, now + duration * 1000 if duration else None
 
 
 def _ban_text(room: str, ban: Sanction) -> str:
     until = f" until {protocol.iso_time(ban.until_ms)}" if ban.until_ms is not None else ""
+    if ban.kind == "kick":
+        return f"you were kicked from {room!r} and may rejoin{until.replace(' until', ' at')}"
     return f"you are banned from {room!r}{until}"

@@ -281,6 +281,13 @@ class Moderation:
         lifted = await self.store.lift_sanctions(
             room, kind, account_id=target.account_id, name_key=target.key
         )
+        if kind == "ban":  # an unban also lets a kicked person back in at once
+            lifted = (
+                await self.store.lift_sanctions(
+                    room, "kick", account_id=target.account_id, name_key=target.key
+                )
+                or lifted
+            )
         if not lifted:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"{target.name!r} is not {kind}ned here", ref)
         await self._audit(identity, action, room, target.name, reason)

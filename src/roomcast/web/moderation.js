@@ -59,7 +59,7 @@ export function refusedAtConnect(detail, hadStatus) {
   if (detail.code !== CLOSE_POLICY_VIOLATION || (hadStatus && !refused)) return;
   const bad = state.link.firstRoom;
   const reason = refused?.message || detail.reason || "refused by the server";
-  showAlert(refusalText(bad, refused?.code, reason), { key: `room:${bad}` });
+  showAlert(refusalText(bad, reason), { key: `room:${bad}` });
   const onlyDefault = state.rooms.size === 1 && bad === DEFAULT_ROOM;
   removeRoom(bad);
   if (onlyDefault) detail.retry = false; // nowhere else to go

@@ -259,7 +259,7 @@ export function joinRefused(req, frame, message) {
     return;
   }
   if (room && room.joinedLastId === null) removeRoom(req.room, { back: req.back });
-  const text = refusalText(req.room, frame.Code, message);
+  const text = refusalText(req.room, message);
   if (req.fromForm) ui.joinError.textContent = text;
   showAlert(text, { key: `room:${req.room}` });
 }

@@ -121,7 +121,7 @@ function sanctionItem(room, sanction) {
   const who = document.createElement("bdi");
   who.className = "sanction-name";
   who.textContent = sanction.name;
-  const what = sanction.kind === "mute" ? "muted" : "banned";
+  const what = DONE[sanction.kind] ?? "banned";
   const until = sanction.until ? `until ${formatWhen(new Date(sanction.until))}` : "until lifted";
   const detail = document.createElement("span");
   detail.className = "sanction-detail";

@@ -1,0 +1,120 @@
+"""PostgreSQL search (``SearchStore``): full-text search over the ``words`` of each live line.
+
+``words`` is the ``tsvector`` (``simple`` configuration) of the line's folded text, under a GIN
+index, kept in step by the writer in the statement that stores the line and by every edit and
+deletion (migration 0006), so an acknowledged line is found at once, on every node. The query is
+a ``tsquery`` built from the parsed query (``to_tsquery``: words quoted, phrases with ``<->``,
+prefixes with ``:*``, exclusions with ``!``), so nothing of the client's text reaches the
+``tsquery`` parser unquoted.
+
+With a room, its newest matches below ``before`` are read by ID; across rooms, those among the
+newest ``WINDOW`` rows (``seq > X``: PostgreSQL ANDs the GIN and the btree bitmaps) are ranked
+by ``ts_rank``, the window widened ``WIDEN`` times until more than ``limit`` are found. The
+readable rooms are a subquery of ``rooms`` and ``room_roles``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from roomcast.store.postgres.events import LINE, LIVE
+from roomcast.store.postgres.pool import Pool
+from roomcast.store.postgres.reads import WITH_STATE, with_state
+from roomcast.store.search import (
+    DEFAULT_SEARCH_LIMIT,
+    WIDEN,
+    WINDOW,
+    Query,
+    Reader,
+    SearchPage,
+    Term,
+    page_of,
+)
+
+# $1 admin, $2 account: the rooms the reader may read.
+_READABLE: Final = (
+    "SELECT name FROM rooms WHERE NOT deleted AND ($1 OR NOT private OR owner_id = $2"
+    " OR name IN (SELECT room FROM room_roles WHERE account_id = $2))"
+)
+# $3 the tsquery, $4 how many; then the filters' values.
+_IN_ROOM: Final = (
+    "SELECT room, id FROM messages WHERE words @@ to_tsquery('simple', $3) AND room = $5"
+    f" AND room IN ({_READABLE}) AND {LIVE}{{}} ORDER BY id DESC LIMIT $4"
+)
+_ACROSS: Final = (
+    "SELECT room, id FROM messages WHERE words @@ to_tsquery('simple', $3) AND seq > $5"
+    f" AND room IN ({_READABLE}) AND {LIVE}{{}}"
+    " ORDER BY ts_rank(words, to_tsquery('simple', $3)) DESC, seq DESC LIMIT $4"
+)
+# $1 rooms, $2 IDs: those lines, live now, in their current state.
+_CURRENT: Final = f"""{WITH_STATE}
+FROM (SELECT {LINE} FROM messages
+      WHERE (room, id) IN (SELECT * FROM unnest($1::text[], $2::bigint[])) AND {LIVE}) p
+"""
+
+
+def tsquery(query: Query) -> str:
+    """The ``to_tsquery`` text of ``query``: each word single-quoted (a word is letters and
+    digits only, never a quote)."""
+
+    def phrase(term: Term) -> str:
+        quoted = [f"'{word}'" for word in term.words]
+        if term.prefix:
+            quoted[-1] += ":*"
+        joined = " <-> ".join(quoted)
+        return f"({joined})" if len(quoted) > 1 else joined
+
+    required = " & ".join(phrase(term) for term in query.required)
+    excluded = "".join(f" & !{phrase(term)}" for term in query.excluded)
+    return required + excluded
+
+
+class Search:
+    """The ``SearchStore`` part of the PostgreSQL store."""
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def search(
+        self,
+        query: Query,
+        reader: Reader,
+        *,
+        room: str | None = None,
+        author: str | None = None,
+        before: int | None = None,
+        limit: int = DEFAULT_SEARCH_LIMIT,
+    ) -> SearchPage:
+        extra = ""
+        values: list[object] = []
+        if before is not None:
+            values.append(before)
+            extra += f" AND id < ${len(values) + 5}"
+        if author is not None:
+            values.append(author)
+            extra += f" AND author = ${len(values) + 5}"
+        common = (reader.admin, reader.account_id, tsquery(query), limit + 1)
+        if room is not None:
+            rows = await self._pool.fetch(_IN_ROOM.format(extra), *common, room, *values)
+        else:
+            top = await self._pool.fetch("SELECT coalesce(max(seq), 0) FROM messages")
+            size = WINDOW
+            while True:
+                low = max(int(top[0][0]) - size, 0)
+                rows = await self._pool.fetch(_ACROSS.format(extra), *common, low, *values)
+                if len(rows) > limit or low == 0:
+                    break
+                size *= WIDEN
+        if not rows:
+            return SearchPage((), False)
+        current = await self._pool.fetch(
+            _CURRENT, [row["room"] for row in rows], [row["id"] for row in rows]
+        )
+        return page_of(
+            query,
+            [with_state(row) for row in current],
+            room=room,
+            author=author,
+            before=before,
+            limit=limit,
+        )

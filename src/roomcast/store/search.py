@@ -29,13 +29,12 @@ from typing import Final, Protocol
 
 from roomcast.record import record
 from roomcast.wire.errors import ErrorCode, ProtocolError
+from roomcast.wire.limits import DEFAULT_SEARCH_LIMIT as DEFAULT_SEARCH_LIMIT
+from roomcast.wire.limits import MAX_QUERY_CHARS
 from roomcast.wire.protocol import ChatMessage
 
-MAX_QUERY_CHARS: Final = 200
 MAX_TERMS: Final = 16
 MIN_PREFIX_CHARS: Final = 2
-DEFAULT_SEARCH_LIMIT: Final = 20
-MAX_SEARCH_LIMIT: Final = 100
 # The recency windows of a search across rooms: the newest WINDOW indexed lines first, then
 # WIDEN times as many, until more than ``limit`` matches are found or the window is everything.
 WINDOW: Final = 50_000

@@ -23,6 +23,7 @@ until it holds more than ``limit`` matches or is the whole history.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from typing import Final, Protocol
@@ -110,8 +111,13 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+_ASCII_WORD: Final = re.compile(r"[A-Za-z0-9]+")
+
+
 def spans(text: str) -> list[tuple[int, int]]:
     """The (start, end) of each word of ``text``, in order."""
+    if text.isascii():
+        return [match.span() for match in _ASCII_WORD.finditer(text)]
     found = []
     start = -1
     for index, char in enumerate(text):
@@ -128,8 +134,17 @@ def spans(text: str) -> list[tuple[int, int]]:
 
 def words(text: str) -> list[str]:
     """The folded words of ``text`` (a word that folds to nothing, a lone mark, is dropped)."""
+    if text.isascii():
+        return _ASCII_WORD.findall(text.lower())
     folded = (fold(text[start:end]) for start, end in spans(text))
     return [word for word in folded if word]
+
+
+def indexed_text(text: str) -> str:
+    """What an index takes in of ``text``: its folded words, a space between each (so an
+    index's own parser finds exactly these words: PostgreSQL's would split ``café-bar`` into
+    three, itself and its parts)."""
+    return " ".join(words(text))
 
 
 def _bad(message: str) -> ProtocolError:

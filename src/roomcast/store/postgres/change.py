@@ -25,7 +25,7 @@ from roomcast.store.base import (
 from roomcast.store.changes import decide
 from roomcast.store.postgres.events import EVENT, event
 from roomcast.store.postgres.sql import Conn
-from roomcast.store.search import fold
+from roomcast.store.search import indexed_text
 from roomcast.wire.protocol import ErrorCode
 
 _EARLIER: Final = f"SELECT {EVENT} FROM messages WHERE sender = $1 AND ref = $2"
@@ -95,7 +95,9 @@ async def change_on(conn: Conn, change: Change) -> Changed:
             change.sender, key, change.kind, target, change.owner,
         )  # fmt: skip
         if change.kind == EDIT:
-            await conn.execute(_EDIT, room, target, change.text, change.sent_ms, fold(change.text))
+            await conn.execute(
+                _EDIT, room, target, change.text, change.sent_ms, indexed_text(change.text)
+            )
         elif change.kind == DELETE:
             for statement in _DELETE:
                 await conn.execute(statement, room, target)

@@ -43,7 +43,7 @@ from roomcast.store.postgres.change import change_on
 from roomcast.store.postgres.events import EVENT, event
 from roomcast.store.postgres.pool import Pool
 from roomcast.store.postgres.sql import RACED, UNAVAILABLE, Conn
-from roomcast.store.search import fold
+from roomcast.store.search import indexed_text
 from roomcast.wire.protocol import ChatMessage
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ _RETRIES: Final = 3
 
 # $1..$12: room, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread, mentions
 # (an array literal, NULL for none: the arrays of a batch differ in length) and the folded body
-# (``search.fold``, for the ``words`` searched) of each new message, in submission order.
+# (``search.indexed_text``, for the ``words`` searched) of each new message, in submission order.
 # Returns each room's last ID after the batch; the k-th message of a room that got n messages
 # has ID last_id - n + k.
 APPEND: Final = """
@@ -274,7 +274,7 @@ async def _insert(
         [new.reply_to for new in news],
         [new.thread for new in news],
         [_array(new.mentions) for new in news],
-        [fold(new.text) for new in news],
+        [indexed_text(new.text) for new in news],
     ]
     last_ids = {row[0]: int(row[1]) for row in await conn.fetch(APPEND, *columns)}
     counts: dict[str, int] = {}

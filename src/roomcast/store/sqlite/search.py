@@ -117,6 +117,7 @@ class Search:
         self._indexer = Indexer(path, synchronous) if index else None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roomcast-search")
         self._conn: sqlite3.Connection | None = None
+        self._closed = False
 
     @property
     def indexer(self) -> Indexer | None:
@@ -129,6 +130,9 @@ class Search:
             self._indexer.start()
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         if self._indexer is not None:
             await asyncio.to_thread(self._indexer.stop)
         await asyncio.get_running_loop().run_in_executor(self._thread, self._disconnect)

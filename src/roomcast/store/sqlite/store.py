@@ -52,6 +52,8 @@ class SQLiteStore(ComposedStore):
         await self.searcher.open()
 
     async def close(self) -> None:
-        await self._writer.close()
+        # The search's connections first: they attach the database read-only, and the last
+        # connection to close it must be one that may checkpoint the log and remove it.
         await self.searcher.close()
+        await self._writer.close()
         await self._reads.close()

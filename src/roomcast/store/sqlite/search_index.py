@@ -38,11 +38,15 @@ from roomcast.store.migrations import migrations
 
 log = logging.getLogger(__name__)
 
-# Most lines a batch takes in from one room, and most rooms per batch: a batch stays a few ms.
+# Most lines a batch takes in from one room, and most rooms per batch.
 _ROOM_BATCH: Final = 2000
-_ROOMS_PER_BATCH: Final = 64
-# How long the thread sleeps when it has caught up.
-_IDLE: Final = 0.2
+_ROOMS_PER_BATCH: Final = 256
+# The pause after each batch (shorter when rooms were left for the next). A batch reads the
+# store's database in a read transaction, and the write-ahead log can only start again from
+# its beginning while no reader is in one (checkpoint.py): batches back to back would let the
+# log grow for as long as messages keep coming. Pauses also gather more lines per batch.
+_PAUSE: Final = 0.25
+_PAUSE_BEHIND: Final = 0.05
 # The thread's niceness (Linux: per thread) above the server's.
 _NICENESS: Final = 10
 
@@ -165,7 +169,6 @@ class Indexer:
         self._path = path
         self._synchronous = synchronous
         self._stopping = threading.Event()
-        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="roomcast-search-index", daemon=True)
         # Seconds of this thread's CPU spent indexing, for the benchmarks and metrics.
         self.cpu_seconds = 0.0
@@ -173,13 +176,8 @@ class Indexer:
     def start(self) -> None:
         self._thread.start()
 
-    def nudge(self) -> None:
-        """New lines were committed: look for them (the thread also looks every _IDLE)."""
-        self._wake.set()
-
     def stop(self) -> None:
         self._stopping.set()
-        self._wake.set()
         if self._thread.is_alive():
             self._thread.join()
 
@@ -201,8 +199,6 @@ class Indexer:
                     log.warning("search indexing failed, will retry: %s", exc)
                     advanced = 0
                 self.cpu_seconds += time.thread_time() - started
-                if not advanced:
-                    self._wake.wait(_IDLE)
-                    self._wake.clear()
+                self._stopping.wait(_PAUSE_BEHIND if advanced >= _ROOMS_PER_BATCH else _PAUSE)
         finally:
             conn.close()

@@ -8,8 +8,10 @@ prefixes with ``:*``, exclusions with ``!``), so nothing of the client's text re
 ``tsquery`` parser unquoted.
 
 With a room, its newest matches below ``before`` are read by ID; across rooms, those among the
-newest ``WINDOW`` rows (``seq > X``: PostgreSQL ANDs the GIN and the btree bitmaps) are ranked
-by ``ts_rank``, the window widened ``WIDEN`` times until more than ``limit`` are found. The
+newest rows (``seq > X``: PostgreSQL ANDs the GIN and the btree bitmaps) are ranked by
+``ts_rank``: the matches of the newest ``WINDOW`` rows are counted, the window narrowed to about
+``RANKED`` of them (``search.narrowed``) and widened ``WIDEN`` times until more than ``limit``
+are found. The
 readable rooms are a subquery of ``rooms`` and ``room_roles``.
 """
 
@@ -28,6 +30,7 @@ from roomcast.store.search import (
     Reader,
     SearchPage,
     Term,
+    narrowed,
     page_of,
 )
 
@@ -46,6 +49,8 @@ _ACROSS: Final = (
     f" AND room IN ({_READABLE}) AND {LIVE}{{}}"
     " ORDER BY ts_rank(words, to_tsquery('simple', $3)) DESC, seq DESC LIMIT $4"
 )
+# $1 the tsquery, $2 the window's lowest seq: how many rows match in the window.
+_COUNT: Final = "SELECT count(*) FROM messages WHERE words @@ to_tsquery('simple', $1) AND seq > $2"
 # $1 rooms, $2 IDs: those lines, live now, in their current state.
 _CURRENT: Final = f"""{WITH_STATE}
 FROM (SELECT {LINE} FROM messages
@@ -97,10 +102,11 @@ class Search:
         if room is not None:
             rows = await self._pool.fetch(_IN_ROOM.format(extra), *common, room, *values)
         else:
-            top = await self._pool.fetch("SELECT coalesce(max(seq), 0) FROM messages")
-            size = WINDOW
+            top = int((await self._pool.fetch("SELECT coalesce(max(seq), 0) FROM messages"))[0][0])
+            counted = await self._pool.fetch(_COUNT, common[2], top - WINDOW)
+            size = narrowed(WINDOW, int(counted[0][0]))
             while True:
-                low = max(int(top[0][0]) - size, 0)
+                low = max(top - size, 0)
                 rows = await self._pool.fetch(_ACROSS.format(extra), *common, low, *values)
                 if len(rows) > limit or low == 0:
                     break

@@ -10,8 +10,9 @@ attached read-only, in one read transaction:
    (``search.matches``), and the lines its edits and deletions name are stale in the index;
 3. the index: with a room, its newest matches below ``before`` (``ORDER BY rowid DESC``, the room
    named by its ``tag`` token so FTS5 intersects in C); across rooms, the best matches by
-   ``rank`` (bm25) among the newest ``WINDOW`` lines (``rowid > X``, which FTS5 takes into its
-   index), widened ``WIDEN`` times until more than ``limit`` are found;
+   ``rank`` (bm25) among the newest lines (``rowid > X``, which FTS5 takes into its index): the
+   matches of the newest ``WINDOW`` are counted, the window narrowed to about ``RANKED`` of
+   them (``narrowed``) and widened ``WIDEN`` times until more than ``limit`` are found;
 4. the current state of the chosen lines, also those still in the writer's journal (asked for
    before the transaction began): a deleted line is dropped, an edited one evaluated again by
    its text now, so stale index entries never show.
@@ -37,9 +38,10 @@ from roomcast.store.search import (
     Reader,
     SearchPage,
     Term,
+    narrowed,
     page_of,
 )
-from roomcast.store.sqlite.rows import LINE, LIVE, chat_line
+from roomcast.store.sqlite.rows import LINE, chat_line
 from roomcast.store.sqlite.search_index import Indexer, open_index, room_tag
 from roomcast.store.sqlite.writer import Writer
 from roomcast.wire.protocol import ChatMessage, ReactionSummary
@@ -76,15 +78,25 @@ _ACROSS: Final = (
     " WHERE fts MATCH ? AND fts.rowid > ? AND d.room IN (SELECT name FROM temp.readable){}"
     " ORDER BY fts.rank LIMIT ?"
 )
-_KEYS: Final = "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
-_LINES: Final = f"SELECT {LINE} FROM src.messages WHERE (room, id) IN {_KEYS} AND {LIVE}"
+# The lines of a JSON array of [room, id] keys: the keys drive the join (CROSS JOIN), so each is
+# one descent of the primary key (as ``(room, id) IN (...)`` the planner scans the whole room).
+_COUNT: Final = "SELECT count(*) FROM fts WHERE fts MATCH ? AND rowid > ?"
+_KEYS: Final = (
+    "json_each(?) k CROSS JOIN {}"
+    " ON m.room = json_extract(k.value, '$[0]') AND m.{} = json_extract(k.value, '$[1]')"
+)
+_LINES: Final = (
+    f"SELECT {', '.join('m.' + c for c in LINE.split(', '))}"
+    f" FROM {_KEYS.format('src.messages m', 'id')} WHERE m.kind IS NULL AND m.deleted = 0"
+)
 _REACTIONS: Final = (
-    f"SELECT room, target, emoji, name FROM src.reactions WHERE (room, target) IN {_KEYS}"
-    " ORDER BY room, target, first_id, id"
+    f"SELECT m.room, m.target, m.emoji, m.name FROM {_KEYS.format('src.reactions m', 'target')}"
+    " ORDER BY m.room, m.target, m.first_id, m.id"
 )
 _REPLIES: Final = (
-    "SELECT room, thread, count(*) FROM src.messages"
-    f" WHERE (room, thread) IN {_KEYS} AND thread IS NOT NULL AND {LIVE} GROUP BY room, thread"
+    "SELECT m.room, m.thread, count(*) FROM"
+    f" {_KEYS.format('src.messages m INDEXED BY messages_thread', 'thread')}"
+    " WHERE m.thread IS NOT NULL AND m.kind IS NULL AND m.deleted = 0 GROUP BY m.room, m.thread"
 )
 
 
@@ -260,7 +272,8 @@ class Search:
             found = self._fresh(conn, _IN_ROOM.format(extra), (match, *params, fetch), stale)
         else:
             top = conn.execute("SELECT coalesce(max(rowid), 0) FROM docs").fetchone()[0]
-            size = WINDOW
+            counted = conn.execute(_COUNT, (match, top - WINDOW)).fetchone()[0]
+            size = narrowed(WINDOW, counted)
             while True:
                 low = max(top - size, 0)
                 found = self._fresh(

@@ -16,9 +16,9 @@ Ranking (every store): the page's lines are ordered by ``score`` (term occurrenc
 by the line's length, BM25-like), then by recency. Which lines make the page is the store's
 rule, the same on all three: with a room, the newest ``limit`` matches below ``before`` (so
 paging with ``before`` = the lowest ID of the last page visits every match once); across rooms,
-the best of the matches among the newest lines: the newest ``WINDOW`` lines (fewer when they
-hold more than ``RANKED`` matches, see ``narrowed``), the window widened ``WIDEN`` times until it
-holds more than ``limit`` matches or is the whole history.
+the best of the matches among the newest lines: the newest lines expected to hold about
+``RANKED`` matches (from those counted in the newest ``WINDOW``, see ``narrowed``), the window
+widened ``WIDEN`` times until it holds more than ``limit`` matches or is the whole history.
 """
 
 from __future__ import annotations
@@ -41,15 +41,17 @@ MIN_PREFIX_CHARS: Final = 2
 # WIDEN times as many, until more than ``limit`` matches are found or the window is everything.
 WINDOW: Final = 50_000
 WIDEN: Final = 4
-# A word in many lines has thousands of matches even in the newest WINDOW lines, and ranking
-# each costs (bm25, ts_rank): the first window is narrowed to hold about RANKED matches.
+# Ranking costs per match (bm25, ts_rank): a word in many lines has thousands of matches even
+# in the newest WINDOW lines, a rare one a few in all history. The matches of the newest WINDOW
+# are counted (cheap), and the first window ranked is the one expected to hold about RANKED.
 RANKED: Final = 2_000
 
 
 def narrowed(size: int, found: int) -> int:
-    """The first window to rank in: ``size`` lines held ``found`` matches (counted, not
-    ranked); a window as much smaller as holds about ``RANKED`` of them."""
-    return size if found <= RANKED else max(1, size * RANKED // found)
+    """The first window to rank in, from ``found`` matches (counted, not ranked) in the newest
+    ``size`` lines: the newest lines expected to hold about ``RANKED`` matches (all of history
+    when they hold none)."""
+    return max(1, size * RANKED // max(found, 1))
 
 
 # A highlight: the text cut into segments, each marked True when it is (part of) a match.

@@ -9,10 +9,10 @@ prefixes with ``:*``, exclusions with ``!``), so nothing of the client's text re
 
 With a room, its newest matches below ``before`` are read by ID; across rooms, those among the
 newest rows (``seq > X``: PostgreSQL ANDs the GIN and the btree bitmaps) are ranked by
-``ts_rank``: the matches of the newest ``WINDOW`` rows are counted, the window narrowed to about
-``RANKED`` of them (``search.narrowed``) and widened ``WIDEN`` times until more than ``limit``
-are found. The
-readable rooms are a subquery of ``rooms`` and ``room_roles``.
+``ts_rank``: the matches of the newest ``WINDOW`` rows are counted, the first window ranked is
+the one expected to hold about ``RANKED`` (``search.narrowed``), and it is widened ``WIDEN``
+times until more than ``limit`` are found. The readable rooms are a subquery of ``rooms`` and
+``room_roles``.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ attached read-only, in one read transaction:
 3. the index: with a room, its newest matches below ``before`` (``ORDER BY rowid DESC``, the room
    named by its ``tag`` token so FTS5 intersects in C); across rooms, the best matches by
    ``rank`` (bm25) among the newest lines (``rowid > X``, which FTS5 takes into its index): the
-   matches of the newest ``WINDOW`` are counted, the window narrowed to about ``RANKED`` of
-   them (``narrowed``) and widened ``WIDEN`` times until more than ``limit`` are found;
+   matches of the newest ``WINDOW`` are counted, the first window ranked is the one expected to
+   hold about ``RANKED`` (``narrowed``), and it is widened ``WIDEN`` times until more than
+   ``limit`` are found;
 4. the current state of the chosen lines, also those still in the writer's journal (asked for
    before the transaction began): a deleted line is dropped, an edited one evaluated again by
    its text now, so stale index entries never show.

@@ -44,8 +44,11 @@ _ROOMS_PER_BATCH: Final = 256
 # The pause after each batch (shorter when rooms were left for the next). A batch reads the
 # store's database in a read transaction, and the write-ahead log can only start again from
 # its beginning while no reader is in one (checkpoint.py): batches back to back would let the
-# log grow for as long as messages keep coming. Pauses also gather more lines per batch.
-_PAUSE: Final = 0.25
+# log grow for as long as messages keep coming. Longer pauses make larger batches, which cost
+# less per line (each commit of the index writes a new FTS5 segment, which later merges cost
+# again): 10.4-11.1 us of the indexer's CPU per line with 0.25 s, 6.1-6.5 us with 1 s
+# (bench/micro/search_index.py, 4,000 lines/s); searches evaluate what waits (search.py).
+_PAUSE: Final = 1.0
 _PAUSE_BEHIND: Final = 0.05
 # The thread's niceness (Linux: per thread) above the server's.
 _NICENESS: Final = 10

@@ -149,6 +149,9 @@ def words(text: str) -> list[str]:
     """The folded words of ``text`` (a word that folds to nothing, a lone mark, is dropped)."""
     if text.isascii():
         return _ASCII_WORD.findall(text.lower())
+    whole = fold(text)
+    if whole.isascii():  # accents only: every letter folded to ASCII, every mark dropped
+        return _ASCII_WORD.findall(whole)
     folded = (fold(text[start:end]) for start, end in spans(text))
     return [word for word in folded if word]
 

@@ -44,7 +44,7 @@ WIDEN: Final = 4
 # Ranking costs per match (bm25, ts_rank): a word in many lines has thousands of matches even
 # in the newest WINDOW lines, a rare one a few in all history. The matches of the newest WINDOW
 # are counted (cheap), and the first window ranked is the one expected to hold about RANKED.
-RANKED: Final = 2_000
+RANKED: Final = 1_000
 
 
 def narrowed(size: int, found: int) -> int:

@@ -49,12 +49,18 @@ _ACROSS: Final = (
     f" AND room IN ({_READABLE}) AND {LIVE}{{}}"
     " ORDER BY ts_rank(words, to_tsquery('simple', $3)) DESC, seq DESC LIMIT $4"
 )
-# $1 the tsquery, $2 the window's lowest seq: how many rows match in the window.
-_COUNT: Final = "SELECT count(*) FROM messages WHERE words @@ to_tsquery('simple', $1) AND seq > $2"
-# $1 rooms, $2 IDs: those lines, live now, in their current state.
-_CURRENT: Final = f"""{WITH_STATE}
-FROM (SELECT {LINE} FROM messages
-      WHERE (room, id) IN (SELECT * FROM unnest($1::text[], $2::bigint[])) AND {LIVE}) p
+# $1 the tsquery, $2 the window's size: the newest row's seq, and how many rows match among
+# the newest $2.
+_COUNT: Final = """
+WITH top AS (SELECT coalesce(max(seq), 0) AS seq FROM messages)
+SELECT top.seq, (SELECT count(*) FROM messages
+                 WHERE words @@ to_tsquery('simple', $1) AND seq > top.seq - $2) FROM top
+"""
+# The lines a query of keys finds, live now, in their current state: one round trip.
+_CURRENT: Final = f"""WITH found AS ({{}})
+{WITH_STATE}
+FROM (SELECT {", ".join("m." + c for c in LINE.split(", "))} FROM messages m
+      JOIN found f ON f.room = m.room AND f.id = m.id WHERE m.kind IS NULL AND NOT m.deleted) p
 """
 
 
@@ -100,22 +106,18 @@ class Search:
             extra += f" AND author = ${len(values) + 5}"
         common = (reader.admin, reader.account_id, tsquery(query), limit + 1)
         if room is not None:
-            rows = await self._pool.fetch(_IN_ROOM.format(extra), *common, room, *values)
+            sql = _CURRENT.format(_IN_ROOM.format(extra))
+            current = await self._pool.fetch(sql, *common, room, *values)
         else:
-            top = int((await self._pool.fetch("SELECT coalesce(max(seq), 0) FROM messages"))[0][0])
-            counted = await self._pool.fetch(_COUNT, common[2], top - WINDOW)
-            size = narrowed(WINDOW, int(counted[0][0]))
+            (top, counted), *_ = await self._pool.fetch(_COUNT, common[2], WINDOW)
+            size = narrowed(WINDOW, int(counted))
+            sql = _CURRENT.format(_ACROSS.format(extra))
             while True:
-                low = max(top - size, 0)
-                rows = await self._pool.fetch(_ACROSS.format(extra), *common, low, *values)
-                if len(rows) > limit or low == 0:
+                low = max(int(top) - size, 0)
+                current = await self._pool.fetch(sql, *common, low, *values)
+                if len(current) > limit or low == 0:
                     break
                 size *= WIDEN
-        if not rows:
-            return SearchPage((), False)
-        current = await self._pool.fetch(
-            _CURRENT, [row["room"] for row in rows], [row["id"] for row in rows]
-        )
         return page_of(
             query,
             [with_state(row) for row in current],

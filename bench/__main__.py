@@ -7,6 +7,9 @@
     python -m bench --list             servers and scenarios
     python -m bench --only roomcast/rooms100x10 --at 80000,160000
                                        steps at fixed delivered rates only (CPU at equal load)
+    python -m bench --only '*/search'  search over 1,000,000 lines, SQLite and PostgreSQL
+                                       (only when named: bench/search.py; roomcast/search is
+                                       SQLite alone, roomcast-redis1/search PostgreSQL alone)
 
 Results go to ``bench/results/`` (JSON, every step); the tables and the plot go to
 ``docs/benchmarks.md`` and ``docs/benchmarks/`` unless ``--no-docs`` (a filtered run writes the
@@ -25,7 +28,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import install, report, scenarios
+from bench import install, report, scenarios, search
 from bench.servers import SERVERS
 
 RESULTS_DIR = install.BENCH_DIR / "results"
@@ -91,6 +94,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     filters = parse_filters(args.only)
     raise_nofile()
+    stores = [
+        store
+        for server, store in (("roomcast", "sqlite"), ("roomcast-redis1", "postgres"))
+        if any(s in ("*", server) and c == "search" for s, c in filters)
+    ]
+    if stores:
+        return search.run(stores)
     if args.at:
         return fixed_rates(filters, [float(r) for r in args.at.split(",")], args.quick)
     stamp = time.strftime("%Y%m%d-%H%M%S")

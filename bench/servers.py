@@ -139,6 +139,11 @@ SERVERS: Final[dict[str, ServerSpec]] = {
             roomcast_args=("--db", "{workdir}/roomcast.db", *ROOMCAST_COMMON),
         ),
         ServerSpec(
+            "roomcast-noindex", "roomcast (SQLite, search_index off)", ready_token='"Joined"',
+            presence=True, scenarios=("rooms100x10", "fanout100"),
+            roomcast_args=("--db", "{workdir}/roomcast.db", "--search-index", "off"),
+        ),
+        ServerSpec(
             "roomcast-mem", "roomcast (memory://)", ready_token='"Joined"', presence=True,
             roomcast_args=("--db", "memory://", *ROOMCAST_COMMON),
         ),

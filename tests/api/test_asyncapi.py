@@ -124,6 +124,11 @@ async def test_every_frame_of_a_live_server_matches_its_schema(
         await alice.expect("Reaction")
         await send(bob, {"Type": "Edits", "Room": "lobby", "Target": typed["ID"], "Ref": 22})
         await bob.expect("Edits")
+        await send(bob, {"Type": "Search", "Query": "t2", "Ref": 23})
+        assert (await bob.expect("Results"))["Messages"][0]["Highlight"] == [["t2", True]]
+        history = {"Type": "History", "Room": "lobby", "Around": typed["ID"], "Ref": 24}
+        await send(bob, history)
+        await bob.expect("History", lambda f: f.get("Ref") == 24)
         await send(bob, {"Type": "Typing", "Room": "lobby"})
         await alice.expect("Typing", lambda f: f["Names"] == ["bob"])
         await send(bob, {"Type": "Typing", "Room": "lobby", "Stop": True})

@@ -1,4 +1,5 @@
-"""Rate budgets: how many chat lines, joins and renames a connection may send, and per address.
+"""Rate budgets: how many chat lines, joins, renames and searches a connection may send, and per
+address.
 
 Each member has a token bucket per kind; chat lines also draw on their address's bucket. A
 command over budget is answered with ``rate_limited``; a connection that keeps flooding after
@@ -35,6 +36,7 @@ from roomcast.wire.protocol import (
     StartDirect,
     Typing,
 )
+from roomcast.wire.search_frames import SearchMessages
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,8 @@ BUDGETED: Final[dict[type, str]] = {
     SetRole: "joins",
     Moderate: "joins",
     DeleteMessage: "joins",
+    # A search reads the whole history: a budget of its own.
+    SearchMessages: "searches",
 }
 
 
@@ -68,6 +72,7 @@ class RateBudgets:
             "messages": Rate.parse(settings.rate_messages),
             "joins": Rate.parse(settings.rate_joins),
             "nicks": Rate.parse(settings.rate_nicks),
+            "searches": Rate.parse(settings.rate_searches),
         }
         self._messages_per_ip = KeyedBuckets(Rate.parse(settings.rate_messages_per_ip))
         self._flood_limit = settings.flood_limit

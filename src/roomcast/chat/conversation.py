@@ -70,7 +70,11 @@ class Conversation:
             )
 
     async def history(self, member: Member, room: str, command: FetchHistory) -> None:
-        """A page of ``room`` (one of ``member``'s), or of one of its threads."""
+        """A page of ``room`` (one of ``member``'s), or of one of its threads, or around an ID,
+        or after one."""
+        if command.around is not None or command.after is not None:
+            await self._around(member, room, command)
+            return
         thread = command.thread
         if thread is not None:
             await self.check_thread(room, thread, command.ref)
@@ -79,6 +83,31 @@ class Conversation:
         if more:
             page = page[1:]
         member.send(protocol.encode_history(room, page, more, command.ref, thread=thread))
+
+    async def _around(self, member: Member, room: str, command: FetchHistory) -> None:
+        """``History`` with ``Around`` (``limit // 2`` lines before that ID, the rest from it
+        on) or ``After`` (the oldest lines after it): ``More`` says older lines exist before
+        the page, ``Newer`` newer ones after it."""
+        given = [command.before, command.around, command.after, command.thread]
+        if sum(value is not None for value in given) > 1:
+            raise ProtocolError(
+                ErrorCode.BAD_FIELD, "give one of Before, Around, After and Thread", command.ref
+            )
+        limit, store = command.limit, self._store
+        if command.around is not None:
+            older_count = limit // 2
+            older = await store.page(room, command.around, older_count + 1)
+            more = len(older) > older_count
+            older = older[len(older) - older_count :] if older_count else []
+            start = command.around - 1
+        else:
+            older, more, start = [], False, command.after or 0
+        newer = await store.newer(room, start, limit - len(older) + 1)
+        lines = [*older, *newer[: limit - len(older)]]
+        if command.after is not None:
+            more = bool(await store.page(room, lines[0].id if lines else start + 1, 1))
+        newer_more = len(older) + len(newer) > limit
+        member.send(protocol.encode_history(room, lines, more, command.ref, newer=newer_more))
 
     async def _live(
         self, room: str, message_id: int, ref: Ref | None, what: str

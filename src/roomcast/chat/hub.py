@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from roomcast import __version__
 from roomcast.auth import GUEST, Authenticator, Identity
 from roomcast.broker import Broker
+from roomcast.chat import searching
 from roomcast.chat.backlog import read_backlog
 from roomcast.chat.budgets import BUDGETED, RateBudgets
 from roomcast.chat.conversation import Conversation
@@ -65,6 +66,7 @@ from roomcast.wire.protocol import (
     StartDirect,
 )
 from roomcast.wire.protocol import Typing as TypingCommand
+from roomcast.wire.search_frames import SearchMessages
 
 log = logging.getLogger(__name__)
 
@@ -314,6 +316,8 @@ class Hub:
                 case TypingCommand(room=room, stop=stop):
                     if await self.direct.may_write(member, room) or stop:
                         self._typing.typed(member, room, stop)
+                case SearchMessages():
+                    await searching.answer(self.store, member, command)
                 case MarkRead() | StartDirect() | SetBlock():
                     await self._person_commands.handle(member, command)
                 case CreateRoom() | SetTopic() | SetRole() | Moderate():

@@ -23,6 +23,7 @@ from roomcast.http import (
     messages,
     moderation,
     rooms,
+    search,
     tokens,
 )
 from roomcast.http.keys import API_KEY_KEY, HUB_KEY, LOGIN_BUDGET_KEY, SERVICE_KEY, SETTINGS_KEY
@@ -50,6 +51,7 @@ ROUTES: Final = (
     health.ROUTES
     + rooms.ROUTES
     + messages.ROUTES
+    + search.ROUTES
     + broadcast.ROUTES
     + docs.ROUTES
     + accounts.ROUTES

@@ -137,6 +137,33 @@ class Message(Body):
     replies: Annotated[int, Meta(ge=0, description="Live replies, on a thread's root")] = 0
 
 
+class SearchResult(Body):
+    """One line found, in its current state."""
+
+    room: RoomName
+    id: Annotated[int, Meta(ge=1, le=MAX_ID)]
+    author: Annotated[str, Meta(min_length=1)]
+    text: Annotated[str, Meta(description="The current text")]
+    time: Time
+    highlight: Annotated[
+        list[tuple[str, bool]],
+        Meta(
+            description=(
+                "The text in segments [text, matched]: joined, the texts are the text; matched"
+                " words are true (plain text, never HTML)"
+            )
+        ),
+    ]
+
+
+class SearchResults(Body):
+    """The lines that match, best first (with room: the newest matches below before, ranked);
+    more: more lines match."""
+
+    results: list[SearchResult]
+    more: bool
+
+
 class Room(Body):
     name: RoomName
     topic: Annotated[str, Meta(description="Empty when none is set")]

@@ -88,7 +88,8 @@ def _open(settings: Settings, *, may_create: bool) -> MessageStore:
             2,
         )
     try:
-        store = open_store(settings.db, synchronous=settings.sqlite_synchronous)
+        # A command's store keeps no search index: the server's does.
+        store = open_store(settings.db, synchronous=settings.sqlite_synchronous, search_index=False)
     except ValueError as exc:
         raise AdminError(str(exc), 2) from None
     path = _sqlite_path(store)

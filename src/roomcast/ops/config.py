@@ -38,6 +38,7 @@ class Settings:
     presence_ttl: float = 15.0
     workers: int = 1
     sqlite_synchronous: str = "NORMAL"
+    search_index: bool = True
     data_dir: str = "data"
     api_key: str = ""
     history_on_join: int = 50
@@ -52,6 +53,7 @@ class Settings:
     rate_messages_per_ip: str = "50/150"
     rate_joins: str = "2/20"
     rate_nicks: str = "0.5/5"
+    rate_searches: str = "1/10"
     flood_limit: int = 50
     allowed_origins: str = ""
     max_connections: int = 10_000
@@ -148,6 +150,7 @@ class Settings:
             "rate_messages_per_ip",
             "rate_joins",
             "rate_nicks",
+            "rate_searches",
             "rate_logins",
         ):
             try:

@@ -109,7 +109,11 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     ssl_context = tls_context(settings)
     node = assemble(
         settings,
-        open_store(settings.db, synchronous=settings.sqlite_synchronous),
+        open_store(
+            settings.db,
+            synchronous=settings.sqlite_synchronous,
+            search_index=settings.search_index,
+        ),
         open_broker(settings.broker, prefix=settings.redis_prefix),
         open_presence(settings.broker, prefix=settings.redis_prefix, ttl=settings.presence_ttl),
         load_api_key(settings),

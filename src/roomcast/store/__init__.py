@@ -58,11 +58,13 @@ __all__ = [
 ]
 
 
-def open_store(url: str, *, synchronous: str = "NORMAL") -> Store:
+def open_store(url: str, *, synchronous: str = "NORMAL", search_index: bool = True) -> Store:
     """Build the store a ``--db`` value names (not yet opened).
 
     ``memory://`` keeps history in memory only; ``sqlite:///path`` or a plain file path uses
     SQLite; ``postgresql://user@host/db`` (or ``postgres://``) uses PostgreSQL, shared by nodes.
+    ``search_index`` False: SQLite keeps no search index (searches then see only the newest lines,
+    see ``sqlite/search.py``); PostgreSQL keeps its index itself.
     """
     if url == "memory://" or url == ":memory:":
         from roomcast.store.memory import MemoryStore
@@ -86,4 +88,8 @@ def open_store(url: str, *, synchronous: str = "NORMAL") -> Store:
         raise ValueError(
             f"sqlite synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}"
         )
-    return SQLiteStore(Path(path), synchronous=level)  # type: ignore[arg-type]
+    return SQLiteStore(
+        Path(path),
+        synchronous=level,  # type: ignore[arg-type]
+        search_index=search_index,
+    )

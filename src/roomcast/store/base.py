@@ -22,6 +22,7 @@ from typing import Protocol
 
 from roomcast.record import record
 from roomcast.store.people import PeopleStore
+from roomcast.store.search import SearchStore
 from roomcast.wire.protocol import ChatMessage, ErrorCode, LogEvent, Ref
 
 log = logging.getLogger(__name__)
@@ -182,6 +183,10 @@ class HistoryReads(Protocol):
         """Up to ``limit`` live messages with ID < ``before`` (the newest when None), oldest
         first, in their current state (text, ``edited_ms``, ``reactions``, ``replies``); with
         ``thread``, only that thread's root and replies."""
+
+    async def newer(self, room: str, after_id: int, limit: int) -> list[ChatMessage]:
+        """Up to ``limit`` live messages with ID > ``after_id``, oldest first, in their current
+        state as ``page`` gives them (a page that continues forward, for ``History After``)."""
 
     async def after(self, room: str, after_id: int, limit: int) -> list[LogEvent]:
         """Up to ``limit`` events of the log with ID > ``after_id``, oldest first: lines (with
@@ -400,7 +405,7 @@ class AccessStore(AccountStore, RoomAccessStore, Protocol):
     """Accounts, credentials, room roles, sanctions and the audit log, beside the history."""
 
 
-class Store(MessageStore, AccessStore, PeopleStore, Protocol):
+class Store(MessageStore, AccessStore, PeopleStore, SearchStore, Protocol):
     """Everything a roomcast server keeps: what ``open_store`` gives."""
 
 

@@ -1,5 +1,6 @@
 """A ``Store`` composed of parts: the writer's ``submit``, the history reads, the room
-administration and the access store, each an object of its own that this facade forwards to.
+administration, the access store and the search, each an object of its own that this facade
+forwards to.
 
 The SQLite and PostgreSQL stores are such facades; each builds its parts, opens and closes them.
 ``submit`` and ``append`` are the writer's own bound methods (no call in between on the path of
@@ -31,6 +32,13 @@ from roomcast.store.base import (
     Sanction,
 )
 from roomcast.store.people import Notification, PeopleStore, PersonRoom
+from roomcast.store.search import (
+    DEFAULT_SEARCH_LIMIT,
+    Query,
+    Reader,
+    SearchPage,
+    SearchStore,
+)
 from roomcast.wire.protocol import ChatMessage, LogEvent
 
 
@@ -57,6 +65,7 @@ class ComposedStore(ABC):
         rooms: HistoryAdmin,
         access: AccessStore,
         people: PeopleStore,
+        search: SearchStore,
     ) -> None:
         self.submit = writer.submit
         self.append = writer.append
@@ -65,6 +74,7 @@ class ComposedStore(ABC):
         self._rooms = rooms
         self._access = access
         self._people = people
+        self._search = search
 
     @abstractmethod
     async def open(self) -> None: ...
@@ -84,6 +94,9 @@ class ComposedStore(ABC):
 
     async def after(self, room: str, after_id: int, limit: int) -> list[LogEvent]:
         return await self._history.after(room, after_id, limit)
+
+    async def newer(self, room: str, after_id: int, limit: int) -> list[ChatMessage]:
+        return await self._history.newer(room, after_id, limit)
 
     async def message(self, room: str, message_id: int) -> ChatMessage | None:
         return await self._history.message(room, message_id)
@@ -228,3 +241,19 @@ class ComposedStore(ABC):
 
     async def notification_counts(self) -> dict[str, int]:
         return await self._people.notification_counts()
+
+    # -- SearchStore ----------------------------------------------------------------------------
+
+    async def search(
+        self,
+        query: Query,
+        reader: Reader,
+        *,
+        room: str | None = None,
+        author: str | None = None,
+        before: int | None = None,
+        limit: int = DEFAULT_SEARCH_LIMIT,
+    ) -> SearchPage:
+        return await self._search.search(
+            query, reader, room=room, author=author, before=before, limit=limit
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from roomcast.record import record
 from roomcast.wire.errors import Ref
+from roomcast.wire.search_frames import SearchMessages
 
 
 @record
@@ -45,13 +46,16 @@ class LeaveRoom:
 @record
 class FetchHistory:
     """A page of at most ``limit`` messages older than ``before`` (newest page when None);
-    with ``thread``, of that thread's root and replies only."""
+    with ``thread``, of that thread's root and replies only; with ``around``, the lines around
+    that ID; with ``after``, the oldest lines after it."""
 
     room: str | None
     before: int | None
     limit: int
     ref: Ref | None = None
     thread: int | None = None
+    around: int | None = None
+    after: int | None = None
 
 
 @record
@@ -193,4 +197,5 @@ Command = (
     | MarkRead
     | StartDirect
     | SetBlock
+    | SearchMessages
 )

@@ -233,9 +233,12 @@ def encode_history(
     ref: Ref | None,
     *,
     thread: int | None = None,
+    newer: bool = False,
 ) -> bytes:
-    """A page of ``messages`` (of the thread with root ``thread``, when given)."""
-    return _encode(frames.HistoryFrame(room, [m.frame() for m in messages], more, thread, ref))
+    """A page of ``messages`` (of the thread with root ``thread``, when given); ``newer``: lines
+    after the page exist (a page around or after an ID)."""
+    frame = frames.HistoryFrame(room, [m.frame() for m in messages], more, thread, newer, ref)
+    return _encode(frame)
 
 
 def encode_ack(message_id: int, room: str, ref: Ref, *, unchanged: bool = False) -> bytes:

@@ -182,12 +182,15 @@ class LeaveCommand(ClientFrame, tag="Leave"):
 
 class HistoryCommand(ClientFrame, tag="History"):
     """Ask for a page of older messages (Before is exclusive; newest page without it); with
-    Thread, of that thread: its root and its replies."""
+    Thread, of that thread: its root and its replies; with Around, the lines around that ID
+    (Limit // 2 before it); with After, the oldest lines after that ID."""
 
     Limit: Annotated[int, Meta(ge=1, le=MAX_HISTORY_LIMIT)] = DEFAULT_HISTORY_LIMIT
     Room: RoomName | None = None
     Before: Annotated[int, Meta(ge=1, le=MAX_ID)] | None = None
     Thread: OptionalMessageID = None
+    Around: OptionalMessageID = None
+    After: Annotated[int, Meta(ge=0, le=MAX_ID)] | None = None
     Ref: RefValue | None = None
 
 
@@ -505,6 +508,7 @@ class HistoryFrame(ServerFrame, tag="History"):
     Messages: list[ChatFrame]
     More: bool
     Thread: Annotated[MessageID, Meta(description="The thread asked for")] | None = None
+    Newer: Annotated[bool, Meta(description="Around, After: newer ones exist")] = False
     Ref: RefValue | None = None
 
 

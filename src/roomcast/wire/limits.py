@@ -54,3 +54,7 @@ GUEST_PREFIX: Final = "guest-"
 
 ROLES: Final = ("moderator", "member", "none")
 MODERATION_ACTIONS: Final = ("kick", "ban", "unban", "mute", "unmute")
+# Search: the longest query, and how many lines one page of results holds.
+MAX_QUERY_CHARS: Final = 200
+DEFAULT_SEARCH_LIMIT: Final = 20
+MAX_SEARCH_LIMIT: Final = 100

@@ -19,7 +19,7 @@ from typing import Any, Final
 import msgspec
 import orjson
 
-from roomcast.wire import frames
+from roomcast.wire import frames, search_frames
 from roomcast.wire.commands import (
     Command,
     CreateRoom,
@@ -51,6 +51,7 @@ from roomcast.wire.limits import (
     MAX_TOPIC_CHARS,
     ROLES,
 )
+from roomcast.wire.search_frames import SearchMessages
 from roomcast.wire.text import decode_message, validate_emoji, validate_line, validate_room
 
 # A value check of one field: the value (None only for an absent optional key) and the
@@ -251,7 +252,9 @@ _FRAMES: Final[dict[str | None, Kind]] = {
     "History": _kind(
         frames.HistoryCommand,
         _CHECKS,
-        lambda v, ref: FetchHistory(v["Room"], v["Before"], v["Limit"], ref, v["Thread"]),
+        lambda v, ref: FetchHistory(
+            v["Room"], v["Before"], v["Limit"], ref, v["Thread"], v["Around"], v["After"]
+        ),
     ),
     "Ping": _kind(frames.PingCommand, {}, lambda v, ref: Ping(ref)),
     "Create": _kind(
@@ -310,6 +313,13 @@ _FRAMES: Final[dict[str | None, Kind]] = {
         _NAMED_CHECKS,
         lambda v, ref: SetRole(v["Room"], v["Name"], v["Role"], ref),
     ),
+    "Search": _kind(
+        search_frames.SearchCommand,
+        _CHECKS,
+        lambda v, ref: SearchMessages(
+            v["Query"], v["Room"], v["Author"], v["Before"], v["Limit"], ref
+        ),
+    ),
     **{
         action.capitalize(): _kind(frame, _NAMED_CHECKS, _moderate(action))
         for action, frame in frames.MODERATION_COMMANDS.items()
@@ -322,7 +332,7 @@ _TUTORIAL_LINE: Final = msgspec.json.Decoder(frames.TutorialLine)
 # Chat lines first: they are most of what a server reads.
 _DECODERS: Final = (
     msgspec.json.Decoder(frames.ChatLine),
-    msgspec.json.Decoder(frames.CommandFrame),
+    msgspec.json.Decoder(frames.CommandFrame | search_frames.SearchCommand),
 )
 # What msgspec raises for a frame that is not of the class asked for: another shape, not JSON
 # (orjson's grammar decides), a lone surrogate, or nesting past msgspec's depth (the

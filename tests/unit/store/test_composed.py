@@ -15,6 +15,7 @@ from roomcast.store.base import (
 from roomcast.store.composed import ComposedStore
 from roomcast.store.memory import MemoryStore
 from roomcast.store.people import DELIVERED, Notification
+from roomcast.store.search import Reader, parse
 from roomcast.wire.protocol import ChatMessage, DeletedEvent
 
 NOW = 1_800_000_000_000
@@ -24,7 +25,7 @@ class _OnMemory(ComposedStore):
     """Every part a memory store: the composition must behave as the memory store does."""
 
     def __init__(self, parts: MemoryStore) -> None:
-        super().__init__(parts, parts, parts, parts, parts)
+        super().__init__(parts, parts, parts, parts, parts, parts)
         self.parts = parts
 
     async def open(self) -> None:
@@ -40,6 +41,8 @@ async def test_every_call_reaches_its_part() -> None:
     assert (await store.append(NewMessage("lobby", "a", "one", "w", 1))).message.id == 1
     assert [m.text for m in await store.page("lobby", None, 5)] == ["one"]
     assert [m.id for m in await store.after("lobby", 0, 5)] == [1]
+    assert [m.id for m in await store.newer("lobby", 0, 5)] == [1]
+    assert [f.message.id for f in (await store.search(parse("one"), Reader())).found] == [1]
     assert await store.last_id("lobby") == 1
     assert await store.create_room("den", "t")
     assert [r.name for r in await store.rooms()] == ["den", "lobby"]

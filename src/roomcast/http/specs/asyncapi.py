@@ -17,7 +17,7 @@ from roomcast import __version__
 from roomcast.http.specs.schema import Schema
 from roomcast.http.specs.schema import ref as _ref
 from roomcast.ops.config import Settings
-from roomcast.wire import frames
+from roomcast.wire import frames, search_frames
 from roomcast.wire.errors import ErrorCode
 
 _SCHEMA_REF: Final = "#/components/schemas/{name}"
@@ -31,6 +31,7 @@ _SERVER_TITLES: Final[tuple[tuple[type[frames.ServerFrame], str], ...]] = (
     (frames.NickFrame, "Nickname changed"),
     (frames.LeftFrame, "Left a room"),
     (frames.HistoryFrame, "History page"),
+    (search_frames.ResultsFrame, "Search results"),
     (frames.AckFrame, "Message stored"),
     (frames.ErrorFrame, "Error"),
     (frames.PongFrame, "Pong"),
@@ -53,6 +54,7 @@ _CLIENT_TITLES: Final[tuple[tuple[type[msgspec.Struct], str], ...]] = (
     (frames.JoinCommand, "Join a room"),
     (frames.LeaveCommand, "Leave a room"),
     (frames.HistoryCommand, "Fetch older messages"),
+    (search_frames.SearchCommand, "Search"),
     (frames.PingCommand, "Ping"),
     (frames.CreateCommand, "Create a room"),
     (frames.TopicCommand, "Set the topic"),
@@ -96,11 +98,15 @@ def frame_schemas(settings: Settings) -> dict[str, Schema]:
         frames.ReactionEntry,
         frames.VersionEntry,
         frames.PersonRoomEntry,
+        search_frames.FoundFrame,
     )
     for frame in closed:
         schemas[frame.__name__]["additionalProperties"] = False
     # A deletion names its message by Target, or by the older ID.
     schemas["DeleteCommand"]["anyOf"] = [{"required": ["Target"]}, {"required": ["ID"]}]
+    # A highlight's segment is a pair: draft-07 writes a tuple as an array of items.
+    segment = schemas["FoundFrame"]["properties"]["Highlight"]["items"]
+    segment["items"] = segment.pop("prefixItems")
     # msgspec lists an enum's values sorted; the document keeps the codes in declaration order.
     schemas["ErrorCode"]["enum"] = [code.value for code in ErrorCode]
     schemas["ChatLine"]["properties"]["Message"]["description"] = (
@@ -137,6 +143,25 @@ _EXAMPLES: Final[dict[str, Schema]] = {
     "Nick": {"Type": "Nick", "Name": "bob", "Old": "guest-3fa1", "Ref": 4},
     "Left": {"Type": "Left", "Room": "random", "Ref": 5},
     "History": {"Type": "History", "Room": "lobby", "Messages": [], "More": False, "Ref": 6},
+    "Results": {
+        "Type": "Results",
+        "Query": "cafe",
+        "Messages": [
+            {
+                "Type": "Chat",
+                "Message": "TGUgQ2Fmw6kgZXN0IG91dmVydA==",
+                "Author": "alice",
+                "Room": "lobby",
+                "WSID": "5f0c2d9a41be7e03",
+                "Sent": "2026-11-26 00:38:50",
+                "ID": 119,
+                "Time": "2026-11-26T00:38:50.548Z",
+                "Highlight": [["Le ", False], ["Café", True], [" est ouvert", False]],
+            }
+        ],
+        "More": False,
+        "Ref": 11,
+    },
     "Ack": {"Type": "Ack", "Ref": "m-17", "ID": 120, "Room": "lobby"},
     "Error": {
         "Type": "Error",
@@ -150,6 +175,7 @@ _EXAMPLES: Final[dict[str, Schema]] = {
     "JoinCommand": {"Type": "Join", "Room": "random", "Since": 42, "Ref": 3},
     "LeaveCommand": {"Type": "Leave", "Room": "random", "Ref": 5},
     "HistoryCommand": {"Type": "History", "Room": "lobby", "Before": 70, "Limit": 50, "Ref": 6},
+    "SearchCommand": {"Type": "Search", "Query": 'cafe "new build" -friday rele*', "Ref": 11},
     "PingCommand": {"Type": "Ping", "Ref": 7},
     "Room": {
         "Type": "Room",

@@ -13,6 +13,7 @@ from roomcast.http.messages import MAX_PAGE
 from roomcast.http.moderation import MAX_AUDIT_PAGE
 from roomcast.http.specs.schema import Schema, ref
 from roomcast.wire import protocol
+from roomcast.wire.limits import DEFAULT_SEARCH_LIMIT, MAX_QUERY_CHARS, MAX_SEARCH_LIMIT
 
 ROOM_NAME: Final = ref("RoomName")
 
@@ -93,6 +94,55 @@ OPERATIONS: Final = (
         description=(
             "Cursors are message IDs, so pages are stable while new messages arrive: "
             "follow next_before until it is null."
+        ),
+    ),
+    Operation(
+        "get", "/api/search", "search", "rooms",
+        "The lines matching a query, in the rooms the caller may read",
+        200, bodies.SearchResults, "The lines found", (400, 503),
+        parameters=(
+            {
+                "name": "q",
+                "in": "query",
+                "required": True,
+                "description": 'Words (all must occur), "phrases", -exclusions, prefix* words',
+                "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+            },
+            {
+                "name": "room",
+                "in": "query",
+                "description": "Only this room's lines: its newest matches, page by page",
+                "schema": ROOM_NAME,
+            },
+            {
+                "name": "author",
+                "in": "query",
+                "description": "Only the lines of this name",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "before",
+                "in": "query",
+                "description": "Only lines with a smaller ID: with room, the lowest ID of the"
+                " last page gives the next",
+                "schema": {"type": "integer", "minimum": 1, "maximum": bodies.MAX_ID},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "description": "Page size",
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": MAX_SEARCH_LIMIT,
+                    "default": DEFAULT_SEARCH_LIMIT,
+                },
+            },
+        ),
+        description=(
+            "With the API's usual credentials (none: a guest). Public rooms for everyone,"
+            " private rooms and direct conversations for their members. Case and diacritics"
+            " are ignored."
         ),
     ),
     # -- publishing with the API key

@@ -25,6 +25,7 @@ from roomcast.store.base import (
 from roomcast.store.changes import decide
 from roomcast.store.postgres.events import EVENT, event
 from roomcast.store.postgres.sql import Conn
+from roomcast.store.search import indexed_text
 from roomcast.wire.protocol import ErrorCode
 
 _EARLIER: Final = f"SELECT {EVENT} FROM messages WHERE sender = $1 AND ref = $2"
@@ -44,12 +45,13 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 RETURNING {EVENT}
 """
 _EDIT: Final = (
-    "UPDATE messages SET original = coalesce(original, body), body = $3, edited_ms = $4"
-    " WHERE room = $1 AND id = $2"
+    "UPDATE messages SET original = coalesce(original, body), body = $3, edited_ms = $4,"
+    " words = to_tsvector('simple', $5) WHERE room = $1 AND id = $2"
 )
 # A deleted line's text goes, from its edit events too, and so do its reactions.
 _DELETE: Final = (
-    "UPDATE messages SET body = '', original = NULL, deleted = true WHERE room = $1 AND id = $2",
+    "UPDATE messages SET body = '', original = NULL, deleted = true, words = NULL"
+    " WHERE room = $1 AND id = $2",
     "UPDATE messages SET body = '' WHERE room = $1 AND target = $2 AND kind = 'edit'",
     "DELETE FROM reactions WHERE room = $1 AND target = $2",
 )
@@ -93,7 +95,9 @@ async def change_on(conn: Conn, change: Change) -> Changed:
             change.sender, key, change.kind, target, change.owner,
         )  # fmt: skip
         if change.kind == EDIT:
-            await conn.execute(_EDIT, room, target, change.text, change.sent_ms)
+            await conn.execute(
+                _EDIT, room, target, change.text, change.sent_ms, indexed_text(change.text)
+            )
         elif change.kind == DELETE:
             for statement in _DELETE:
                 await conn.execute(statement, room, target)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Final
 
+import asyncpg
+
 from roomcast.store.base import RoomSummary
 from roomcast.store.postgres.events import EVENT, LINE, LIVE, event, line
 from roomcast.store.postgres.pool import Pool
@@ -13,7 +15,8 @@ from roomcast.wire.protocol import ChatMessage, LogEvent, ReactionSummary
 # $1 room, $2 before, $3 limit (and $4 the thread root): the newest live lines before $2, with
 # their reactions (emoji and names side by side, by emoji in order of first use, then by who
 # reacted first) and their live replies, oldest first.
-_PAGE: Final = f"""
+# The state of each line ``p`` of a query (``with_state`` reads it).
+WITH_STATE: Final = """
 SELECT p.*,
   array(SELECT r.emoji FROM reactions r WHERE r.room = p.room AND r.target = p.id
         ORDER BY r.since, r.id) AS emojis,
@@ -21,12 +24,20 @@ SELECT p.*,
         ORDER BY r.since, r.id) AS names,
   (SELECT count(*) FROM messages t
    WHERE t.room = p.room AND t.thread = p.id AND NOT t.deleted) AS replies
+"""
+_PAGE: Final = f"""{WITH_STATE}
 FROM (SELECT {LINE} FROM messages WHERE room = $1 AND id < $2 AND {LIVE}{{}}
       ORDER BY id DESC LIMIT $3) p
 ORDER BY p.id
 """
 _ALL_PAGE: Final = _PAGE.format("")
 _THREAD_PAGE: Final = _PAGE.format(" AND (id = $4 OR thread = $4)")
+# $1 room, $2 after, $3 limit: the oldest live lines after $2, with their state.
+_NEWER: Final = f"""{WITH_STATE}
+FROM (SELECT {LINE} FROM messages WHERE room = $1 AND id > $2 AND {LIVE}
+      ORDER BY id LIMIT $3) p
+ORDER BY p.id
+"""
 
 # $1 room, $2 line: the line's original text, then each edit's, with their times.
 _VERSIONS: Final = """
@@ -55,14 +66,10 @@ class Reads:
             rows = await self._pool.fetch(_ALL_PAGE, room, start, limit)
         else:
             rows = await self._pool.fetch(_THREAD_PAGE, room, start, limit, thread)
-        page = []
-        for row in rows:
-            reactions: dict[str, list[str]] = {}
-            for emoji, name in zip(row["emojis"], row["names"], strict=True):
-                reactions.setdefault(emoji, []).append(name)
-            summary = tuple(ReactionSummary(e, tuple(n)) for e, n in reactions.items())
-            page.append(line(row, summary, row["replies"]))
-        return page
+        return [with_state(row) for row in rows]
+
+    async def newer(self, room: str, after_id: int, limit: int) -> list[ChatMessage]:
+        return [with_state(row) for row in await self._pool.fetch(_NEWER, room, after_id, limit)]
 
     async def after(self, room: str, after_id: int, limit: int) -> list[LogEvent]:
         rows = await self._pool.fetch(
@@ -102,3 +109,12 @@ class Reads:
             name,
         )
         return RoomSummary(*rows[0]) if rows else None
+
+
+def with_state(row: asyncpg.Record) -> ChatMessage:
+    """The line of a row read with ``WITH_STATE``: its reactions and live replies."""
+    reactions: dict[str, list[str]] = {}
+    for emoji, name in zip(row["emojis"], row["names"], strict=True):
+        reactions.setdefault(emoji, []).append(name)
+    summary = tuple(ReactionSummary(e, tuple(n)) for e, n in reactions.items())
+    return line(row, summary, row["replies"])

@@ -70,10 +70,13 @@ class RoomAdmin:
                 (rooms, [bounds[r][0] for r in rooms], [bounds[r][1] for r in rooms]),
             ),
             (
-                f"INSERT INTO messages ({_IMPORTED})"
-                " SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[],"
+                # Their words folded in SQL (migration 0006's roomcast_fold), as imports are rare.
+                f"INSERT INTO messages ({_IMPORTED}, words)"
+                " SELECT u.*, CASE WHEN NOT u.deleted"
+                " THEN to_tsvector('simple', roomcast_fold(u.body)) END"
+                " FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[],"
                 " $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[],"
-                " $10::boolean[]) ON CONFLICT (room, id) DO NOTHING",
+                f" $10::boolean[]) AS u({_IMPORTED}) ON CONFLICT (room, id) DO NOTHING",
                 [list(column) for column in zip(*map(_imported, messages), strict=True)],
             ),
         )

@@ -2,11 +2,11 @@
 
 ``PostgresStore`` is the facade over its parts, which share one connection pool (pool.py): the
 writer task (writer.py), the reads (reads.py), the room administration (rooms.py), the access
-store (access.py) and the person-level state (people.py). Schema migrations (schema.py) are
-applied at ``open()``. When PostgreSQL cannot be reached, appends fail and reads raise
-``StoreUnavailable``; the pool reconnects by itself on later calls. The driver is asyncpg: half
-the client CPU of psycopg 3 per append and per read in this workload (docs/decisions.md,
-"Scale-out drivers").
+store (access.py), the person-level state (people.py) and the search (search.py). Schema
+migrations (schema.py) are applied at ``open()``. When PostgreSQL cannot be reached, appends
+fail and reads raise ``StoreUnavailable``; the pool reconnects by itself on later calls. The
+driver is asyncpg: half the client CPU of psycopg 3 per append and per read in this workload
+(docs/decisions.md, "Scale-out drivers").
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from roomcast.store.postgres.people import People
 from roomcast.store.postgres.pool import Pool
 from roomcast.store.postgres.reads import Reads
 from roomcast.store.postgres.rooms import RoomAdmin
+from roomcast.store.postgres.search import Search
 from roomcast.store.postgres.writer import Writer
 
 
@@ -49,6 +50,7 @@ class PostgresStore(ComposedStore):
             RoomAdmin(self._pool),
             Access(self._pool),
             People(self._pool),
+            Search(self._pool),
         )
 
     async def open(self) -> None:

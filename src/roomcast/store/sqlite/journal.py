@@ -162,16 +162,16 @@ class Journaled:
         self.count = 0
         self.refs.clear()
 
-    def in_room(self, room: str) -> list[tuple[Any, ...]]:
-        """``room``'s journaled lines, as ``rows.LINE`` columns (never edited yet: a change
-        moves the journal first)."""
+    def in_room(self, room: str | None) -> list[tuple[Any, ...]]:
+        """``room``'s journaled lines (every room's with None), as ``rows.LINE`` columns (never
+        edited yet: a change moves the journal first)."""
         return [
             (*row[:6], None, None, None, None)
             if len(row) == PLAIN_WIDTH
             else (*row[:6], row[9], row[10], None, row[11])
             for rows in self.batches.values()
             for row in rows
-            if row[0] == room
+            if room is None or row[0] == room
         ]
 
     def owners_in(self, rooms: Collection[str]) -> list[tuple[Any, ...]]:

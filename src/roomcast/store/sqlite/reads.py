@@ -133,6 +133,28 @@ class Reads:
         # A line the writer moved meanwhile is in both: the row of ``messages`` is the newer.
         by_id = {row[1]: row for row in (*shown, *rows)}
         lines = [by_id[message_id] for message_id in sorted(by_id)[-limit:]]
+        return await self._with_state(room, lines, journaled, inline)
+
+    async def newer(self, room: str, after_id: int, limit: int) -> list[ChatMessage]:
+        if limit <= 0:
+            return []
+        journaled = await self._writer.journaled_in(room)
+        inline = limit <= _INLINE_ROWS
+        rows = await self.query(
+            f"SELECT {LINE} FROM messages WHERE room = ? AND id > ? AND {LIVE} ORDER BY id LIMIT ?",
+            (room, after_id, limit),
+            inline=inline,
+        )
+        shown = [row for row in journaled if row[1] > after_id]
+        by_id = {row[1]: row for row in (*shown, *rows)}
+        lines = [by_id[message_id] for message_id in sorted(by_id)[:limit]]
+        return await self._with_state(room, lines, journaled, inline)
+
+    async def _with_state(
+        self, room: str, lines: Rows, journaled: Rows, inline: bool
+    ) -> list[ChatMessage]:
+        """The ``LINE`` rows ``lines`` of ``room`` as messages, with their reactions and the
+        live replies of the thread roots among them."""
         reactions = await self._reactions(room, [row[1] for row in lines], inline)
         roots = [row[1] for row in lines if row[_THREAD] is None]
         replies = await self._replies(room, roots, journaled, inline)

@@ -3,7 +3,8 @@
 The database runs in WAL mode; with ``synchronous=NORMAL`` (the default) a committed message
 survives a crash of the process, with ``FULL`` also a crash of the machine. ``SQLiteStore`` is
 the facade over its parts: the writer thread (writer.py), the reads beside it (reads.py), the
-room administration (rooms.py), the access store (access.py) and the people store (people.py).
+room administration (rooms.py), the access store (access.py), the people store (people.py) and
+the search with its index, in a database file of its own (search.py, search_index.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from roomcast.store.sqlite.connection import Synchronous
 from roomcast.store.sqlite.people import People
 from roomcast.store.sqlite.reads import Reads
 from roomcast.store.sqlite.rooms import RoomAdmin
+from roomcast.store.sqlite.search import Search
 from roomcast.store.sqlite.writer import Writer
 
 
@@ -30,21 +32,28 @@ class SQLiteStore(ComposedStore):
         *,
         synchronous: Synchronous = "NORMAL",
         max_pending: int = 50_000,
+        search_index: bool = True,
     ) -> None:
         self.path = Path(path)
         self._writer = Writer(self.path, synchronous, max_pending)
         self._reads = Reads(self.path, synchronous, self._writer)
+        self.searcher = Search(self.path, synchronous, self._writer, index=search_index)
         super().__init__(
             self._writer,
             self._reads,
             RoomAdmin(self._writer),
             Access(self._reads, self._writer),
             People(self._reads, self._writer),
+            self.searcher,
         )
 
     async def open(self) -> None:
         await self._writer.open()
+        await self.searcher.open()
 
     async def close(self) -> None:
+        # The search's connections first: they attach the database read-only, and the last
+        # connection to close it must be one that may checkpoint the log and remove it.
+        await self.searcher.close()
         await self._writer.close()
         await self._reads.close()

@@ -176,6 +176,10 @@ class Writer(AppendsAsFutures):
         ``room``'s messages still in the journal (``Journaled.in_room``)."""
         return await self._behind(lambda journaled: journaled.in_room(room))
 
+    async def journaled_lines(self) -> list[tuple[Any, ...]]:
+        """As ``journaled_in``, for every room."""
+        return await self._behind(lambda journaled: journaled.in_room(None))
+
     async def journaled_owners(self, rooms: Collection[str]) -> list[tuple[Any, ...]]:
         """As ``journaled_in``, for the lines of ``rooms``: (room, id, owner) of each
         (``Journaled.owners_in``)."""

@@ -1,0 +1,95 @@
+"""What the SQLite search index costs per line: the indexer thread's CPU, and the whole process's
+CPU with the index on and off at the same paced rate of lines.
+
+Lines go to a real ``SQLiteStore`` at ``RATE`` lines a second over 100 rooms (as in 100 rooms x
+10, where 4,000 lines/s are 40,000 delivered msgs/s) for ``SECONDS``, in batches each event-loop
+turn, then the store is given time to index everything. Two texts: the load generator's line
+(``RCB...|...|<ns>|xxxx``: 4 words) and a chat-like line of 10 words from a Zipf vocabulary.
+Figures: microseconds of CPU per line (process: the event loop, the writer, its checkpoints and,
+with the index on, the indexer and its pauses).
+
+Run: taskset -c 0 .venv/bin/python bench/micro/search_index.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from roomcast.store.base import NewMessage
+from roomcast.store.sqlite import SQLiteStore
+
+RATE = 4000
+SECONDS = 8.0
+TURN = 0.01  # seconds between batches: RATE * TURN lines each
+
+
+def _texts(kind: str) -> itertools.cycle[str]:
+    rng = random.Random(5)
+    if kind == "loadgen":
+        return itertools.cycle(
+            f"RCB3|1|{1_780_000_000_000_000_000 + n}|" + "x" * 40 for n in range(10_000)
+        )
+    words = [
+        "".join(rng.choice("bcdfgklmnprst") + rng.choice("aeiou") for _ in range(3))
+        for _ in range(5000)
+    ]
+    weights = list(itertools.accumulate(1 / r for r in range(1, 5001)))
+    return itertools.cycle(
+        " ".join(rng.choices(words, cum_weights=weights, k=10)) for _ in range(10_000)
+    )
+
+
+async def run(kind: str, index: bool) -> tuple[float, float]:
+    """(process CPU per line, indexer CPU per line), in microseconds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SQLiteStore(Path(tmp) / "chat.db", search_index=index)
+        await store.open()
+        texts = _texts(kind)
+        lines = int(RATE * SECONDS)
+        done = 0
+
+        def counted(_: object) -> None:
+            nonlocal done
+            done += 1
+
+        cpu = time.process_time()
+        started = time.monotonic()
+        sent = 0
+        while sent < lines:
+            due = int((time.monotonic() - started) * RATE)
+            for _ in range(min(due, lines) - sent):
+                room = f"room-{sent % 100}"
+                store.submit(NewMessage(room, "u1", next(texts), "w", sent), counted)
+                sent += 1
+            await asyncio.sleep(TURN)
+        while done < lines:  # noqa: ASYNC110 - polling a counter the store's callbacks move
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(1.5)  # the indexer's last batches
+        used = time.process_time() - cpu
+        indexer = store.searcher.indexer
+        indexed = 0.0 if indexer is None else indexer.cpu_seconds
+        await store.close()
+    return used / lines * 1e6, indexed / lines * 1e6
+
+
+async def main() -> None:
+    for kind in ("loadgen", "chat"):
+        for round_ in range(2):
+            off, _ = await run(kind, False)
+            on, indexer = await run(kind, True)
+            print(
+                f"{kind:8} round {round_ + 1}: process {off:6.1f} us/line index off,"
+                f" {on:6.1f} us/line index on (+{on - off:5.1f});"
+                f" indexer thread {indexer:5.1f} us/line",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,207 @@
+"""The SQLite search index: an FTS5 table in a database file of its own, filled by a thread.
+
+The index lives beside the store's database, in ``<database>-search``, so neither the writer's
+commits nor its write lock ever wait for it. A thread of its own, at a lower priority, opens it,
+attaches the store's database read-only and takes in new lines in batches: each batch is a few
+``INSERT ... SELECT`` statements over the ``messages`` table, so the work runs inside SQLite
+(without the GIL) and costs the writer thread nothing. What it has taken in is tracked per room
+(``watermarks``: every event of the room up to that ID is in the index). An edit re-indexes its
+line by the line's current text and a deletion drops the line; a deleted room's lines go.
+
+Tables of the search database (migrations in ``store/migrations/sqlite_search``):
+
+- ``docs``: one row per indexed line, its rowid the line's place in the index (increasing as
+  lines are taken in, so the newest lines have the highest), with its room, ID and author;
+- ``fts``: FTS5 over the line's text (``body``) and a token naming its room (``tag``, see
+  ``room_tag``), tokenizer ``unicode61 remove_diacritics 2``; its rowid is the line's ``docs``
+  rowid;
+- ``watermarks``: per room, the highest ID taken in, and whether the room's lines were purged
+  after it was deleted.
+
+A database written before the index existed gets an empty index: the thread starts every room
+at watermark 0 and catches up, while searches evaluate what is not yet taken in (search.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Final
+
+from roomcast.store.migrations import migrations
+
+log = logging.getLogger(__name__)
+
+# Most lines a batch takes in from one room, and most rooms per batch.
+_ROOM_BATCH: Final = 2000
+_ROOMS_PER_BATCH: Final = 256
+# The pause after each batch (shorter when rooms were left for the next). A batch reads the
+# store's database in a read transaction, and the write-ahead log can only start again from
+# its beginning while no reader is in one (checkpoint.py): batches back to back would let the
+# log grow for as long as messages keep coming. Longer pauses make larger batches, which cost
+# less per line (each commit of the index writes a new FTS5 segment, which later merges cost
+# again): 10.4-11.1 us of the indexer's CPU per line with 0.25 s, 6.1-6.5 us with 1 s
+# (bench/micro/search_index.py, 4,000 lines/s); searches evaluate what waits (search.py).
+_PAUSE: Final = 1.0
+_PAUSE_BEHIND: Final = 0.05
+# The thread's niceness (Linux: per thread) above the server's.
+_NICENESS: Final = 10
+
+
+def index_path(path: Path) -> Path:
+    """Where the search index of the database at ``path`` lives."""
+    return path.with_name(path.name + "-search")
+
+
+def room_tag(room: str) -> str:
+    """The one-word token of a room in the index's ``tag`` column: ``r`` and the hex of its
+    UTF-8 bytes (as SQLite's ``'r' || hex(room)`` writes it, folded to lower case)."""
+    return "r" + room.encode().hex()
+
+
+def attach_uri(path: Path) -> str:
+    """The read-only URI of the store's database, to ATTACH."""
+    return "file:" + urllib.parse.quote(str(path.absolute())) + "?mode=ro"
+
+
+def open_index(path: Path, synchronous: str) -> sqlite3.Connection:
+    """A connection to the index of the database at ``path``, at the newest schema, with the
+    store's database attached read-only as ``src``."""
+    conn = sqlite3.connect(
+        index_path(path), isolation_level=None, check_same_thread=False, uri=False
+    )
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA busy_timeout=5000")
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for migration in migrations("sqlite_search"):
+        if migration.version > version:
+            conn.executescript(
+                f"BEGIN; {migration.sql}; PRAGMA user_version={migration.version}; COMMIT;"
+            )
+    conn.execute("ATTACH DATABASE ? AS src", (attach_uri(path),))
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS span (room TEXT PRIMARY KEY, lo INT, hi INT)")
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS touched (room TEXT, id INT, PRIMARY KEY (room, id))"
+    )
+    return conn
+
+
+# The rooms with events after their watermark, and the range of IDs this batch takes in: up to
+# _ROOM_BATCH events of each (IDs may have gaps: an import).
+_SPAN: Final = f"""
+INSERT INTO temp.span (room, lo, hi)
+SELECT name, lo, hi FROM (
+  SELECT b.name, b.lo, (SELECT max(id) FROM (SELECT m.id FROM src.messages m
+                                            WHERE m.room = b.name AND m.id > b.lo
+                                            ORDER BY m.id LIMIT {_ROOM_BATCH})) AS hi
+  FROM (SELECT r.name, coalesce(w.indexed, 0) AS lo FROM src.rooms r
+        LEFT JOIN watermarks w ON w.room = r.name
+        WHERE r.deleted = 0 AND r.last_id > coalesce(w.indexed, 0)) b
+) WHERE hi IS NOT NULL LIMIT {_ROOMS_PER_BATCH}
+"""
+# The lines of a span, each with its current state.
+_SPAN_ROWS: Final = (
+    "FROM temp.span s JOIN src.messages m ON m.room = s.room AND m.id > s.lo AND m.id <= s.hi"
+)
+_STEPS: Final = (
+    "DELETE FROM temp.span",
+    "DELETE FROM temp.touched",
+    _SPAN,
+    # Lines indexed before whose edit or deletion this batch takes in.
+    f"INSERT OR IGNORE INTO temp.touched (room, id) SELECT m.room, m.target {_SPAN_ROWS}"
+    " WHERE m.kind IN ('edit', 'delete') AND m.target <= s.lo",
+    "DELETE FROM fts WHERE rowid IN (SELECT d.rowid FROM temp.touched t"
+    " JOIN docs d ON d.room = t.room AND d.id = t.id)",
+    "DELETE FROM docs WHERE rowid IN (SELECT d.rowid FROM temp.touched t"
+    " JOIN docs d ON d.room = t.room AND d.id = t.id"
+    " LEFT JOIN src.messages m ON m.room = d.room AND m.id = d.id"
+    " WHERE m.id IS NULL OR m.deleted = 1)",
+    # The new lines, live now, with the text they have now.
+    "INSERT INTO docs (room, id, author) SELECT m.room, m.id, m.author"
+    f" {_SPAN_ROWS} WHERE m.kind IS NULL AND m.deleted = 0 ORDER BY m.room, m.id",
+    "INSERT INTO fts (rowid, body, tag) SELECT d.rowid, m.body, 'r' || hex(d.room)"
+    " FROM docs d JOIN src.messages m ON m.room = d.room AND m.id = d.id WHERE d.rowid > ?",
+    "INSERT INTO fts (rowid, body, tag) SELECT d.rowid, m.body, 'r' || hex(d.room)"
+    " FROM temp.touched t JOIN docs d ON d.room = t.room AND d.id = t.id"
+    " JOIN src.messages m ON m.room = d.room AND m.id = d.id",
+    "INSERT INTO watermarks (room, indexed, purged) SELECT room, hi, 0 FROM temp.span WHERE 1"
+    " ON CONFLICT (room) DO UPDATE SET indexed = excluded.indexed, purged = 0",
+)
+# Deleted rooms whose lines are still in the index.
+_GONE: Final = (
+    "SELECT w.room FROM watermarks w JOIN src.rooms r ON r.name = w.room"
+    " WHERE r.deleted = 1 AND w.purged = 0"
+)
+_PURGE: Final = (
+    "DELETE FROM fts WHERE rowid IN (SELECT rowid FROM docs WHERE room = ?)",
+    "DELETE FROM docs WHERE room = ?",
+    "UPDATE watermarks SET purged = 1 WHERE room = ?",
+)
+
+
+def index_batch(conn: sqlite3.Connection) -> int:
+    """Take in one batch, in one transaction; how many rooms it advanced (0: caught up)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        top = conn.execute("SELECT coalesce(max(rowid), 0) FROM docs").fetchone()[0]
+        for step in _STEPS:
+            conn.execute(step, (top,) if "?" in step else ())
+        advanced = conn.execute("SELECT count(*) FROM temp.span").fetchone()[0]
+        for (room,) in conn.execute(_GONE).fetchall():
+            for statement in _PURGE:
+                conn.execute(statement, (room,))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return int(advanced)
+
+
+class Indexer:
+    """The thread that keeps the search index in step with the store's database."""
+
+    def __init__(self, path: Path, synchronous: str) -> None:
+        self._path = path
+        self._synchronous = synchronous
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="roomcast-search-index", daemon=True)
+        # Seconds of this thread's CPU spent indexing, for the benchmarks and metrics.
+        self.cpu_seconds = 0.0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        if hasattr(os, "setpriority"):
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _NICENESS)
+        try:
+            conn = open_index(self._path, self._synchronous)
+        except sqlite3.Error as exc:
+            log.error("the search index cannot be opened; search sees new lines only: %s", exc)
+            return
+        try:
+            while not self._stopping.is_set():
+                started = time.thread_time()
+                try:
+                    advanced = index_batch(conn)
+                except sqlite3.Error as exc:
+                    log.warning("search indexing failed, will retry: %s", exc)
+                    advanced = 0
+                self.cpu_seconds += time.thread_time() - started
+                self._stopping.wait(_PAUSE_BEHIND if advanced >= _ROOMS_PER_BATCH else _PAUSE)
+        finally:
+            conn.close()

@@ -3,7 +3,8 @@
 The database runs in WAL mode; with ``synchronous=NORMAL`` (the default) a committed message
 survives a crash of the process, with ``FULL`` also a crash of the machine. ``SQLiteStore`` is
 the facade over its parts: the writer thread (writer.py), the reads beside it (reads.py), the
-room administration (rooms.py), the access store (access.py) and the people store (people.py).
+room administration (rooms.py), the access store (access.py), the people store (people.py) and
+the files, in a database of their own beside it (files.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from roomcast.store.composed import ComposedStore
 from roomcast.store.sqlite.access import Access
 from roomcast.store.sqlite.connection import Synchronous
+from roomcast.store.sqlite.files import Files
 from roomcast.store.sqlite.people import People
 from roomcast.store.sqlite.reads import Reads
 from roomcast.store.sqlite.rooms import RoomAdmin
@@ -34,17 +36,21 @@ class SQLiteStore(ComposedStore):
         self.path = Path(path)
         self._writer = Writer(self.path, synchronous, max_pending)
         self._reads = Reads(self.path, synchronous, self._writer)
+        self._uploads = Files(self.path, synchronous)
         super().__init__(
             self._writer,
             self._reads,
             RoomAdmin(self._writer),
             Access(self._reads, self._writer),
             People(self._reads, self._writer),
+            self._uploads,
         )
 
     async def open(self) -> None:
         await self._writer.open()
+        await self._uploads.open()
 
     async def close(self) -> None:
         await self._writer.close()
         await self._reads.close()
+        await self._uploads.close()

@@ -153,7 +153,10 @@ async def test_a_line_carries_its_attachments_in_every_read(store: Store) -> Non
     assert found is not None and found.attachments == (image, plain)
     frame = found.frame()
     assert frame.Attachments is not None
-    assert [e.URL for e in frame.Attachments] == ["/api/files/img/cat.png", "/api/files/txt/notes.txt"]
+    assert [e.URL for e in frame.Attachments] == [
+        "/api/files/img/cat.png",
+        "/api/files/txt/notes.txt",
+    ]
     assert frame.Attachments[0].Thumb == "/api/thumbs/img"
     assert frame.Attachments[1].Thumb is None
 

@@ -148,7 +148,9 @@ class ChatLine(Struct, forbid_unknown_fields=True, gc=False):
         | None
     ) = None
     Attachments: (
-        Annotated[list[UploadID], Meta(extra_json_schema={"minItems": 1, "maxItems": MAX_ATTACHMENTS})]
+        Annotated[
+            list[UploadID], Meta(extra_json_schema={"minItems": 1, "maxItems": MAX_ATTACHMENTS})
+        ]
         | None
     ) = None
 

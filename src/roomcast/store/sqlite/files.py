@@ -28,16 +28,26 @@ from roomcast.store.uploads import Upload, check_attachable, quota_refusal
 _T = TypeVar("_T")
 
 
-
 def files_path(path: Path) -> Path:
     """The files database of the history database at ``path``."""
     return path.with_name(path.name + "-files")
 
 
 def _upload(row: tuple[Any, ...]) -> Upload:
-    upload_id, room, owner, name, kind, size, digest, created_ms, inline, width, height, attached = (
-        row
-    )
+    (
+        upload_id,
+        room,
+        owner,
+        name,
+        kind,
+        size,
+        digest,
+        created_ms,
+        inline,
+        width,
+        height,
+        attached,
+    ) = row
     return Upload(
         upload_id, room, owner, name, kind, size, digest, created_ms, bool(inline), width, height,
         bool(attached),
@@ -87,7 +97,9 @@ class Files:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         loop = asyncio.get_running_loop()
         self._writer = await loop.run_in_executor(self._writes, _open, self.path, self._synchronous)
-        self._reader = await loop.run_in_executor(self._reads, connect, self.path, self._synchronous)
+        self._reader = await loop.run_in_executor(
+            self._reads, connect, self.path, self._synchronous
+        )
 
     async def close(self) -> None:
         for conn, pool in ((self._writer, self._writes), (self._reader, self._reads)):

@@ -148,9 +148,11 @@ async def test_a_line_carries_its_attachments_in_every_read(store: Store) -> Non
     assert page_line.attachments == (image, plain)
     assert bare.attachments == ()
     after = await store.after("r", 0, 10)
-    assert isinstance(after[0], ChatMessage) and after[0].attachments == (image, plain)
+    assert isinstance(after[0], ChatMessage)
+    assert after[0].attachments == (image, plain)
     found = await store.message("r", message.id)
-    assert found is not None and found.attachments == (image, plain)
+    assert found is not None
+    assert found.attachments == (image, plain)
     frame = found.frame()
     assert frame.Attachments is not None
     assert [e.URL for e in frame.Attachments] == [
@@ -167,7 +169,8 @@ async def test_a_deleted_line_loses_its_attachments(store: Store) -> None:
     await store.change(Change("r", target, DELETE, ALICE, "alice", "", "w", T0))
     events = await store.after("r", 0, 10)
     assert isinstance(events[0], ChatMessage)
-    assert events[0].deleted and events[0].attachments == ()
+    assert events[0].deleted
+    assert events[0].attachments == ()
 
 
 async def test_unattached_uploads_expire_and_attached_ones_stay(store: Store) -> None:

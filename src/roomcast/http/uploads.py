@@ -95,9 +95,9 @@ async def _may_post(request: web.Request, identity: Identity, room: str) -> None
 class _Staged:
     """The body as it arrives: counted, hashed, its first bytes kept, in a temporary file."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, file: IO[bytes], limit: int) -> None:
         self.limit = limit
-        self.file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=CHUNK_BYTES)
+        self.file = file
         self.size = 0
         self.digest = hashlib.sha256()
         self.head = b""
@@ -157,8 +157,8 @@ async def upload(request: web.Request) -> web.Response:
     limit = settings.max_upload_bytes
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
-    staged = _Staged(limit)
-    with staged.file:
+    with tempfile.SpooledTemporaryFile(max_size=CHUNK_BYTES) as file:
+        staged = _Staged(file, limit)
         name, kind = await _receive(request, staged)
         if staged.size == 0:
             raise Refused(400, "empty_file", "the file is empty")

@@ -1,5 +1,6 @@
 """A ``Store`` composed of parts: the writer's ``submit``, the history reads, the room
-administration, the access store, the people store and the files, each an object of its own that this facade forwards to.
+administration, the access store, the people store and the files, each an object of its own
+that this facade forwards to.
 
 The SQLite and PostgreSQL stores are such facades; each builds its parts, opens and closes them.
 ``submit`` and ``append`` are the writer's own bound methods (no call in between on the path of

@@ -41,6 +41,7 @@ from roomcast.store.base import (
 from roomcast.store.changes import as_line, decide
 from roomcast.store.memory_people import MemoryPeople
 from roomcast.store.memory_uploads import MemoryUploads
+from roomcast.wire.attachments import Attachment
 from roomcast.wire.protocol import (
     ChatMessage,
     DeletedEvent,
@@ -50,7 +51,6 @@ from roomcast.wire.protocol import (
     ReactionEvent,
     ReactionSummary,
 )
-from roomcast.wire.attachments import Attachment
 
 # A kept event without its room: (id, author, text, wsid, sent_ms, kind, target, reply_to,
 # thread, owner, edited_ms, original, deleted, mentions, attachments). ``kind`` is None for a

@@ -15,9 +15,9 @@ from typing import Any, Final
 
 import asyncpg
 
+from roomcast.store.columns import UPLOAD
 from roomcast.store.postgres.pool import Pool
 from roomcast.store.postgres.sql import affected
-from roomcast.store.columns import UPLOAD
 from roomcast.store.uploads import Upload, check_attachable, quota_refusal
 
 _INSERT: Final = (

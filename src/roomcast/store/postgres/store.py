@@ -2,10 +2,10 @@
 
 ``PostgresStore`` is the facade over its parts, which share one connection pool (pool.py): the
 writer task (writer.py), the reads (reads.py), the room administration (rooms.py), the access
-store (access.py), the person-level state (people.py) and the files (files.py). Schema migrations (schema.py) are
-applied at ``open()``. When PostgreSQL cannot be reached, appends fail and reads raise
-``StoreUnavailable``; the pool reconnects by itself on later calls. The driver is asyncpg: half
-the client CPU of psycopg 3 per append and per read in this workload (docs/decisions.md,
+store (access.py), the person-level state (people.py) and the files (files.py). Schema
+migrations (schema.py) are applied at ``open()``. When PostgreSQL cannot be reached, appends
+fail and reads raise ``StoreUnavailable``; the pool reconnects by itself on later calls. The
+driver is asyncpg: half the client CPU of psycopg 3 per append and per read in this workload (docs/decisions.md,
 "Scale-out drivers").
 """
 

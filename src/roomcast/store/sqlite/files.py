@@ -17,12 +17,12 @@ import sqlite3
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 from roomcast.store.base import StoreUnavailable
+from roomcast.store.columns import UPLOAD
 from roomcast.store.migrations import migrations
 from roomcast.store.sqlite.connection import Synchronous, connect
-from roomcast.store.columns import UPLOAD
 from roomcast.store.uploads import Upload, check_attachable, quota_refusal
 
 _T = TypeVar("_T")
@@ -227,7 +227,8 @@ class Files:
 
         def delete(conn: sqlite3.Connection) -> int:
             conn.execute(
-                f"DELETE FROM upload_chunks WHERE upload_id IN (SELECT id FROM uploads WHERE {where})",
+                "DELETE FROM upload_chunks WHERE upload_id IN"
+                f" (SELECT id FROM uploads WHERE {where})",
                 params,
             )
             return conn.execute(f"DELETE FROM uploads WHERE {where}", params).rowcount

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from roomcast.store.columns import import_bounds
 from roomcast.store.sqlite.rows import LINE, stored_mentions
-from roomcast.wire.attachments import stored_attachments
 from roomcast.store.sqlite.writer import Writer
+from roomcast.wire.attachments import stored_attachments
 from roomcast.wire.protocol import ChatMessage
 
 
@@ -55,7 +55,8 @@ class RoomAdmin:
         def store(conn: sqlite3.Connection) -> int:
             before = conn.total_changes
             conn.executemany(
-                f"INSERT INTO messages ({LINE}, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO messages ({LINE}, deleted)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (room, id) DO NOTHING",
                 [(*_line(m), int(m.deleted)) for m in messages],
             )

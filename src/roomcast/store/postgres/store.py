@@ -5,8 +5,8 @@ writer task (writer.py), the reads (reads.py), the room administration (rooms.py
 store (access.py), the person-level state (people.py) and the files (files.py). Schema
 migrations (schema.py) are applied at ``open()``. When PostgreSQL cannot be reached, appends
 fail and reads raise ``StoreUnavailable``; the pool reconnects by itself on later calls. The
-driver is asyncpg: half the client CPU of psycopg 3 per append and per read in this workload (docs/decisions.md,
-"Scale-out drivers").
+driver is asyncpg: half the client CPU of psycopg 3 per append and per read in this workload
+(docs/decisions.md, "Scale-out drivers").
 """
 
 from __future__ import annotations

@@ -103,8 +103,7 @@ class MemoryStore(MemoryPeople, MemoryUploads, AppendsAsFutures):
     """A ``Store`` held in process memory."""
 
     def __init__(self, *, max_per_room: int = 10_000, max_refs: int = 100_000) -> None:
-        MemoryPeople.__init__(self)
-        MemoryUploads.__init__(self)
+        super().__init__()  # MemoryPeople's, then MemoryUploads'
         self._rooms: dict[str, deque[_Row]] = {}
         self._last_ids: dict[str, int] = {}
         self._topics: dict[str, str] = {}
@@ -143,28 +142,16 @@ class MemoryStore(MemoryPeople, MemoryUploads, AppendsAsFutures):
         message_id = self._last_ids.get(room, 0) + 1
         self._last_ids[room] = message_id
         thread = message.thread
-        if (
-            message.reply_to is None
-            and thread is None
-            and not message.mentions
-            and not message.attachments
-        ):
+        plain = message.reply_to is None and thread is None
+        if plain and not message.mentions and not message.attachments:
             stored = ChatMessage(
                 room, message_id, message.author, message.text, message.wsid, message.sent_ms
             )
         else:
             stored = ChatMessage(
-                room,
-                message_id,
-                message.author,
-                message.text,
-                message.wsid,
-                message.sent_ms,
-                message.reply_to,
-                thread,
-                mentions=message.mentions,
-                attachments=message.attachments,
-            )
+                room, message_id, message.author, message.text, message.wsid, message.sent_ms,
+                message.reply_to, thread, None, (), 0, False, message.mentions, message.attachments,
+            )  # fmt: skip
             if thread is not None:
                 self._replies[(room, thread)] = self._replies.get((room, thread), 0) + 1
         history = self._rooms.get(room)

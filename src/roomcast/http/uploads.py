@@ -69,9 +69,12 @@ def media_type(raw: str | None) -> str:
 
 
 def _owner(request: web.Request, identity: Identity) -> str:
-    """Whose the upload is: the account, or the guest session the request names."""
+    """Whose the upload is: the account, or the guest session the request names (on a server
+    that admits guests)."""
     if identity.account_id is not None:
         return owner_key(identity.account_id, "")
+    if not request.app[SETTINGS_KEY].allow_guests:
+        raise Refused(401, "login_required", "this server admits no guests: log in")
     session = request.headers.get(SESSION_HEADER, "")
     if not _SESSION.fullmatch(session):
         raise Refused(

@@ -17,7 +17,6 @@ import hashlib
 import re
 import secrets
 import tempfile
-import time
 import unicodedata
 import urllib.parse
 from collections.abc import AsyncIterator
@@ -174,7 +173,7 @@ async def upload(request: web.Request) -> web.Response:
             (sniff(staged.head) or kind) if picture else kind,
             staged.size,
             staged.digest.hexdigest(),
-            time.time_ns() // 1_000_000,
+            hub.moderation.clock.now_ms(),
             picture is not None,
             picture.width if picture else None,
             picture.height if picture else None,

@@ -351,7 +351,7 @@ def backup(args: argparse.Namespace, settings: Settings) -> int:
         copies.append((files_path(source), files_path(target)))
     partials = [(copy, copy.with_name(copy.name + ".partial")) for _, copy in copies]
     try:
-        rooms, messages = _snapshot(source, partials[0][1], _history_counts)
+        rooms, messages = _copy(source, partials[0][1])
         files = _snapshot(copies[-1][0], partials[-1][1], _files_count) if len(copies) > 1 else 0
         for copy, partial in partials:
             os.replace(partial, copy)
@@ -369,6 +369,11 @@ def backup(args: argparse.Namespace, settings: Settings) -> int:
         f" {files} files)"
     )
     return 0
+
+
+def _copy(source: Path, target: Path) -> tuple[int, int]:
+    """Back the history ``source`` up into ``target`` and check it; its rooms and messages."""
+    return _snapshot(source, target, _history_counts)
 
 
 def _history_counts(dst: sqlite3.Connection) -> tuple[int, int]:

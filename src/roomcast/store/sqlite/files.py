@@ -102,9 +102,12 @@ class Files:
         )
 
     async def close(self) -> None:
+        """Close both connections once the work queued on them is done; end their threads."""
+        loop = asyncio.get_running_loop()
         for conn, pool in ((self._writer, self._writes), (self._reader, self._reads)):
             if conn is not None:
-                await asyncio.get_running_loop().run_in_executor(pool, conn.close)
+                await loop.run_in_executor(pool, conn.close)
+            await asyncio.to_thread(pool.shutdown)
         self._writer = self._reader = None
 
     async def _run(

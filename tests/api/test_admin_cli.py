@@ -215,8 +215,12 @@ async def test_backup_while_serving(api_server: ServerProcess, tmp_path: Path) -
     stop.set()
     await task
     assert result.returncode == 0, result.stderr
-    (copy,) = target.iterdir()
+    copy, files = sorted(target.iterdir())
+    assert files == copy.with_name(copy.name + "-files")  # the files' database beside it
     assert result.stdout.startswith(f"backed up {api_server.db} to {copy} (")
+    assert result.stdout.rstrip().endswith(" 0 files)")
+    with sqlite3.connect(files) as copied:
+        assert copied.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     conn = sqlite3.connect(copy)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 import threading
+import urllib.request
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+import websockets.sync.client
 from playwright.sync_api import Browser, Page, expect
 
 from conftest import ServerProcess
+from helpers import b64
 
 from .conftest import OpenChat, save_screenshot
 
@@ -103,3 +107,24 @@ def test_tutorial_page_and_new_client_chat_together(
     expect(chat.last.locator(".message")).to_have_text("last one")
     expect(chat).to_have_count(3)
     save_screenshot(tutorial, "tutorial-page")
+
+
+def test_tutorial_page_shows_the_text_of_a_line_with_files(
+    server: ServerProcess, open_tutorial: Any
+) -> None:
+    tutorial = open_tutorial(server, "lobby")
+    with websockets.sync.client.connect(f"{server.ws_url}?room=lobby&nick=sharer") as ws:
+        session = json.loads(ws.recv())["Session"]
+        request = urllib.request.Request(
+            f"{server.http_url}/api/rooms/lobby/uploads",
+            data=b"the log",
+            headers={"X-Roomcast-Session": session, "X-Filename": "app.log"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            upload = json.load(response)
+        line = {"Message": b64("see the log"), "Ref": 1, "Attachments": [upload["id"]]}
+        ws.send(json.dumps(line))
+        chat = tutorial.locator("#chat li")
+        expect(chat.last.locator(".message")).to_have_text("see the log")
+        expect(chat.last.locator(".author")).to_have_text("sharer")

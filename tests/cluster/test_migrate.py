@@ -27,10 +27,11 @@ async def test_migrate_then_serve(cluster: Cluster) -> None:
         "applied migration 0003 conversations",
         "applied migration 0004 owners",
         "applied migration 0005 people",
-        "schema at version 5",
+        "applied migration 0007 uploads",
+        "schema at version 7",
     ]
     again = await asyncio.to_thread(migrate, cluster.db_url)
-    assert again.stdout.splitlines() == ["schema at version 5"]
+    assert again.stdout.splitlines() == ["schema at version 7"]
     node = await cluster.node()
     assert "applying PostgreSQL migration" not in node.log()
 

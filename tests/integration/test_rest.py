@@ -23,6 +23,7 @@ MESSAGE_KEYS = {
     "edited",
     "reactions",
     "replies",
+    "attachments",
 }
 
 

@@ -14,6 +14,7 @@ from typing import Final, Protocol
 
 from roomcast.auth import Identity
 from roomcast.broker import Broker
+from roomcast.chat.files import Files
 from roomcast.chat.state import Member
 from roomcast.clock import Clock
 from roomcast.store import Change, Changed, ChangeRefused, MessageStore, owner_key
@@ -46,11 +47,15 @@ class RoomRules(Protocol):
 class Conversation:
     """Edits, deletions, reactions, versions and the checks of replies, for one node."""
 
-    def __init__(self, store: MessageStore, broker: Broker, rules: RoomRules, clock: Clock) -> None:
+    def __init__(
+        self, store: MessageStore, broker: Broker, rules: RoomRules, clock: Clock, files: Files
+    ) -> None:
+        """``files``: what deletes a deleted line's files."""
         self._store = store
         self._broker = broker
         self._rules = rules
         self._now_ms = clock.now_ms
+        self._files = files
 
     async def check_line(self, room: str, command: SendChat) -> None:
         """A line's ``ReplyTo`` and ``Thread`` name live messages of ``room``, a thread its root."""
@@ -207,8 +212,12 @@ class Conversation:
     async def change(self, change: Change, identity: Identity, ref: Ref | None) -> Changed:
         """Make ``change`` (asked for by ``identity``) and publish its event; the outcome.
 
-        A moderator's deletion of another's message is audited. The REST API calls this too.
+        A moderator's deletion of another's message is audited, and a deleted line's files go
+        with it. The REST API calls this too.
         """
+        line = None
+        if change.kind == DELETE:
+            line = await self._store.message(change.room, change.target)
         try:
             changed = await self._store.change(change)
         except ChangeRefused as refused:
@@ -218,4 +227,5 @@ class Conversation:
             self._broker.publish(change.room, event.id, protocol.encode_event(event))
             if change.kind == DELETE and not changed.own:
                 await self._rules.audit_deletion(identity, change.room, change.target)
+            await self._files.deleted(line)
         return changed

@@ -25,6 +25,7 @@ from roomcast.chat.backlog import read_backlog
 from roomcast.chat.budgets import BUDGETED, RateBudgets
 from roomcast.chat.conversation import Conversation
 from roomcast.chat.direct import DIRECT_PREFIX, Direct
+from roomcast.chat.files import Files
 from roomcast.chat.lines import SYSTEM_AUTHOR, ChatLines
 from roomcast.chat.mentions import GUEST_NOTIFY_PREFIX, Mentions
 from roomcast.chat.nicknames import Nicknames
@@ -103,10 +104,11 @@ class Hub:
         self.deliver: Callable[[str, int, bytes], None] = self.sequencer.deliver
         self.nicknames = Nicknames(store, presence)
         self._budgets = RateBudgets(settings, clock)
+        self.files = Files(store, clock, settings.upload_unattached_ttl, self._background.spawn)
         self._lines = ChatLines(
-            store, broker, self.metrics, clock, settings.max_text_chars, self.send_error
+            store, broker, self.metrics, clock, settings.max_text_chars, self.send_error, self.files
         )
-        self.conversation = Conversation(store, broker, moderation, clock)
+        self.conversation = Conversation(store, broker, moderation, clock, self.files)
         self._typing = Typing(broker, registry.room, clock)
         self._typing_here = self._typing.typing_here
         registry.on_member_left(self._typing.stopped)
@@ -114,15 +116,9 @@ class Hub:
         self.direct = Direct(store, self.people)
         self._direct_rooms = self.direct.rooms
         registry.on_room_closed(self.direct.forget)
-        delay = settings.notify_delay if settings.notify_webhook_url else None
+        delay_ms = int(settings.notify_delay * 1000) if settings.notify_webhook_url else None
         self.mentions = Mentions(
-            store,
-            presence,
-            registry,
-            self.people,
-            broker,
-            moderation,
-            notify_delay_ms=None if delay is None else int(delay * 1000),
+            store, presence, registry, self.people, broker, moderation, notify_delay_ms=delay_ms
         )
         self._person_commands = PersonCommands(
             store, presence, registry, moderation, self.nicknames, self.people, self.direct
@@ -258,6 +254,7 @@ class Hub:
                         and command.thread is None
                         and "@" not in command.text
                         and room not in self._direct_rooms
+                        and not command.attachments
                     ):
                         self._lines.send(member, room, command)
                         if self._typing_here:
@@ -344,22 +341,23 @@ class Hub:
         return room
 
     async def _send_line(self, member: Member, command: SendChat) -> None:
-        """A line that needs more than the fast path: a reply, a mention, a direct line."""
+        """A line that needs more than the fast path: a reply, a mention, a direct line, files."""
         room = self._room_of(member, command.room, command.ref)
         await self.conversation.check_line(room, command)
         direct = None
         if room in self._direct_rooms:
             direct = await self.direct.check_line(member, room, command.ref)
         mentioned = await self.mentions.resolve(room, command.text)
+        files = await self.files.claim(member, room, command)  # the last check: it claims them
         if mentioned or direct is not None:
 
             def tell(message: ChatMessage) -> None:
                 self._background.spawn(self.mentions.tell(member, message, mentioned, direct))
 
             names = tuple(dict.fromkeys(who.name for who in mentioned))
-            self._lines.send(member, room, command, names, tell)
+            self._lines.send(member, room, command, names, tell, files)
         else:
-            self._lines.send(member, room, command)
+            self._lines.send(member, room, command, attachments=files)
         self._typing.stopped(member, room)
 
     async def post(self, room: str, text: str, author: str = SYSTEM_AUTHOR) -> ChatMessage:

@@ -10,12 +10,14 @@ from collections.abc import Callable
 from typing import Final
 
 from roomcast.broker import Broker
+from roomcast.chat.files import Files
 from roomcast.chat.state import Member, Peer
 from roomcast.clock import Clock
 from roomcast.ops.metrics import Metrics
 from roomcast.store import Appended, MessageStore, NewMessage, StoreUnavailable
 from roomcast.wire import protocol
-from roomcast.wire.protocol import ChatMessage, ErrorCode, ProtocolError, Ref, SendChat
+from roomcast.wire.attachments import Attachment
+from roomcast.wire.protocol import ChatMessage, ErrorCode, ProtocolError, SendChat
 
 SYSTEM_AUTHOR: Final = "system"
 SYSTEM_WSID: Final = "system"
@@ -32,14 +34,17 @@ class ChatLines:
         clock: Clock,
         max_text_chars: int,
         report: Callable[[Peer, ProtocolError], None],
+        files: Files,
     ) -> None:
-        """``report``: how a mistake is sent to a client (an ``Error`` frame, counted)."""
+        """``report``: how a mistake is sent to a client (an ``Error`` frame, counted);
+        ``files`` gives back the uploads a line claimed when it was not stored."""
         self._store = store
         self._broker = broker
         self._metrics = metrics
         self._now_ms = clock.now_ms
         self._max_text_chars = max_text_chars
         self._report = report
+        self._files = files
 
     def send(
         self,
@@ -48,11 +53,13 @@ class ChatLines:
         command: SendChat,
         mentions: tuple[str, ...] = (),
         then: Callable[[ChatMessage], None] | None = None,
+        attachments: tuple[Attachment, ...] = (),
     ) -> None:
         """Store ``member``'s line in ``room`` (one of its rooms); ``muted`` when it may not.
 
         ``mentions``: the names its ``@name`` words resolved to; ``then`` is called with the
-        stored line once it is published (not for a re-sent one).
+        stored line once it is published (not for a re-sent one); ``attachments``: the uploads
+        its ``Attachments`` claimed.
         """
         muted_until = member.rooms[room].muted_until
         if muted_until and muted_until > self._now_ms():
@@ -72,21 +79,25 @@ class ChatLines:
             command.reply_to,
             command.thread,
             mentions,
+            attachments,
         )
         self._store.submit(
-            new, lambda outcome: self._stored(member, command.ref, outcome, started, then)
+            new, lambda outcome: self._stored(member, command, outcome, started, then)
         )
 
     def _stored(
         self,
         member: Member,
-        ref: Ref | None,
+        command: SendChat,
         outcome: Appended | StoreUnavailable,
         started: float,
         then: Callable[[ChatMessage], None] | None = None,
     ) -> None:
         self._metrics.store_write_seconds.observe(time.perf_counter() - started)
+        ref = command.ref
         if isinstance(outcome, StoreUnavailable):
+            if command.attachments:
+                self._files.release_soon(command.attachments)
             if member.connected:
                 self._report(
                     member.peer, ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(outcome), ref)

@@ -17,6 +17,11 @@ from roomcast.ratelimit import TokenBucket
 from roomcast.store import owner_key
 
 
+def session_sender(session: str) -> str:
+    """Who a session's lines are sent by (``Member.sender``): a hash of its secret."""
+    return hashlib.sha256(session.encode()).hexdigest()[:32]
+
+
 class Peer(Protocol):
     """One client connection as the chat domain sees it."""
 
@@ -101,7 +106,7 @@ class Member:
     owner: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.sender = hashlib.sha256(self.session.encode()).hexdigest()[:32]
+        self.sender = session_sender(self.session)
         self.owner = owner_key(self.identity.account_id, self.sender)
 
     @property

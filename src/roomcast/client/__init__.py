@@ -16,14 +16,15 @@
 ``events`` (the typed events, answers and errors), ``frames`` (reading server frames into them),
 ``inbox`` (where each server frame goes), ``resume`` (what survives a reconnect), ``requests``
 (calls waiting for their answer), ``reconnect`` (when and how soon to reconnect), ``calls``
-(the requests and what their answers mean), ``chat_client`` (``ChatClient``, the connection)
-and ``connecting`` (``connect``). It may import aiohttp, ``roomcast.record`` and
-``roomcast.wire.protocol``, and nothing of the server.
+(the requests and what their answers mean), ``uploads`` (files for lines to attach),
+``chat_client`` (``ChatClient``, the connection) and ``connecting`` (``connect``). It may
+import aiohttp, ``roomcast.record`` and ``roomcast.wire.protocol``, and nothing of the server.
 """
 
 from roomcast.client.chat_client import ChatClient
 from roomcast.client.connecting import connect
 from roomcast.client.events import (
+    Attachment,
     ChatError,
     ClientClosed,
     Connected,
@@ -50,6 +51,7 @@ from roomcast.client.events import (
 )
 
 __all__ = [
+    "Attachment",
     "ChatClient",
     "ChatError",
     "ClientClosed",

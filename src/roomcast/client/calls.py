@@ -13,7 +13,14 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from roomcast.client.events import ChatError, ClientClosed, EditHistory, HistoryPage, Joined
+from roomcast.client.events import (
+    Attachment,
+    ChatError,
+    ClientClosed,
+    EditHistory,
+    HistoryPage,
+    Joined,
+)
 from roomcast.client.frames import edit_history_from_frame, joined_from_frame, page_from_frame
 from roomcast.client.requests import PendingRequests
 from roomcast.client.resume import ResumeState
@@ -47,9 +54,12 @@ class Calls(abc.ABC):
         *,
         reply_to: int | None = None,
         thread: int | None = None,
+        attachments: Sequence[str | Attachment] = (),
     ) -> int:
         """Send a line to ``room`` (default: the first room); return its ID once stored.
-        ``reply_to`` names the message it answers, ``thread`` the root of the thread it goes in.
+        ``reply_to`` names the message it answers, ``thread`` the root of the thread it goes in,
+        ``attachments`` the uploads it carries (``upload``'s answers or their ids; the text may
+        then be "").
 
         Raises ``ChatError`` when the server refuses it (``too_long``, ``not_in_room``,
         ``not_found`` for an ID that is not a live message of the room, ...). A line in flight
@@ -61,6 +71,8 @@ class Calls(abc.ABC):
             frame["ReplyTo"] = reply_to
         if thread is not None:
             frame["Thread"] = thread
+        if attachments:
+            frame["Attachments"] = [a if isinstance(a, str) else a.id for a in attachments]
         answer = await self._request(frame)
         return int(answer["ID"])
 

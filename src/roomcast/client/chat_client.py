@@ -26,6 +26,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -34,6 +35,7 @@ from yarl import URL
 
 from roomcast.client.calls import Calls
 from roomcast.client.events import (
+    Attachment,
     ChatError,
     ClientClosed,
     Connected,
@@ -45,6 +47,7 @@ from roomcast.client.inbox import Inbox
 from roomcast.client.reconnect import backoff_delay, worth_reconnecting
 from roomcast.client.requests import PendingRequests
 from roomcast.client.resume import ResumeState
+from roomcast.client.uploads import http_url, upload
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +128,23 @@ class ChatClient(Calls):
     def last_id(self, room: str) -> int:
         """The newest ID of ``room`` (a line's or an event's) this client has seen (0: none)."""
         return self._state.last_ids.get(room, 0)
+
+    async def upload(
+        self,
+        room: str,
+        content: bytes | str | Path,
+        *,
+        name: str | None = None,
+        type: str | None = None,
+    ) -> Attachment:
+        """Upload a file (bytes, or a path, streamed) to ``room`` under this client's session,
+        for a line to attach: ``send("", room, attachments=[await chat.upload(...)])``.
+        ``name`` defaults to the path's, ``type`` to what the name suggests. Raises
+        ``ChatError`` when the server refuses it (``too_large``, ``quota_exceeded``, ...)."""
+        session = self._state.session
+        if self._http is None or session is None:
+            raise ClientClosed("the client is not connected")
+        return await upload(self._http, http_url(self._url), room, session, content, name, type)
 
     # -- lifecycle ------------------------------------------------------------------------------
 

@@ -36,6 +36,21 @@ class ReactionSummary:
 
 
 @record
+class Attachment:
+    """A file a line carries (or an upload, before a line does): ``url`` (and ``thumb``, an
+    image's thumbnail) are relative to the server; ``width`` and ``height`` are set for images."""
+
+    id: str
+    name: str
+    size: int
+    type: str
+    url: str
+    width: int | None = None
+    height: int | None = None
+    thumb: str | None = None
+
+
+@record
 class Message:
     """A chat message. ``backlog`` marks history replayed on a first join (not live, not missed).
 
@@ -45,7 +60,7 @@ class Message:
     backlog and in history pages; a live or replayed message has none yet, and what happens to
     it later arrives as ``Edited``, ``Deleted`` and ``Reaction`` events. ``mentions`` are the
     ``@names`` in the text that named an account or a member of the room, as the server spells
-    them.
+    them; ``attachments`` the files the line carries.
     """
 
     room: str
@@ -61,6 +76,7 @@ class Message:
     reactions: tuple[ReactionSummary, ...] = ()
     replies: int = 0
     mentions: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 @record

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from roomcast.client.events import (
+    Attachment,
     Deleted,
     Edited,
     EditHistory,
@@ -62,7 +63,15 @@ def message_from_frame(frame: dict[str, Any], *, backlog: bool = False) -> Messa
         ),
         replies=frame.get("Replies") or 0,
         mentions=tuple(frame.get("Mentions") or ()),
+        attachments=tuple(_attachment(a) for a in frame.get("Attachments") or ()),
     )
+
+
+def _attachment(entry: dict[str, Any]) -> Attachment:
+    return Attachment(
+        entry["ID"], entry["Name"], entry["Size"], entry["Type"], entry["URL"],
+        entry.get("Width"), entry.get("Height"), entry.get("Thumb"),
+    )  # fmt: skip
 
 
 def log_event_from_frame(frame: dict[str, Any]) -> LogEvent:

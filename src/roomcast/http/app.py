@@ -18,6 +18,7 @@ from roomcast.http import (
     accounts,
     broadcast,
     docs,
+    files,
     health,
     me,
     messages,
@@ -25,8 +26,17 @@ from roomcast.http import (
     rooms,
     search,
     tokens,
+    uploads,
 )
-from roomcast.http.keys import API_KEY_KEY, HUB_KEY, LOGIN_BUDGET_KEY, SERVICE_KEY, SETTINGS_KEY
+from roomcast.http.images import Pictures
+from roomcast.http.keys import (
+    API_KEY_KEY,
+    HUB_KEY,
+    LOGIN_BUDGET_KEY,
+    PICTURES_KEY,
+    SERVICE_KEY,
+    SETTINGS_KEY,
+)
 from roomcast.http.replies import Handler, api_errors
 from roomcast.ops.config import Settings
 from roomcast.ratelimit import KeyedBuckets, Rate
@@ -59,6 +69,8 @@ ROUTES: Final = (
     + tokens.ROUTES
     + access.ROUTES
     + moderation.ROUTES
+    + uploads.ROUTES
+    + files.ROUTES
 )
 
 
@@ -87,6 +99,7 @@ def build_app(
     app[SERVICE_KEY] = service
     app[API_KEY_KEY] = api_key
     app[LOGIN_BUDGET_KEY] = KeyedBuckets(Rate.parse(settings.rate_logins))
+    app[PICTURES_KEY] = Pictures()
     app.add_routes(ROUTES)
     app.router.add_get("/", index)
     app.router.add_static("/static/", WEB_DIR, follow_symlinks=False)

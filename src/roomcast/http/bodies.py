@@ -58,6 +58,14 @@ ERROR_CODES: Final = {
     "origin_not_allowed": "a write with the session cookie came from another site's page",
     "room_exists": "the room exists already",
     "rate_limited": "too many login attempts from this address; see Retry-After",
+    "banned": "the caller is banned from the room",
+    "muted": "the caller is muted in the room",
+    "empty_file": "the uploaded file has no bytes",
+    "bad_upload": "the multipart body is malformed or has no file part",
+    "session_required": "a guest's upload must name its chat session (X-Roomcast-Session)",
+    "quota_exceeded": "the caller's files would pass upload_quota_bytes",
+    "image_too_large": "the image has more pixels than may be decoded (a decompression bomb)",
+    "range_not_satisfiable": "the Range asks for bytes past the end of the file",
 }
 
 RoomName = Annotated[
@@ -115,6 +123,22 @@ class Reaction(Body):
     names: list[str]
 
 
+class UploadedFile(Body, omit_defaults=True):
+    """A file uploaded to a room (POST /api/rooms/{room}/uploads), as a line attaches it; an image
+    (PNG, JPEG, GIF or WebP, as its bytes say) also has its size in pixels and a thumbnail."""
+
+    id: Annotated[str, Meta(description="What a line's Attachments name")]
+    name: Annotated[str, Meta(description="The file's name, cleaned: no directories")]
+    size: Annotated[int, Meta(ge=1, description="Bytes")]
+    type: Annotated[str, Meta(description="The media type: sniffed for images, else as sent")]
+    url: Annotated[str, Meta(description="Where it is served (GET), relative to the server")]
+    width: Annotated[int, Meta(ge=1)] | None = None
+    height: Annotated[int, Meta(ge=1)] | None = None
+    thumb: Annotated[str, Meta(description="The thumbnail's URL (WebP, at most 400 px)")] | None = (
+        None
+    )
+
+
 class Message(Body):
     """A stored chat message in its current state. id is its position in the room's log."""
 
@@ -135,6 +159,7 @@ class Message(Body):
     edited: Annotated[str, Meta(description="When it was last edited")] | None = None
     reactions: Annotated[list[Reaction], Meta(description="In order of first use")] = []
     replies: Annotated[int, Meta(ge=0, description="Live replies, on a thread's root")] = 0
+    attachments: Annotated[list[UploadedFile], Meta(description="The files it carries")] = []
 
 
 class SearchResult(Body):

@@ -14,6 +14,7 @@ from roomcast.http.inputs import int_query, read_body, room_param
 from roomcast.http.keys import HUB_KEY
 from roomcast.http.replies import Refused, reply
 from roomcast.http.rooms import readable_or_404, room_or_404
+from roomcast.http.uploads import file_body
 from roomcast.wire import protocol
 from roomcast.wire.protocol import ChatMessage, ProtocolError
 
@@ -35,6 +36,7 @@ def message_body(message: ChatMessage) -> bodies.Message:
             bodies.Reaction(r.emoji, len(r.names), list(r.names)) for r in message.reactions
         ],
         replies=message.replies,
+        attachments=[file_body(a) for a in message.attachments],
     )
 
 

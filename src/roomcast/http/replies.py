@@ -39,6 +39,7 @@ PROTOCOL_STATUS: Final = {
     ErrorCode.LOGIN_REQUIRED: 401,
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.BANNED: 403,
+    ErrorCode.MUTED: 403,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.ROOM_EXISTS: 409,
     ErrorCode.NICK_TAKEN: 409,

@@ -28,7 +28,7 @@ from typing import IO, Any, Final, TypeVar
 
 from roomcast.ops.config import Settings
 from roomcast.store import MessageStore, StoreUnavailable, open_store
-from roomcast.store.sqlite import move_journal
+from roomcast.store.sqlite import files_path, move_journal
 from roomcast.wire import protocol
 from roomcast.wire.protocol import ChatMessage, ProtocolError
 
@@ -345,23 +345,54 @@ def backup(args: argparse.Namespace, settings: Settings) -> int:
         raise AdminError(f"{target} exists (use --force to replace it)")
     if target.resolve() == source.resolve():
         raise AdminError("the backup must not replace the database itself", 2)
-    partial = target.with_name(target.name + ".partial")
+    # The files' database beside it (``<db>-files``) is copied after the history, so every
+    # file a copied line names is in the copy (a file uploaded meanwhile may be too).
+    copies = [(source, target)]
+    if files_path(source).exists():
+        copies.append((files_path(source), files_path(target)))
+    partials = [(copy, copy.with_name(copy.name + ".partial")) for _, copy in copies]
     try:
-        rooms, messages = _copy(source, partial)
-        os.replace(partial, target)
+        rooms, messages = _copy(source, partials[0][1])
+        files = _snapshot(copies[-1][0], partials[-1][1], _files_count) if len(copies) > 1 else 0
+        for copy, partial in partials:
+            os.replace(partial, copy)
     except sqlite3.Error as exc:
-        partial.unlink(missing_ok=True)
+        for _, partial in partials:
+            partial.unlink(missing_ok=True)
         raise AdminError(f"backup failed: {exc}") from None
     except OSError as exc:
-        partial.unlink(missing_ok=True)
+        for _, partial in partials:
+            partial.unlink(missing_ok=True)
         raise AdminError(f"cannot write {target}: {exc.strerror}") from None
     size = target.stat().st_size
-    print(f"backed up {source} to {target} ({size} bytes, {rooms} rooms, {messages} messages)")
+    print(
+        f"backed up {source} to {target} ({size} bytes, {rooms} rooms, {messages} messages,"
+        f" {files} files)"
+    )
     return 0
 
 
 def _copy(source: Path, target: Path) -> tuple[int, int]:
-    """Back ``source`` up into ``target`` (one step, so one consistent snapshot) and check it."""
+    """Back the history ``source`` up into ``target`` and check it; its rooms and messages."""
+    return _snapshot(source, target, _history_counts)
+
+
+def _history_counts(dst: sqlite3.Connection) -> tuple[int, int]:
+    """The copy's rooms and messages, once the messages the server had only journaled are in
+    their place."""
+    move_journal(dst)
+    rooms = dst.execute("SELECT count(*) FROM rooms").fetchone()[0]
+    messages = dst.execute("SELECT count(*) FROM messages").fetchone()[0]
+    return int(rooms), int(messages)
+
+
+def _files_count(dst: sqlite3.Connection) -> int:
+    return int(dst.execute("SELECT count(*) FROM uploads WHERE complete = 1").fetchone()[0])
+
+
+def _snapshot(source: Path, target: Path, inspect: Callable[[sqlite3.Connection], _T]) -> _T:
+    """Back ``source`` up into ``target`` (one step, so one consistent snapshot), ``inspect``
+    the copy and check it."""
     target.unlink(missing_ok=True)
     src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=rw", uri=True)
     try:
@@ -369,20 +400,17 @@ def _copy(source: Path, target: Path) -> tuple[int, int]:
         dst = sqlite3.connect(target)
         try:
             src.backup(dst)
-            # A backup is one self-contained file: no write-ahead log beside it, and the
-            # messages the server had only journaled in their place.
+            # A backup is one self-contained file: no write-ahead log beside it.
             dst.execute("PRAGMA journal_mode=DELETE")
-            move_journal(dst)
+            found = inspect(dst)
             check = dst.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise sqlite3.DatabaseError(f"the copy fails its integrity check: {check}")
-            rooms = dst.execute("SELECT count(*) FROM rooms").fetchone()[0]
-            messages = dst.execute("SELECT count(*) FROM messages").fetchone()[0]
         finally:
             dst.close()
     finally:
         src.close()
-    return int(rooms), int(messages)
+    return found
 
 
 # ---------------------------------------------------------------------------------------------

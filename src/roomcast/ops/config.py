@@ -75,6 +75,9 @@ class Settings:
     notify_webhook_url: str = ""
     notify_webhook_secret: str = ""
     notify_delay: float = 60.0
+    max_upload_bytes: int = 10 * 1024 * 1024
+    upload_quota_bytes: int = 200 * 1024 * 1024
+    upload_unattached_ttl: float = 86400.0
 
     def validate(self) -> Settings:
         """Reject values that cannot work; return self for chaining."""
@@ -141,6 +144,9 @@ class Settings:
                 "notify_webhook_url needs a notify_webhook_secret of at least 16 characters",
             ),
             (self.notify_delay >= 0, "notify_delay must not be negative"),
+            (self.max_upload_bytes >= 1, "max_upload_bytes must be at least 1"),
+            (self.upload_quota_bytes >= 1, "upload_quota_bytes must be at least 1"),
+            (self.upload_unattached_ttl >= 60, "upload_unattached_ttl must be at least 60 seconds"),
         ]
         for ok, message in checks:
             if not ok:

@@ -149,6 +149,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
             f"roomcast: cannot listen on {settings.host}:{settings.port}: {exc}"
         ) from None
     service.start()
+    hub.files.start()
     if node.notifier is not None:
         node.notifier.start()
     # Everything built so far (modules, the app, the hub) lives as long as the process: move it
@@ -179,6 +180,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     )
     if node.notifier is not None:
         await node.notifier.stop(settings.shutdown_timeout)
+    await hub.files.stop()
     await hub.stop()
     await runner.cleanup()
     log.info("stopped")

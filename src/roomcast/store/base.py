@@ -23,6 +23,8 @@ from typing import Protocol
 from roomcast.record import record
 from roomcast.store.people import PeopleStore
 from roomcast.store.search import SearchStore
+from roomcast.store.uploads import UploadStore
+from roomcast.wire.attachments import Attachment
 from roomcast.wire.protocol import ChatMessage, ErrorCode, LogEvent, Ref
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,8 @@ class NewMessage:
 
     ``owner`` is who may edit it (``owner_key``); ``reply_to`` and ``thread`` are as the line
     says (the chat layer checked that they name live messages of the room); ``mentions`` are
-    the names its ``@name`` words resolved to, as the ``Chat`` frame lists them.
+    the names its ``@name`` words resolved to, as the ``Chat`` frame lists them;
+    ``attachments`` the uploads it carries (``UploadStore.attach_uploads`` claimed them).
     """
 
     room: str
@@ -52,6 +55,7 @@ class NewMessage:
     reply_to: int | None = None
     thread: int | None = None
     mentions: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 def owner_key(account_id: str | None, sender: str) -> str:
@@ -405,7 +409,7 @@ class AccessStore(AccountStore, RoomAccessStore, Protocol):
     """Accounts, credentials, room roles, sanctions and the audit log, beside the history."""
 
 
-class Store(MessageStore, AccessStore, PeopleStore, SearchStore, Protocol):
+class Store(MessageStore, AccessStore, PeopleStore, SearchStore, UploadStore, Protocol):
     """Everything a roomcast server keeps: what ``open_store`` gives."""
 
 

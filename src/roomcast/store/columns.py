@@ -15,6 +15,10 @@ CREDENTIAL: Final = "id, kind, account_id, secret_hash, label, created_ms, expir
 SANCTION: Final = (
     "room, kind, account_id, ip, name, name_key, until_ms, by_name, reason, created_ms, id"
 )
+# An upload's, in the order of ``uploads.Upload``'s fields.
+UPLOAD: Final = (
+    "id, room, owner, name, type, size, digest, created_ms, inline, width, height, attached"
+)
 # The credential's columns, then its account's, for a query joining them as ``c`` and ``a``.
 CREDENTIAL_AND_ACCOUNT: Final = ", ".join(
     [f"c.{column}" for column in CREDENTIAL.split(", ")]

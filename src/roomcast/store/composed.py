@@ -1,6 +1,6 @@
 """A ``Store`` composed of parts: the writer's ``submit``, the history reads, the room
-administration, the access store and the search, each an object of its own that this facade
-forwards to.
+administration, the access store, the people store, the search and the files, each an object of
+its own that this facade forwards to.
 
 The SQLite and PostgreSQL stores are such facades; each builds its parts, opens and closes them.
 ``submit`` and ``append`` are the writer's own bound methods (no call in between on the path of
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from typing import Protocol
 
 from roomcast.store.base import (
@@ -39,6 +39,7 @@ from roomcast.store.search import (
     SearchPage,
     SearchStore,
 )
+from roomcast.store.uploads import RoomFiles, Upload
 from roomcast.wire.protocol import ChatMessage, LogEvent
 
 
@@ -66,6 +67,7 @@ class ComposedStore(ABC):
         access: AccessStore,
         people: PeopleStore,
         search: SearchStore,
+        files: RoomFiles,
     ) -> None:
         self.submit = writer.submit
         self.append = writer.append
@@ -75,6 +77,7 @@ class ComposedStore(ABC):
         self._access = access
         self._people = people
         self._search = search
+        self._files = files
 
     @abstractmethod
     async def open(self) -> None: ...
@@ -119,7 +122,9 @@ class ComposedStore(ABC):
         return await self._rooms.create_room(name, topic)
 
     async def delete_room(self, name: str) -> bool:
-        return await self._rooms.delete_room(name)
+        deleted = await self._rooms.delete_room(name)
+        await self._files.delete_room_uploads(name)
+        return deleted
 
     async def import_messages(self, messages: Sequence[ChatMessage]) -> int:
         return await self._rooms.import_messages(messages)
@@ -257,3 +262,30 @@ class ComposedStore(ABC):
         return await self._search.search(
             query, reader, room=room, author=author, before=before, limit=limit
         )
+    # -- UploadStore ----------------------------------------------------------------------------
+
+    async def add_upload(
+        self, upload: Upload, chunks: AsyncIterable[bytes], thumb: bytes | None, quota: int
+    ) -> None:
+        await self._files.add_upload(upload, chunks, thumb, quota)
+
+    async def upload(self, upload_id: str) -> Upload | None:
+        return await self._files.upload(upload_id)
+
+    def upload_chunks(self, upload_id: str, first: int, last: int) -> AsyncIterator[bytes]:
+        return self._files.upload_chunks(upload_id, first, last)
+
+    async def thumbnail(self, upload_id: str) -> bytes | None:
+        return await self._files.thumbnail(upload_id)
+
+    async def attach_uploads(self, room: str, owner: str, ids: Sequence[str]) -> list[Upload]:
+        return await self._files.attach_uploads(room, owner, ids)
+
+    async def detach_uploads(self, ids: Sequence[str]) -> None:
+        await self._files.detach_uploads(ids)
+
+    async def delete_uploads(self, ids: Sequence[str]) -> int:
+        return await self._files.delete_uploads(ids)
+
+    async def expire_uploads(self, before_ms: int) -> int:
+        return await self._files.expire_uploads(before_ms)

@@ -41,6 +41,8 @@ from roomcast.store.base import (
 from roomcast.store.changes import as_line, decide
 from roomcast.store.memory_people import MemoryPeople
 from roomcast.store.memory_search import MemorySearch
+from roomcast.store.memory_uploads import MemoryUploads
+from roomcast.wire.attachments import Attachment
 from roomcast.wire.protocol import (
     ChatMessage,
     DeletedEvent,
@@ -52,11 +54,11 @@ from roomcast.wire.protocol import (
 )
 
 # A kept event without its room: (id, author, text, wsid, sent_ms, kind, target, reply_to,
-# thread, owner, edited_ms, original, deleted, mentions). ``kind`` is None for a line, else a
-# change kind.
+# thread, owner, edited_ms, original, deleted, mentions, attachments). ``kind`` is None for a
+# line, else a change kind.
 _Row = tuple[
     int, str, str, str, int, str | None, int | None, int | None, int | None, str | None,
-    int | None, str | None, bool, tuple[str, ...],
+    int | None, str | None, bool, tuple[str, ...], tuple[Attachment, ...],
 ]  # fmt: skip
 _KIND, _TARGET, _THREAD, _OWNER = 5, 6, 8, 9
 # Per message: emoji -> owner -> nickname, each in the order they came.
@@ -79,6 +81,7 @@ def _row(message: ChatMessage, owner: str | None = None) -> _Row:
         None,
         message.deleted,
         message.mentions,
+        message.attachments,
     )
 
 
@@ -87,7 +90,7 @@ def _event(room: str, row: _Row) -> LogEvent:
     if kind is None:
         return ChatMessage(
             room, message_id, author, text, wsid, sent_ms, row[7], row[8], row[10],
-            deleted=row[12], mentions=row[13],
+            deleted=row[12], mentions=row[13], attachments=row[14],
         )  # fmt: skip
     assert target is not None
     if kind == EDIT:
@@ -97,11 +100,11 @@ def _event(room: str, row: _Row) -> LogEvent:
     return ReactionEvent(room, message_id, target, text, author, kind == UNREACT, sent_ms)
 
 
-class MemoryStore(MemoryPeople, MemorySearch, AppendsAsFutures):
+class MemoryStore(MemoryPeople, MemorySearch, MemoryUploads, AppendsAsFutures):
     """A ``Store`` held in process memory."""
 
     def __init__(self, *, max_per_room: int = 10_000, max_refs: int = 100_000) -> None:
-        super().__init__()
+        super().__init__()  # MemoryPeople's, then MemoryUploads'
         self._rooms: dict[str, deque[_Row]] = {}
         self._last_ids: dict[str, int] = {}
         self._topics: dict[str, str] = {}
@@ -140,22 +143,16 @@ class MemoryStore(MemoryPeople, MemorySearch, AppendsAsFutures):
         message_id = self._last_ids.get(room, 0) + 1
         self._last_ids[room] = message_id
         thread = message.thread
-        if message.reply_to is None and thread is None and not message.mentions:
+        plain = message.reply_to is None and thread is None
+        if plain and not message.mentions and not message.attachments:
             stored = ChatMessage(
                 room, message_id, message.author, message.text, message.wsid, message.sent_ms
             )
         else:
             stored = ChatMessage(
-                room,
-                message_id,
-                message.author,
-                message.text,
-                message.wsid,
-                message.sent_ms,
-                message.reply_to,
-                thread,
-                mentions=message.mentions,
-            )
+                room, message_id, message.author, message.text, message.wsid, message.sent_ms,
+                message.reply_to, thread, None, (), 0, False, message.mentions, message.attachments,
+            )  # fmt: skip
             if thread is not None:
                 self._replies[(room, thread)] = self._replies.get((room, thread), 0) + 1
         history = self._rooms.get(room)
@@ -275,10 +272,10 @@ class MemoryStore(MemoryPeople, MemorySearch, AppendsAsFutures):
         if change.kind == EDIT:
             original = row[11] if row[11] is not None else row[2]
             history[index] = (
-                *row[:2], text, *row[3:10], change.sent_ms, original, False, row[13],
+                *row[:2], text, *row[3:10], change.sent_ms, original, False, *row[13:],
             )  # fmt: skip
         elif change.kind == DELETE:
-            history[index] = (*row[:2], "", *row[3:10], row[10], None, True, row[13])
+            history[index] = (*row[:2], "", *row[3:10], row[10], None, True, row[13], ())
             self._purge(room, change.target)
             root = row[8]  # its thread
             if root is not None:
@@ -294,7 +291,7 @@ class MemoryStore(MemoryPeople, MemorySearch, AppendsAsFutures):
                     del names[change.text]
         event_row: _Row = (
             event_id, change.name, text, change.wsid, change.sent_ms, change.kind,
-            change.target, None, None, change.owner, None, None, False, (),
+            change.target, None, None, change.owner, None, None, False, (), (),
         )  # fmt: skip
         history.append(event_row)
         event = _event(room, event_row)
@@ -346,6 +343,7 @@ class MemoryStore(MemoryPeople, MemorySearch, AppendsAsFutures):
         self._rooms.pop(name, None)
         self._access.pop(name, None)
         self._forget_room_people(name)
+        await self.delete_room_uploads(name)
         self._sanctions = [s for s in self._sanctions if s.room != name]
         self._reactions = {key: r for key, r in self._reactions.items() if key[0] != name}
         self._replies = {key: n for key, n in self._replies.items() if key[0] != name}

@@ -50,6 +50,7 @@ class MemoryPeople(ABC):
     _account_keys: dict[str, str]
 
     def __init__(self) -> None:
+        super().__init__()  # the next mixin's (the store's uploads)
         # Per person, its rooms in the order first joined.
         self._markers: dict[str, dict[str, _Marker]] = {}
         # The IDs of the lines mentioning a person in a room, ascending, by (person, room).

@@ -11,7 +11,8 @@ from roomcast.wire.search_frames import SearchMessages
 class SendChat:
     """A chat line. ``author`` is the tutorial's way of naming oneself; ``room`` may be absent.
 
-    ``reply_to``: the message it answers; ``thread``: the root of the thread it is in.
+    ``reply_to``: the message it answers; ``thread``: the root of the thread it is in;
+    ``attachments``: the ids of the uploads it carries (its text may then be "").
     """
 
     text: str
@@ -20,6 +21,7 @@ class SendChat:
     ref: Ref | None = None
     reply_to: int | None = None
     thread: int | None = None
+    attachments: tuple[str, ...] = ()
 
 
 @record

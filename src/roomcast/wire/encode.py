@@ -14,6 +14,7 @@ import msgspec
 
 from roomcast.record import record
 from roomcast.wire import frames
+from roomcast.wire.attachments import Attachment, entries
 from roomcast.wire.errors import ProtocolError, Ref
 from roomcast.wire.text import encode_text
 
@@ -59,6 +60,7 @@ class ChatMessage:
     ``reply_to`` and ``thread`` are set by its author. The rest is the line's current state, as
     history pages give it: ``edited_ms`` (its last edit), ``reactions`` and ``replies`` (the live
     replies of a thread root). ``deleted`` marks a line a replay skips (its text is gone).
+    ``attachments``: the files it carries.
     """
 
     room: str
@@ -74,6 +76,7 @@ class ChatMessage:
     replies: int = 0
     deleted: bool = False
     mentions: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
     def frame(self) -> frames.ChatFrame:
         second, millis = divmod(self.sent_ms, 1000)
@@ -86,6 +89,7 @@ class ChatMessage:
             and not self.reactions
             and not self.replies
             and not self.mentions
+            and not self.attachments
         ):
             # A plain line, the common case: no optional key to fill in.
             return frames.ChatFrame(
@@ -106,6 +110,7 @@ class ChatMessage:
             or None,
             self.replies,
             list(self.mentions) or None,
+            entries(self.attachments),
         )
 
 

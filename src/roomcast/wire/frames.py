@@ -13,6 +13,7 @@ from typing import Annotated, Final, Literal
 
 from msgspec import Meta, Struct
 
+from roomcast.wire.attachments import MAX_ATTACHMENTS, AttachmentEntry, UploadID
 from roomcast.wire.errors import ErrorCode
 from roomcast.wire.limits import (
     DEFAULT_HISTORY_LIMIT,
@@ -144,6 +145,12 @@ class ChatLine(Struct, forbid_unknown_fields=True, gc=False):
     ) = None
     Thread: (
         Annotated[MessageID, Meta(description="The root message of the thread this line is in")]
+        | None
+    ) = None
+    Attachments: (
+        Annotated[
+            list[UploadID], Meta(extra_json_schema={"minItems": 1, "maxItems": MAX_ATTACHMENTS})
+        ]
         | None
     ) = None
 
@@ -446,6 +453,7 @@ class ChatFrame(ServerFrame, tag="Chat"):
     Mentions: (
         Annotated[list[str], Meta(description="The people the line names with @name")] | None
     ) = None
+    Attachments: list[AttachmentEntry] | None = None
 
 
 class UserlistEntry(Struct, forbid_unknown_fields=True, gc=False):

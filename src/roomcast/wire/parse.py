@@ -20,6 +20,7 @@ import msgspec
 import orjson
 
 from roomcast.wire import frames, search_frames
+from roomcast.wire.attachments import MAX_ATTACHMENTS
 from roomcast.wire.commands import (
     Command,
     CreateRoom,
@@ -191,6 +192,39 @@ def _names(value: list[str], _limit: int) -> list[str]:
     return value
 
 
+def _line_text(value: str, limit: int) -> str:
+    """A line's text, "" when blank: a line of attachments may have none (``_line`` checks)."""
+    try:
+        return decode_message(value, limit)
+    except ProtocolError as exc:
+        if exc.code is not ErrorCode.EMPTY_MESSAGE:
+            raise
+        return ""
+
+
+def _attachments(value: list[str] | None, _limit: int) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not value:
+        raise ProtocolError(ErrorCode.BAD_FIELD, "Attachments must not be empty")
+    if len(value) > MAX_ATTACHMENTS:
+        raise ProtocolError(
+            ErrorCode.TOO_MANY_ATTACHMENTS, f"a line carries at most {MAX_ATTACHMENTS} files"
+        )
+    if len(set(value)) != len(value):
+        raise ProtocolError(ErrorCode.BAD_FIELD, "Attachments names an upload twice")
+    return tuple(value)
+
+
+def _line(v: Values, ref: Ref | None) -> SendChat:
+    attachments = v["Attachments"]
+    if not v["Message"] and not attachments:
+        raise ProtocolError(ErrorCode.EMPTY_MESSAGE, "message text is empty")
+    return SendChat(
+        v["Message"], v["Author"] or None, v["Room"], ref, v["ReplyTo"], v["Thread"], attachments
+    )
+
+
 _CHECKS: Final[dict[str, ValueCheck]] = {
     "Room": _room,
     "Message": _message,
@@ -229,10 +263,8 @@ def _kind(frame: type[msgspec.Struct], checks: dict[str, ValueCheck], build: Bui
 _FRAMES: Final[dict[str | None, Kind]] = {
     None: _kind(
         frames.ChatLine,
-        _CHECKS,
-        lambda v, ref: SendChat(
-            v["Message"], v["Author"] or None, v["Room"], ref, v["ReplyTo"], v["Thread"]
-        ),
+        {**_CHECKS, "Message": _line_text, "Attachments": _attachments},
+        _line,
     ),
     "Nick": _kind(
         frames.NickCommand,

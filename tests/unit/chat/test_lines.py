@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
 from roomcast.broker.memory import MemoryBroker
+from roomcast.chat.background import Background
+from roomcast.chat.files import Files
 from roomcast.chat.lines import SYSTEM_AUTHOR, ChatLines
 from roomcast.chat.state import Member, Peer, Subscription
 from roomcast.ops.metrics import Metrics
 from roomcast.store import StoreUnavailable
 from roomcast.store.memory import MemoryStore
+from roomcast.store.uploads import Upload
 from roomcast.wire.protocol import ErrorCode, ProtocolError, SendChat
 
 Peers = Callable[[str], Any]
+
+
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 class Published:
@@ -41,7 +48,11 @@ class World:
         self.broker = MemoryBroker()
         self.published = Published()
         self.errors: list[tuple[str, ProtocolError]] = []
-        self.lines = ChatLines(self.store, self.broker, Metrics(), clock, 100, self.report)
+        self.background = Background()
+        self.files = Files(self.store, clock, 3600, self.background.spawn)
+        self.lines = ChatLines(
+            self.store, self.broker, Metrics(), clock, 100, self.report, self.files
+        )
 
     def report(self, peer: Peer, error: ProtocolError) -> None:
         self.errors.append((peer.wsid, error))
@@ -97,6 +108,27 @@ async def test_a_store_outage_is_reported_to_the_sender(
     [(wsid, error)] = world.errors
     assert (wsid, error.code, error.ref) == ("a", ErrorCode.STORE_UNAVAILABLE, 3)
     assert world.published.messages == []
+
+
+async def test_a_line_not_stored_gives_its_uploads_back(
+    clock: Any, peer: Peers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = World(clock)
+    await world.start()
+    alice = seated(peer)
+    upload = Upload("u1", "r", alice.owner, "f.txt", "text/plain", 1, "d", clock.now_ms())
+    await world.store.add_upload(upload, _chunks(b"x"), None, 100)
+    line = SendChat("", room="r", ref=1, attachments=("u1",))
+    claimed = await world.files.claim(alice, "r", line)
+    assert claimed == (upload.attachment(),)
+    monkeypatch.setattr(world.store, "submit", lambda new, done: done(StoreUnavailable("down")))
+    world.lines.send(alice, "r", line, attachments=claimed)
+    await world.background.wait(1)
+    monkeypatch.undo()
+    assert await world.files.claim(alice, "r", line) == claimed, "attachable again"
+    world.lines.send(alice, "r", line, attachments=claimed)
+    [stored] = await world.store.page("r", None, 10)
+    assert stored.attachments == claimed
 
 
 async def test_the_server_posts_validated_lines_of_its_own(clock: Any) -> None:

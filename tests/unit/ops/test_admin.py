@@ -217,7 +217,7 @@ def test_import_of_a_file_that_is_not_there_or_not_utf8(admin: Admin, tmp_path: 
     )
 
 
-def test_backup_is_a_complete_single_file(
+def test_backup_is_a_complete_file_and_its_files_database(
     admin: Admin, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     post(admin.db, "news", "one", "two")
@@ -225,13 +225,15 @@ def test_backup_is_a_complete_single_file(
     status, out, err = admin("backup", str(copy))
     assert (status, err) == (0, "")
     assert out.startswith(f"backed up {admin.db} to {copy} (")
-    assert out.endswith(" bytes, 1 rooms, 2 messages)\n")
-    with sqlite3.connect(copy) as connection:
-        (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
-    assert mode == "delete"  # no write-ahead log beside it
+    assert out.endswith(" bytes, 1 rooms, 2 messages, 0 files)\n")
+    for made in (copy, tmp_path / "copy.db-files"):
+        with sqlite3.connect(made) as connection:
+            (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+        assert mode == "delete"  # no write-ahead log beside it
     exported = Admin(copy, capsys)("history", "export", "news")[1].splitlines()
     assert [json.loads(x)["text"] for x in exported] == ["one", "two"]
     assert not (tmp_path / "copy.db.partial").exists()
+    assert not (tmp_path / "copy.db-files.partial").exists()
 
 
 def test_backup_refusals(admin: Admin, tmp_path: Path) -> None:
@@ -257,6 +259,7 @@ def test_backup_into_a_directory_names_the_file(admin: Admin, tmp_path: Path) ->
     folder = tmp_path / "backups"
     folder.mkdir()
     assert admin("backup", str(folder))[0] == 0
-    (made,) = folder.iterdir()
+    made, files = sorted(folder.iterdir())
     assert made.name.startswith("chat-")
     assert made.suffix == ".db"
+    assert files.name == made.name + "-files"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from roomcast.store.base import (
     DELETE,
     Account,
@@ -16,9 +18,14 @@ from roomcast.store.composed import ComposedStore
 from roomcast.store.memory import MemoryStore
 from roomcast.store.people import DELIVERED, Notification
 from roomcast.store.search import Reader, parse
+from roomcast.store.uploads import Upload
 from roomcast.wire.protocol import ChatMessage, DeletedEvent
 
 NOW = 1_800_000_000_000
+
+
+async def _one(chunk: bytes) -> AsyncIterator[bytes]:
+    yield chunk
 
 
 class _OnMemory(ComposedStore):
@@ -93,4 +100,14 @@ async def test_every_call_reaches_its_part() -> None:
     (claimed,) = await store.claim_notifications(NOW, "node", 1000, 5)
     await store.finish_notification(claimed.id, DELIVERED, 1, 0)
     assert (await store.notification_counts())[DELIVERED] == 1
+    upload = Upload("u", "lobby", "a:id-a", "f", "text/plain", 1, "d", NOW)
+    await store.add_upload(upload, _one(b"x"), b"t", 10)
+    assert await store.upload("u") == upload
+    assert [c async for c in store.upload_chunks("u", 0, 0)] == [b"x"]
+    assert await store.thumbnail("u") == b"t"
+    assert await store.attach_uploads("lobby", "a:id-a", ["u"]) == [upload]
+    await store.detach_uploads(["u"])
+    assert await store.expire_uploads(NOW + 1) == 1
+    await store.add_upload(upload, _one(b"x"), None, 10)
+    assert await store.delete_uploads(["u"]) == 1
     await store.close()

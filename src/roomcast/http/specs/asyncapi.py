@@ -111,7 +111,7 @@ def frame_schemas(settings: Settings) -> dict[str, Schema]:
     schemas["ErrorCode"]["enum"] = [code.value for code in ErrorCode]
     schemas["ChatLine"]["properties"]["Message"]["description"] = (
         f"base64 of the text: at most {settings.max_text_chars} characters, "
-        "not blank, no control characters but tab and newline"
+        "not blank (unless the line has Attachments), no control characters but tab and newline"
     )
     return schemas
 
@@ -137,6 +137,18 @@ _EXAMPLES: Final[dict[str, Schema]] = {
         "ID": 119,
         "Time": "2026-11-26T00:38:50.548Z",
         "ReplyTo": 117,
+        "Attachments": [
+            {
+                "ID": "pA3x0b2ZQn6y1mVb4Q9sLw",
+                "Name": "cat.png",
+                "Size": 48213,
+                "Type": "image/png",
+                "URL": "/api/files/pA3x0b2ZQn6y1mVb4Q9sLw/cat.png",
+                "Width": 1200,
+                "Height": 800,
+                "Thumb": "/api/thumbs/pA3x0b2ZQn6y1mVb4Q9sLw",
+            }
+        ],
     },
     "userlist": {"Type": "userlist", "Room": "lobby", "Users": [{"Name": "alice"}]},
     "Presence": {"Type": "Presence", "Room": "lobby", "Joined": ["bob"], "Left": []},

@@ -40,6 +40,7 @@ TAGS: Final = [
     {"name": "operations", "description": "Health, readiness, metrics and documents"},
     {"name": "accounts", "description": "Accounts, sessions and API tokens"},
     {"name": "moderation", "description": "Room access, moderation and the audit log"},
+    {"name": "files", "description": "Files shared in rooms: uploads and serving"},
 ]
 
 # Each error status: the name of its shared response, and what it means.
@@ -50,6 +51,7 @@ ERROR_RESPONSES: Final = {
     404: ("NotFound", "No such room"),
     409: ("Conflict", "The name or room is taken"),
     413: ("TooLarge", "The body is over the size limit"),
+    416: ("RangeNotSatisfiable", "The Range asks for bytes past the end"),
     429: ("TooManyRequests", "Too many attempts; see Retry-After"),
     503: ("Unavailable", "The store or the broker is unavailable, or shutting down"),
 }
@@ -66,11 +68,18 @@ SECURITY_SCHEMES: Final = {
         "name": "roomcast_session",
         "description": "The session cookie set by /api/login (HttpOnly, SameSite=Lax)",
     },
+    "guestSession": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Roomcast-Session",
+        "description": "A guest's chat session: the Session of its Status frame",
+    },
 }
 
 SECURITY: Final[dict[str, list[dict[str, list[str]]]]] = {
     "apiKey": [{"apiKey": []}],
     "user": [{"apiKey": []}, {"sessionCookie": []}],
+    "uploader": [{"apiKey": []}, {"sessionCookie": []}, {"guestSession": []}],
 }
 
 # The bodies whose text is limited by the setting max_text_chars.
@@ -94,6 +103,8 @@ def _operation(op: Operation) -> Schema:
         else _json(_schema_of(op.answer), op.answer_description, op.media_type)
     )
     responses = {str(op.status): answer}
+    for status, description in op.more_answers:
+        responses[str(status)] = {"description": description}
     for status in op.errors:
         responses[str(status)] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"}
     operation: Schema = {"operationId": op.operation_id, "tags": [op.tag], "summary": op.summary}
@@ -108,6 +119,8 @@ def _operation(op: Operation) -> Schema:
             "required": True,
             "content": {"application/json": {"schema": _schema_of(op.request)}},
         }
+    elif op.request_content is not None:
+        operation["requestBody"] = {"required": True, "content": op.request_content}
     operation["responses"] = responses
     return operation
 

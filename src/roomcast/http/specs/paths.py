@@ -32,9 +32,13 @@ class Operation(NamedTuple):
     errors: tuple[int, ...] = ()
     request: type[bodies.Body] | None = None
     parameters: tuple[Schema, ...] = ()
-    security: str = ""  # "": none; "apiKey": the API key; "user": the API key or a session
+    # "": none; "apiKey": the API key; "user": the API key or a session; "uploader": those or a
+    # guest's chat session
+    security: str = ""
     description: str = ""
     media_type: str = "application/json"
+    request_content: Schema | None = None  # a body that is not JSON: its content by media type
+    more_answers: tuple[tuple[int, str], ...] = ()  # other successes: (status, description)
 
 
 def path_param(name: str, schema: Schema) -> Schema:
@@ -43,6 +47,19 @@ def path_param(name: str, schema: Schema) -> Schema:
 
 ROOM: Final = path_param("room", ROOM_NAME)
 ANY_OBJECT: Final = {"type": "object"}
+BINARY: Final = {"type": "string", "format": "binary"}
+UPLOAD_ID: Final = path_param("id", {"type": "string", "minLength": 1, "maxLength": 64})
+FILE_ANSWERS: Final = (
+    (206, "The byte range asked for (Range: bytes=FIRST-LAST, one range)"),
+    (304, "Unchanged since the ETag given in If-None-Match"),
+)
+FILE_SERVING: Final = (
+    "Only to those who may read the file's room (anyone else: 404). Every answer has "
+    "X-Content-Type-Options: nosniff and Content-Security-Policy: sandbox; PNG, JPEG, GIF and "
+    "WebP images (as their bytes say) are inline with their type, anything else is "
+    "Content-Disposition: attachment as application/octet-stream. Range (one range), If-Range, "
+    "a strong ETag (the content's SHA-256) and If-None-Match; Cache-Control: private, no-cache."
+)
 
 # One operation per entry, in the order of the arguments of ``Operation``.
 # fmt: off
@@ -156,6 +173,48 @@ OPERATIONS: Final = (
         "post", "/api/broadcast", "broadcast", "publish", "Post a system message to every room",
         201, bodies.BroadcastResult, "The stored messages", (400, 401, 413, 503),
         request=bodies.Broadcast, security="apiKey",
+    ),
+    # -- files
+    Operation(
+        "post", "/api/rooms/{room}/uploads", "uploadFile", "files",
+        "Upload a file to a room, for a line to attach (its Attachments)",
+        201, bodies.UploadedFile, "The stored file", (400, 401, 403, 404, 413, 503),
+        parameters=(
+            ROOM,
+            {"name": "name", "in": "query", "description": "The file's name",
+             "schema": {"type": "string"}},
+            {"name": "X-Filename", "in": "header",
+             "description": "The file's name, percent-encoded UTF-8 (encodeURIComponent)",
+             "schema": {"type": "string"}},
+        ),
+        security="uploader",
+        description=(
+            "Members of the room may upload: anyone who may post there (banned and muted "
+            "people may not). The body is the file (Content-Type its type) or multipart/form-data "
+            "with one file part; at most max_upload_bytes (413 too_large), within the person's "
+            "upload_quota_bytes (413 quota_exceeded); an empty file is refused (400 empty_file). "
+            "PNG, JPEG, GIF and WebP images (sniffed from their bytes) get width, height and a "
+            "thumbnail; one over 40 megapixels is refused (413 image_too_large). An upload no "
+            "line attaches within upload_unattached_ttl is deleted."
+        ),
+        request_content={
+            "application/octet-stream": {"schema": BINARY},
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": {"file": BINARY}, "required": ["file"]}
+            },
+        },
+    ),
+    Operation(
+        "get", "/api/files/{id}/{name}", "getFile", "files", "A file of a room",
+        200, BINARY, "The file", (404, 416, 503),
+        parameters=(UPLOAD_ID, path_param("name", {"type": "string"})),
+        description=FILE_SERVING, media_type="*/*", more_answers=FILE_ANSWERS,
+    ),
+    Operation(
+        "get", "/api/thumbs/{id}", "getThumbnail", "files",
+        "An image's thumbnail (WebP, at most 400 px, no metadata)",
+        200, BINARY, "The thumbnail", (404, 416, 503), parameters=(UPLOAD_ID,),
+        description=FILE_SERVING, media_type="image/webp", more_answers=FILE_ANSWERS,
     ),
     # -- operations
     Operation(

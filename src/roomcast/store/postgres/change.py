@@ -50,7 +50,8 @@ _EDIT: Final = (
 )
 # A deleted line's text goes, from its edit events too, and so do its reactions.
 _DELETE: Final = (
-    "UPDATE messages SET body = '', original = NULL, deleted = true, words = NULL"
+    "UPDATE messages SET body = '', original = NULL, attachments = NULL, deleted = true,"
+    " words = NULL"
     " WHERE room = $1 AND id = $2",
     "UPDATE messages SET body = '' WHERE room = $1 AND target = $2 AND kind = 'edit'",
     "DELETE FROM reactions WHERE room = $1 AND target = $2",

@@ -8,6 +8,7 @@ from typing import Final
 import asyncpg
 
 from roomcast.store.base import DELETE, EDIT, UNREACT
+from roomcast.wire.attachments import read_attachments
 from roomcast.wire.protocol import (
     ChatMessage,
     DeletedEvent,
@@ -17,8 +18,11 @@ from roomcast.wire.protocol import (
     ReactionSummary,
 )
 
-# A line's columns, in ``ChatMessage`` order up to ``edited_ms``, then its mentions.
-LINE: Final = "room, id, author, body, wsid, sent_ms, reply_to, thread, edited_ms, mentions"
+# A line's columns, in ``ChatMessage`` order up to ``edited_ms``, then its mentions and its
+# attachments (``wire.attachments.stored_attachments``).
+LINE: Final = (
+    "room, id, author, body, wsid, sent_ms, reply_to, thread, edited_ms, mentions, attachments"
+)
 # Any event's: a line's, then whether it is deleted, the kind of change and its target.
 EVENT: Final = f"{LINE}, deleted, kind, target"
 # What makes a row a line that was not deleted.
@@ -32,12 +36,12 @@ def line(
     deleted: bool = False,
 ) -> ChatMessage:
     """The line of a row read with ``LINE`` columns first, in the state given."""
-    room, line_id, author, body, wsid, sent_ms, reply_to, thread, edited_ms, mentions = tuple(row)[
-        :10
-    ]
+    room, line_id, author, body, wsid, sent_ms, reply_to, thread, edited_ms, mentions, files = (
+        tuple(row)[:11]
+    )
     return ChatMessage(
         room, line_id, author, body, wsid, sent_ms, reply_to, thread, edited_ms,
-        reactions, replies, deleted, tuple(mentions or ()),
+        reactions, replies, deleted, tuple(mentions or ()), read_attachments(files),
     )  # fmt: skip
 
 

@@ -2,7 +2,8 @@
 
 ``PostgresStore`` is the facade over its parts, which share one connection pool (pool.py): the
 writer task (writer.py), the reads (reads.py), the room administration (rooms.py), the access
-store (access.py), the person-level state (people.py) and the search (search.py). Schema
+store (access.py), the person-level state (people.py), the search (search.py) and the files
+(files.py). Schema
 migrations (schema.py) are applied at ``open()``. When PostgreSQL cannot be reached, appends
 fail and reads raise ``StoreUnavailable``; the pool reconnects by itself on later calls. The
 driver is asyncpg: half the client CPU of psycopg 3 per append and per read in this workload
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from roomcast.store.composed import ComposedStore
 from roomcast.store.postgres.access import Access
+from roomcast.store.postgres.files import Files
 from roomcast.store.postgres.people import People
 from roomcast.store.postgres.pool import Pool
 from roomcast.store.postgres.reads import Reads
@@ -51,6 +53,7 @@ class PostgresStore(ComposedStore):
             Access(self._pool),
             People(self._pool),
             Search(self._pool),
+            Files(self._pool),
         )
 
     async def open(self) -> None:

@@ -44,6 +44,7 @@ from roomcast.store.postgres.events import EVENT, event
 from roomcast.store.postgres.pool import Pool
 from roomcast.store.postgres.sql import RACED, UNAVAILABLE, Conn
 from roomcast.store.search import indexed_text
+from roomcast.wire.attachments import stored_attachments
 from roomcast.wire.protocol import ChatMessage
 
 log = logging.getLogger(__name__)
@@ -54,18 +55,19 @@ _T = TypeVar("_T")
 _Queued = tuple["asyncio.Future[Changed]", Change]
 _RETRIES: Final = 3
 
-# $1..$12: room, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread, mentions
-# (an array literal, NULL for none: the arrays of a batch differ in length) and the folded body
-# (``search.indexed_text``, for the ``words`` searched) of each new message, in submission order.
-# Returns each room's last ID after the batch; the k-th message of a room that got n messages
-# has ID last_id - n + k.
+# $1..$13: room, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread, mentions
+# (an array literal, NULL for none: the arrays of a batch differ in length), the folded body
+# (``search.indexed_text``, for the ``words`` searched) and attachments (the JSON of
+# ``wire.attachments.stored_attachments``) of each new message, in submission order. Returns each
+# room's last ID after the batch; the k-th message of a room that got n messages has ID
+# last_id - n + k.
 APPEND: Final = """
 WITH batch AS (
   SELECT m.*, row_number() OVER (PARTITION BY m.room ORDER BY m.ord) AS k
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[],
-              $8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::text[])
+              $8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[])
        WITH ORDINALITY AS m(room, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread,
-                            mentions, folded, ord)
+                            mentions, folded, attachments, ord)
 ), counts AS (
   SELECT room, count(*) AS n, min(sent_ms) AS created FROM batch GROUP BY room
 ), bumped AS (
@@ -75,9 +77,10 @@ WITH batch AS (
   RETURNING name, last_id
 ), inserted AS (
   INSERT INTO messages (room, id, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread,
-                        mentions, words)
+                        mentions, words, attachments)
   SELECT b.room, bumped.last_id - c.n + b.k, b.author, b.body, b.wsid, b.sent_ms, b.sender, b.ref,
-         b.owner, b.reply_to, b.thread, b.mentions::text[], to_tsvector('simple', b.folded)
+         b.owner, b.reply_to, b.thread, b.mentions::text[], to_tsvector('simple', b.folded),
+         b.attachments
   FROM batch b JOIN counts c ON c.room = b.room JOIN bumped ON bumped.name = b.room
 )
 SELECT name, last_id FROM bumped
@@ -245,7 +248,7 @@ def _stored(new: NewMessage, message_id: int) -> ChatMessage:
     """The line ``new`` as stored with ID ``message_id``."""
     return ChatMessage(
         new.room, message_id, new.author, new.text, new.wsid, new.sent_ms,
-        new.reply_to, new.thread, mentions=new.mentions,
+        new.reply_to, new.thread, mentions=new.mentions, attachments=new.attachments,
     )  # fmt: skip
 
 
@@ -275,6 +278,7 @@ async def _insert(
         [new.thread for new in news],
         [_array(new.mentions) for new in news],
         [indexed_text(new.text) for new in news],
+        [stored_attachments(new.attachments) for new in news],
     ]
     last_ids = {row[0]: int(row[1]) for row in await conn.fetch(APPEND, *columns)}
     counts: dict[str, int] = {}

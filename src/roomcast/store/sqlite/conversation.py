@@ -57,7 +57,7 @@ def apply_change(conn: sqlite3.Connection, change: Change) -> Changed:
     event_text = _update(conn, change, event_id, first or event_id)
     row = (room, event_id, change.name, event_text, change.wsid, change.sent_ms)
     conn.execute(_EVENT_INSERT, (*row, change.sender, key, change.kind, target, change.owner))
-    return Changed(log_event((*row, None, None, None, None, change.kind, target, 0)), own=own)
+    return Changed(log_event((*row, None, None, None, None, None, change.kind, target, 0)), own=own)
 
 
 def _update(conn: sqlite3.Connection, change: Change, event_id: int, first: int) -> str:
@@ -72,7 +72,8 @@ def _update(conn: sqlite3.Connection, change: Change, event_id: int, first: int)
         )
     elif change.kind == DELETE:
         conn.execute(
-            "UPDATE messages SET deleted = 1, body = '', original = NULL WHERE room = ? AND id = ?",
+            "UPDATE messages SET deleted = 1, body = '', original = NULL, attachments = NULL"
+            " WHERE room = ? AND id = ?",
             where,
         )
         conn.execute(

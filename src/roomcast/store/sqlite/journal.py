@@ -22,19 +22,27 @@ from roomcast.store.sqlite.rows import line_owner
 _ROWS_PER_STATEMENT: Final = 256
 JOURNAL_INSERT: Final = "INSERT INTO message_journal (batch) VALUES (?)"
 # A journaled line: the columns of ``messages`` a new line sets, in this order. A line with no
-# owner to store (a guest's, see ``rows.stored_owner``), no reply, no thread and no mentions has
-# only the first 8, as every line had before conversations: binding the 4 more columns would
-# cost the move 20 % more per message (bench/micro/sqlite_rooms.py). Rows of 11 (without
-# ``mentions``) are those of the release before people, which a crash may have left journaled.
+# owner to store (a guest's, see ``rows.stored_owner``), no reply, no thread, no mentions and no
+# attachments has only the first 8, as every line had before conversations: binding the 5 more
+# columns would cost the move 20 % more per message (bench/micro/sqlite_rooms.py). Rows of 11
+# (without ``mentions``) and 12 (without ``attachments``) are those of earlier releases, which a
+# crash may have left journaled.
 JOURNAL_COLUMNS: Final = (
-    "room, id, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread, mentions"
+    "room, id, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread, mentions,"
+    " attachments"
 )
 PLAIN_WIDTH: Final = 8
 _BEFORE_PEOPLE_WIDTH: Final = 11
+_BEFORE_FILES_WIDTH: Final = 12
 # The INSERT into ``messages`` of journal rows of each width.
 _INSERTS: Final = {
     width: f"INSERT INTO messages ({', '.join(JOURNAL_COLUMNS.split(', ')[:width])}) VALUES"
-    for width in (PLAIN_WIDTH, _BEFORE_PEOPLE_WIDTH, len(JOURNAL_COLUMNS.split(", ")))
+    for width in (
+        PLAIN_WIDTH,
+        _BEFORE_PEOPLE_WIDTH,
+        _BEFORE_FILES_WIDTH,
+        len(JOURNAL_COLUMNS.split(", ")),
+    )
 }
 PLAIN_INSERT: Final = _INSERTS[PLAIN_WIDTH]
 _MOVE_TAIL: Final = " ON CONFLICT (room, id) DO NOTHING"
@@ -166,9 +174,9 @@ class Journaled:
         """``room``'s journaled lines (every room's with None), as ``rows.LINE`` columns (never
         edited yet: a change moves the journal first)."""
         return [
-            (*row[:6], None, None, None, None)
+            (*row[:6], None, None, None, None, None)
             if len(row) == PLAIN_WIDTH
-            else (*row[:6], row[9], row[10], None, row[11])
+            else (*row[:6], row[9], row[10], None, row[11], row[12] if len(row) > 12 else None)
             for rows in self.batches.values()
             for row in rows
             if room is None or row[0] == room

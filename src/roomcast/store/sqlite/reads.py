@@ -226,7 +226,7 @@ class Reads:
 
     async def message(self, room: str, message_id: int) -> ChatMessage | None:
         row = await self._line(room, message_id)
-        return None if row is None else chat_line(row[:10])
+        return None if row is None else chat_line(row[:11])
 
     async def versions(self, room: str, message_id: int) -> list[tuple[str, int]] | None:
         row = await self._line(room, message_id)
@@ -238,7 +238,7 @@ class Reads:
             " ORDER BY id",
             (room, message_id, EDIT),
         )
-        original = row[10] if row[10] is not None else row[3]
+        original = row[11] if row[11] is not None else row[3]
         return [(original, row[5]), *((text, sent_ms) for text, sent_ms in edits)]
 
     async def _line(self, room: str, message_id: int) -> tuple[Any, ...] | None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from roomcast.store.columns import import_bounds
 from roomcast.store.sqlite.rows import LINE, stored_mentions
 from roomcast.store.sqlite.writer import Writer
+from roomcast.wire.attachments import stored_attachments
 from roomcast.wire.protocol import ChatMessage
 
 
@@ -54,7 +55,8 @@ class RoomAdmin:
         def store(conn: sqlite3.Connection) -> int:
             before = conn.total_changes
             conn.executemany(
-                f"INSERT INTO messages ({LINE}, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO messages ({LINE}, deleted)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (room, id) DO NOTHING",
                 [(*_line(m), int(m.deleted)) for m in messages],
             )
@@ -74,5 +76,5 @@ def _line(m: ChatMessage) -> tuple[object, ...]:
     """The ``rows.LINE`` columns of an imported line."""
     return (
         m.room, m.id, m.author, m.text, m.wsid, m.sent_ms, m.reply_to, m.thread, m.edited_ms,
-        stored_mentions(m.mentions),
+        stored_mentions(m.mentions), stored_attachments(m.attachments),
     )  # fmt: skip

@@ -13,11 +13,15 @@ from typing import Any, Final
 import orjson
 
 from roomcast.store.base import DELETE, EDIT, UNREACT
+from roomcast.wire.attachments import read_attachments
 from roomcast.wire.protocol import ChatMessage, DeletedEvent, EditedEvent, LogEvent, ReactionEvent
 
 # A line in its current state, in the order of ``ChatMessage``'s fields up to ``edited_ms``
-# (reactions and replies come from elsewhere), then its mentions (``stored_mentions``).
-LINE: Final = "room, id, author, body, wsid, sent_ms, reply_to, thread, edited_ms, mentions"
+# (reactions and replies come from elsewhere), then its mentions (``stored_mentions``) and its
+# attachments (``wire.attachments.stored_attachments``).
+LINE: Final = (
+    "room, id, author, body, wsid, sent_ms, reply_to, thread, edited_ms, mentions, attachments"
+)
 # Any row of the log: a line's columns, then what an event or a deletion needs.
 EVENT: Final = f"{LINE}, kind, target, deleted"
 # Where a query is about live lines only.
@@ -48,19 +52,20 @@ def stored_mentions(names: tuple[str, ...]) -> str | None:
 
 def chat_line(row: tuple[Any, ...], **state: Any) -> ChatMessage:
     """The line of a ``LINE`` row, with ``state`` (its reactions, replies, ``deleted``)."""
-    room, message_id, author, text, wsid, sent_ms, reply_to, thread, edited_ms, mentions = row
+    room, message_id, author, text, wsid, sent_ms, reply_to, thread, edited_ms, mentions = row[:10]
     return ChatMessage(
         room, message_id, author, text, wsid, sent_ms, reply_to, thread, edited_ms, **state,
         mentions=() if mentions is None else tuple(orjson.loads(mentions)),
+        attachments=read_attachments(row[10]),
     )  # fmt: skip
 
 
 def log_event(row: tuple[Any, ...]) -> LogEvent:
     """The event of an ``EVENT`` row: a line (``deleted`` when it is), or a change."""
     room, message_id, author, text, _, sent_ms = row[:6]
-    kind, target, deleted = row[10:]
+    kind, target, deleted = row[11:]
     if kind is None:
-        return chat_line(row[:10], deleted=bool(deleted))
+        return chat_line(row[:11], deleted=bool(deleted))
     if kind == EDIT:
         return EditedEvent(room, message_id, target, text, author, sent_ms)
     if kind == DELETE:

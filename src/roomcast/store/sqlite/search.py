@@ -239,10 +239,10 @@ class Search:
             ).fetchall()
             budget -= len(rows)
             for row in rows:
-                kind, target, deleted = row[10:]
+                kind, target, deleted = row[-3:]  # rows.EVENT: a LINE, then these
                 if kind is None:
                     if not deleted:
-                        lines.append(chat_line(row[:10]))
+                        lines.append(chat_line(row[:-3]))
                 elif kind in ("edit", "delete") and target <= mark:
                     stale.add((name, target))
         return lines, stale

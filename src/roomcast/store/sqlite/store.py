@@ -5,6 +5,7 @@ survives a crash of the process, with ``FULL`` also a crash of the machine. ``SQ
 the facade over its parts: the writer thread (writer.py), the reads beside it (reads.py), the
 room administration (rooms.py), the access store (access.py), the people store (people.py) and
 the search with its index, in a database file of its own (search.py, search_index.py).
+the files, in a database of their own beside it (files.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from roomcast.store.composed import ComposedStore
 from roomcast.store.sqlite.access import Access
 from roomcast.store.sqlite.connection import Synchronous
+from roomcast.store.sqlite.files import Files
 from roomcast.store.sqlite.people import People
 from roomcast.store.sqlite.reads import Reads
 from roomcast.store.sqlite.rooms import RoomAdmin
@@ -38,6 +40,7 @@ class SQLiteStore(ComposedStore):
         self._writer = Writer(self.path, synchronous, max_pending)
         self._reads = Reads(self.path, synchronous, self._writer)
         self.searcher = Search(self.path, synchronous, self._writer, index=search_index)
+        self._uploads = Files(self.path, synchronous)
         super().__init__(
             self._writer,
             self._reads,
@@ -45,11 +48,13 @@ class SQLiteStore(ComposedStore):
             Access(self._reads, self._writer),
             People(self._reads, self._writer),
             self.searcher,
+            self._uploads,
         )
 
     async def open(self) -> None:
         await self._writer.open()
         await self.searcher.open()
+        await self._uploads.open()
 
     async def close(self) -> None:
         # The search's connections first: they attach the database read-only, and the last
@@ -57,3 +62,4 @@ class SQLiteStore(ComposedStore):
         await self.searcher.close()
         await self._writer.close()
         await self._reads.close()
+        await self._uploads.close()

@@ -53,6 +53,7 @@ from roomcast.store.sqlite.journal import (
     insert_many,
 )
 from roomcast.store.sqlite.rows import find_ref, stored_mentions, stored_owner
+from roomcast.wire.attachments import stored_attachments
 from roomcast.wire.protocol import ChatMessage
 
 log = logging.getLogger(__name__)
@@ -339,6 +340,7 @@ class Writer(AppendsAsFutures):
                     new.reply_to,
                     new.thread,
                     mentions=new.mentions,
+                    attachments=new.attachments,
                 )
                 owner = stored_owner(new.owner, new.sender)
                 plain = (
@@ -356,12 +358,20 @@ class Writer(AppendsAsFutures):
                     and new.reply_to is None
                     and new.thread is None
                     and not new.mentions
+                    and not new.attachments
                 ):
                     # A plain line (see journal.PLAIN_WIDTH).
                     rows.append(plain)
                 else:
                     rows.append(
-                        (*plain, owner, new.reply_to, new.thread, stored_mentions(new.mentions))
+                        (
+                            *plain,
+                            owner,
+                            new.reply_to,
+                            new.thread,
+                            stored_mentions(new.mentions),
+                            stored_attachments(new.attachments),
+                        )
                     )
                 stored = Appended(message, duplicate=False)
                 if key is not None:

@@ -11,19 +11,24 @@ from roomcast.http import (
     accounts,
     broadcast,
     docs,
+    files,
     health,
     me,
     messages,
     moderation,
     rooms,
     tokens,
+    uploads,
 )
 from roomcast.http.app import ROUTES
 from roomcast.http.specs.openapi import openapi_document
 from roomcast.http.specs.paths import OPERATIONS
 from roomcast.ops.config import Settings
 
-RESOURCES = (access, accounts, broadcast, docs, health, me, messages, moderation, rooms, tokens)
+RESOURCES = (
+    access, accounts, broadcast, docs, files, health, me, messages, moderation, rooms, tokens,
+    uploads,
+)  # fmt: skip
 DOCUMENTED = {(op.method.upper(), op.path) for op in OPERATIONS}
 
 

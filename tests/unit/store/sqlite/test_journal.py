@@ -70,7 +70,8 @@ def test_the_record_answers_reads_and_forgets_what_others_moved(tmp_path: Path) 
         record = Journaled()
         assert record.due_in(1.0) is None
         plain = ("lobby", 3, "b", "m3", "w", 3, "s-b", None)
-        mentioning = ("lobby", 4, "c", "@a", "w", 4, "s-c", None, None, None, None, '["a"]')
+        files = '[["f","f.txt",1,"text/plain",null,null]]'
+        mentioning = ("lobby", 4, "c", "@a", "w", 4, "s-c", None, None, None, None, '["a"]', files)
         for rows in (_rows("lobby", 1, 2), _rows("other", 1, 1), [plain, mentioning]):
             seq = conn.execute(JOURNAL_INSERT, (orjson.dumps(rows),)).lastrowid
             assert seq is not None
@@ -78,10 +79,10 @@ def test_the_record_answers_reads_and_forgets_what_others_moved(tmp_path: Path) 
         assert record.count == 5
         assert 0 < (record.due_in(1.0) or 0) <= 1.0
         assert record.in_room("lobby") == [
-            ("lobby", 1, "a", "m1", "w", 1, None, None, None, None),
-            ("lobby", 2, "a", "m2", "w", 2, None, 1, None, None),
-            ("lobby", 3, "b", "m3", "w", 3, None, None, None, None),
-            ("lobby", 4, "c", "@a", "w", 4, None, None, None, '["a"]'),
+            ("lobby", 1, "a", "m1", "w", 1, None, None, None, None, None),
+            ("lobby", 2, "a", "m2", "w", 2, None, 1, None, None, None),
+            ("lobby", 3, "b", "m3", "w", 3, None, None, None, None, None),
+            ("lobby", 4, "c", "@a", "w", 4, None, None, None, '["a"]', files),
         ], "as rows.LINE columns"
         assert record.owners_in({"lobby"}) == [
             ("lobby", 1, "g:s"),

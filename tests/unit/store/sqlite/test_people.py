@@ -87,8 +87,8 @@ async def test_plain_lines_stay_narrow_and_mentions_go_wide(
     await store.append(_line("r", guest, "@Big Bob", ("Big Bob",)))
     with contextlib.closing(sqlite3.connect(tmp_path / "chat.db")) as conn:
         batches = [orjson.loads(b) for (b,) in conn.execute("SELECT batch FROM message_journal")]
-    assert [len(row) for batch in batches for row in batch] == [PLAIN_WIDTH, 12]
-    assert batches[1][0][-1] == '["Big Bob"]'
+    assert [len(row) for batch in batches for row in batch] == [PLAIN_WIDTH, 13]
+    assert batches[1][0][-2:] == ['["Big Bob"]', None]
     await store._writer.settled()
     with contextlib.closing(sqlite3.connect(tmp_path / "chat.db")) as conn:
         stored = conn.execute("SELECT owner, mentions FROM messages ORDER BY id").fetchall()

@@ -13,6 +13,7 @@ moderation commands) and the clock. It is the broker's listener.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
@@ -178,7 +179,7 @@ class Hub:
 
         Raises ``ProtocolError`` (before anything is sent) when the room name is invalid.
         """
-        room_name = protocol.validate_room(room)
+        room_name = await self._spelling(protocol.validate_room(room))
         if session is not None and not _valid_session(session):
             session = None
         registry = self.registry
@@ -298,8 +299,7 @@ class Hub:
                 case JoinRoom(room=room, since=since, ref=ref):
                     await self._join(member, room, since, ref)
                 case LeaveRoom(room=room, ref=ref):
-                    if room not in member.rooms:
-                        raise ProtocolError(ErrorCode.NOT_IN_ROOM, f"not in room {room!r}", ref)
+                    room = self._room_of(member, room, ref)
                     await self.registry.leave(member, room)
                     await self.people.left(member, room)
                     member.peer.send(protocol.encode_left(room, ref))
@@ -317,7 +317,8 @@ class Hub:
                 case MarkRead() | StartDirect() | SetBlock():
                     await self._person_commands.handle(member, command)
                 case CreateRoom() | SetTopic() | SetRole() | Moderate():
-                    await self.moderation.handle(member, command)
+                    spelled = await self.store.room_name(command.room, claim=True)
+                    await self.moderation.handle(member, dataclasses.replace(command, room=spelled))
         except ProtocolError as exc:
             self.send_error(member.peer, exc)
         except StoreUnavailable as exc:
@@ -335,9 +336,21 @@ class Hub:
             if not member.rooms:
                 raise ProtocolError(ErrorCode.NOT_IN_ROOM, "not in any room; Join one first", ref)
             return next(iter(member.rooms))
-        if room not in member.rooms:
-            raise ProtocolError(ErrorCode.NOT_IN_ROOM, f"not in room {room!r}", ref)
-        return room
+        if room in member.rooms:
+            return room
+        key = protocol.room_key(room)  # another spelling of a room it is in
+        for joined in member.rooms:
+            if protocol.room_key(joined) == key:
+                return joined
+        raise ProtocolError(ErrorCode.NOT_IN_ROOM, f"not in room {room!r}", ref)
+
+    async def _spelling(self, room: str) -> str:
+        """The room's name as first spelled (names are case-insensitive); as given when the
+        store cannot say now (the join that follows reports the outage)."""
+        try:
+            return await self.store.room_name(room, claim=True)
+        except StoreUnavailable:
+            return room
 
     async def _send_line(self, member: Member, command: SendChat) -> None:
         """A line that needs more than the fast path: a reply, a mention, a direct line."""
@@ -398,6 +411,7 @@ class Hub:
         self, member: Member, room_name: str, since: int | None, ref: Ref | None
     ) -> None:
         registry = self.registry
+        room_name = await self.store.room_name(room_name, claim=True)
         if room_name in member.rooms:
             joined = registry.room(room_name)
             last_id = (joined.delivered if joined is not None else None) or 0

@@ -54,7 +54,7 @@ def audit_body(entry: AuditEntry) -> bodies.AuditEntry:
 
 async def moderate(request: web.Request) -> web.Response:
     identity = signed_in(await identity_of(request, writing=True))
-    room = room_param(request)
+    room = await room_param(request)
     body = await read_body(request, bodies.Moderation)
     if body.action not in protocol.MODERATION_ACTIONS:
         raise Refused(
@@ -72,7 +72,7 @@ async def moderate(request: web.Request) -> web.Response:
 
 async def delete_message(request: web.Request) -> web.Response:
     identity = signed_in(await identity_of(request, writing=True))
-    room = room_param(request)
+    room = await room_param(request)
     raw = request.match_info["id"]
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= bodies.MAX_ID:
         raise Refused(400, "bad_param", "the message ID must be a positive integer")
@@ -82,7 +82,7 @@ async def delete_message(request: web.Request) -> web.Response:
 
 async def sanctions(request: web.Request) -> web.Response:
     identity = signed_in(await identity_of(request))
-    room = room_param(request)
+    room = await room_param(request)
     hub = request.app[HUB_KEY]
     policy = await hub.moderation.policy(room)
     if role_in(policy.access, identity) < Role.MODERATOR:
@@ -100,7 +100,7 @@ async def audit(request: web.Request) -> web.Response:
     if room_query is not None:
         if not room_query:
             raise Refused(400, "room_invalid", "room must not be empty")
-        room = protocol.validate_room(room_query)
+        room = await hub.store.room_name(protocol.validate_room(room_query), claim=False)
         policy = await hub.moderation.policy(room)
         allowed = role_in(policy.access, identity) >= Role.MODERATOR
     else:

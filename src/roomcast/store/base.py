@@ -205,7 +205,14 @@ class HistoryReads(Protocol):
 
 
 class HistoryAdmin(Protocol):
-    """Making, deleting and restoring rooms and their history (the admin CLI and REST API)."""
+    """Naming, making, deleting and restoring rooms and their history (the admin CLI and REST
+    API)."""
+
+    async def room_name(self, name: str, *, claim: bool) -> str:
+        """The spelling of the room ``name`` is (``protocol.room_key``): the spelling its key
+        was first given. A key with none gives ``name``, which ``claim`` records as its
+        spelling from now on (once, atomically: two nodes claiming ``Dev`` and ``DEV`` at once
+        both get the one that won). A spelling never changes once recorded."""
 
     async def create_room(self, name: str, topic: str = "") -> bool:
         """Make the room exist before anyone posts to it; False when it already exists."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Final, Protocol
 
 from roomcast.store.base import (
     AccessStore,
@@ -31,7 +31,10 @@ from roomcast.store.base import (
     Sanction,
 )
 from roomcast.store.people import Notification, PeopleStore, PersonRoom
-from roomcast.wire.protocol import ChatMessage, LogEvent
+from roomcast.wire.protocol import ChatMessage, LogEvent, room_key
+
+# Most room spellings kept: past it the cache starts again (a join costs a store read).
+_MAX_NAMES: Final = 65_536
 
 
 class ChangeWriter(Protocol):
@@ -65,6 +68,8 @@ class ComposedStore(ABC):
         self._rooms = rooms
         self._access = access
         self._people = people
+        # Room spellings the store recorded, by key (``room_name``): they never change.
+        self._names: dict[str, str] = {}
 
     @abstractmethod
     async def open(self) -> None: ...
@@ -101,6 +106,18 @@ class ComposedStore(ABC):
         return await self._history.room(name)
 
     # -- HistoryAdmin ---------------------------------------------------------------------------
+
+    async def room_name(self, name: str, *, claim: bool) -> str:
+        key = room_key(name)
+        known = self._names.get(key)
+        if known is not None:
+            return known
+        spelling = await self._rooms.room_name(name, claim=claim)
+        if claim or spelling != name:  # recorded: it never changes
+            if len(self._names) >= _MAX_NAMES:
+                self._names.clear()
+            self._names[key] = spelling
+        return spelling
 
     async def create_room(self, name: str, topic: str = "") -> bool:
         return await self._rooms.create_room(name, topic)

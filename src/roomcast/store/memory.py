@@ -39,6 +39,7 @@ from roomcast.store.base import (
     report,
 )
 from roomcast.store.changes import as_line, decide
+from roomcast.store.memory_names import MemoryRoomNames
 from roomcast.store.memory_people import MemoryPeople
 from roomcast.wire.protocol import (
     ChatMessage,
@@ -96,7 +97,7 @@ def _event(room: str, row: _Row) -> LogEvent:
     return ReactionEvent(room, message_id, target, text, author, kind == UNREACT, sent_ms)
 
 
-class MemoryStore(MemoryPeople, AppendsAsFutures):
+class MemoryStore(MemoryRoomNames, MemoryPeople, AppendsAsFutures):
     """A ``Store`` held in process memory."""
 
     def __init__(self, *, max_per_room: int = 10_000, max_refs: int = 100_000) -> None:

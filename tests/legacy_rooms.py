@@ -1,5 +1,5 @@
 """Rooms of a release before case-insensitive room names whose names now collide, for the
-SQLite and PostgreSQL migration tests (0009 and 0008 room_names): the rows, and what a store
+SQLite and PostgreSQL migration tests (0009 and 0008 rooms_and_admin): the rows, and what a store
 opened on them must show."""
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ async def test_migrate_then_serve(cluster: Cluster) -> None:
         "applied migration 0003 conversations",
         "applied migration 0004 owners",
         "applied migration 0005 people",
-        "applied migration 0008 room_names",
+        "applied migration 0008 rooms_and_admin",
         "schema at version 8",
     ]
     again = await asyncio.to_thread(migrate, cluster.db_url)
@@ -49,7 +49,7 @@ async def test_migrate_reports_an_unreachable_database() -> None:
 
 
 async def test_rooms_whose_names_collide_are_kept_apart(cluster: Cluster) -> None:
-    """0008 room_names on a database of the release before it: the oldest spelling keeps the
+    """0008 rooms_and_admin on a database of the release before it: the oldest spelling keeps the
     name, the others are renamed NAME-N with their history, roles, sanctions and people."""
     conn = await asyncpg.connect(cluster.db_url)
     try:
@@ -77,7 +77,7 @@ async def test_rooms_whose_names_collide_are_kept_apart(cluster: Cluster) -> Non
         await conn.close()
     result = await asyncio.to_thread(migrate, cluster.db_url)
     assert result.stdout.splitlines() == [
-        "applied migration 0008 room_names",
+        "applied migration 0008 rooms_and_admin",
         "schema at version 8",
     ]
     store = PostgresStore(cluster.db_url)

@@ -15,11 +15,13 @@ from collections.abc import Callable, Sequence
 from typing import Final, Protocol
 
 from roomcast.store.base import (
+    NO_FILTER,
     AccessStore,
     Account,
     AppendDone,
     Appended,
     AuditEntry,
+    AuditQuery,
     Change,
     Changed,
     Credential,
@@ -151,6 +153,17 @@ class ComposedStore(ABC):
     async def delete_credential(self, credential_id: str, account_id: str) -> bool:
         return await self._access.delete_credential(credential_id, account_id)
 
+    async def delete_credentials(self, account_id: str, kind: str) -> int:
+        return await self._access.delete_credentials(account_id, kind)
+
+    async def accounts(self, search: str, limit: int) -> list[Account]:
+        return await self._access.accounts(search, limit)
+
+    async def set_account_flags(
+        self, account_id: str, *, disabled: bool | None = None, admin: bool | None = None
+    ) -> Account | None:
+        return await self._access.set_account_flags(account_id, disabled=disabled, admin=admin)
+
     # -- RoomAccessStore ------------------------------------------------------------------------
 
     async def room_access(self, name: str) -> RoomAccess:
@@ -183,8 +196,18 @@ class ComposedStore(ABC):
     async def add_audit(self, entry: AuditEntry) -> None:
         await self._access.add_audit(entry)
 
-    async def audit_log(self, room: str | None, limit: int) -> list[AuditEntry]:
-        return await self._access.audit_log(room, limit)
+    async def audit_log(
+        self, room: str | None, limit: int, query: AuditQuery = NO_FILTER
+    ) -> list[AuditEntry]:
+        return await self._access.audit_log(room, limit, query)
+
+    # -- NodeStatsStore -------------------------------------------------------------------------
+
+    async def put_node_stats(self, node: str, seen_ms: int, stats: str) -> None:
+        await self._access.put_node_stats(node, seen_ms, stats)
+
+    async def node_stats(self, since_ms: int) -> list[tuple[str, int, str]]:
+        return await self._access.node_stats(since_ms)
 
     # -- PeopleStore ----------------------------------------------------------------------------
 

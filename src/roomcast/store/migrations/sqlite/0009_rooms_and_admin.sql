@@ -1,3 +1,16 @@
+-- The server admin page (issue 18): an account can be disabled (it cannot log in, its sessions
+-- and tokens stop working) or made a server admin there, beside the `admins` setting.
+ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+
+-- Each node's numbers for the admin page, written every few seconds (`stats` is JSON); a node
+-- that stopped writing is gone once its `seen_ms` is old.
+CREATE TABLE node_stats (
+    node    TEXT   PRIMARY KEY,
+    seen_ms BIGINT NOT NULL,
+    stats   TEXT   NOT NULL
+) WITHOUT ROWID;
+
 -- Room names are case-insensitive (issue 18, D9): `Dev`, `DEV` and `dev` are one room, the one
 -- whose spelling came first. A room's key is its name with the ASCII letters A-Z folded to a-z
 -- (`protocol.room_key`; other letters compare as they are: the one folding every store computes

@@ -30,7 +30,9 @@ from roomcast.chat.mentions import GUEST_NOTIFY_PREFIX, Mentions
 from roomcast.chat.nicknames import Nicknames
 from roomcast.chat.people import People, is_person_channel
 from roomcast.chat.person_commands import PersonCommands
+from roomcast.chat.probe import BrokerProbe, is_probe_channel
 from roomcast.chat.registry import Registry
+from roomcast.chat.room_names import first_spelling, room_of
 from roomcast.chat.sequencer import Sequencer
 from roomcast.chat.state import Member, Peer
 from roomcast.chat.typing import CONTROL_PREFIX, Typing
@@ -123,6 +125,7 @@ class Hub:
             moderation,
             notify_delay_ms=None if delay is None else int(delay * 1000),
         )
+        self.probe = BrokerProbe(broker, secrets.token_hex(6))
         self._person_commands = PersonCommands(
             store, presence, registry, moderation, self.nicknames, self.people, self.direct
         )
@@ -179,7 +182,7 @@ class Hub:
 
         Raises ``ProtocolError`` (before anything is sent) when the room name is invalid.
         """
-        room_name = await self._spelling(protocol.validate_room(room))
+        room_name = await first_spelling(self.store, protocol.validate_room(room))
         if session is not None and not _valid_session(session):
             session = None
         registry = self.registry
@@ -251,7 +254,7 @@ class Hub:
                 self._budgets.spend(member, kind, command.ref)
             if isinstance(command, SendChat):
                 if command.author is None or command.author == member.nick:
-                    room = self._room_of(member, command.room, command.ref)
+                    room = room_of(member, command.room, command.ref)
                     if (
                         command.reply_to is None
                         and command.thread is None
@@ -266,7 +269,7 @@ class Hub:
                 member.peer.send(protocol.encode_pong(command.ref, self._now_ms()))
                 return None
             elif isinstance(command, TypingCommand):
-                room = self._room_of(member, command.room, None)
+                room = room_of(member, command.room, None)
                 if room not in self._direct_rooms:  # there, a block may drop it: the store says
                     self._typing.typed(member, room, command.stop)
                     return None
@@ -299,15 +302,15 @@ class Hub:
                 case JoinRoom(room=room, since=since, ref=ref):
                     await self._join(member, room, since, ref)
                 case LeaveRoom(room=room, ref=ref):
-                    room = self._room_of(member, room, ref)
+                    room = room_of(member, room, ref)
                     await self.registry.leave(member, room)
                     await self.people.left(member, room)
                     member.peer.send(protocol.encode_left(room, ref))
                 case FetchHistory(room=room, ref=ref):
-                    room = self._room_of(member, room, ref)
+                    room = room_of(member, room, ref)
                     await self.conversation.history(member, room, command)
                 case EditMessage() | DeleteMessage() | React() | FetchEdits():
-                    room = self._room_of(member, command.room, command.ref)
+                    room = room_of(member, command.room, command.ref)
                     if room in self._direct_rooms and isinstance(command, EditMessage | React):
                         await self.direct.check_line(member, room, command.ref)
                     await self.conversation.handle(member, command)
@@ -331,30 +334,9 @@ class Hub:
         log.info("connection %s error %s", peer.wsid, error.code)
         peer.send(protocol.encode_error(error))
 
-    def _room_of(self, member: Member, room: str | None, ref: Ref | None) -> str:
-        if room is None:
-            if not member.rooms:
-                raise ProtocolError(ErrorCode.NOT_IN_ROOM, "not in any room; Join one first", ref)
-            return next(iter(member.rooms))
-        if room in member.rooms:
-            return room
-        key = protocol.room_key(room)  # another spelling of a room it is in
-        for joined in member.rooms:
-            if protocol.room_key(joined) == key:
-                return joined
-        raise ProtocolError(ErrorCode.NOT_IN_ROOM, f"not in room {room!r}", ref)
-
-    async def _spelling(self, room: str) -> str:
-        """The room's name as first spelled (names are case-insensitive); as given when the
-        store cannot say now (the join that follows reports the outage)."""
-        try:
-            return await self.store.room_name(room, claim=True)
-        except StoreUnavailable:
-            return room
-
     async def _send_line(self, member: Member, command: SendChat) -> None:
         """A line that needs more than the fast path: a reply, a mention, a direct line."""
-        room = self._room_of(member, command.room, command.ref)
+        room = room_of(member, command.room, command.ref)
         await self.conversation.check_line(room, command)
         direct = None
         if room in self._direct_rooms:
@@ -388,6 +370,8 @@ class Hub:
         """A control event (typing, or moderation's) about a room with members here."""
         if is_person_channel(room):
             self.people.control(room, payload)
+        elif is_probe_channel(room):
+            self.probe.arrived(payload)
         elif payload.startswith(CONTROL_PREFIX):
             self._typing.control(room, payload)
         elif payload.startswith(GUEST_NOTIFY_PREFIX):

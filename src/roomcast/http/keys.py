@@ -7,6 +7,7 @@ from typing import Final
 from aiohttp import web
 
 from roomcast.chat.hub import Hub
+from roomcast.chat.node_stats import NodeStats
 from roomcast.ops.config import Settings
 from roomcast.ratelimit import KeyedBuckets
 from roomcast.transport.connection import WebSocketService
@@ -16,3 +17,4 @@ SETTINGS_KEY: Final = web.AppKey("settings", Settings)
 SERVICE_KEY: Final = web.AppKey("websockets", WebSocketService)
 API_KEY_KEY: Final = web.AppKey("api_key", str)
 LOGIN_BUDGET_KEY: Final = web.AppKey("login_budget", KeyedBuckets)
+NODE_STATS_KEY: Final = web.AppKey("node_stats", NodeStats)

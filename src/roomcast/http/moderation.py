@@ -15,10 +15,12 @@ from roomcast.http.callers import identity_of, signed_in
 from roomcast.http.inputs import int_query, read_body, room_param
 from roomcast.http.keys import HUB_KEY
 from roomcast.http.replies import Refused, reply
-from roomcast.store import AuditEntry, Sanction
+from roomcast.store import AuditEntry, AuditQuery, Sanction
 from roomcast.wire import protocol
 
 MAX_AUDIT_PAGE: Final = 500
+# The latest time the audit filters take, in ms since the epoch (the year 9999).
+MAX_TIME_MS: Final = 253_402_300_799_999
 DEFAULT_AUDIT_PAGE: Final = 100
 
 
@@ -107,7 +109,14 @@ async def audit(request: web.Request) -> web.Response:
         allowed = identity.admin
     if not allowed:
         raise Refused(403, "forbidden", "the audit log is for admins and room moderators")
-    entries = await hub.store.audit_log(room, DEFAULT_AUDIT_PAGE if limit is None else limit)
+    query = AuditQuery(
+        actor=request.query.get("actor") or None,
+        action=request.query.get("action") or None,
+        since_ms=int_query(request, "since", 0, MAX_TIME_MS),
+        until_ms=int_query(request, "until", 0, MAX_TIME_MS),
+    )
+    page = DEFAULT_AUDIT_PAGE if limit is None else limit
+    entries = await hub.store.audit_log(room, page, query)
     return reply(bodies.AuditLog([audit_body(e) for e in entries]))
 
 

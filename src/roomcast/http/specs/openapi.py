@@ -40,6 +40,7 @@ TAGS: Final = [
     {"name": "operations", "description": "Health, readiness, metrics and documents"},
     {"name": "accounts", "description": "Accounts, sessions and API tokens"},
     {"name": "moderation", "description": "Room access, moderation and the audit log"},
+    {"name": "admin", "description": "The server admin page (server admins only)"},
 ]
 
 # Each error status: the name of its shared response, and what it means.

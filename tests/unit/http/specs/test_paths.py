@@ -8,6 +8,7 @@ import pytest
 
 from roomcast.http import (
     access,
+    admin,
     accounts,
     broadcast,
     docs,
@@ -23,7 +24,19 @@ from roomcast.http.specs.openapi import openapi_document
 from roomcast.http.specs.paths import OPERATIONS
 from roomcast.ops.config import Settings
 
-RESOURCES = (access, accounts, broadcast, docs, health, me, messages, moderation, rooms, tokens)
+RESOURCES = (
+    access,
+    accounts,
+    admin,
+    broadcast,
+    docs,
+    health,
+    me,
+    messages,
+    moderation,
+    rooms,
+    tokens,
+)
 DOCUMENTED = {(op.method.upper(), op.path) for op in OPERATIONS}
 
 

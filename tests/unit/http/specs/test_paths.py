@@ -8,8 +8,8 @@ import pytest
 
 from roomcast.http import (
     access,
-    admin,
     accounts,
+    admin,
     broadcast,
     docs,
     health,

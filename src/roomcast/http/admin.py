@@ -22,7 +22,7 @@ from roomcast.http import bodies
 from roomcast.http.callers import identity_of
 from roomcast.http.inputs import int_query, read_body, room_param
 from roomcast.http.keys import HUB_KEY, NODE_STATS_KEY
-from roomcast.http.replies import Refused, reply
+from roomcast.http.replies import Refused, json_error, reply
 from roomcast.store import Account, AuditEntry, owner_key
 from roomcast.wire import protocol
 
@@ -38,12 +38,13 @@ async def _admin(request: web.Request) -> Identity:
 
 
 async def page(request: web.Request) -> web.StreamResponse:
+    """The page (not under ``/api``, so the error middleware leaves its answers alone)."""
     identity = await identity_of(request)
     if identity.admin:
         return web.FileResponse(PAGE)
     if "text/html" in request.headers.get("Accept", ""):
         return web.FileResponse(PAGE, status=403)  # its script shows the login form
-    raise Refused(403, "forbidden", "the admin pages are for server admins")
+    return json_error(403, "forbidden", "the admin pages are for server admins")
 
 
 async def _audit(

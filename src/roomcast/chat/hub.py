@@ -358,7 +358,10 @@ class Hub:
         return await self._lines.post(room, text, author)
 
     async def broadcast(self, text: str) -> list[ChatMessage]:
-        """Post a system message to every known room: those with history and those with members."""
+        """Post a system message to every known room: those with history and those with members.
+
+        The text is checked first: with no room at all, a bad text is refused all the same."""
+        protocol.validate_text(text, self.settings.max_text_chars)
         names = {summary.name for summary in await self.store.rooms()}
         names.update((await self.presence.counts()).keys())
         names.update(self.registry.local_rooms())

@@ -143,7 +143,7 @@ OPERATIONS: Final = (
     ),
     Operation(
         "post", "/api/login", "login", "accounts", "Sign in: sets the HttpOnly session cookie",
-        200, bodies.Me, "Signed in", (400, 401, 413, 429, 503), request=bodies.Credentials,
+        200, bodies.Me, "Signed in", (400, 401, 403, 413, 429, 503), request=bodies.Credentials,
     ),
     Operation(
         "post", "/api/logout", "logout", "accounts",

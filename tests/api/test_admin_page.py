@@ -58,6 +58,9 @@ async def test_only_server_admins_get_in(server_factory: Any) -> None:
             for path in api_paths:
                 reply = await call("GET", base + path, headers=who)
                 assert (reply.status, reply.json()["error"]["code"]) == (403, "forbidden"), path
+    bad_token = {"Authorization": "Bearer rc_not-a-token"}
+    page = await call("GET", f"{base}/admin", headers={**html, **bad_token})
+    assert page.status == 403
     for who in (admin.headers(), auth()):
         page = await call("GET", f"{base}/admin", headers={**html, **who})
         assert page.status == 200

@@ -1,6 +1,6 @@
 """Echo bot: repeats every new line said in its rooms.
 
-    python examples/echo_bot.py ws://127.0.0.1:8000/ws --room lobby --nick echo
+    python examples/echo_bot.py ws://127.0.0.1:8000/ws --room default --nick echo
 
 It answers live messages and messages it missed while reconnecting, never the backlog a first
 join replays, never itself, and never a line that is already an echo (so two echo bots in one room

@@ -71,3 +71,21 @@ async def test_file_watch_bot_posts_when_the_file_changes(
             for expected in ("deploy.log: two", "deploy.log: three"):
                 chat = await operator.expect("Chat", lambda f: f["Author"] == "tail")
                 assert unb64(chat["Message"]) == expected
+
+
+async def test_hello_in_the_readme_runs_against_a_fresh_server(server: ServerProcess) -> None:
+    """The README's example is examples/hello.py, verbatim, and works with what `make run`
+    installs: it says hello in the room the page opens and prints what is said there."""
+    source = (EXAMPLES / "hello.py").read_text()
+    function = source[source.index("async def hello") : source.index("\n\n\ndef main")]
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    assert function in readme
+    async with await Client.connect(server.ws_url, room="default", nick="human") as human:
+        await human.expect("Joined")
+        async with bot("hello.py", server.ws_url, "--nick", "ada", ready="ada: hello") as proc:
+            chat = await human.expect("Chat", lambda f: f["Author"] == "ada")
+            assert (unb64(chat["Message"]), chat["Room"]) == ("hello", "default")
+            await human.say("hi ada")
+            assert proc.stdout is not None
+            line = await asyncio.wait_for(proc.stdout.readline(), 10)
+            assert line.decode().strip() == "human: hi ada"

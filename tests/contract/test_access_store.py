@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from roomcast.store import Account, AuditEntry, Credential, Sanction, Store
+from roomcast.store import Account, AuditEntry, AuditQuery, Credential, Sanction, Store
 
 from . import test_store
 from .test_store import StoreKind, new
@@ -155,3 +155,62 @@ async def test_access_outlives_the_store_object(
     assert (await second.account_by_key("alice")) == account("alice")
     assert (await second.room_access("secret")).private
     assert len(await second.audit_log("secret", 5)) == 1
+
+
+async def test_accounts_are_listed_searched_flagged_and_signed_out(store: Store) -> None:
+    for name in ("carla", "Alice", "bob", "alina"):
+        await store.create_account(account(name))
+    assert [a.name for a in await store.accounts("", 10)] == ["Alice", "alina", "bob", "carla"]
+    assert [a.name for a in await store.accounts("li", 10)] == ["Alice", "alina"]
+    assert [a.name for a in await store.accounts("", 2)] == ["Alice", "alina"]
+    assert await store.accounts("zed", 10) == []
+    changed = await store.set_account_flags("id-bob", disabled=True)
+    assert changed is not None
+    assert (changed.disabled, changed.admin) == (True, False)
+    changed = await store.set_account_flags("id-bob", admin=True)
+    assert changed is not None
+    assert (changed.disabled, changed.admin) == (True, True)  # the other flag stays
+    bob = await store.account_by_key("bob")
+    assert bob is not None
+    assert (bob.disabled, bob.admin) == (True, True)
+    assert await store.set_account_flags("nobody", admin=True) is None
+    for n, kind in enumerate(("session", "session", "token")):
+        await store.add_credential(Credential(f"c{n}", kind, "id-bob", f"h{n}", "", NOW, None))
+    await store.add_credential(Credential("c9", "session", "id-carla", "h9", "", NOW, None))
+    assert await store.delete_credentials("id-bob", "session") == 2
+    assert [c.id for c in await store.credentials("id-bob", "token")] == ["c2"]
+    assert await store.credentials("id-bob", "session") == []
+    found = await store.credential("h9", NOW)
+    assert found is not None
+    assert found[1].disabled is False  # flags come with a credential's account
+
+
+async def test_audit_log_filters(store: Store) -> None:
+    entries = [
+        AuditEntry(NOW + 1, "ann", "kick", "dev", "bob"),
+        AuditEntry(NOW + 2, "ann", "ban", "ops", "eve"),
+        AuditEntry(NOW + 3, "root", "disable", "", "bob"),
+        AuditEntry(NOW + 4, "ann", "kick", "ops", "eve"),
+    ]
+    for entry in entries:
+        await store.add_audit(entry)
+    listed = store.audit_log
+    assert await listed(None, 10, AuditQuery(actor="ann")) == [entries[3], entries[1], entries[0]]
+    assert await listed(None, 10, AuditQuery(action="kick")) == [entries[3], entries[0]]
+    assert await listed("ops", 10, AuditQuery(action="kick")) == [entries[3]]
+    window = AuditQuery(since_ms=NOW + 2, until_ms=NOW + 4)
+    assert await listed(None, 10, window) == [entries[2], entries[1]]
+    assert await listed(None, 1, AuditQuery(actor="ann")) == [entries[3]]
+    assert await listed(None, 10, AuditQuery(actor="nobody")) == []
+
+
+async def test_nodes_leave_their_numbers_and_old_ones_go(store: Store) -> None:
+    await store.put_node_stats("b", NOW, '{"n": 1}')
+    await store.put_node_stats("a", NOW - 10_000, '{"n": 2}')
+    await store.put_node_stats("b", NOW + 5, '{"n": 3}')  # a node's newer numbers replace
+    assert await store.node_stats(NOW - 20_000) == [
+        ("a", NOW - 10_000, '{"n": 2}'),
+        ("b", NOW + 5, '{"n": 3}'),
+    ]
+    assert await store.node_stats(NOW - 5_000) == [("b", NOW + 5, '{"n": 3}')]
+    assert await store.node_stats(NOW - 20_000) == [("b", NOW + 5, '{"n": 3}')]  # "a" was deleted

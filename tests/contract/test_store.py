@@ -286,3 +286,33 @@ async def test_resend_through_another_node_is_recognised(
     assert sorted([first.duplicate, again.duplicate]) == [False, True]
     assert first.message == again.message
     assert await one.last_id("a") == 1
+
+
+async def test_a_room_keeps_the_spelling_it_was_first_given(store: MessageStore) -> None:
+    """Room names are case-insensitive (ASCII letters): the first claim's spelling stays."""
+    assert await store.room_name("Dev", claim=False) == "Dev"  # unknown: as given, not kept
+    assert await store.room_name("dEV", claim=False) == "dEV"
+    assert await store.room_name("Dev", claim=True) == "Dev"
+    for other in ("DEV", "dev", "dEv", "Dev"):
+        assert await store.room_name(other, claim=True) == "Dev"
+        assert await store.room_name(other, claim=False) == "Dev"
+    # Only A-Z fold: another script's capital is another room; NFC forms are the callers'.
+    assert await store.room_name("Ärger", claim=True) == "Ärger"
+    assert await store.room_name("äRGER", claim=True) == "äRGER"
+    assert await store.room_name("ÄRGER", claim=False) == "Ärger"
+    assert await store.room_name("dev-2", claim=True) == "dev-2"
+
+
+async def test_nodes_claiming_two_spellings_at_once_agree(
+    kind: StoreKind, opened: Callable[[], Awaitable[MessageStore]]
+) -> None:
+    if not kind.shared:
+        pytest.skip(f"{kind.name} is written by one process only")
+    nodes = [await opened() for _ in range(4)]
+    for round_ in range(10):
+        spellings = [f"Race{round_}", f"RACE{round_}", f"race{round_}", f"rAcE{round_}"]
+        got = await asyncio.gather(
+            *[node.room_name(s, claim=True) for node, s in zip(nodes, spellings, strict=True)]
+        )
+        assert len(set(got)) == 1, got
+        assert got[0] in spellings

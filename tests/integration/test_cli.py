@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -158,3 +160,74 @@ async def test_broadcast_room_and_all_are_exclusive(live: ServerProcess) -> None
     result = await run_cli("broadcast", "--room", "r", "--all", *target(live), "both")
     assert result.returncode == 2
     assert "not allowed" in result.stderr
+
+
+async def test_broadcast_finds_the_port_of_the_server_of_its_data_directory(
+    server_factory: Any, names: Names
+) -> None:
+    """No --port: the server records where it listens in its data directory, and broadcast
+    reads it there; the record goes when the server stops."""
+    server: ServerProcess = server_factory("--userlist-interval", "0.02")
+    recorded = server.data_dir / "server.json"
+    assert json.loads(recorded.read_text())["url"] == server.http_url
+    room = names.room()
+    async with await ChatClient.open(server.ws_url, room=room) as listener:
+        result = await run_cli(
+            "broadcast", "--room", room, "--data-dir", str(server.data_dir), "hi"
+        )
+        assert result.returncode == 0, result.stderr
+        assert unb64((await listener.expect("Chat"))["Message"]) == "hi"
+        # From the server's directory the default data directory is the right one.
+        result = await run_cli(
+            "broadcast",
+            "--room",
+            room,
+            "again",
+            cwd=str(server.data_dir.parent),
+            env={"ROOMCAST_DATA_DIR": server.data_dir.name},
+        )
+        assert result.returncode == 0, result.stderr
+        assert unb64((await listener.expect("Chat"))["Message"]) == "again"
+    assert server.stop() == 0
+    assert not recorded.exists()
+
+
+async def test_broadcast_ignores_the_address_of_a_killed_server(server_factory: Any) -> None:
+    server: ServerProcess = server_factory()
+    server.kill()
+    assert (server.data_dir / "server.json").exists()  # a kill -9 leaves it behind
+    result = await run_cli("broadcast", "--data-dir", str(server.data_dir), "anyone?")
+    assert result.returncode == 1
+    assert "cannot reach the server at http://127.0.0.1:8000" in result.stderr
+    assert "give --port PORT" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_broadcast_help_lists_only_the_options_it_uses() -> None:
+    result = await run_cli("broadcast", "--help")
+    assert result.returncode == 0
+    flags = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", result.stdout))
+    assert flags == {
+        "--help",
+        "--room",
+        "--all",
+        "--url",
+        "--config",
+        "--host",
+        "--port",
+        "--data-dir",
+        "--api-key",
+    }
+
+
+def test_the_readme_port_recipe_reaches_serve() -> None:
+    """README: `make run ARGS="--port 8080"` picks the port; make hands ARGS to serve."""
+    root = Path(__file__).resolve().parents[2]
+    assert 'make run ARGS="--port 8080"' in (root / "README.md").read_text()
+    made = subprocess.run(
+        ["make", "-n", "-C", str(root), "run", "ARGS=--port 8080"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert ".venv/bin/roomcast serve --port 8080" in made.stdout

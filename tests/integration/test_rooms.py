@@ -8,9 +8,9 @@ from typing import Any
 import websockets
 
 from conftest import ServerProcess
-from helpers import unb64
+from helpers import b64, unb64
 
-from .support import ChatClient, Names, query_url
+from .support import ChatClient, Names, http, query_url
 
 
 def names_in(frame: dict[str, Any]) -> list[str]:
@@ -251,3 +251,41 @@ async def test_invalid_room_names_are_refused(live: ServerProcess, names: Names)
     assert error["Code"] == "room_invalid"
     code, _ = await refused_client.close_code()
     assert code == 1008
+
+
+async def test_room_names_are_case_insensitive_and_keep_the_first_spelling(
+    live: ServerProcess, names: Names
+) -> None:
+    """D9: `/join Dev` and `/join DEV` join the `dev` that exists; every frame and the REST API
+    name it as it was first spelled, and a line said in it reaches all of them."""
+    first = names.room("dev")  # lower case: the spelling that stays
+    async with await ChatClient.open(live.ws_url, room=first) as owner:
+        await owner.say("first")
+        await owner.expect("Chat")
+        async with (
+            await ChatClient.open(live.ws_url, room=first.upper()) as shouting,
+            await ChatClient.open(live.ws_url, room="elsewhere-" + first) as joiner,
+        ):
+            assert shouting.status["Room"] == first
+            assert shouting.joined is not None
+            assert (shouting.joined["Room"], shouting.joined["LastID"]) == (first, 1)
+            capitalised = first.capitalize()
+            joined = await joiner.request({"Type": "Join", "Room": capitalised}, "Joined")
+            assert (joined["Room"], joined["LastID"]) == (first, 1)
+            # Any spelling names a room one is in, and is answered with the room's own.
+            await joiner.send({"Message": b64("hi"), "Room": capitalised.swapcase()})
+            for client in (owner, shouting, joiner):
+                chat = await client.expect("Chat", lambda f: unb64(f["Message"]) == "hi")
+                assert chat["Room"] == first
+            users = await owner.expect("userlist", lambda f: len(f["Users"]) == 3)
+            assert len(users["Users"]) == 3
+            left = await joiner.request({"Type": "Leave", "Room": first.upper()}, "Left")
+            assert left["Room"] == first
+        page = await http("GET", f"{live.http_url}/api/rooms/{first.upper()}/messages")
+        assert page.status == 200
+        assert [(m["room"], m["text"]) for m in page.json()["messages"]] == [
+            (first, "hi"),
+            (first, "first"),
+        ]
+        rooms = (await http("GET", f"{live.http_url}/api/rooms")).json()["rooms"]
+        assert [r["name"] for r in rooms if r["name"].lower() == first] == [first]

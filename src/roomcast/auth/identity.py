@@ -128,7 +128,12 @@ class Authenticator:
             self._jwt_keys.append(("RS256", pem))
 
     def is_admin(self, name: str) -> bool:
+        """Whether the ``admins`` setting names ``name``."""
         return protocol.nick_key(name) in self._admins
+
+    def account_is_admin(self, account: Account) -> bool:
+        """Whether the account is a server admin: by its flag or by the ``admins`` setting."""
+        return account.admin or self.is_admin(account.name)
 
     # -- proving who someone is -----------------------------------------------------------------
 
@@ -149,7 +154,7 @@ class Authenticator:
         cookie = parse_cookie(headers.get("cookie", ""), SESSION_COOKIE)
         if cookie:
             found = await self.store.credential(secret_hash(cookie), self.clock.now_ms())
-            if found is not None and found[0].kind == "session":
+            if found is not None and found[0].kind == "session" and not found[1].disabled:
                 credential, account = found
                 return self._account_identity(account, "session", credential.id)
         return GUEST
@@ -165,6 +170,8 @@ class Authenticator:
             found = await self.store.credential(secret_hash(token), self.clock.now_ms())
             if found is not None and found[0].kind == "token":
                 credential, account = found
+                if account.disabled:
+                    raise AuthError("account_disabled", "this account is disabled", 403)
                 return self._account_identity(account, "token", credential.id)
             raise AuthError("bad_token", "the API token is unknown or revoked")
         if token.count(".") == 2 and self._jwt_keys:
@@ -172,7 +179,8 @@ class Authenticator:
         raise AuthError("bad_token", "the token is not valid")
 
     def _account_identity(self, account: Account, via: str, credential_id: str) -> Identity:
-        return Identity(account.id, account.name, self.is_admin(account.name), via, credential_id)
+        admin = self.account_is_admin(account)
+        return Identity(account.id, account.name, admin, via, credential_id)
 
     def _from_jwt(self, token: str) -> Identity:
         """A JWT identity: ``sub`` and ``name`` from a token signed with a configured key."""
@@ -225,6 +233,8 @@ class Authenticator:
             account = None
         if account is None:
             raise AuthError("bad_credentials", "wrong name or password")
+        if account.disabled:  # said only to who knows the password
+            raise AuthError("account_disabled", "this account is disabled", 403)
         return account
 
     async def _dummy(self) -> str:

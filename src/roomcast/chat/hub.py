@@ -13,6 +13,7 @@ moderation commands) and the clock. It is the broker's listener.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,7 +32,9 @@ from roomcast.chat.mentions import GUEST_NOTIFY_PREFIX, Mentions
 from roomcast.chat.nicknames import Nicknames
 from roomcast.chat.people import People, is_person_channel
 from roomcast.chat.person_commands import PersonCommands
+from roomcast.chat.probe import BrokerProbe, is_probe_channel
 from roomcast.chat.registry import Registry
+from roomcast.chat.room_names import first_spelling, room_of
 from roomcast.chat.sequencer import Sequencer
 from roomcast.chat.state import Member, Peer
 from roomcast.chat.typing import CONTROL_PREFIX, Typing
@@ -120,6 +123,7 @@ class Hub:
         self.mentions = Mentions(
             store, presence, registry, self.people, broker, moderation, notify_delay_ms=delay_ms
         )
+        self.probe = BrokerProbe(broker, secrets.token_hex(6))
         self._person_commands = PersonCommands(
             store, presence, registry, moderation, self.nicknames, self.people, self.direct
         )
@@ -176,7 +180,7 @@ class Hub:
 
         Raises ``ProtocolError`` (before anything is sent) when the room name is invalid.
         """
-        room_name = protocol.validate_room(room)
+        room_name = await first_spelling(self.store, protocol.validate_room(room))
         if session is not None and not _valid_session(session):
             session = None
         registry = self.registry
@@ -248,7 +252,7 @@ class Hub:
                 self._budgets.spend(member, kind, command.ref)
             if isinstance(command, SendChat):
                 if command.author is None or command.author == member.nick:
-                    room = self._room_of(member, command.room, command.ref)
+                    room = room_of(member, command.room, command.ref)
                     if (
                         command.reply_to is None
                         and command.thread is None
@@ -264,7 +268,7 @@ class Hub:
                 member.peer.send(protocol.encode_pong(command.ref, self._now_ms()))
                 return None
             elif isinstance(command, TypingCommand):
-                room = self._room_of(member, command.room, None)
+                room = room_of(member, command.room, None)
                 if room not in self._direct_rooms:  # there, a block may drop it: the store says
                     self._typing.typed(member, room, command.stop)
                     return None
@@ -297,16 +301,15 @@ class Hub:
                 case JoinRoom(room=room, since=since, ref=ref):
                     await self._join(member, room, since, ref)
                 case LeaveRoom(room=room, ref=ref):
-                    if room not in member.rooms:
-                        raise ProtocolError(ErrorCode.NOT_IN_ROOM, f"not in room {room!r}", ref)
+                    room = room_of(member, room, ref)
                     await self.registry.leave(member, room)
                     await self.people.left(member, room)
                     member.peer.send(protocol.encode_left(room, ref))
                 case FetchHistory(room=room, ref=ref):
-                    room = self._room_of(member, room, ref)
+                    room = room_of(member, room, ref)
                     await self.conversation.history(member, room, command)
                 case EditMessage() | DeleteMessage() | React() | FetchEdits():
-                    room = self._room_of(member, command.room, command.ref)
+                    room = room_of(member, command.room, command.ref)
                     if room in self._direct_rooms and isinstance(command, EditMessage | React):
                         await self.direct.check_line(member, room, command.ref)
                     await self.conversation.handle(member, command)
@@ -318,7 +321,8 @@ class Hub:
                 case MarkRead() | StartDirect() | SetBlock():
                     await self._person_commands.handle(member, command)
                 case CreateRoom() | SetTopic() | SetRole() | Moderate():
-                    await self.moderation.handle(member, command)
+                    spelled = await self.store.room_name(command.room, claim=True)
+                    await self.moderation.handle(member, dataclasses.replace(command, room=spelled))
         except ProtocolError as exc:
             self.send_error(member.peer, exc)
         except StoreUnavailable as exc:
@@ -331,18 +335,9 @@ class Hub:
         log.info("connection %s error %s", peer.wsid, error.code)
         peer.send(protocol.encode_error(error))
 
-    def _room_of(self, member: Member, room: str | None, ref: Ref | None) -> str:
-        if room is None:
-            if not member.rooms:
-                raise ProtocolError(ErrorCode.NOT_IN_ROOM, "not in any room; Join one first", ref)
-            return next(iter(member.rooms))
-        if room not in member.rooms:
-            raise ProtocolError(ErrorCode.NOT_IN_ROOM, f"not in room {room!r}", ref)
-        return room
-
     async def _send_line(self, member: Member, command: SendChat) -> None:
         """A line that needs more than the fast path: a reply, a mention, a direct line, files."""
-        room = self._room_of(member, command.room, command.ref)
+        room = room_of(member, command.room, command.ref)
         await self.conversation.check_line(room, command)
         direct = None
         if room in self._direct_rooms:
@@ -365,7 +360,10 @@ class Hub:
         return await self._lines.post(room, text, author)
 
     async def broadcast(self, text: str) -> list[ChatMessage]:
-        """Post a system message to every known room: those with history and those with members."""
+        """Post a system message to every known room: those with history and those with members.
+
+        The text is checked first: with no room at all, a bad text is refused all the same."""
+        protocol.validate_text(text, self.settings.max_text_chars)
         names = {summary.name for summary in await self.store.rooms()}
         names.update((await self.presence.counts()).keys())
         names.update(self.registry.local_rooms())
@@ -377,6 +375,8 @@ class Hub:
         """A control event (typing, or moderation's) about a room with members here."""
         if is_person_channel(room):
             self.people.control(room, payload)
+        elif is_probe_channel(room):
+            self.probe.arrived(payload)
         elif payload.startswith(CONTROL_PREFIX):
             self._typing.control(room, payload)
         elif payload.startswith(GUEST_NOTIFY_PREFIX):
@@ -400,6 +400,7 @@ class Hub:
         self, member: Member, room_name: str, since: int | None, ref: Ref | None
     ) -> None:
         registry = self.registry
+        room_name = await self.store.room_name(room_name, claim=True)
         if room_name in member.rooms:
             joined = registry.room(room_name)
             last_id = (joined.delivered if joined is not None else None) or 0

@@ -113,7 +113,7 @@ class ChatLines:
 
     async def post(self, room: str, text: str, author: str = SYSTEM_AUTHOR) -> ChatMessage:
         """Store and deliver a message that comes from the server itself (or its API)."""
-        room = protocol.validate_room(room)
+        room = await self._store.room_name(protocol.validate_room(room), claim=True)
         text = protocol.validate_text(text, self._max_text_chars)
         if author != SYSTEM_AUTHOR:
             author = protocol.validate_nick(author)

@@ -53,7 +53,7 @@ class People:
         self._spawn = spawn
         self._readable = readable
         self._here: dict[str, dict[str, Member]] = {}
-        self._handlers: dict[str, PersonEvents] = {"read": self._on_read}
+        self._handlers: dict[str, PersonEvents] = {"read": self._on_read, "close": self._on_close}
 
     def on(self, op: str, handler: PersonEvents) -> None:
         """Carry out person events ``op`` with ``handler`` (another module's)."""
@@ -129,6 +129,14 @@ class People:
         for member in members:
             if member.wsid != fields.get("from"):
                 member.send(payload)
+
+    def sign_out(self, person: str, reason: str) -> None:
+        """Close every connection of ``person`` on every node (``CLOSE_SIGNED_OUT``, ``reason``)."""
+        self.publish(person, {"op": "close", "reason": reason})
+
+    def _on_close(self, members: list[Member], fields: dict[str, Any]) -> None:
+        for member in members:
+            member.peer.close(protocol.CLOSE_SIGNED_OUT, str(fields["reason"]))
 
     # -- person events --------------------------------------------------------------------------
 

@@ -2,12 +2,12 @@
 
 ::
 
-    async with connect("ws://127.0.0.1:8000/ws", nick="bot", room="lobby") as chat:
+    async with connect("ws://127.0.0.1:8000/ws", nick="bot", room="default") as chat:
         await chat.join("random")
-        message_id = await chat.send("hello", room="lobby")
-        await chat.react("lobby", message_id, "👍")
-        await chat.send("and welcome", room="lobby", reply_to=message_id)
-        page = await chat.history("lobby", limit=20)
+        message_id = await chat.send("hello", room="default")
+        await chat.react("default", message_id, "👍")
+        await chat.send("and welcome", room="default", reply_to=message_id)
+        page = await chat.history("default", limit=20)
         async for event in chat:
             if isinstance(event, Message) and not event.backlog:
                 print(event.author, event.text)

@@ -35,22 +35,23 @@ async def create_room(request: web.Request) -> web.Response:
     if identity.account_id is None:
         raise Refused(403, "login_required", "rooms are created by accounts, not the API key")
     body = await read_body(request, bodies.NewRoom)
-    room = protocol.validate_room(body.room)
+    hub = request.app[HUB_KEY]
+    room = await hub.store.room_name(protocol.validate_room(body.room), claim=True)
     topic = protocol.validate_line(body.topic, "topic", protocol.MAX_TOPIC_CHARS)
-    policy = await request.app[HUB_KEY].moderation.create_room(identity, room, body.private, topic)
+    policy = await hub.moderation.create_room(identity, room, body.private, topic)
     return reply(access_body(policy, identity), 201)
 
 
 async def room_access(request: web.Request) -> web.Response:
     identity = await identity_of(request)
-    room = room_param(request)
+    room = await room_param(request)
     policy = await request.app[HUB_KEY].moderation.check_read(identity, room)
     return reply(access_body(policy, identity))
 
 
 async def set_topic(request: web.Request) -> web.Response:
     identity = signed_in(await identity_of(request, writing=True))
-    room = room_param(request)
+    room = await room_param(request)
     body = await read_body(request, bodies.Topic)
     topic = protocol.validate_line(body.topic, "topic", protocol.MAX_TOPIC_CHARS)
     policy = await request.app[HUB_KEY].moderation.set_topic(identity, room, topic)
@@ -59,7 +60,7 @@ async def set_topic(request: web.Request) -> web.Response:
 
 async def set_role(request: web.Request) -> web.Response:
     identity = signed_in(await identity_of(request, writing=True))
-    room = room_param(request)
+    room = await room_param(request)
     body = await read_body(request, bodies.RoleChange)
     if body.role not in protocol.ROLES:
         raise Refused(400, "bad_field", f"role must be one of {', '.join(protocol.ROLES)}")

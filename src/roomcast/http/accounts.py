@@ -46,7 +46,7 @@ async def _signed_in_reply(request: web.Request, account: Account, status: int) 
     """Start a session for ``account``: its identity as the answer, its cookie set."""
     auth = request.app[HUB_KEY].auth
     secret, _ = await auth.start_session(account)
-    identity = Identity(account.id, account.name, auth.is_admin(account.name), "session")
+    identity = Identity(account.id, account.name, auth.account_is_admin(account), "session")
     response = reply(me_body(identity), status)
     settings = request.app[SETTINGS_KEY]
     response.set_cookie(

@@ -1,5 +1,6 @@
-"""The aiohttp application: every REST resource's routes, health and metrics, the browser client,
-the security headers on every answer and the JSON errors under ``/api``.
+"""The aiohttp application: every REST resource's routes, health and metrics, the browser client
+and the admin page (whose node numbers it starts recording), the security headers on every
+answer and the JSON errors under ``/api``.
 
 WebSocket upgrades (``/ws`` and the tutorial's ``/csp/<namespace>/Chat.Server.cls``) never reach
 it: ``front_door.FrontDoor`` takes them first and hands every other connection to this app.
@@ -13,9 +14,11 @@ from typing import Final
 from aiohttp import web
 
 from roomcast.chat.hub import Hub
+from roomcast.chat.node_stats import NodeStats
 from roomcast.http import (
     access,
     accounts,
+    admin,
     broadcast,
     docs,
     files,
@@ -33,6 +36,7 @@ from roomcast.http.keys import (
     API_KEY_KEY,
     HUB_KEY,
     LOGIN_BUDGET_KEY,
+    NODE_STATS_KEY,
     PICTURES_KEY,
     SERVICE_KEY,
     SETTINGS_KEY,
@@ -71,6 +75,7 @@ ROUTES: Final = (
     + moderation.ROUTES
     + uploads.ROUTES
     + files.ROUTES
+    + admin.ROUTES
 )
 
 
@@ -87,6 +92,10 @@ async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(WEB_DIR / "index.html")
 
 
+async def _start(node_stats: NodeStats) -> None:
+    node_stats.start()
+
+
 def build_app(
     settings: Settings, hub: Hub, service: WebSocketService, api_key: str
 ) -> web.Application:
@@ -100,7 +109,13 @@ def build_app(
     app[API_KEY_KEY] = api_key
     app[LOGIN_BUDGET_KEY] = KeyedBuckets(Rate.parse(settings.rate_logins))
     app[PICTURES_KEY] = Pictures()
+    node_stats = app[NODE_STATS_KEY] = NodeStats(
+        hub, lambda: len(service.connections), hub.moderation.clock
+    )
+    app.on_startup.append(lambda _: _start(node_stats))
+    app.on_cleanup.append(lambda _: node_stats.stop())
     app.add_routes(ROUTES)
     app.router.add_get("/", index)
+    app.router.add_get("/admin", admin.page)
     app.router.add_static("/static/", WEB_DIR, follow_symlinks=False)
     return app

@@ -426,3 +426,77 @@ class AuditLog(Body):
     """Moderation actions, newest first."""
 
     entries: list[AuditEntry]
+
+
+# -- the server admin page (``/api/admin``) ---------------------------------------------------
+
+
+class Latency(Body):
+    healthy: bool
+    latency_ms: Annotated[
+        float | None, Meta(description="The last round trip in milliseconds; null when it failed")
+    ]
+
+
+class NodeNumbers(Body):
+    """One node's numbers, as it last recorded them (the answering node's: as they are now)."""
+
+    node: str
+    version: str
+    started_ms: int
+    seen_ms: int
+    connections: int
+    members: int
+    rooms: Annotated[dict[str, int], Meta(description="Rooms with members here, and how many")]
+    messages_received: int
+    messages_delivered: int
+    messages_per_second: float
+    delivered_per_second: float
+    slow_consumers_dropped: int
+    store: Latency
+    broker: Latency
+
+
+class Overview(Body):
+    """Every live node's numbers and their sums; rooms with their members on all nodes."""
+
+    nodes: list[NodeNumbers]
+    connections: int
+    members: int
+    messages_per_second: float
+    slow_consumers_dropped: int
+    rooms: Annotated[dict[str, int], Meta(description="Members per room, on all nodes")]
+
+
+class AdminAccount(Body):
+    id: str
+    name: str
+    created: Time
+    disabled: bool
+    admin: Annotated[bool, Meta(description="Made an admin on the admin page")]
+    admin_by_setting: Annotated[bool, Meta(description="Named by the admins setting")]
+
+
+class AdminAccountList(Body):
+    accounts: list[AdminAccount]
+
+
+class AccountFlags(Body):
+    disabled: bool | UnsetType = UNSET
+    admin: bool | UnsetType = UNSET
+
+
+class SignedOut(Body):
+    sessions: Annotated[int, Meta(description="Login sessions ended")]
+
+
+class AdminRoom(Body):
+    name: RoomName
+    last_id: int
+    topic: str
+    private: bool
+    members: Annotated[int, Meta(description="Members now, on all nodes")]
+
+
+class AdminRoomList(Body):
+    rooms: list[AdminRoom]

@@ -12,6 +12,7 @@ import msgspec
 from aiohttp import web
 
 from roomcast.http.bodies import Body
+from roomcast.http.keys import HUB_KEY
 from roomcast.http.replies import Refused
 from roomcast.wire import protocol
 from roomcast.wire.protocol import ProtocolError
@@ -58,12 +59,14 @@ async def read_body(request: web.Request, kind: type[B]) -> B:
         raise Refused(400, "bad_field", f"{name} must be {kind.type_nouns[expected]}") from None
 
 
-def room_param(request: web.Request) -> str:
-    """The ``{room}`` of the path, checked against the naming rules."""
+async def room_param(request: web.Request) -> str:
+    """The ``{room}`` of the path, checked against the naming rules, as the store spells it
+    (names are case-insensitive); a write records the spelling of a room new to the store."""
     try:
-        return protocol.validate_room(request.match_info["room"])
+        room = protocol.validate_room(request.match_info["room"])
     except ProtocolError as exc:
         raise Refused(400, str(exc.code), exc.message) from None
+    return await request.app[HUB_KEY].store.room_name(room, claim=request.method != "GET")
 
 
 def int_query(request: web.Request, name: str, low: int, high: int) -> int | None:

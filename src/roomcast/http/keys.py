@@ -8,6 +8,7 @@ from aiohttp import web
 
 from roomcast.chat.hub import Hub
 from roomcast.http.images import Pictures
+from roomcast.chat.node_stats import NodeStats
 from roomcast.ops.config import Settings
 from roomcast.ratelimit import KeyedBuckets
 from roomcast.transport.connection import WebSocketService
@@ -18,3 +19,4 @@ SERVICE_KEY: Final = web.AppKey("websockets", WebSocketService)
 API_KEY_KEY: Final = web.AppKey("api_key", str)
 LOGIN_BUDGET_KEY: Final = web.AppKey("login_budget", KeyedBuckets)
 PICTURES_KEY: Final = web.AppKey("pictures", Pictures)
+NODE_STATS_KEY: Final = web.AppKey("node_stats", NodeStats)

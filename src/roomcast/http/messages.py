@@ -42,7 +42,7 @@ def message_body(message: ChatMessage) -> bodies.Message:
 
 async def room_messages(request: web.Request) -> web.Response:
     hub = request.app[HUB_KEY]
-    room = room_param(request)
+    room = await room_param(request)
     before = int_query(request, "before", 1, bodies.MAX_ID)
     limit = int_query(request, "limit", 1, MAX_PAGE) or protocol.DEFAULT_HISTORY_LIMIT
     await readable_or_404(request, room)
@@ -62,7 +62,7 @@ async def room_messages(request: web.Request) -> web.Response:
 
 async def post_message(request: web.Request) -> web.Response:
     require_api_key(request)
-    room = room_param(request)
+    room = await room_param(request)
     body = await read_body(request, bodies.NewMessage)
     try:
         message = await request.app[HUB_KEY].post(room, body.text, body.author)

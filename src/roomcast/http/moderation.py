@@ -15,10 +15,12 @@ from roomcast.http.callers import identity_of, signed_in
 from roomcast.http.inputs import int_query, read_body, room_param
 from roomcast.http.keys import HUB_KEY
 from roomcast.http.replies import Refused, reply
-from roomcast.store import AuditEntry, Sanction
+from roomcast.store import AuditEntry, AuditQuery, Sanction
 from roomcast.wire import protocol
 
 MAX_AUDIT_PAGE: Final = 500
+# The latest time the audit filters take, in ms since the epoch (the year 9999).
+MAX_TIME_MS: Final = 253_402_300_799_999
 DEFAULT_AUDIT_PAGE: Final = 100
 
 
@@ -54,7 +56,7 @@ def audit_body(entry: AuditEntry) -> bodies.AuditEntry:
 
 async def moderate(request: web.Request) -> web.Response:
     identity = signed_in(await identity_of(request, writing=True))
-    room = room_param(request)
+    room = await room_param(request)
     body = await read_body(request, bodies.Moderation)
     if body.action not in protocol.MODERATION_ACTIONS:
         raise Refused(
@@ -72,7 +74,7 @@ async def moderate(request: web.Request) -> web.Response:
 
 async def delete_message(request: web.Request) -> web.Response:
     identity = signed_in(await identity_of(request, writing=True))
-    room = room_param(request)
+    room = await room_param(request)
     raw = request.match_info["id"]
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= bodies.MAX_ID:
         raise Refused(400, "bad_param", "the message ID must be a positive integer")
@@ -82,7 +84,7 @@ async def delete_message(request: web.Request) -> web.Response:
 
 async def sanctions(request: web.Request) -> web.Response:
     identity = signed_in(await identity_of(request))
-    room = room_param(request)
+    room = await room_param(request)
     hub = request.app[HUB_KEY]
     policy = await hub.moderation.policy(room)
     if role_in(policy.access, identity) < Role.MODERATOR:
@@ -100,14 +102,21 @@ async def audit(request: web.Request) -> web.Response:
     if room_query is not None:
         if not room_query:
             raise Refused(400, "room_invalid", "room must not be empty")
-        room = protocol.validate_room(room_query)
+        room = await hub.store.room_name(protocol.validate_room(room_query), claim=False)
         policy = await hub.moderation.policy(room)
         allowed = role_in(policy.access, identity) >= Role.MODERATOR
     else:
         allowed = identity.admin
     if not allowed:
         raise Refused(403, "forbidden", "the audit log is for admins and room moderators")
-    entries = await hub.store.audit_log(room, DEFAULT_AUDIT_PAGE if limit is None else limit)
+    query = AuditQuery(
+        actor=request.query.get("actor") or None,
+        action=request.query.get("action") or None,
+        since_ms=int_query(request, "since", 0, MAX_TIME_MS),
+        until_ms=int_query(request, "until", 0, MAX_TIME_MS),
+    )
+    page = DEFAULT_AUDIT_PAGE if limit is None else limit
+    entries = await hub.store.audit_log(room, page, query)
     return reply(bodies.AuditLog([audit_body(e) for e in entries]))
 
 

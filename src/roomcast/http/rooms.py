@@ -65,14 +65,14 @@ async def list_rooms(request: web.Request) -> web.Response:
 
 
 async def get_room(request: web.Request) -> web.Response:
-    room = room_param(request)
+    room = await room_param(request)
     await readable_or_404(request, room)
     return reply(await room_or_404(request.app[HUB_KEY], room))
 
 
 async def room_members(request: web.Request) -> web.Response:
     hub = request.app[HUB_KEY]
-    room = room_param(request)
+    room = await room_param(request)
     await readable_or_404(request, room)
     await room_or_404(hub, room)
     names = await hub.presence.members(room)

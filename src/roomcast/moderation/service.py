@@ -311,7 +311,8 @@ class Moderation:
             return Target(member.nick, key, identity.account_id, identity)
         account = await self.store.account_by_key(key)
         if account is not None:
-            identity = Identity(account.id, account.name, self.is_admin(account.name))
+            admin = account.admin or self.is_admin(account.name)
+            identity = Identity(account.id, account.name, admin)
             return Target(account.name, key, account.id, identity)
         if holder is not None:
             return Target(name, key, None, None)  # connected to another node

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import sqlite3
@@ -143,8 +144,13 @@ def rooms_create(args: argparse.Namespace, settings: Settings) -> int:
     topic = args.topic or ""
     if len(topic) > 200 or any(ch in topic for ch in "\r\n"):
         raise AdminError("a topic is one line of at most 200 characters", 2)
-    created = _with_store(settings, lambda store: store.create_room(name, topic), may_create=True)
-    if not created:
+
+    async def create(store: MessageStore) -> bool:
+        nonlocal name
+        name = await store.room_name(name, claim=True)
+        return await store.create_room(name, topic)
+
+    if not _with_store(settings, create, may_create=True):
         raise AdminError(f"room {name!r} already exists")
     print(f"created room {name}")
     return 0
@@ -154,6 +160,8 @@ def rooms_delete(args: argparse.Namespace, settings: Settings) -> int:
     name = _room_arg(args.name)
 
     async def delete(store: MessageStore) -> bool:
+        nonlocal name
+        name = await store.room_name(name, claim=False)
         room = await store.room(name)
         if room is None:
             raise AdminError(f"no room {name!r}")
@@ -198,6 +206,8 @@ def history_export(args: argparse.Namespace, settings: Settings) -> int:
     target = Path(args.output) if args.output else None
 
     async def export(store: MessageStore) -> int:
+        nonlocal room
+        room = await store.room_name(room, claim=False)
         if await store.room(room) is None:
             raise AdminError(f"no room {room!r}")
         partial = target.with_name(target.name + ".partial") if target else None
@@ -309,9 +319,12 @@ def history_import(args: argparse.Namespace, settings: Settings) -> int:
         seen.add(key)
 
     async def store_all(store: MessageStore) -> int:
+        # Each room as the store spells it (a room's name is case-insensitive).
+        names = {r: await store.room_name(r, claim=True) for r in {m.room for m in messages}}
+        spelled = [dataclasses.replace(m, room=names[m.room]) for m in messages]
         added = 0
-        for start in range(0, len(messages), _IMPORT_BATCH):
-            added += await store.import_messages(messages[start : start + _IMPORT_BATCH])
+        for start in range(0, len(spelled), _IMPORT_BATCH):
+            added += await store.import_messages(spelled[start : start + _IMPORT_BATCH])
         return added
 
     added = _with_store(settings, store_all, may_create=True)

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
 from roomcast import __version__
 from roomcast.ops import admin
+from roomcast.ops import broadcast as broadcast_command
 from roomcast.ops.config import ConfigError, Settings, load, parse_bool
 from roomcast.ops.logs import setup_logging
 
@@ -33,7 +30,7 @@ _FLAG_HELP = {
     "redis_prefix": "prefix of every Redis key and channel (one per deployment)",
     "presence_ttl": "seconds until a silent node's users leave the user lists (Redis)",
     "workers": "server processes sharing the port (above 1 needs Redis and PostgreSQL)",
-    "data_dir": "directory for the generated API key",
+    "data_dir": "directory for the generated API key and the running server's address file",
     "api_key": "API key for REST writes and `roomcast broadcast`",
     "allow_guests": "let people without an account connect (true/false)",
     "allow_registration": "let people create accounts with POST /api/register (true/false)",
@@ -46,9 +43,15 @@ _FLAG_HELP = {
 }
 
 
-def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
+def _add_settings_flags(
+    parser: argparse.ArgumentParser,
+    only: Mapping[str, str] | None = None,
+) -> None:
+    """A flag per setting, and ``--config``; ``only`` names the settings, with their help."""
     parser.add_argument("--config", metavar="FILE", help="TOML settings file")
     for setting in fields(Settings):
+        if only is not None and setting.name not in only:
+            continue
         parsers: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "bool": parse_bool}
         kind = parsers.get(str(setting.type), str)
         parser.add_argument(
@@ -57,7 +60,7 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
             type=kind,
             default=None,
             metavar=setting.name.upper(),
-            help=f"{_FLAG_HELP.get(setting.name, setting.name.replace('_', ' '))}"
+            help=f"{(only or _FLAG_HELP).get(setting.name, setting.name.replace('_', ' '))}"
             f" (default: {setting.default})",
         )
 
@@ -80,12 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     broadcast = commands.add_parser(
         "broadcast", help="send a system message to one room or every room of a running server"
     )
-    target = broadcast.add_mutually_exclusive_group()
-    target.add_argument("--room", help="the room to post to (default: default)")
-    target.add_argument("--all", action="store_true", help="post to every room")
-    broadcast.add_argument("text", help="the message text")
-    broadcast.add_argument("--url", help="server base URL (default: from host and port settings)")
-    _add_settings_flags(broadcast)
+    broadcast_command.add_arguments(broadcast)
+    _add_settings_flags(broadcast, only=broadcast_command.SETTINGS)
 
     migrate = commands.add_parser(
         "migrate", help="bring the database schema of --db up to date, then exit"
@@ -112,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _migrate(settings)
     if args.command in ("rooms", "history", "backup"):
         return admin.run(args, settings)
-    return _broadcast(settings, args)
+    return broadcast_command.run(settings, args)
 
 
 def _serve(settings: Settings) -> int:
@@ -170,60 +169,6 @@ def _migrate(settings: Settings) -> int:
 
     asyncio.run(open_and_close())
     print(f"schema of {url} is up to date")
-    return 0
-
-
-def _api_key(settings: Settings) -> str | None:
-    if settings.api_key:
-        return settings.api_key
-    try:
-        return settings.admin_key_path.read_text().strip()
-    except OSError:
-        return None
-
-
-def _broadcast(settings: Settings, args: argparse.Namespace) -> int:
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-    base = (args.url or f"http://{host}:{settings.port}").rstrip("/")
-    key = _api_key(settings)
-    if key is None:
-        print(
-            f"roomcast: no API key: set api_key (--api-key, ROOMCAST_API_KEY) or run from the"
-            f" server's directory, where it keeps {settings.admin_key_path}",
-            file=sys.stderr,
-        )
-        return 2
-    if args.all:
-        path = "/api/broadcast"
-    else:
-        room = urllib.parse.quote(args.room or "default", safe="")
-        path = f"/api/rooms/{room}/messages"
-    request = urllib.request.Request(
-        base + path,
-        data=json.dumps({"text": args.text}).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            result: dict[str, Any] = json.load(response)
-    except urllib.error.HTTPError as exc:
-        try:
-            error = json.load(exc)["error"]
-            detail = f"{error['code']}: {error['message']}"
-        except (ValueError, KeyError, TypeError):
-            detail = exc.reason
-        print(f"roomcast: the server refused the broadcast ({exc.code}) {detail}", file=sys.stderr)
-        return 1
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        print(f"roomcast: cannot reach the server at {base}: {reason}", file=sys.stderr)
-        return 1
-    posted = result.get("messages", [result])
-    for message in posted:
-        print(f"posted to {message['room']} as message {message['id']}")
-    if not posted:
-        print("no rooms to post to")
     return 0
 
 

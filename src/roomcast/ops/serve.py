@@ -25,7 +25,7 @@ from roomcast.clock import SystemClock
 from roomcast.http.app import build_app
 from roomcast.http.front_door import FrontDoor
 from roomcast.http.webhook import WebhookClient
-from roomcast.ops import metrics
+from roomcast.ops import address, metrics
 from roomcast.ops.config import Settings
 from roomcast.ops.wiring import build_hub
 from roomcast.presence import Presence, open_presence
@@ -148,6 +148,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         raise SystemExit(
             f"roomcast: cannot listen on {settings.host}:{settings.port}: {exc}"
         ) from None
+    address.write(settings, listener.sockets[0], tls=ssl_context is not None)
     service.start()
     hub.files.start()
     if node.notifier is not None:
@@ -175,6 +176,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     log.info("shutting down")
     hub.closing = True
     listener.close()
+    address.remove(settings)
     await service.close_all(
         protocol.CLOSE_GOING_AWAY, "server shutting down", settings.shutdown_timeout
     )

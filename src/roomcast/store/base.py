@@ -18,7 +18,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import field
-from typing import Protocol
+from typing import Final, Protocol
 
 from roomcast.record import record
 from roomcast.store.people import PeopleStore
@@ -214,7 +214,14 @@ class HistoryReads(Protocol):
 
 
 class HistoryAdmin(Protocol):
-    """Making, deleting and restoring rooms and their history (the admin CLI and REST API)."""
+    """Naming, making, deleting and restoring rooms and their history (the admin CLI and REST
+    API)."""
+
+    async def room_name(self, name: str, *, claim: bool) -> str:
+        """The spelling of the room ``name`` is (``protocol.room_key``): the spelling its key
+        was first given. A key with none gives ``name``, which ``claim`` records as its
+        spelling from now on (once, atomically: two nodes claiming ``Dev`` and ``DEV`` at once
+        both get the one that won). A spelling never changes once recorded."""
 
     async def create_room(self, name: str, topic: str = "") -> bool:
         """Make the room exist before anyone posts to it; False when it already exists."""
@@ -267,13 +274,19 @@ class MessageStore(HistoryReads, HistoryAdmin, Protocol):
 
 @record
 class Account:
-    """A registered user. ``key`` is ``protocol.nick_key(name)``: no other user may take it."""
+    """A registered user. ``key`` is ``protocol.nick_key(name)``: no other user may take it.
+
+    A ``disabled`` account cannot log in and its credentials prove nothing; ``admin`` makes it
+    a server admin (as the ``admins`` setting does), both set on the admin page.
+    """
 
     id: str
     name: str
     key: str
     password_hash: str
     created_ms: int
+    disabled: bool = False
+    admin: bool = False
 
 
 @record
@@ -347,6 +360,28 @@ class AuditEntry:
     detail: str = ""
 
 
+@record
+class AuditQuery:
+    """Which audit entries to list besides the room: by exact actor and action names, and by
+    time (``since_ms`` inclusive, ``until_ms`` exclusive); None lets every value through."""
+
+    actor: str | None = None
+    action: str | None = None
+    since_ms: int | None = None
+    until_ms: int | None = None
+
+    def admits(self, entry: AuditEntry) -> bool:
+        return (
+            (self.actor is None or entry.actor == self.actor)
+            and (self.action is None or entry.action == self.action)
+            and (self.since_ms is None or entry.time_ms >= self.since_ms)
+            and (self.until_ms is None or entry.time_ms < self.until_ms)
+        )
+
+
+NO_FILTER: Final = AuditQuery()
+
+
 class AccountStore(Protocol):
     """Accounts and their credentials (login sessions, API tokens): what logins need."""
 
@@ -369,6 +404,19 @@ class AccountStore(Protocol):
 
     async def delete_credential(self, credential_id: str, account_id: str) -> bool:
         """Revoke one of the account's credentials; False when it has no such one."""
+
+    async def delete_credentials(self, account_id: str, kind: str) -> int:
+        """Revoke every credential of ``kind`` of the account (sign out everywhere); how many."""
+
+    async def accounts(self, search: str, limit: int) -> list[Account]:
+        """Up to ``limit`` accounts whose ``key`` contains ``search`` (a ``nick_key``; "" for
+        all), by name key."""
+
+    async def set_account_flags(
+        self, account_id: str, *, disabled: bool | None = None, admin: bool | None = None
+    ) -> Account | None:
+        """Change the flags given (None leaves one as it is); the account after, None when
+        there is no such account."""
 
 
 class RoomAccessStore(Protocol):
@@ -401,11 +449,25 @@ class RoomAccessStore(Protocol):
 
     async def add_audit(self, entry: AuditEntry) -> None: ...
 
-    async def audit_log(self, room: str | None, limit: int) -> list[AuditEntry]:
-        """The newest ``limit`` entries, of one room or of all, newest first."""
+    async def audit_log(
+        self, room: str | None, limit: int, query: AuditQuery = NO_FILTER
+    ) -> list[AuditEntry]:
+        """The newest ``limit`` entries, of one room or of all, that ``query`` lets through,
+        newest first."""
 
 
-class AccessStore(AccountStore, RoomAccessStore, Protocol):
+class NodeStatsStore(Protocol):
+    """Where each node of a deployment leaves its numbers for the admin page."""
+
+    async def put_node_stats(self, node: str, seen_ms: int, stats: str) -> None:
+        """Record ``stats`` (a JSON text) as the numbers of ``node`` at ``seen_ms``."""
+
+    async def node_stats(self, since_ms: int) -> list[tuple[str, int, str]]:
+        """(node, seen_ms, stats) of every node seen at ``since_ms`` or later, by node; older
+        records are deleted on the way."""
+
+
+class AccessStore(AccountStore, RoomAccessStore, NodeStatsStore, Protocol):
     """Accounts, credentials, room roles, sanctions and the audit log, beside the history."""
 
 

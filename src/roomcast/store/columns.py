@@ -4,13 +4,14 @@ and the parameters made from a record or a batch of imported messages."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
+from roomcast.store.base import Account
 from roomcast.wire.protocol import ChatMessage
 
 MESSAGE: Final = "room, id, author, body, wsid, sent_ms"
-ACCOUNT: Final = "id, name, key, password_hash, created_ms"
+ACCOUNT: Final = "id, name, key, password_hash, created_ms, disabled, admin"
 CREDENTIAL: Final = "id, kind, account_id, secret_hash, label, created_ms, expires_ms"
 SANCTION: Final = (
     "room, kind, account_id, ip, name, name_key, until_ms, by_name, reason, created_ms, id"
@@ -24,6 +25,12 @@ CREDENTIAL_AND_ACCOUNT: Final = ", ".join(
     [f"c.{column}" for column in CREDENTIAL.split(", ")]
     + [f"a.{column}" for column in ACCOUNT.split(", ")]
 )
+
+
+def account(row: Iterable[Any]) -> Account:
+    """An account from its ``ACCOUNT`` columns (SQLite gives its flags as 0 and 1)."""
+    account_id, name, key, password_hash, created_ms, disabled, admin = row
+    return Account(account_id, name, key, password_hash, created_ms, bool(disabled), bool(admin))
 
 
 def values(record: Any) -> tuple[Any, ...]:

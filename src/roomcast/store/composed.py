@@ -13,14 +13,16 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
-from typing import Protocol
+from typing import Final, Protocol
 
 from roomcast.store.base import (
+    NO_FILTER,
     AccessStore,
     Account,
     AppendDone,
     Appended,
     AuditEntry,
+    AuditQuery,
     Change,
     Changed,
     Credential,
@@ -40,7 +42,10 @@ from roomcast.store.search import (
     SearchStore,
 )
 from roomcast.store.uploads import RoomFiles, Upload
-from roomcast.wire.protocol import ChatMessage, LogEvent
+from roomcast.wire.protocol import ChatMessage, LogEvent, room_key
+
+# Most room spellings kept: past it the cache starts again (a join costs a store read).
+_MAX_NAMES: Final = 65_536
 
 
 class ChangeWriter(Protocol):
@@ -78,6 +83,8 @@ class ComposedStore(ABC):
         self._people = people
         self._search = search
         self._files = files
+        # Room spellings the store recorded, by key (``room_name``): they never change.
+        self._names: dict[str, str] = {}
 
     @abstractmethod
     async def open(self) -> None: ...
@@ -118,6 +125,18 @@ class ComposedStore(ABC):
 
     # -- HistoryAdmin ---------------------------------------------------------------------------
 
+    async def room_name(self, name: str, *, claim: bool) -> str:
+        key = room_key(name)
+        known = self._names.get(key)
+        if known is not None:
+            return known
+        spelling = await self._rooms.room_name(name, claim=claim)
+        if claim or spelling != name:  # recorded: it never changes
+            if len(self._names) >= _MAX_NAMES:
+                self._names.clear()
+            self._names[key] = spelling
+        return spelling
+
     async def create_room(self, name: str, topic: str = "") -> bool:
         return await self._rooms.create_room(name, topic)
 
@@ -152,6 +171,17 @@ class ComposedStore(ABC):
     async def delete_credential(self, credential_id: str, account_id: str) -> bool:
         return await self._access.delete_credential(credential_id, account_id)
 
+    async def delete_credentials(self, account_id: str, kind: str) -> int:
+        return await self._access.delete_credentials(account_id, kind)
+
+    async def accounts(self, search: str, limit: int) -> list[Account]:
+        return await self._access.accounts(search, limit)
+
+    async def set_account_flags(
+        self, account_id: str, *, disabled: bool | None = None, admin: bool | None = None
+    ) -> Account | None:
+        return await self._access.set_account_flags(account_id, disabled=disabled, admin=admin)
+
     # -- RoomAccessStore ------------------------------------------------------------------------
 
     async def room_access(self, name: str) -> RoomAccess:
@@ -184,8 +214,18 @@ class ComposedStore(ABC):
     async def add_audit(self, entry: AuditEntry) -> None:
         await self._access.add_audit(entry)
 
-    async def audit_log(self, room: str | None, limit: int) -> list[AuditEntry]:
-        return await self._access.audit_log(room, limit)
+    async def audit_log(
+        self, room: str | None, limit: int, query: AuditQuery = NO_FILTER
+    ) -> list[AuditEntry]:
+        return await self._access.audit_log(room, limit, query)
+
+    # -- NodeStatsStore -------------------------------------------------------------------------
+
+    async def put_node_stats(self, node: str, seen_ms: int, stats: str) -> None:
+        await self._access.put_node_stats(node, seen_ms, stats)
+
+    async def node_stats(self, since_ms: int) -> list[tuple[str, int, str]]:
+        return await self._access.node_stats(since_ms)
 
     # -- PeopleStore ----------------------------------------------------------------------------
 

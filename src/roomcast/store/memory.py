@@ -25,7 +25,6 @@ from roomcast.store.base import (
     AppendDone,
     Appended,
     AppendsAsFutures,
-    AuditEntry,
     Change,
     Changed,
     ChangeRefused,
@@ -39,6 +38,8 @@ from roomcast.store.base import (
     report,
 )
 from roomcast.store.changes import as_line, decide
+from roomcast.store.memory_admin import MemoryAdmin
+from roomcast.store.memory_names import MemoryRoomNames
 from roomcast.store.memory_people import MemoryPeople
 from roomcast.store.memory_search import MemorySearch
 from roomcast.store.memory_uploads import MemoryUploads
@@ -100,7 +101,7 @@ def _event(room: str, row: _Row) -> LogEvent:
     return ReactionEvent(room, message_id, target, text, author, kind == UNREACT, sent_ms)
 
 
-class MemoryStore(MemoryPeople, MemorySearch, MemoryUploads, AppendsAsFutures):
+class MemoryStore(MemoryRoomNames, MemoryAdmin, MemoryPeople, MemorySearch, MemoryUploads, AppendsAsFutures):
     """A ``Store`` held in process memory."""
 
     def __init__(self, *, max_per_room: int = 10_000, max_refs: int = 100_000) -> None:
@@ -121,7 +122,6 @@ class MemoryStore(MemoryPeople, MemorySearch, MemoryUploads, AppendsAsFutures):
         self._access: dict[str, RoomAccess] = {}
         self._sanctions: list[Sanction] = []
         self._sanction_ids = itertools.count(1)
-        self._audit: list[AuditEntry] = []
 
     async def open(self) -> None:
         self._closed = False
@@ -485,15 +485,6 @@ class MemoryStore(MemoryPeople, MemorySearch, MemoryUploads, AppendsAsFutures):
         lifted = len(self._sanctions) - len(kept)
         self._sanctions = kept
         return lifted
-
-    async def add_audit(self, entry: AuditEntry) -> None:
-        self._check_open()
-        self._audit.append(entry)
-
-    async def audit_log(self, room: str | None, limit: int) -> list[AuditEntry]:
-        self._check_open()
-        entries = [e for e in reversed(self._audit) if room is None or e.room == room]
-        return entries[:limit]
 
 
 def _unexpired(credential: Credential, now_ms: int | None) -> bool:

@@ -113,6 +113,7 @@ from roomcast.wire.parse import (
 from roomcast.wire.text import (
     decode_message,
     encode_text,
+    room_key,
     validate_line,
     validate_room,
     validate_text,
@@ -206,6 +207,7 @@ __all__ = [
     "name_key",
     "nick_key",
     "parse",
+    "room_key",
     "validate_line",
     "validate_nick",
     "validate_room",

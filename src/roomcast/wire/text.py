@@ -15,6 +15,7 @@ from roomcast.wire.limits import DEFAULT_ROOM, MAX_ROOM_CHARS, MAX_TEXT_CHARS
 from roomcast.wire.nicknames import FORBIDDEN_CATEGORIES
 
 _ROOM_PATTERN: Final = re.compile(r"[\w][\w.\-]*")
+_ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 # C0 controls except tab and newline, DEL and C1 controls; lone surrogates (only a JSON "\ud800"
 # escape can make one), which are not text and cannot be stored or sent as UTF-8.
 _FORBIDDEN_TEXT: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -25,7 +26,8 @@ def validate_room(raw: str | None) -> str:
     """Return the canonical room name; missing or empty means ``default``.
 
     Room names are 1-64 letters, digits, ``_``, ``.`` or ``-`` (any script), starting with a
-    letter, digit or ``_``; they are NFC-normalised and case-sensitive.
+    letter, digit or ``_``; they are NFC-normalised. Two names are one room when their
+    ``room_key`` is equal; the store gives the spelling the room was first given.
     """
     if raw is None or raw == "":
         return DEFAULT_ROOM
@@ -40,6 +42,16 @@ def validate_room(raw: str | None) -> str:
             "room name may hold only letters, digits, '_', '.' and '-'",
         )
     return room
+
+
+def room_key(name: str) -> str:
+    """The identity of a room name: equal for ``Dev``, ``DEV`` and ``dev``.
+
+    Only the ASCII letters A-Z fold (to a-z); every other character compares as it is (after
+    the NFC of ``validate_room``). That is the one folding SQLite, PostgreSQL (in any locale)
+    and Python compute alike, so a migration can compute the same key in SQL.
+    """
+    return name.translate(_ASCII_LOWER)
 
 
 def validate_text(text: str, max_chars: int = MAX_TEXT_CHARS) -> str:

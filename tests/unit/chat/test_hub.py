@@ -186,3 +186,12 @@ async def test_typing_events_reach_the_room_through_the_broker(hub: Hub, peer: P
     await settle()
     assert alice.of("Typing") == [{"Type": "Typing", "Room": "r", "Names": ["carol"]}]
     assert bob.of("Typing") == []
+
+
+async def test_a_broadcast_checks_its_text_even_with_no_room(hub: Hub) -> None:
+    """Found by fuzzing once rooms could be deleted from the admin page: with no room at all,
+    a text over the limit was answered 201 with nothing posted."""
+    assert await hub.broadcast("fine") == []
+    with pytest.raises(protocol.ProtocolError) as refused:
+        await hub.broadcast("x" * (hub.settings.max_text_chars + 1))
+    assert refused.value.code == protocol.ErrorCode.TOO_LONG

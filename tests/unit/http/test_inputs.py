@@ -31,7 +31,7 @@ async def _message(request: web.Request) -> web.Response:
 
 async def _params(request: web.Request) -> web.Response:
     return web.json_response(
-        {"room": room_param(request), "limit": int_query(request, "limit", 1, 10)}
+        {"room": await room_param(request), "limit": int_query(request, "limit", 1, 10)}
     )
 
 
@@ -112,3 +112,7 @@ async def test_room_and_integer_parameters(probe: TestClient[Any, Any]) -> None:
         )
     status, code, _ = await error_of(await probe.get("/api/params/-bad"))
     assert (status, code) == (400, "room_invalid")
+    # A room the store knows is named as it was first spelled, whatever the case asked for.
+    assert await probe.app[HUB_KEY].store.room_name("Lobby", claim=True) == "Lobby"
+    for asked in ("lobby", "LOBBY", "Lobby"):
+        assert (await (await probe.get(f"/api/params/{asked}")).json())["room"] == "Lobby"

@@ -120,8 +120,8 @@ def test_broadcast_without_a_key(capsys: pytest.CaptureFixture[str], tmp_path: P
     status, out, err = run(capsys, "broadcast", "hi", "--data-dir", str(tmp_path))
     assert (status, out) == (2, "")
     assert err == (
-        "roomcast: no API key: set api_key (--api-key, ROOMCAST_API_KEY) or run from the"
-        f" server's directory, where it keeps {tmp_path / 'admin.key'}\n"
+        "roomcast: no API key: set api_key (--api-key, ROOMCAST_API_KEY) or give the"
+        f" server's --data-dir, where it keeps {tmp_path / 'admin.key'}\n"
     )
 
 
@@ -129,7 +129,13 @@ def test_broadcast_to_nobody_listening(capsys: pytest.CaptureFixture[str]) -> No
     port = free_port()
     status, out, err = run(capsys, "broadcast", "hi", "--api-key", "k", "--port", str(port))
     assert (status, out) == (1, "")
-    assert err.startswith(f"roomcast: cannot reach the server at http://127.0.0.1:{port}: ")
+    assert err.startswith(
+        f"roomcast: cannot reach the server at http://127.0.0.1:{port} (from host and port"
+        " settings): "
+    )
+    assert err.rstrip().endswith(
+        "give --port PORT (or --url URL) of the running server, or its --data-dir"
+    )
 
 
 def test_broadcast_to_a_live_server(

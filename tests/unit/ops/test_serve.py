@@ -17,6 +17,7 @@ from aiohttp import ClientSession
 from roomcast.broker.memory import MemoryBroker
 from roomcast.chat.notifier import Notifier
 from roomcast.http.keys import API_KEY_KEY, HUB_KEY
+from roomcast.ops import address
 from roomcast.ops.config import Settings
 from roomcast.ops.serve import assemble, load_api_key, serve, tls_context
 from roomcast.presence.memory import MemoryPresence
@@ -67,18 +68,22 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_serve_answers_until_sigterm() -> None:
+async def test_serve_answers_until_sigterm(tmp_path: Path) -> None:
     port = _free_port()
-    settings = Settings(host="127.0.0.1", port=port, db="memory://", api_key="k")
+    settings = Settings(
+        host="127.0.0.1", port=port, db="memory://", api_key="k", data_dir=str(tmp_path)
+    )
     ready = asyncio.Event()
     running = asyncio.create_task(serve(settings, ready=ready))
     await asyncio.wait_for(ready.wait(), 10)
+    assert address.read(settings) == f"http://127.0.0.1:{port}"  # for roomcast broadcast
     async with ClientSession() as session, session.get(f"http://127.0.0.1:{port}/healthz") as reply:
         assert reply.status == 200
     os.kill(os.getpid(), signal.SIGTERM)
     await asyncio.wait_for(running, 10)
     with pytest.raises(ConnectionRefusedError):
         await asyncio.open_connection("127.0.0.1", port)
+    assert not address.path(settings).exists()
     gc.unfreeze()  # serve froze everything alive for the rest of the process: this is a test
 
 

@@ -41,6 +41,7 @@ TAGS: Final = [
     {"name": "accounts", "description": "Accounts, sessions and API tokens"},
     {"name": "moderation", "description": "Room access, moderation and the audit log"},
     {"name": "files", "description": "Files shared in rooms: uploads and serving"},
+    {"name": "admin", "description": "The server admin page (server admins only)"},
 ]
 
 # Each error status: the name of its shared response, and what it means.

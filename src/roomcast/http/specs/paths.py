@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Final, NamedTuple
 
 from roomcast.http import bodies
+from roomcast.http.admin import MAX_ACCOUNTS
 from roomcast.http.messages import MAX_PAGE
-from roomcast.http.moderation import MAX_AUDIT_PAGE
+from roomcast.http.moderation import MAX_AUDIT_PAGE, MAX_TIME_MS
 from roomcast.http.specs.schema import Schema, ref
 from roomcast.wire import protocol
 from roomcast.wire.limits import DEFAULT_SEARCH_LIMIT, MAX_QUERY_CHARS, MAX_SEARCH_LIMIT
@@ -46,6 +47,8 @@ def path_param(name: str, schema: Schema) -> Schema:
 
 
 ROOM: Final = path_param("room", ROOM_NAME)
+ACCOUNT_ID: Final = path_param("id", {"type": "string", "minLength": 1})
+TIME_MS: Final = {"type": "integer", "minimum": 0, "maximum": MAX_TIME_MS}
 ANY_OBJECT: Final = {"type": "object"}
 BINARY: Final = {"type": "string", "format": "binary"}
 UPLOAD_ID: Final = path_param("id", {"type": "string", "minLength": 1, "maxLength": 64})
@@ -249,7 +252,7 @@ OPERATIONS: Final = (
     ),
     Operation(
         "post", "/api/login", "login", "accounts", "Sign in: sets the HttpOnly session cookie",
-        200, bodies.Me, "Signed in", (400, 401, 413, 429, 503), request=bodies.Credentials,
+        200, bodies.Me, "Signed in", (400, 401, 403, 413, 429, 503), request=bodies.Credentials,
     ),
     Operation(
         "post", "/api/logout", "logout", "accounts",
@@ -349,8 +352,56 @@ OPERATIONS: Final = (
                 "in": "query",
                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_AUDIT_PAGE},
             },
+            {"name": "actor", "in": "query", "description": "Only this actor's entries",
+             "schema": {"type": "string"}},
+            {"name": "action", "in": "query", "description": "Only entries of this action",
+             "schema": {"type": "string"}},
+            {"name": "since", "in": "query", "description": "Only from this time on (ms)",
+             "schema": TIME_MS},
+            {"name": "until", "in": "query", "description": "Only before this time (ms)",
+             "schema": TIME_MS},
         ),
         security="user",
+    ),
+    # -- the server admin page
+    Operation(
+        "get", "/api/admin/overview", "adminOverview", "admin",
+        "Every node's numbers: connections, rooms, rates, store and broker round trips",
+        200, bodies.Overview, "The numbers", (401, 403, 503), security="user",
+    ),
+    Operation(
+        "get", "/api/admin/accounts", "adminAccounts", "admin",
+        "Accounts, searched by name",
+        200, bodies.AdminAccountList, "The accounts", (400, 401, 403, 503),
+        parameters=(
+            {"name": "search", "in": "query", "description": "Part of the name",
+             "schema": {"type": "string"}},
+            {"name": "limit", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ACCOUNTS}},
+        ),
+        security="user",
+    ),
+    Operation(
+        "patch", "/api/admin/accounts/{id}", "adminChangeAccount", "admin",
+        "Disable or enable an account, make or unmake it a server admin",
+        200, bodies.AdminAccount, "The account", (400, 401, 403, 404, 409, 413, 503),
+        request=bodies.AccountFlags, parameters=(ACCOUNT_ID,), security="user",
+    ),
+    Operation(
+        "post", "/api/admin/accounts/{id}/signout", "adminSignOut", "admin",
+        "End every login session of an account and close its connections",
+        200, bodies.SignedOut, "The sessions ended", (401, 403, 404, 503),
+        parameters=(ACCOUNT_ID,), security="user",
+    ),
+    Operation(
+        "get", "/api/admin/rooms", "adminRooms", "admin",
+        "Every room with its last ID, topic, privacy and members now",
+        200, bodies.AdminRoomList, "The rooms", (401, 403, 503), security="user",
+    ),
+    Operation(
+        "delete", "/api/admin/rooms/{room}", "adminDeleteRoom", "admin",
+        "Delete a room and its history (its IDs are never reused)",
+        204, None, "Deleted", (400, 401, 403, 404, 503), parameters=(ROOM,), security="user",
     ),
 )
 # fmt: on

@@ -8,8 +8,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from roomcast.store.base import Account, AuditEntry, Credential, RoomAccess, Sanction
-from roomcast.store.columns import ACCOUNT, CREDENTIAL, CREDENTIAL_AND_ACCOUNT, SANCTION, values
+from roomcast.store.base import (
+    NO_FILTER,
+    Account,
+    AuditEntry,
+    AuditQuery,
+    Credential,
+    RoomAccess,
+    Sanction,
+)
+from roomcast.store.columns import (
+    ACCOUNT,
+    CREDENTIAL,
+    CREDENTIAL_AND_ACCOUNT,
+    SANCTION,
+    account,
+    values,
+)
 from roomcast.store.postgres.pool import Pool
 from roomcast.store.postgres.sql import LOCK_NAME_KEY, NOW_MS, affected
 
@@ -28,7 +43,7 @@ class Access:
         _, status = await self._pool.transaction(
             (LOCK_NAME_KEY, (account.key,)),
             (
-                f"INSERT INTO accounts ({ACCOUNT}) SELECT $1, $2, $3, $4, $5::bigint"
+                f"INSERT INTO accounts ({ACCOUNT}) SELECT $1, $2, $3, $4, $5::bigint, $6, $7"
                 " WHERE NOT EXISTS (SELECT 1 FROM account_nicks WHERE key = $3)"
                 " ON CONFLICT DO NOTHING",
                 values(account),
@@ -44,11 +59,11 @@ class Access:
             " WHERE n.key = $1) LIMIT 1",
             key,
         )
-        return Account(*rows[0]) if rows else None
+        return account(rows[0]) if rows else None
 
     async def account_by_id(self, account_id: str) -> Account | None:
         rows = await self._pool.fetch(f"SELECT {ACCOUNT} FROM accounts WHERE id = $1", account_id)
-        return Account(*rows[0]) if rows else None
+        return account(rows[0]) if rows else None
 
     async def add_credential(self, credential: Credential) -> None:
         await self._pool.transaction(
@@ -69,7 +84,7 @@ class Access:
         if not rows:
             return None
         row = tuple(rows[0])
-        return Credential(*row[:7]), Account(*row[7:])
+        return Credential(*row[:7]), account(row[7:])
 
     async def credentials(self, account_id: str, kind: str) -> list[Credential]:
         rows = await self._pool.fetch(
@@ -88,6 +103,33 @@ class Access:
             )
         )
         return affected(status) == 1
+
+    async def delete_credentials(self, account_id: str, kind: str) -> int:
+        (status,) = await self._pool.transaction(
+            ("DELETE FROM credentials WHERE account_id = $1 AND kind = $2", (account_id, kind))
+        )
+        return affected(status)
+
+    async def accounts(self, search: str, limit: int) -> list[Account]:
+        rows = await self._pool.fetch(
+            f"SELECT {ACCOUNT} FROM accounts WHERE strpos(key, $1) > 0"
+            ' ORDER BY key COLLATE "C", id LIMIT $2',
+            search,
+            limit,
+        )
+        return [account(row) for row in rows]
+
+    async def set_account_flags(
+        self, account_id: str, *, disabled: bool | None = None, admin: bool | None = None
+    ) -> Account | None:
+        rows = await self._pool.fetch(
+            "UPDATE accounts SET disabled = coalesce($1, disabled), admin = coalesce($2, admin)"
+            f" WHERE id = $3 RETURNING {ACCOUNT}",
+            disabled,
+            admin,
+            account_id,
+        )
+        return account(rows[0]) if rows else None
 
     # -- RoomAccessStore ------------------------------------------------------------------------
 
@@ -203,11 +245,37 @@ class Access:
             )
         )
 
-    async def audit_log(self, room: str | None, limit: int) -> list[AuditEntry]:
+    async def audit_log(
+        self, room: str | None, limit: int, query: AuditQuery = NO_FILTER
+    ) -> list[AuditEntry]:
         rows = await self._pool.fetch(
             "SELECT time_ms, actor, action, room, target, detail FROM audit_log"
-            " WHERE $1::text IS NULL OR room = $1 ORDER BY id DESC LIMIT $2",
+            " WHERE ($1::text IS NULL OR room = $1) AND ($2::text IS NULL OR actor = $2)"
+            " AND ($3::text IS NULL OR action = $3) AND ($4::bigint IS NULL OR time_ms >= $4)"
+            " AND ($5::bigint IS NULL OR time_ms < $5) ORDER BY id DESC LIMIT $6",
             room,
+            query.actor,
+            query.action,
+            query.since_ms,
+            query.until_ms,
             limit,
         )
         return [AuditEntry(*row) for row in rows]
+
+    # -- NodeStatsStore -------------------------------------------------------------------------
+
+    async def put_node_stats(self, node: str, seen_ms: int, stats: str) -> None:
+        await self._pool.transaction(
+            (
+                "INSERT INTO node_stats (node, seen_ms, stats) VALUES ($1, $2, $3)"
+                " ON CONFLICT (node)"
+                " DO UPDATE SET seen_ms = excluded.seen_ms, stats = excluded.stats",
+                (node, seen_ms, stats),
+            )
+        )
+
+    async def node_stats(self, since_ms: int) -> list[tuple[str, int, str]]:
+        async with self._pool.connection() as conn:
+            await conn.execute("DELETE FROM node_stats WHERE seen_ms < $1", since_ms)
+            rows = await conn.fetch("SELECT node, seen_ms, stats FROM node_stats ORDER BY node")
+        return [(row["node"], row["seen_ms"], row["stats"]) for row in rows]

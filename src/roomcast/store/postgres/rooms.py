@@ -9,7 +9,7 @@ from typing import Final
 from roomcast.store.columns import MESSAGE, import_bounds
 from roomcast.store.postgres.pool import Pool
 from roomcast.store.postgres.sql import NOW_MS, affected
-from roomcast.wire.protocol import ChatMessage
+from roomcast.wire.protocol import ChatMessage, room_key
 
 # An imported line's columns: its state as exported (it has no owner: nobody may edit it).
 _IMPORTED: Final = f"{MESSAGE}, reply_to, thread, edited_ms, deleted"
@@ -27,6 +27,19 @@ class RoomAdmin:
 
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
+
+    async def room_name(self, name: str, *, claim: bool) -> str:
+        key = room_key(name)
+        if claim and await self._pool.fetch(
+            "INSERT INTO room_names (key, name) VALUES ($1, $2)"
+            " ON CONFLICT (key) DO NOTHING RETURNING name",
+            key,
+            name,
+        ):
+            return name
+        # A new statement: its snapshot sees the spelling a concurrent claim committed.
+        rows = await self._pool.fetch("SELECT name FROM room_names WHERE key = $1", key)
+        return name if not rows else str(rows[0]["name"])
 
     async def create_room(self, name: str, topic: str = "") -> bool:
         (status,) = await self._pool.transaction(

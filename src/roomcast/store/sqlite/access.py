@@ -11,8 +11,23 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from roomcast.store.base import Account, AuditEntry, Credential, RoomAccess, Sanction
-from roomcast.store.columns import ACCOUNT, CREDENTIAL, CREDENTIAL_AND_ACCOUNT, SANCTION, values
+from roomcast.store.base import (
+    NO_FILTER,
+    Account,
+    AuditEntry,
+    AuditQuery,
+    Credential,
+    RoomAccess,
+    Sanction,
+)
+from roomcast.store.columns import (
+    ACCOUNT,
+    CREDENTIAL,
+    CREDENTIAL_AND_ACCOUNT,
+    SANCTION,
+    account,
+    values,
+)
 from roomcast.store.sqlite.reads import Reads
 from roomcast.store.sqlite.writer import Writer
 
@@ -29,7 +44,7 @@ class Access:
     async def create_account(self, account: Account) -> bool:
         def create(conn: sqlite3.Connection) -> bool:
             cursor = conn.execute(
-                f"INSERT INTO accounts ({ACCOUNT}) SELECT ?, ?, ?, ?, ?"
+                f"INSERT INTO accounts ({ACCOUNT}) SELECT ?, ?, ?, ?, ?, ?, ?"
                 " WHERE NOT EXISTS (SELECT 1 FROM account_nicks WHERE key = ?)"
                 " ON CONFLICT DO NOTHING",
                 (*values(account), account.key),
@@ -45,13 +60,13 @@ class Access:
             " LIMIT 1",
             (key,),
         )
-        return Account(*rows[0]) if rows else None
+        return account(rows[0]) if rows else None
 
     async def account_by_id(self, account_id: str) -> Account | None:
         rows = await self._reads.query(
             f"SELECT {ACCOUNT} FROM accounts WHERE id = ?", (account_id,)
         )
-        return Account(*rows[0]) if rows else None
+        return account(rows[0]) if rows else None
 
     async def add_credential(self, credential: Credential) -> None:
         await self._writer.run(
@@ -70,7 +85,7 @@ class Access:
         )
         if not rows:
             return None
-        return Credential(*rows[0][:7]), Account(*rows[0][7:])
+        return Credential(*rows[0][:7]), account(rows[0][7:])
 
     async def credentials(self, account_id: str, kind: str) -> list[Credential]:
         rows = await self._reads.query(
@@ -89,6 +104,36 @@ class Access:
             return cursor.rowcount == 1
 
         return await self._writer.run(delete)
+
+    async def delete_credentials(self, account_id: str, kind: str) -> int:
+        def delete(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "DELETE FROM credentials WHERE account_id = ? AND kind = ?", (account_id, kind)
+            )
+            return cursor.rowcount
+
+        return await self._writer.run(delete)
+
+    async def accounts(self, search: str, limit: int) -> list[Account]:
+        rows = await self._reads.query(
+            f"SELECT {ACCOUNT} FROM accounts WHERE instr(key, ?) > 0 ORDER BY key, id LIMIT ?",
+            (search, limit),
+            inline=False,  # a search passes over every account
+        )
+        return [account(row) for row in rows]
+
+    async def set_account_flags(
+        self, account_id: str, *, disabled: bool | None = None, admin: bool | None = None
+    ) -> Account | None:
+        def change(conn: sqlite3.Connection) -> Account | None:
+            row = conn.execute(
+                "UPDATE accounts SET disabled = coalesce(?, disabled), admin = coalesce(?, admin)"
+                f" WHERE id = ? RETURNING {ACCOUNT}",
+                (disabled, admin, account_id),
+            ).fetchone()
+            return None if row is None else account(row)
+
+        return await self._writer.run(change)
 
     # -- RoomAccessStore ------------------------------------------------------------------------
 
@@ -199,11 +244,34 @@ class Access:
             )
         )
 
-    async def audit_log(self, room: str | None, limit: int) -> list[AuditEntry]:
+    async def audit_log(
+        self, room: str | None, limit: int, query: AuditQuery = NO_FILTER
+    ) -> list[AuditEntry]:
         rows = await self._reads.query(
             "SELECT time_ms, actor, action, room, target, detail FROM audit_log"
-            " WHERE ? IS NULL OR room = ? ORDER BY id DESC LIMIT ?",
-            (room, room, limit),
+            " WHERE (?1 IS NULL OR room = ?1) AND (?2 IS NULL OR actor = ?2)"
+            " AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR time_ms >= ?4)"
+            " AND (?5 IS NULL OR time_ms < ?5) ORDER BY id DESC LIMIT ?6",
+            (room, query.actor, query.action, query.since_ms, query.until_ms, limit),
             inline=False,  # may pass over much of the log to find one room's entries
         )
         return [AuditEntry(*row) for row in rows]
+
+    # -- NodeStatsStore -------------------------------------------------------------------------
+
+    async def put_node_stats(self, node: str, seen_ms: int, stats: str) -> None:
+        await self._writer.run(
+            lambda conn: conn.execute(
+                "INSERT INTO node_stats (node, seen_ms, stats) VALUES (?, ?, ?) ON CONFLICT (node)"
+                " DO UPDATE SET seen_ms = excluded.seen_ms, stats = excluded.stats",
+                (node, seen_ms, stats),
+            )
+        )
+
+    async def node_stats(self, since_ms: int) -> list[tuple[str, int, str]]:
+        def read(conn: sqlite3.Connection) -> list[tuple[str, int, str]]:
+            conn.execute("DELETE FROM node_stats WHERE seen_ms < ?", (since_ms,))
+            rows = conn.execute("SELECT node, seen_ms, stats FROM node_stats ORDER BY node")
+            return [(str(node), int(seen), str(stats)) for node, seen, stats in rows]
+
+        return await self._writer.run(read)

@@ -11,7 +11,7 @@ from roomcast.store.columns import import_bounds
 from roomcast.store.sqlite.rows import LINE, stored_mentions
 from roomcast.store.sqlite.writer import Writer
 from roomcast.wire.attachments import stored_attachments
-from roomcast.wire.protocol import ChatMessage
+from roomcast.wire.protocol import ChatMessage, room_key
 
 
 class RoomAdmin:
@@ -19,6 +19,20 @@ class RoomAdmin:
 
     def __init__(self, writer: Writer) -> None:
         self._writer = writer
+
+    async def room_name(self, name: str, *, claim: bool) -> str:
+        key = room_key(name)
+
+        def spelling(conn: sqlite3.Connection) -> str:
+            if claim:
+                conn.execute(
+                    "INSERT INTO room_names (key, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    (key, name),
+                )
+            row = conn.execute("SELECT name FROM room_names WHERE key = ?", (key,)).fetchone()
+            return name if row is None else str(row[0])
+
+        return await self._writer.run(spelling)
 
     async def create_room(self, name: str, topic: str = "") -> bool:
         def create(conn: sqlite3.Connection) -> bool:

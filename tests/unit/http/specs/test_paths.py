@@ -9,6 +9,7 @@ import pytest
 from roomcast.http import (
     access,
     accounts,
+    admin,
     broadcast,
     docs,
     files,
@@ -26,8 +27,8 @@ from roomcast.http.specs.paths import OPERATIONS
 from roomcast.ops.config import Settings
 
 RESOURCES = (
-    access, accounts, broadcast, docs, files, health, me, messages, moderation, rooms, tokens,
-    uploads,
+    access, accounts, admin, broadcast, docs, files, health, me, messages, moderation, rooms,
+    tokens, uploads,
 )  # fmt: skip
 DOCUMENTED = {(op.method.upper(), op.path) for op in OPERATIONS}
 

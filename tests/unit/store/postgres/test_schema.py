@@ -13,7 +13,7 @@ from roomcast.store.base import (
     StoreUnavailable,
     owner_key,
 )
-from roomcast.store.columns import ACCOUNT, CREDENTIAL, SANCTION
+from roomcast.store.columns import CREDENTIAL, SANCTION
 from roomcast.store.migrations import migrations
 from roomcast.store.postgres import PostgresStore, apply_migrations, migrate
 from roomcast.wire.protocol import ChatMessage
@@ -98,7 +98,8 @@ async def test_a_database_of_the_previous_release_migrates_and_keeps_everything(
             ],
         )
         await conn.execute(
-            f"INSERT INTO accounts ({ACCOUNT}) VALUES ('id-a', 'Alice', 'alice', 'hash', 1)"
+            "INSERT INTO accounts (id, name, key, password_hash, created_ms)"
+            " VALUES ('id-a', 'Alice', 'alice', 'hash', 1)"
         )
         await conn.execute(
             f"INSERT INTO credentials ({CREDENTIAL})"

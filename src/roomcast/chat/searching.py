@@ -27,10 +27,12 @@ async def search(store: Store, identity: Identity, command: SearchMessages) -> S
         query = parse(command.query)
     except ProtocolError as exc:
         raise ProtocolError(exc.code, exc.message, command.ref) from None
+    # Room names are case-insensitive: the store knows the room by its first spelling.
+    room = None if command.room is None else await store.room_name(command.room, claim=False)
     return await store.search(
         query,
         reader_of(identity),
-        room=command.room,
+        room=room,
         author=command.author,
         before=command.before,
         limit=command.limit,

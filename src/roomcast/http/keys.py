@@ -7,8 +7,8 @@ from typing import Final
 from aiohttp import web
 
 from roomcast.chat.hub import Hub
-from roomcast.http.images import Pictures
 from roomcast.chat.node_stats import NodeStats
+from roomcast.http.images import Pictures
 from roomcast.ops.config import Settings
 from roomcast.ratelimit import KeyedBuckets
 from roomcast.transport.connection import WebSocketService

@@ -152,7 +152,7 @@ async def _receive(request: web.Request, staged: _Staged) -> tuple[str, str]:
 
 async def upload(request: web.Request) -> web.Response:
     hub, settings = request.app[HUB_KEY], request.app[SETTINGS_KEY]
-    room = room_param(request)
+    room = await room_param(request)
     identity = await identity_of(request, writing=True)
     owner = _owner(request, identity)
     await _may_post(request, identity, room)

@@ -302,6 +302,7 @@ class ComposedStore(ABC):
         return await self._search.search(
             query, reader, room=room, author=author, before=before, limit=limit
         )
+
     # -- UploadStore ----------------------------------------------------------------------------
 
     async def add_upload(

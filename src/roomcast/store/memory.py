@@ -101,7 +101,9 @@ def _event(room: str, row: _Row) -> LogEvent:
     return ReactionEvent(room, message_id, target, text, author, kind == UNREACT, sent_ms)
 
 
-class MemoryStore(MemoryRoomNames, MemoryAdmin, MemoryPeople, MemorySearch, MemoryUploads, AppendsAsFutures):
+class MemoryStore(
+    MemoryRoomNames, MemoryAdmin, MemoryPeople, MemorySearch, MemoryUploads, AppendsAsFutures
+):
     """A ``Store`` held in process memory."""
 
     def __init__(self, *, max_per_room: int = 10_000, max_refs: int = 100_000) -> None:

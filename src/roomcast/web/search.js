@@ -320,7 +320,17 @@ ui.input.addEventListener("input", () => {
 });
 ui.form.addEventListener("submit", (event) => event.preventDefault());
 ui.roomOnly.addEventListener("change", runSearch);
+/** Tab and Shift+Tab go round the dialog's controls, never out of it. */
+function trapTab(event) {
+  const controls = [...ui.dialog.querySelectorAll("input, button")].filter((c) => !c.hidden);
+  const edge = event.shiftKey ? controls[0] : controls.at(-1);
+  if (document.activeElement !== edge && controls.includes(document.activeElement)) return;
+  event.preventDefault();
+  (event.shiftKey ? controls.at(-1) : controls[0]).focus();
+}
+
 ui.dialog.addEventListener("keydown", (event) => {
+  if (event.key === "Tab") trapTab(event);
   if (event.key !== "Escape") return;
   event.preventDefault();
   event.stopPropagation();

@@ -17,13 +17,14 @@ import { connection, ready, request } from "./link.js";
 import { viewsOf } from "./line.js";
 import { addLive, addPage } from "./messages.js";
 import { openRoom } from "./rooms.js";
-import { stickToBottom } from "./scroll.js";
+import { markRead, stickToBottom } from "./scroll.js";
 import { currentRoom, state, watch } from "./store.js";
 import { openThread } from "./thread.js";
 
 const AROUND_LIMIT = 50;
 const NEWER_PAGE = 50;
 const NEAR_BOTTOM_PX = 240;
+const AT_BOTTOM_PX = 48;
 
 const ui = { log: $("log"), toLive: $("to-live"), input: $("composer-input") };
 
@@ -50,7 +51,8 @@ export function openAt(name, id, thread = null) {
 /** Ask for the wanted message once its room is joined (now, or when it is). */
 function askWanted() {
   const room = wanted && state.rooms.get(wanted.room);
-  if (!room || room.status !== "joined") return;
+  if (!room) wanted = null; // the join was refused
+  if (room?.status !== "joined") return;
   const { id, thread } = wanted;
   wanted = null;
   const held = viewsOf(room, id).find((li) => room.list.contains(li));
@@ -104,6 +106,7 @@ export function onWindowPage(frame) {
   }
   win.loading = false;
   addPage(room, messages, { atEnd: true });
+  keepNoticesLast(room);
   win.end = Math.max(win.end, ...idsOf(messages));
   if (!frame.Newer) reachedNewest(room);
   updateHistoryTop(room);
@@ -121,12 +124,18 @@ function reachedNewest(room) {
   const { held } = room.window;
   room.window = null;
   for (const id of [...held.keys()].sort((a, b) => a - b)) addLive(room, held.get(id));
-  keepNoticesLast(room);
+  // A reader already at the bottom now follows the live lines (and has read them).
+  if (room === currentRoom() && distanceToBottom() < AT_BOTTOM_PX) {
+    room.atBottom = true;
+    markRead(room);
+  }
 }
 
-/** Notices (joins, leaves) added while older lines were shown go after them. */
+const distanceToBottom = () => ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight;
+
+/** Notices (joins, leaves) added while older lines were shown stay after them. */
 function keepNoticesLast(room) {
-  const last = room.list.querySelector("li.msg[data-id]:last-of-type");
+  const last = [...room.list.querySelectorAll("li.msg[data-id]")].at(-1);
   for (const notice of room.list.querySelectorAll("li.notice")) {
     if (last && Number(notice.dataset.ts) >= Number(last.dataset.ts)) room.list.append(notice);
   }
@@ -152,9 +161,9 @@ function showFound(room, id, thread) {
 /** Ask for the lines after the window when the reader is near its bottom. */
 function loadNewerIfNear(room) {
   const win = room.window;
-  if (!win || win.loading || room !== currentRoom() || !connection.isOpen) return;
-  const fromBottom = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight;
-  if (fromBottom > NEAR_BOTTOM_PX) return;
+  if (!win || win.loading || room !== currentRoom() || room.status !== "joined") return;
+  if (!connection.isOpen) return;
+  if (distanceToBottom() > NEAR_BOTTOM_PX) return;
   win.loading = true;
   const frame = { Type: "History", Room: room.name, After: win.end, Limit: NEWER_PAGE };
   request("newer", frame, { room: room.name });

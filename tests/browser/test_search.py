@@ -4,10 +4,13 @@ room's first line and its newest one."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 
 import pytest
 from playwright.sync_api import Locator, expect
+from websockets.sync.client import connect
 
 from conftest import ServerProcess
 
@@ -234,3 +237,28 @@ def test_a_result_in_a_room_not_joined_joins_it_and_sending_returns_to_the_newes
     assert "ops 120" in texts
     assert "ops 10 rollback" not in texts
     assert len(texts) == len(set(texts))
+
+
+def test_a_reply_in_a_thread_opens_at_its_root_with_the_thread_beside_it(
+    server: ServerProcess, open_chat: OpenChat
+) -> None:
+    root = post_message(server, "lobby", "what fruit for friday?")
+    with connect(f"{server.ws_url}?room=lobby&nick=carol") as wire:
+        text = base64.b64encode(b"a kiwi for everyone").decode()
+        wire.send(json.dumps({"Message": text, "Room": "lobby", "Thread": root, "Ref": 1}))
+        while json.loads(wire.recv(timeout=10)).get("Type") != "Ack":
+            pass
+    for n in range(1, 81):
+        post_message(server, "lobby", f"later {n}")
+    alice = open_chat(server, "lobby", nick="alice")
+    search(alice, "kiwi")
+    expect(results(alice)).to_have_count(1)
+    expect(results(alice).first.locator(".search-where")).to_have_text("in a thread")
+    alice.page.locator("#search-input").press("ArrowDown")
+    alice.page.locator("#search-input").press("Enter")
+    found = alice.view.locator("li.msg.found")
+    expect(found.locator(".text")).to_have_text("what fruit for friday?")
+    expect(alice.page.locator("#thread-panel")).to_be_visible()
+    expect(alice.page.locator("#thread-list .text")).to_have_text(
+        ["what fruit for friday?", "a kiwi for everyone"]
+    )

@@ -149,6 +149,11 @@ def test_an_image_uploaded_with_the_button_shows_its_preview_and_opens_full_size
     expect(lightbox).to_be_hidden()
     expect(link).to_be_focused()
 
+    # A search result names the files of its line.
+    bob.page.keyboard.press("Control+k")
+    bob.page.locator("#search-input").fill("beach")
+    expect(bob.page.locator("#search-results .search-files")).to_have_text("holiday.png")
+
 
 def test_a_pasted_image_and_a_dropped_file_are_uploaded_and_sent_as_files_only(
     server: ServerProcess, open_chat: OpenChat

@@ -19,7 +19,8 @@ const PREVIEW_MAX = 320;
 /** The preview's size: the image's own, scaled down to fit PREVIEW_MAX. */
 function previewSize(file) {
   const scale = Math.min(1, PREVIEW_MAX / Math.max(file.width, file.height));
-  return [Math.max(1, Math.round(file.width * scale)), Math.max(1, Math.round(file.height * scale))];
+  const scaled = (side) => Math.max(1, Math.round(side * scale));
+  return [scaled(file.width), scaled(file.height)];
 }
 
 function imageLink(file) {

@@ -166,7 +166,8 @@ function groupOf(name, more) {
   moreOption.dataset.room = name;
   element.append(heading, moreOption);
   ui.results.append(element);
-  group = { room: name, minId: Infinity, more, element, moreOption, ids: new Set(), loading: false };
+  group = { room: name, minId: Infinity, more, element, moreOption, ids: new Set() };
+  group.loading = false;
   groups.set(name, group);
   renderMore(group, more);
   return group;
@@ -229,6 +230,14 @@ function resultOption(frame) {
   text.dir = "auto";
   text.append(...highlighted(frame));
   element.append(meta, text);
+  const files = Array.isArray(frame.Attachments) ? frame.Attachments : [];
+  const names = files.map((file) => file?.Name).filter((name) => typeof name === "string");
+  if (names.length > 0) {
+    const line = document.createElement("div");
+    line.className = "search-files";
+    line.textContent = names.join(", ");
+    element.append(line);
+  }
   return element;
 }
 
@@ -336,23 +345,24 @@ ui.dialog.addEventListener("keydown", (event) => {
   event.stopPropagation();
   closeSearch();
 });
-// A click on the backdrop (the dialog's own box, outside its content) closes it.
+// A click on the backdrop, outside the dialog's box, closes it.
 ui.dialog.addEventListener("click", (event) => {
-  if (event.target === ui.dialog) closeSearch();
+  const box = ui.dialog.getBoundingClientRect();
+  const { clientX: x, clientY: y } = event;
+  const outside = x < box.left || x > box.right || y < box.top || y > box.bottom;
+  if (event.target === ui.dialog && outside) closeSearch();
 });
 ui.close.addEventListener("click", () => closeSearch());
 ui.button.addEventListener("click", openSearch);
 
 /** Is the focus where "/" is typed as text? */
-const inTextField = (target) =>
-  target instanceof Element &&
-  (target.closest("input, textarea, select, [contenteditable]:not([contenteditable=false])") !==
-    null);
+const TEXT_FIELDS = "input, textarea, select, [contenteditable]:not([contenteditable=false])";
+const inTextField = (target) => target instanceof Element && target.closest(TEXT_FIELDS) !== null;
 
 document.addEventListener("keydown", (event) => {
-  const ctrlK = (event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "k";
-  const slash =
-    event.key === "/" && !event.ctrlKey && !event.metaKey && !event.altKey && !inTextField(event.target);
+  const modified = event.ctrlKey || event.metaKey;
+  const ctrlK = modified && !event.altKey && event.key.toLowerCase() === "k";
+  const slash = event.key === "/" && !modified && !event.altKey && !inTextField(event.target);
   if (!ctrlK && !slash) return;
   event.preventDefault();
   openSearch();

@@ -2,10 +2,10 @@
 // (images from the clipboard) or dropped onto the room. Each is uploaded at once
 // (`POST /api/rooms/{room}/uploads`, the file as the body, its type as Content-Type, its name
 // percent-encoded in X-Filename) by XMLHttpRequest, for its progress, with the login's cookie
-// and the WebSocket session in X-Roomcast-Session (a guest's uploads belong to its session); the tray over the message box shows one chip per file: a
-// progress bar and a cancel button while it uploads, then a remove button, or why the server
-// refused it. The next line of the room takes the uploaded ones (takeAttachments) as
-// "Attachments": [id, ...].
+// and the WebSocket session in X-Roomcast-Session (a guest's uploads belong to its session).
+// The tray over the message box shows one chip per file: a progress bar and a cancel button
+// while it uploads, then a remove button, or why the server refused it. The next line of the
+// room takes the uploaded ones (takeAttachments) as "Attachments": [id, ...].
 
 import { showAlert } from "./alerts.js";
 import { $ } from "./dom.js";

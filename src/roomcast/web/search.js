@@ -79,6 +79,7 @@ function runSearch() {
   groups.clear();
   ui.results.replaceChildren();
   setActive(null);
+  ui.input.setAttribute("aria-expanded", "false");
   current = { ref: null, query };
   if (!query) {
     setStatus("");

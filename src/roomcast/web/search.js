@@ -13,7 +13,7 @@ import { openAt } from "./around.js";
 import { decodeText } from "./codec.js";
 import { $, hashName, timeElement } from "./dom.js";
 import { frameDate } from "./format.js";
-import { ready, request } from "./link.js";
+import { connection, ready, request } from "./link.js";
 import { currentRoom, state } from "./store.js";
 
 const TYPING_PAUSE_MS = 250;
@@ -37,8 +37,8 @@ const ui = {
 
 /** The element that had the focus before the dialog opened. */
 let opener = null;
-/** The Ref of the search on screen (replies to older ones are dropped), and its query. */
-let current = { ref: null, query: "" };
+/** The search on screen: its Ref (answers to older ones are dropped), query, answer come. */
+let current = { ref: null, query: "", answered: false };
 /** The results on screen, by room: {room, minId, more, element, moreOption, ids}. */
 const groups = new Map();
 let typingTimer = 0;
@@ -80,7 +80,7 @@ function runSearch() {
   ui.results.replaceChildren();
   setActive(null);
   ui.input.setAttribute("aria-expanded", "false");
-  current = { ref: null, query };
+  current = { ref: null, query, answered: false };
   if (!query) {
     setStatus("");
     return;
@@ -126,6 +126,7 @@ export function onResults(frame) {
     return;
   }
   if (frame.Ref !== current.ref) return;
+  current.answered = true;
   addResults(messages, Boolean(frame.More));
   const count = messages.length;
   setStatus(count === 0 ? "No messages found." : `${count}${frame.More ? "+" : ""} found.`);
@@ -139,8 +140,18 @@ export function searchRefused(req, message) {
     group.loading = false;
     renderMore(group, true);
   }
-  if (req.of === current.ref || (!req.more && current.ref !== null)) setStatus(message, "error");
+  const ours = req.more ? req.of === current.ref : req.query === current.query;
+  if (!ours) return;
+  if (!req.more) current.answered = true;
+  setStatus(message, "error");
 }
+
+// A search on its way when the connection drops gets no answer.
+connection.addEventListener("closed", () => {
+  if (current.ref === null || current.answered) return;
+  current.answered = true;
+  setStatus("The connection was lost: search again once it is back.", "error");
+});
 
 // -- the results ---------------------------------------------------------------------------------
 

@@ -228,3 +228,21 @@ def test_a_room_resumes_from_the_last_message_it_holds(page: Page) -> None:
         ["joining", ["ada"]],
         [7, 0, 0],
     ]
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1024, "1.0 KB"),
+        (1536, "1.5 KB"),
+        (10 * 1024, "10 KB"),
+        (10 * 1024 * 1024, "10 MB"),
+        (3 * 1024**3, "3.0 GB"),
+        (-1, ""),
+        (float("nan"), ""),
+    ],
+)
+def test_file_sizes_are_for_people(page: Page, size: float, text: str) -> None:
+    assert run(page, "format.js", "(m, size) => m.humanSize(size)", size) == text

@@ -42,14 +42,20 @@
 //   account.js     sign-up, log-in and log-out
 //   drawers.js     the panels as drawers on small screens
 //   alerts.js      problems shown above the message box
+//   search.js      the search dialog (Ctrl+K or /): Search and Results, grouped by room
+//   around.js      opening a room at one message, paging newer lines back to the newest
+//   uploads.js     files on their way into a line: attach, paste, drop, progress, the tray
+//   attachments.js a line's files: image previews and the lightbox, file chips
 //   dom.js, format.js, codec.js  DOM builders, text and dates, the base64 Message field
 //
 // A new concern (search, uploads, room administration) is a module of its own, with its frame
 // types added to FRAMES below.
 
 import "./actions.js";
+import "./uploads.js";
 import { setupAccount } from "./account.js";
 import { hideAlert, showAlert } from "./alerts.js";
+import { onWindowPage, windowRefused } from "./around.js";
 import { focusComposer } from "./composer.js";
 import { directRefused, forgetDirect, onDirectRoom } from "./direct.js";
 import { refreshDirectory } from "./directory.js";
@@ -83,6 +89,7 @@ import {
   roomFromLocation,
 } from "./rooms.js";
 import { markRead } from "./scroll.js";
+import { onResults, searchRefused } from "./search.js";
 import { changed, currentRoom, state } from "./store.js";
 import { adminRefused, roomAnswered } from "./room_admin.js";
 import { onModerated } from "./sanctions.js";
@@ -138,6 +145,11 @@ function onError(frame) {
     directRefused(req, message);
     return;
   }
+  if (req?.kind === "search") {
+    searchRefused(req, message);
+    return;
+  }
+  if (req?.kind === "around" || req?.kind === "newer") windowRefused(req);
   if (req?.kind === "history") historyRefused(req);
   if (req?.kind === "thread") threadRefused(req);
   if (req?.kind === "edit" && editRefused(req, message)) return;
@@ -160,6 +172,12 @@ function onRoom(frame) {
   roomAnswered(frame, req);
 }
 
+/** A History page: a thread's, the lines around a message or after them, or older lines. */
+function onHistoryFrame(frame) {
+  if (frame.Thread != null) onThreadHistory(frame);
+  else if (!onWindowPage(frame)) onHistory(frame);
+}
+
 // Pong and the types this client does not know are ignored.
 const FRAMES = new Map([
   ["Status", onStatus],
@@ -167,7 +185,8 @@ const FRAMES = new Map([
   ["Chat", onChat],
   ["userlist", onUserlist],
   ["Presence", onPresence],
-  ["History", (frame) => (frame.Thread != null ? onThreadHistory(frame) : onHistory(frame))],
+  ["History", onHistoryFrame],
+  ["Results", onResults],
   ["Ack", onAck],
   ["Nick", onNick],
   ["Left", onLeft],

@@ -1,9 +1,11 @@
 // The message box: Enter sends, Shift+Enter adds a line, the box grows with its text, and a
-// line that starts with a slash is a command (commands.js says which). A line sent while the
+// line that starts with a slash is a command (commands.js says which). A line takes the files
+// uploaded for the room (uploads.js), and may be only those. A line sent while the
 // reply bar is open answers that message (Esc closes the bar); the room hears that this user is
 // typing (typing.js); Tab completes @names (complete.js).
 
 import { showAlert } from "./alerts.js";
+import { backToNewest } from "./around.js";
 import { parseInput } from "./commands.js";
 import { completeNames } from "./complete.js";
 import { startDirect } from "./direct.js";
@@ -17,6 +19,7 @@ import { cancelReply, replying, takeReply } from "./replies.js";
 import { leaveRoom, openRoom } from "./rooms.js";
 import { currentRoom, watch } from "./store.js";
 import { typed } from "./typing.js";
+import { takeAttachments } from "./uploads.js";
 
 const ui = { composer: $("composer"), input: $("composer-input") };
 
@@ -31,13 +34,16 @@ function submitComposer() {
   }
   switch (command.kind) {
     case "empty":
-      return;
     case "say":
-      sendLine(room, command.text, { replyTo: takeReply(room) });
+    case "me": {
+      // The files uploaded for the room go with the line (which may be files only).
+      const attachments = takeAttachments(room);
+      if (attachments === null || (command.kind === "empty" && attachments.length === 0)) return;
+      const text = command.kind === "me" ? `/me ${command.text}` : (command.text ?? "");
+      backToNewest(room);
+      sendLine(room, text, { replyTo: takeReply(room), attachments });
       break;
-    case "me":
-      sendLine(room, `/me ${command.text}`, { replyTo: takeReply(room) });
-      break;
+    }
     case "nick": {
       const problem = requestNick(command.name);
       if (problem) {

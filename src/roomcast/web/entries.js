@@ -1,9 +1,9 @@
 // What this client holds of one message (an "entry"): its text, author and time, the message it
 // replies to, the thread it is in, when it was last edited, its reactions (emoji -> the names
-// that reacted, in order of first use), on a thread's root how many replies it has, and the
-// people it mentions (the server's word, the Chat frame's Mentions). Also who may do what with
-// it, and whether it mentions this user. No DOM here: line.js shows entries, the event modules
-// change them.
+// that reacted, in order of first use), on a thread's root how many replies it has, the people
+// it mentions (the server's word, the Chat frame's Mentions) and the files it carries (only
+// with URLs of this server). Also who may do what with it, and whether it mentions this user.
+// No DOM here: line.js shows entries, the event modules change them.
 
 import { decodeText } from "./codec.js";
 import { frameDate, mentions } from "./format.js";
@@ -13,6 +13,37 @@ import { isMe, state } from "./store.js";
 const MODERATING_ROLES = new Set(["owner", "moderator", "admin"]);
 
 const positiveId = (value) => (Number.isSafeInteger(value) && value > 0 ? value : null);
+
+/** A URL on this server, or null: a file's URL is never a script or another site. */
+function localUrl(value) {
+  if (typeof value !== "string" || !value) return null;
+  try {
+    const url = new URL(value, location.origin);
+    return url.origin === location.origin ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The files of a Chat frame, checked: [{id, name, size, type, url, width, height, thumb}]. */
+function attachmentsOf(frame) {
+  const files = [];
+  for (const item of Array.isArray(frame.Attachments) ? frame.Attachments : []) {
+    const url = localUrl(item?.URL);
+    if (!url) continue;
+    files.push({
+      id: String(item.ID ?? ""),
+      name: typeof item.Name === "string" && item.Name ? item.Name : "file",
+      size: Number(item.Size),
+      type: typeof item.Type === "string" ? item.Type : "",
+      url,
+      width: positiveId(item.Width),
+      height: positiveId(item.Height),
+      thumb: localUrl(item.Thumb),
+    });
+  }
+  return files;
+}
 
 /**
  * The entry of a Chat frame. `asOf` is the room's ID up to which the frame's state (Replies)
@@ -33,6 +64,7 @@ export function entryFrom(frame, asOf) {
     replies: 0,
     asOf: 0,
     mentions: null, // null: the frame did not say
+    attachments: attachmentsOf(frame),
   };
   takeState(entry, frame, asOf);
   return entry;

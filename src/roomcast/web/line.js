@@ -1,12 +1,13 @@
 // How one message looks: avatar, author and time, the quote of the message it replies to, the
-// text with its "edited" marker, the reaction chips and, on a thread's root, the reply count; a
-// highlight when it mentions this user;
+// text with its "edited" marker, its files (attachments.js), the reaction chips and, on a
+// thread's root, the reply count; a highlight when it mentions this user;
 // the day separators and grouping relative to the line before; and bringing every copy of a
 // line on screen (the room's list, the thread panel) up to date when its entry changes.
 //
 // Clicks on the parts (quote, marker, chips, reply count) are handled by the modules that own
 // them, by delegation: replies.js, edits.js, reactions.js, thread.js.
 
+import { fillAttachments } from "./attachments.js";
 import { actionText } from "./commands.js";
 import { $, avatar, messageBody, timeElement } from "./dom.js";
 import { formatDay, formatFull, hueFor, linkify, sameDay } from "./format.js";
@@ -82,6 +83,7 @@ function fillLine(room, entry, li, inThread) {
     text.replaceChildren("* ", actor, " ", linkify(action));
   }
   fillMarker(body, text, entry);
+  fillAttachments(body, entry);
   fillChips(body, entry);
   fillReplies(body, entry, inThread);
 }

@@ -21,23 +21,32 @@ const log = $("log");
 export function onChat(frame) {
   const room = state.rooms.get(frame.Room ?? state.link.firstRoom);
   if (!room) return;
+  // While the room shows older lines (around.js), its newer lines wait there.
+  const held = room.window && frame.ID > room.window.end && frame.Thread == null;
+  if (held) room.window.held.set(frame.ID, frame);
+  else addLive(room, frame);
+  seen(room, frame.ID);
+  countBacklog(room);
+}
+
+/** A line as it comes (live, in a join's backlog, or held back by around.js): into the list. */
+export function addLive(room, frame) {
   // A join's backlog without Since gives messages as they are now (with their reply counts).
   const asOf = room.backlogRemaining > 0 ? room.backlogAsOf : 0;
   const entry = entryFrom(frame, asOf);
   if (entry.id === null) addLine(room, entry, true);
   else if (!room.entries.has(entry.id)) takeLine(room, entry, entry.id > room.maxId);
-  seen(room, frame.ID);
-  countBacklog(room);
 }
 
 /** A main History page (thread pages are thread.js's): older lines go on top. */
 export function onHistory(frame) {
-  if (frame.Ref) state.requests.delete(frame.Ref);
+  // A page asked for a list that was replaced since (around.js) does not belong to it.
+  if (frame.Ref != null && !state.requests.delete(frame.Ref)) return;
   const room = state.rooms.get(frame.Room);
   if (!room) return;
   room.loadingOlder = false;
   const messages = Array.isArray(frame.Messages) ? frame.Messages : [];
-  prependHistory(room, messages);
+  addPage(room, messages);
   room.hasMore = Boolean(frame.More) && messages.length > 0;
   updateHistoryTop(room);
   if (room === currentRoom()) fillViewport(room);
@@ -54,6 +63,7 @@ export function logEvent(frame) {
   if (!room) return null;
   seen(room, frame.ID);
   countBacklog(room);
+  if (frame.Type === "Deleted") room.window?.held.delete(frame.Target);
   const entry = room.entries.get(frame.Target);
   return entry ? { room, entry } : null;
 }
@@ -116,14 +126,18 @@ function insertInOrder(room, li, id) {
   else room.list.prepend(li);
 }
 
-function prependHistory(room, frames) {
+/**
+ * A page of stored lines (oldest first) that this page did not hold: on top of the list (older
+ * lines; the view stays where it was), or `atEnd` under it (newer ones, around.js).
+ */
+export function addPage(room, frames, { atEnd = false } = {}) {
   // The page gives messages as they are now: replies in it are already counted by their roots.
   const asOf = room.maxId;
   const fresh = frames.filter((f) => Number.isSafeInteger(f.ID) && !room.entries.has(f.ID));
   if (fresh.length === 0) return;
   const isCurrent = room === currentRoom() && !room.el.hidden;
   const fromBottom = log.scrollHeight - log.scrollTop;
-  const oldFirst = room.list.firstElementChild;
+  const oldFirst = atEnd ? null : room.list.firstElementChild;
   const fragment = document.createDocumentFragment();
   const items = [];
   for (const frame of fresh) {
@@ -131,17 +145,19 @@ function prependHistory(room, frames) {
     room.entries.set(entry.id, entry);
     room.minId = Math.min(room.minId, entry.id);
     seen(room, entry.id);
+    lineStored(room, entry.id);
     if (entry.thread !== null) continue; // counted by its root, shown in its thread
     const li = renderLine(room, entry);
     fragment.append(li);
     items.push(li);
   }
-  room.list.prepend(fragment);
+  if (atEnd) room.list.append(fragment);
+  else room.list.prepend(fragment);
   for (const li of items) decorate(li);
   decorate(oldFirst);
   for (const frame of fresh) refreshQuotes(room, frame.ID);
   placeDivider(room);
-  if (isCurrent) log.scrollTop = log.scrollHeight - fromBottom;
+  if (isCurrent && !atEnd) log.scrollTop = log.scrollHeight - fromBottom;
 }
 
 /** A newer copy of held messages (a thread's page): take their current state and show it. */

@@ -5,7 +5,8 @@
 // sent again with the same Ref (the server drops re-sends it has already stored for this
 // session). Each room has at most one line in flight, so lines are stored in the order they were
 // typed even when the server rate-limits some of them and they have to be sent again. A line may
-// answer another (`replyTo`) or belong to a thread (`thread`, shown in the thread panel's list).
+// answer another (`replyTo`), belong to a thread (`thread`, shown in the thread panel's list)
+// and carry uploaded files (`attachments`, sent as their IDs).
 
 import { showAlert } from "./alerts.js";
 import { encodeText } from "./codec.js";
@@ -16,13 +17,18 @@ import { stickToBottom } from "./scroll.js";
 import { nextRef, state } from "./store.js";
 
 /** Send `text` to `room`; `list` is where its pending copy shows (default: the room's). */
-export function sendLine(room, text, { replyTo = null, thread = null, list = null } = {}) {
+export function sendLine(
+  room,
+  text,
+  { replyTo = null, thread = null, list = null, attachments = [] } = {},
+) {
   const line = {
     ref: nextRef("m"),
     room: room.name,
     text,
     replyTo,
     thread,
+    attachments,
     status: "queued",
     li: null,
   };
@@ -58,6 +64,7 @@ function transmit(line) {
   const frame = { Message: encodeText(line.text), Room: line.room, Ref: line.ref };
   if (line.replyTo !== null) frame.ReplyTo = line.replyTo;
   if (line.thread !== null) frame.Thread = line.thread;
+  if (line.attachments.length > 0) frame.Attachments = line.attachments.map((file) => file.id);
   const ok = send(frame);
   line.status = ok ? "sent" : "queued";
 }
@@ -130,7 +137,14 @@ function renderPending(line) {
   const status = document.createElement("span");
   status.className = "pending-status";
   status.textContent = "sending…";
-  li.append(avatar(state.nick ?? "?"), messageBody(state.nick ?? "you", status, [linkify(line.text)]));
+  const parts = [linkify(line.text)];
+  if (line.attachments.length > 0) {
+    const files = document.createElement("span");
+    files.className = "pending-files";
+    files.textContent = line.attachments.map((file) => file.name).join(", ");
+    parts.push(files);
+  }
+  li.append(avatar(state.nick ?? "?"), messageBody(state.nick ?? "you", status, parts));
   return li;
 }
 

@@ -48,6 +48,7 @@ export class Room {
     this.hasMore = null; // null: not asked yet
     this.loadingOlder = false;
     this.seek = null; // paging back to one message (history.js)
+    this.window = null; // lines around a message, short of the newest: {end, held, ...} (around.js)
     this.users = [];
     this.usersKnown = false;
     this.settling = false;
@@ -110,5 +111,6 @@ export class Room {
     this.read.sent = 0;
     this.read.wanted = 0;
     this.hasMore = null;
+    this.window = null;
   }
 }

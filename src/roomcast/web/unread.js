@@ -23,8 +23,12 @@ const FOLLOWS = Node.DOCUMENT_POSITION_FOLLOWING;
 
 const count = (value) => (Number.isSafeInteger(value) && value > 0 ? value : 0);
 
-/** Is someone reading `room` right now (on screen, page visible, log at the bottom)? */
-export const beingRead = (room) => room === currentRoom() && room.atBottom && !document.hidden;
+/**
+ * Is someone reading `room` right now (on screen, page visible, log at the bottom of its
+ * newest lines, not of older ones opened around a message)?
+ */
+export const beingRead = (room) =>
+  room === currentRoom() && room.atBottom && !room.window && !document.hidden;
 
 /** The person's read marker in `room` is at least `id` (the server said so). */
 export function noteReadMark(room, id) {

@@ -133,7 +133,7 @@ def test_a_kick_is_called_a_kick_and_the_rejoin_says_when(
     expect(dave.alert).to_contain_text("kicked you from #ops: spam. You can come back at")
     expect(dave.title).to_have_text("#lobby")
     dave.type_line("/join ops")
-    expect(dave.alert).to_contain_text("you were kicked from 'ops' and may rejoin at")
+    expect(dave.alert).to_contain_text("kicked from 'ops' and may rejoin at")
     text = " ".join(alert_lines(dave))
     assert "banned" not in text, text
     assert not ISO.search(text), text

@@ -165,7 +165,7 @@ async def test_kicked_and_banned_guests_stay_out(live: ServerProcess) -> None:
             await troll.send({"Type": "Nick", "Name": unique("innocent")})
             await troll.expect("Nick")
             await troll.send({"Type": "Join", "Room": room})
-            assert "banned" in (await error(troll, "banned"))["Message"]
+            assert "were kicked" in (await error(troll, "banned"))["Message"]
             await barrier(troll)
             assert not any(f.get("Type") == "Chat" and f.get("Room") == room for f in troll.frames)
         # Reconnecting, with a fresh session and name, does not help either.

@@ -100,6 +100,6 @@ def test_nobody_sanctions_a_role_as_high_as_their_own_except_an_admin() -> None:
 
 def test_what_each_action_records() -> None:
     assert sanction_of("kick", None, 0, NOW) == (None, None)
-    assert sanction_of("kick", None, 1.5, NOW) == ("ban", NOW + 1500)
+    assert sanction_of("kick", None, 1.5, NOW) == ("kick", NOW + 1500)
     assert sanction_of("ban", None, 60, NOW) == ("ban", None)
     assert sanction_of("mute", 30, 60, NOW) == ("mute", NOW + 30_000)

@@ -86,18 +86,37 @@ async def test_a_banned_account_is_recorded_audited_and_removed(node: Node) -> N
     assert (entry.action, entry.target, entry.detail) == ("ban", "uma", "spam")
 
 
+async def test_a_kicked_account_is_told_it_was_kicked_and_an_unban_lets_it_back(
+    node: Node,
+) -> None:
+    await accounts(node)
+    await node.moderation.create_room(OWNER, "den", False, "")
+    uma = connect(node, "den", FakeOccupant("w2", "uma", MEMBER))
+    _, until = await node.moderation.moderate(OWNER, "kick", "den", "uma", None, "")
+    [kick] = await node.store.sanctions("den", node.clock.ms)
+    assert (kick.kind, kick.account_id, kick.until_ms) == ("kick", "u1", until)
+    await node.deliver_published()
+    with pytest.raises(ProtocolError) as refusal:
+        await node.moderation.admit(uma, "den", None)
+    assert refusal.value.code == ErrorCode.BANNED
+    assert refusal.value.message.startswith("you were kicked from 'den' and may rejoin at ")
+    await node.moderation.moderate(OWNER, "unban", "den", "uma", None, "")
+    assert await node.store.sanctions("den", node.clock.ms) == []
+    assert (await node.moderation.admit(uma, "den", None)).access is not None
+
+
 async def test_a_guest_is_banned_by_address_by_the_node_that_holds_it(node: Node) -> None:
     await accounts(node)
     guest = connect(node, "den", FakeOccupant("w2", "Guest1234", remote="6.6.6.6"))
     node.bus.published.clear()
     _, until = await node.moderation.moderate(_admin(), "kick", "den", "Guest1234", None, "")
-    assert until == node.clock.ms + 60_000  # a kick bans for kick_seconds
+    assert until == node.clock.ms + 60_000  # a kick keeps out for kick_seconds
     key = protocol.nick_key("Guest1234")
-    assert node.bus.published == [("den", Remove(None, key, "root", "", False, until, "ban"))]
+    assert node.bus.published == [("den", Remove(None, key, "root", "", False, until, "kick"))]
     assert await node.store.sanctions("den", node.clock.ms) == []  # not known here yet
     await node.deliver_published()
     [ban] = await node.store.sanctions("den", node.clock.ms)
-    assert (ban.ip, ban.account_id, ban.until_ms) == ("6.6.6.6", None, until)
+    assert (ban.kind, ban.ip, ban.account_id, ban.until_ms) == ("kick", "6.6.6.6", None, until)
     assert node.bus.published == [("den", Reload())]  # the other nodes re-read the rules
     assert len(guest.of("Kicked")) == 1
     same_address = FakeOccupant("w9", "Guest5678", remote="6.6.6.6")

@@ -32,7 +32,7 @@ class _OnMemory(ComposedStore):
     """Every part a memory store: the composition must behave as the memory store does."""
 
     def __init__(self, parts: MemoryStore) -> None:
-        super().__init__(parts, parts, parts, parts, parts, parts)
+        super().__init__(parts, parts, parts, parts, parts, parts, parts)
         self.parts = parts
 
     async def open(self) -> None:

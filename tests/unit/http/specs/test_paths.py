@@ -18,6 +18,7 @@ from roomcast.http import (
     messages,
     moderation,
     rooms,
+    search,
     tokens,
     uploads,
 )
@@ -28,7 +29,7 @@ from roomcast.ops.config import Settings
 
 RESOURCES = (
     access, accounts, admin, broadcast, docs, files, health, me, messages, moderation, rooms,
-    tokens, uploads,
+    search, tokens, uploads,
 )  # fmt: skip
 DOCUMENTED = {(op.method.upper(), op.path) for op in OPERATIONS}
 

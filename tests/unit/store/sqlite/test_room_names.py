@@ -39,7 +39,7 @@ async def test_colliding_rooms_are_kept_apart_under_new_names(tmp_path: Path) ->
     finally:
         await store.close()
     with contextlib.closing(sqlite3.connect(path)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (9,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (8,)
         assert conn.execute("SELECT count(*) FROM message_journal").fetchone() == (0,)
         # Every room name of the database has its spelling recorded.
         unnamed = conn.execute(

@@ -82,11 +82,12 @@ LAYERS: dict[str, set[str]] = {
     },
     "ops": set(),  # may import every layer: filled in below
     "client": {"wire", "record"},
+    "terminal": {"client", "wire", "record"},
     "__main__": {"ops"},
 }
 
 
-LAYERS["ops"] = (set(LAYERS) | {"config", "metrics"}) - {"ops", "__main__", "client"}
+LAYERS["ops"] = (set(LAYERS) | {"config", "metrics"}) - {"ops", "__main__", "client", "terminal"}
 
 
 def _modules() -> dict[str, Path]:

@@ -87,7 +87,7 @@ LAYERS: dict[str, set[str]] = {
 }
 
 
-LAYERS["ops"] = (set(LAYERS) | {"config", "metrics"}) - {"ops", "__main__", "client", "terminal"}
+LAYERS["ops"] = (set(LAYERS) | {"config", "metrics"}) - {"ops", "__main__", "client"}
 
 
 def _modules() -> dict[str, Path]:

@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 
 from roomcast.store.base import StoreUnavailable
 from roomcast.store.columns import UPLOAD
-from roomcast.store.migrations import migrations
 from roomcast.store.sqlite.connection import Synchronous, connect
+from roomcast.store.sqlite.schema import migrate
 from roomcast.store.uploads import Upload, check_attachable, quota_refusal
 
 _T = TypeVar("_T")
@@ -56,12 +56,7 @@ def _upload(row: tuple[Any, ...]) -> Upload:
 
 def _open(path: Path, synchronous: Synchronous) -> sqlite3.Connection:
     conn = connect(path, synchronous)
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    for migration in migrations("sqlite_files"):
-        if migration.version > version:
-            conn.executescript(
-                f"BEGIN; {migration.sql}; PRAGMA user_version={migration.version}; COMMIT;"
-            )
+    migrate(conn, "sqlite_files")
     return conn
 
 

@@ -42,6 +42,7 @@ from roomcast.store.search import (
     narrowed,
     page_of,
 )
+from roomcast.store.sqlite.connection import Synchronous
 from roomcast.store.sqlite.rows import LINE, chat_line
 from roomcast.store.sqlite.search_index import Indexer, open_index, room_tag
 from roomcast.store.sqlite.writer import Writer
@@ -123,7 +124,9 @@ def _keys(keys: Iterable[Key]) -> str:
 class Search:
     """The ``SearchStore`` part of the SQLite store, and its index's thread."""
 
-    def __init__(self, path: Path, synchronous: str, writer: Writer, *, index: bool) -> None:
+    def __init__(
+        self, path: Path, synchronous: Synchronous, writer: Writer, *, index: bool
+    ) -> None:
         self._path = path
         self._synchronous = synchronous
         self._writer = writer

@@ -34,7 +34,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Final
 
-from roomcast.store.migrations import migrations
+from roomcast.store.sqlite.connection import Synchronous, connect
+from roomcast.store.sqlite.schema import migrate
 
 log = logging.getLogger(__name__)
 
@@ -70,21 +71,11 @@ def attach_uri(path: Path) -> str:
     return "file:" + urllib.parse.quote(str(path.absolute())) + "?mode=ro"
 
 
-def open_index(path: Path, synchronous: str) -> sqlite3.Connection:
+def open_index(path: Path, synchronous: Synchronous) -> sqlite3.Connection:
     """A connection to the index of the database at ``path``, at the newest schema, with the
     store's database attached read-only as ``src``."""
-    conn = sqlite3.connect(
-        index_path(path), isolation_level=None, check_same_thread=False, uri=False
-    )
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={synchronous}")
-    conn.execute("PRAGMA busy_timeout=5000")
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    for migration in migrations("sqlite_search"):
-        if migration.version > version:
-            conn.executescript(
-                f"BEGIN; {migration.sql}; PRAGMA user_version={migration.version}; COMMIT;"
-            )
+    conn = connect(index_path(path), synchronous)
+    migrate(conn, "sqlite_search")
     conn.execute("ATTACH DATABASE ? AS src", (attach_uri(path),))
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS span (room TEXT PRIMARY KEY, lo INT, hi INT)")
     conn.execute(
@@ -168,7 +159,7 @@ def index_batch(conn: sqlite3.Connection) -> int:
 class Indexer:
     """The thread that keeps the search index in step with the store's database."""
 
-    def __init__(self, path: Path, synchronous: str) -> None:
+    def __init__(self, path: Path, synchronous: Synchronous) -> None:
         self._path = path
         self._synchronous = synchronous
         self._stopping = threading.Event()

@@ -138,6 +138,7 @@ async def test_rest_search_refuses_bad_input_with_json_errors(live: ServerProces
         ("q=x&before=abc", "bad_param"),
         ("q=x&room=" + urllib.parse.quote("bad room!"), "room_invalid"),
         ("q=a&q=b", "bad_param"),
+        ("q=x&room=", "bad_param"),
     ):
         result = await http("GET", f"{base}/api/search?{query}")
         assert result.status == 400, (query, result.body)

@@ -37,6 +37,8 @@ async def search(request: web.Request) -> web.Response:
     query = _text_query(request, "q", required=True)
     assert query is not None
     room = _text_query(request, "room")
+    if room == "":
+        raise Refused(400, "bad_param", "room must not be empty: leave it out to search every room")
     try:
         command = SearchMessages(
             query,

@@ -1,5 +1,6 @@
 // One WebSocket to the server, kept alive: reconnects with exponential backoff and jitter (after
-// a restart's 1012 close, first waits the close reason's retry hint), notices dead links with application-level pings, and reports its state.
+// a restart's 1012 close, first waits the close reason's retry hint), notices dead links with
+// application-level pings, and reports its state.
 //
 // It knows nothing of rooms: link.js gives it `urlFor()` (asked before every attempt, so each
 // reconnect carries the latest session token and resume points); link.js and app.js listen for:

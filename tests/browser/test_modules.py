@@ -176,6 +176,24 @@ def test_reconnect_backoff_grows_with_jitter_and_a_cap(page: Page) -> None:
     ]
 
 
+def test_a_restart_close_waits_its_hint(page: Page) -> None:
+    delays = run(
+        page,
+        "connection.js",
+        """(m) => [
+            m.restartDelay(1012, '{"retry_after_ms":1000}', () => 0),
+            m.restartDelay(1012, '{"retry_after_ms":1000}', () => 1),
+            m.restartDelay(1012, '{"retry_after_ms":0}', () => 1),
+            m.restartDelay(1012, '{"retry_after_ms":99999999}', () => 0),
+            m.restartDelay(1001, '{"retry_after_ms":1000}', () => 0),
+            m.restartDelay(1012, 'server shutting down', () => 0),
+            m.restartDelay(1012, '{"retry_after_ms":-5}', () => 0),
+            m.restartDelay(1012, '{"retry_after_ms":"5"}', () => 0),
+        ]""",
+    )
+    assert delays == [1000, 1100, 10, 60000, None, None, None, None]
+
+
 def test_store_tells_every_watcher_of_a_topic_in_order(page: Page) -> None:
     calls = run(
         page,

@@ -30,6 +30,7 @@ from roomcast.client import (
 )
 from roomcast.http.specs import asyncapi_document
 from roomcast.ops.config import Settings
+from roomcast.wire.restart_hint import retry_after
 
 
 def post(server: ServerProcess, room: str, text: str) -> int:
@@ -219,7 +220,8 @@ async def test_graceful_restart_and_sends_while_away(server: ServerProcess) -> N
         assert [m.text for m in await collect_messages(chat, "p", 1)] == ["before"]
         server.stop()
         disconnected = await next_of(chat, Disconnected)
-        assert (disconnected.code, disconnected.reconnecting) == (1001, True)
+        assert (disconnected.code, disconnected.reconnecting) == (1012, True)
+        assert retry_after(disconnected.reason) is not None
         pending = asyncio.create_task(chat.send("while away"))
         await asyncio.sleep(0.1)
         assert not pending.done()
@@ -227,6 +229,32 @@ async def test_graceful_restart_and_sends_while_away(server: ServerProcess) -> N
         assert await asyncio.wait_for(pending, 15) == 2
         messages = await collect_messages(chat, "p", 1)
         assert [(m.id, m.text) for m in messages] == [(2, "while away")]
+
+
+async def test_after_a_restart_it_waits_for_the_hint_and_resumes_without_loss(
+    server_factory: Any,
+) -> None:
+    server: ServerProcess = server_factory("--restart-spread", "1.5")
+    async with connect(server.ws_url, nick="spread", room="h", reconnect_delay=0.05) as chat:
+        assert await chat.send("before") == 1
+        await collect_messages(chat, "h", 1)
+        server.stop()
+        disconnected = await next_of(chat, Disconnected)
+        hint = retry_after(disconnected.reason)
+        assert disconnected.code == 1012
+        assert hint is not None
+        assert 0 <= hint <= 1.5
+        gone = asyncio.get_running_loop().time()
+        server.start()
+        post(server, "h", "while away")
+        again = await asyncio.wait_for(next_of(chat, Connected), 15)
+        waited = asyncio.get_running_loop().time() - gone
+        assert again.resumed
+        assert hint <= waited + 0.05  # not before the hint
+        messages = await collect_messages(chat, "h", 1)
+        assert [(m.id, m.text) for m in messages] == [(2, "while away")]
+        assert await chat.send("after") == 3
+        assert [m.text for m in await collect_messages(chat, "h", 1)] == ["after"]
 
 
 async def test_a_session_taken_over_ends_the_client(server: ServerProcess) -> None:
@@ -243,7 +271,7 @@ async def test_a_session_taken_over_ends_the_client(server: ServerProcess) -> No
                 await chat.send("too late")
     finally:
         await chat.aclose()
-    assert Disconnected(4001, "", False) in events
+    assert Disconnected(4001, "session resumed elsewhere", False) in events
 
 
 async def test_without_reconnect_the_stream_ends(server: ServerProcess) -> None:

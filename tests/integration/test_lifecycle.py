@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from conftest import ServerProcess
+from roomcast.wire.restart_hint import retry_after
 
 from .support import ChatClient, Names, RawWebSocket, http, user_names
 
@@ -81,7 +82,7 @@ async def test_idle_but_healthy_client_is_kept(server_factory: Any, names: Names
         assert all(user_names(f) == both for f in later), later
 
 
-async def test_sigterm_closes_clients_with_1001_keeps_acked_and_exits_0(
+async def test_sigterm_closes_clients_with_1012_and_a_spread_hint_keeps_acked_and_exits_0(
     server_factory: Any, names: Names
 ) -> None:
     server: ServerProcess = server_factory()
@@ -98,8 +99,9 @@ async def test_sigterm_closes_clients_with_1001_keeps_acked_and_exits_0(
     returncode = await asyncio.to_thread(server.proc.wait, 30)
     assert returncode == 0, server.log()[-2000:]
     assert time.monotonic() - started < 10
-    assert all(code == 1001 for code, _ in closes), closes
-    assert all(reason for _, reason in closes)
+    assert all(code == 1012 for code, _ in closes), closes
+    hints = [retry_after(reason) for _, reason in closes]
+    assert all(hint is not None and 0 <= hint <= 5 for hint in hints), closes
     acked = {
         (frame["Room"], frame["ID"])
         for client in clients
@@ -133,6 +135,7 @@ async def test_sigint_is_a_graceful_stop_too(server_factory: Any, names: Names) 
     client = await ChatClient.open(server.ws_url, room=names.room())
     assert server.proc is not None
     server.proc.send_signal(signal.SIGINT)
-    code, _ = await client.close_code()
-    assert code == 1001
+    code, reason = await client.close_code()
+    assert code == 1012
+    assert retry_after(reason) is not None
     assert await asyncio.to_thread(server.proc.wait, 30) == 0

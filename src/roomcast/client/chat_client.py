@@ -44,7 +44,7 @@ from roomcast.client.events import (
     RoomState,
 )
 from roomcast.client.inbox import Inbox
-from roomcast.client.reconnect import backoff_delay, worth_reconnecting
+from roomcast.client.reconnect import backoff_delay, restart_delay, worth_reconnecting
 from roomcast.client.requests import PendingRequests
 from roomcast.client.resume import ResumeState
 from roomcast.client.uploads import http_url, upload
@@ -291,7 +291,9 @@ class ChatClient(Calls):
         while not self._closed:
             ws = self._ws
             assert ws is not None
-            async for message in ws:
+            close_reason = ""
+            while True:
+                message = await ws.receive()
                 if message.type is aiohttp.WSMsgType.TEXT:
                     try:
                         frame = json.loads(message.data)
@@ -299,18 +301,21 @@ class ChatClient(Calls):
                         continue
                     if isinstance(frame, dict):
                         self._inbox.dispatch(frame)
-                elif message.type is aiohttp.WSMsgType.ERROR:
+                elif message.type is aiohttp.WSMsgType.CLOSE:
+                    close_reason = str(message.extra or "")
+                    break
+                elif message.type is not aiohttp.WSMsgType.BINARY:
                     break
             if self._closed:
                 return
             code = ws.close_code
-            reason = str(ws.exception() or "") if code is None else ""
+            reason = str(ws.exception() or "") if code is None else close_reason
             again = self._reconnect and worth_reconnecting(code)
             self._events.put_nowait(Disconnected(code, reason, again))
             if not again:
                 await self._end(code)
                 return
-            await self._reconnect_until_up()
+            await self._reconnect_until_up(restart_delay(code, reason))
 
     async def _end(self, code: int | None) -> None:
         """The connection is gone for good: fail what waits and end the event stream."""
@@ -321,13 +326,17 @@ class ChatClient(Calls):
         if self._http is not None:
             await self._http.close()
 
-    async def _reconnect_until_up(self) -> None:
-        """Try to connect again, waiting longer after each failure, until up or closed."""
+    async def _reconnect_until_up(self, first_wait: float | None) -> None:
+        """Try to connect again, waiting longer after each failure, until up or closed; the
+        first attempt waits ``first_wait`` seconds when the server gave a retry hint."""
         attempt = 0
         while not self._closed:
-            await asyncio.sleep(
-                backoff_delay(attempt, self._reconnect_delay, self._max_reconnect_delay)
-            )
+            if attempt == 0 and first_wait is not None:
+                await asyncio.sleep(first_wait)
+            else:
+                await asyncio.sleep(
+                    backoff_delay(attempt, self._reconnect_delay, self._max_reconnect_delay)
+                )
             attempt += 1
             try:
                 await self._connect()

@@ -207,7 +207,8 @@ class ServerError:
 
 @record
 class Disconnected:
-    """The connection dropped; ``reconnecting`` says whether the client is trying again."""
+    """The connection dropped; ``reason`` is the server's close reason (or the error when no
+    close came); ``reconnecting`` says whether the client is trying again."""
 
     code: int | None
     reason: str

@@ -1,6 +1,6 @@
 """When the client reconnects after a drop, and how long it waits before each attempt.
 
-Imports only ``roomcast.wire.protocol`` (for the close codes).
+Imports only ``roomcast.wire`` (for the close codes and the restart retry hint).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import random
 from typing import Final
 
 from roomcast.wire import protocol
+from roomcast.wire.restart_hint import retry_after
 
 # Close codes after which reconnecting would not help (the request itself is refused, or another
 # connection took over this session).
@@ -35,3 +36,14 @@ def backoff_delay(attempt: int, first: float, longest: float) -> float:
     per earlier attempt up to ``longest``, then a random half of it dropped (jitter), so clients
     that lost one server do not all come back at the same instant."""
     return min(longest, first * 2.0**attempt) * random.uniform(0.5, 1.0)
+
+
+def restart_delay(close_code: int | None, reason: str) -> float | None:
+    """Seconds to wait before the first reconnect after a 1012 (Service Restart) close whose
+    reason carries a retry hint, or None (use ``backoff_delay``). The server already spread
+    its hints per connection; a random tenth is added so that clients told the same instant
+    still part."""
+    if close_code != protocol.CLOSE_SERVICE_RESTART:
+        return None
+    hint = retry_after(reason)
+    return None if hint is None else hint + random.uniform(0.0, 0.1) * max(hint, 0.1)

@@ -70,6 +70,7 @@ class Settings:
     kick_seconds: float = 60.0
     rate_logins: str = "0.2/10"
     shutdown_timeout: float = 5.0
+    restart_spread: float = 5.0
     log_level: str = "INFO"
     log_format: str = "text"
     notify_webhook_url: str = ""
@@ -88,6 +89,7 @@ class Settings:
                 f"history_on_join must be 0-{protocol.MAX_HISTORY_LIMIT}",
             ),
             (self.resume_limit >= 1, "resume_limit must be at least 1"),
+            (0 <= self.restart_spread <= 60, "restart_spread must be 0-60"),
             (1 <= self.max_text_chars <= 100_000, "max_text_chars must be 1-100000"),
             (
                 1024 <= self.max_frame_bytes <= 16 * 1024 * 1024,

@@ -1,8 +1,8 @@
 """``roomcast serve``: opens the store, the broker and presence, builds the hub and its
 collaborators (the one place they are assembled) and, with a webhook configured, the notifier
 that POSTs notifications to it; runs the listening site until SIGTERM or
-SIGINT, and stops gracefully: new connections refused, WebSockets closed with 1001, the hub's
-writes flushed.
+SIGINT, and stops gracefully: new connections refused, WebSockets closed with 1012 and a retry
+hint, the hub's writes flushed.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from roomcast.store import Store, open_store
 from roomcast.transport.admission import parse_origins
 from roomcast.transport.connection import Outbox, WebSocketService
 from roomcast.wire import protocol
+from roomcast.wire.restart_hint import restart_reason
 
 log = logging.getLogger(__name__)
 
@@ -177,8 +178,11 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     hub.closing = True
     listener.close()
     address.remove(settings)
+    spread_ms = round(settings.restart_spread * 1000)
     await service.close_all(
-        protocol.CLOSE_GOING_AWAY, "server shutting down", settings.shutdown_timeout
+        protocol.CLOSE_SERVICE_RESTART,
+        lambda: restart_reason(spread_ms),
+        settings.shutdown_timeout,
     )
     if node.notifier is not None:
         await node.notifier.stop(settings.shutdown_timeout)

@@ -28,7 +28,7 @@ import secrets
 import socket
 import time
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from roomcast.auth import AuthError
@@ -190,12 +190,13 @@ class WebSocketService:
         if not self.connections and self._all_gone is not None:
             self._all_gone.set()
 
-    async def close_all(self, code: int, reason: str, timeout: float) -> None:
-        """Close every connection with ``code`` and wait (at most ``timeout``) until they go."""
+    async def close_all(self, code: int, reason: str | Callable[[], str], timeout: float) -> None:
+        """Close every connection with ``code`` and wait (at most ``timeout``) until they go;
+        ``reason`` is the close reason, or a function giving each connection its own."""
         if self._heartbeat is not None:
             self._heartbeat.cancel()
         for connection in list(self.connections.values()):
-            connection.close(code, reason)
+            connection.close(code, reason if isinstance(reason, str) else reason())
         self._all_gone = asyncio.Event()
         if not self.connections:
             self._all_gone.set()

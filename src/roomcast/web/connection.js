@@ -1,5 +1,6 @@
-// One WebSocket to the server, kept alive: reconnects with exponential backoff and jitter,
-// notices dead links with application-level pings, and reports its state.
+// One WebSocket to the server, kept alive: reconnects with exponential backoff and jitter (after
+// a restart's 1012 close, first waits the close reason's retry hint), notices dead links with
+// application-level pings, and reports its state.
 //
 // It knows nothing of rooms: link.js gives it `urlFor()` (asked before every attempt, so each
 // reconnect carries the latest session token and resume points); link.js and app.js listen for:
@@ -18,6 +19,27 @@ export const CLOSE_POLICY_VIOLATION = 1008;
 export function backoffDelay(attempt, { base = 500, cap = 30_000, random = Math.random } = {}) {
   const ceiling = Math.min(cap, base * 2 ** Math.min(attempt, 20));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export const CLOSE_SERVICE_RESTART = 1012;
+const MAX_RETRY_AFTER = 60_000;
+
+/**
+ * Delay before the first reconnect after a restart's 1012 close, from its reason
+ * `{"retry_after_ms":N}` (N already spread per connection by the server; capped at a minute,
+ * plus a random tenth), or null when the close is no restart or carries no valid hint.
+ */
+export function restartDelay(code, reason, random = Math.random) {
+  if (code !== CLOSE_SERVICE_RESTART) return null;
+  let hint = null;
+  try {
+    hint = JSON.parse(reason)?.retry_after_ms;
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(hint) || hint < 0) return null;
+  const wait = Math.min(hint, MAX_RETRY_AFTER);
+  return Math.round(wait + random() * 0.1 * Math.max(wait, 100));
 }
 
 export class Connection extends EventTarget {
@@ -135,7 +157,7 @@ export class Connection extends EventTarget {
       this.setState("stopped");
       return;
     }
-    const delay = detail.delay ?? backoffDelay(this.attempt);
+    const delay = detail.delay ?? restartDelay(code, reason) ?? backoffDelay(this.attempt);
     this.attempt += 1;
     this.retryAt = Date.now() + delay;
     this.setState(navigator.onLine === false ? "offline" : "waiting");

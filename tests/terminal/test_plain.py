@@ -3,22 +3,26 @@ full mode's message when Textual is missing."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from tests.accounts import PASSWORD, register, unique
 from tests.conftest import ServerProcess, free_port
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def chat(
-    *args: str, stdin: str = "", python: tuple[str, ...] = ()
+    *args: str, stdin: str = "", python: tuple[str, ...] = (), env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": SRC}
+    """``roomcast chat ARGS`` with ``stdin`` through a pipe, and no terminal to ask from."""
+    env = {**os.environ, "PYTHONPATH": SRC, **(env or {})}
     command = [sys.executable, *python] if python else [sys.executable, "-m", "roomcast"]
     return subprocess.run(
         [*command, "chat", *args],
@@ -27,6 +31,7 @@ def chat(
         text=True,
         env=env,
         timeout=60,
+        start_new_session=True,
     )
 
 
@@ -75,3 +80,38 @@ def test_the_full_mode_says_what_to_install_without_textual() -> None:
     done = chat("http://127.0.0.1:1", python=("-c", blocker))
     assert done.returncode == 2
     assert "pip install 'roomcast[tui]'" in done.stderr
+
+
+def test_login_keeps_a_token_in_a_0600_file_and_reuses_it(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    name = unique("pat")
+    asyncio.run(register(server.http_url, name))
+    config = tmp_path / "config"
+    env = {"XDG_CONFIG_HOME": str(config)}
+    # no terminal: the password is the first line of stdin
+    first = chat(server.http_url, "--plain", "--login", name, stdin=f"{PASSWORD}\nhello\n", env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.split(" ", 1)[1] == f"default {name}: hello\n"
+    kept = config / "roomcast" / "credentials.json"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
+    token = json.loads(kept.read_text())[server.http_url][name]
+    assert token.startswith("rc_")
+    again = chat(server.http_url, "--plain", "--login", name, stdin="again\n", env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.split(" ", 1)[1] == f"default {name}: again\n"
+    kept.write_text(json.dumps({server.http_url: {name: "rc_revoked"}}))
+    refused = chat(server.http_url, "--plain", "--login", name, stdin="no\n", env=env)
+    assert refused.returncode == 1
+    assert "kept credential" in refused.stderr and "refused" in refused.stderr
+
+
+def test_a_wrong_password_exits_1(server: ServerProcess, tmp_path: Path) -> None:
+    name = unique("pat")
+    asyncio.run(register(server.http_url, name))
+    env = {"XDG_CONFIG_HOME": str(tmp_path)}
+    done = chat(server.http_url, "--plain", "--login", name, stdin="wrong password\n", env=env)
+    assert done.returncode == 1
+    assert "was refused" in done.stderr
+    assert not (tmp_path / "roomcast" / "credentials.json").exists()

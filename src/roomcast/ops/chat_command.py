@@ -2,7 +2,8 @@
 
 The server is, in order: the URL argument; the address file of the server running from
 ``--data-dir`` (``roomcast.ops.address``); the host and port settings (``http://127.0.0.1:8000``).
-``--token`` travels in the WebSocket URL's query as ``token=``. ``NO_COLOR`` in the environment
+``--token``, or the token ``--login`` keeps (``roomcast.ops.chat_login``), travels in the WebSocket
+URL's query as ``token=``. ``NO_COLOR`` in the environment
 turns colour off. The full-screen mode needs Textual (the ``tui`` extra), imported only then; the
 line modes (``--plain``, ``--json``) need nothing more.
 """
@@ -17,7 +18,7 @@ import sys
 import urllib.parse
 from typing import Final
 
-from roomcast.ops import address
+from roomcast.ops import address, chat_login
 from roomcast.ops.config import Settings
 from roomcast.terminal.options import ChatOptions, Mode
 
@@ -41,7 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--room", action="append", dest="rooms", metavar="ROOM", help="a room to join (repeatable)"
     )
     parser.add_argument("--nick", help="the nickname to ask for")
-    parser.add_argument("--token", help="sign in with an API token or a JWT connection token")
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument("--token", help="sign in with an API token or a JWT connection token")
+    who.add_argument(
+        "--login", metavar="NAME", help="sign in as account NAME (password asked once, then kept)"
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--plain", action="store_true", help="line mode: stdin out, lines in")
     mode.add_argument("--json", action="store_true", help="line mode, one JSON object a line")
@@ -60,13 +65,18 @@ def server_url(settings: Settings, given: str | None) -> str:
 
 
 def options(settings: Settings, args: argparse.Namespace) -> ChatOptions:
-    """What the command line asked for; ``ValueError`` for a URL that is not a server's."""
+    """What the command line asked for; ``ValueError`` for a URL that is not a server's,
+    ``LoginError`` for a failed ``--login``."""
     url = server_url(settings, args.url)
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https", "ws", "wss") or not parts.hostname:
         raise ValueError(f"not a server URL: {url!r}")
-    if args.token:
-        query = [*urllib.parse.parse_qsl(parts.query), ("token", args.token)]
+    token = args.token
+    if args.login:
+        scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+        token = chat_login.token_for(f"{scheme}://{parts.netloc}", args.login)
+    if token:
+        query = [*urllib.parse.parse_qsl(parts.query), ("token", token)]
         url = parts._replace(query=urllib.parse.urlencode(query)).geturl()
     mode: Mode = "json" if args.json else "plain" if args.plain else "full"
     return ChatOptions(
@@ -86,6 +96,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"roomcast chat: {exc}", file=sys.stderr)
         return 2
+    except chat_login.LoginError as exc:
+        print(f"roomcast chat: {exc}", file=sys.stderr)
+        return 1
     if chosen.mode != "full":
         from roomcast.terminal import plain
 

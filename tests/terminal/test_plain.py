@@ -104,7 +104,8 @@ def test_login_keeps_a_token_in_a_0600_file_and_reuses_it(
     kept.write_text(json.dumps({server.http_url: {name: "rc_revoked"}}))
     refused = chat(server.http_url, "--plain", "--login", name, stdin="no\n", env=env)
     assert refused.returncode == 1
-    assert "kept credential" in refused.stderr and "refused" in refused.stderr
+    assert "kept credential" in refused.stderr
+    assert "refused" in refused.stderr
 
 
 def test_a_wrong_password_exits_1(server: ServerProcess, tmp_path: Path) -> None:
@@ -115,3 +116,25 @@ def test_a_wrong_password_exits_1(server: ServerProcess, tmp_path: Path) -> None
     assert done.returncode == 1
     assert "was refused" in done.stderr
     assert not (tmp_path / "roomcast" / "credentials.json").exists()
+
+
+def test_a_restart_mid_stream_neither_loses_nor_repeats_a_line(server: ServerProcess) -> None:
+    command = [sys.executable, "-m", "roomcast", "chat", server.http_url, "--plain"]
+    proc = subprocess.Popen(
+        [*command, "--room", "steady", "--nick", "stream"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": SRC},
+        start_new_session=True,
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    proc.stdin.write("before\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline().endswith(" steady stream: before\n")  # flushed line by line
+    server.restart()
+    rest, errors = proc.communicate("after\n", timeout=60)
+    assert proc.returncode == 0, errors
+    assert [line.split(" ", 1)[1] for line in rest.splitlines()] == ["steady stream: after"]

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import sys
+import threading
 from datetime import UTC
 from typing import TextIO
 
@@ -59,12 +60,26 @@ async def _print_arrived(chat: ChatClient, out: TextIO, *, as_json: bool) -> Non
             return
 
 
-async def _send_stdin(chat: ChatClient, room: str, source: TextIO) -> None:
+def _read_lines(source: TextIO) -> asyncio.Queue[str]:
+    """The lines of ``source``, read by a daemon thread ("" at its end): a blocked read of a
+    terminal does not hold up the exit on Ctrl+C."""
     loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, source.readline)
-        if not line:
-            return
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        while True:
+            line = source.readline()
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+            if not line:
+                return
+
+    threading.Thread(target=read, name="stdin", daemon=True).start()
+    return lines
+
+
+async def _send_stdin(chat: ChatClient, room: str, source: TextIO) -> None:
+    lines = _read_lines(source)
+    while line := await lines.get():
         text = line.rstrip("\r\n")
         if text:
             await chat.send(text, room)

@@ -53,14 +53,14 @@ log = logging.getLogger(__name__)
 
 
 def websocket_url(url: str) -> URL:
-    """The WebSocket URL ``url`` names: ``http(s)`` becomes ``ws(s)``, no path becomes ``/ws``;
-    any other scheme raises ``ValueError``."""
+    """The WebSocket URL ``url`` names: ``http(s)`` becomes ``ws(s)``, no path becomes ``/ws``
+    (the query, such as ``token=``, is kept); any other scheme raises ``ValueError``."""
     parsed = URL(url)
     scheme = {"http": "ws", "https": "wss"}.get(parsed.scheme, parsed.scheme)
     if scheme not in ("ws", "wss"):
         raise ValueError(f"not a WebSocket URL: {url!r}")
     if parsed.path in ("", "/"):
-        parsed = parsed.with_path("/ws")
+        parsed = parsed.with_path("/ws").with_query(parsed.query)
     return parsed.with_scheme(scheme)
 
 

@@ -1,6 +1,7 @@
 """The ``roomcast`` command: ``serve`` runs a server, ``broadcast`` talks to a running one.
 
-``rooms``, ``history`` and ``backup`` administer the message store (see ``roomcast.ops.admin``).
+``chat`` is the terminal client (see ``roomcast.ops.chat_command``); ``rooms``, ``history`` and
+``backup`` administer the message store (see ``roomcast.ops.admin``).
 
 Every setting of ``config.Settings`` is a flag of ``serve`` (``max_text_chars`` is
 ``--max-text-chars``); ``--config FILE`` names a TOML file. Errors print one line to stderr and
@@ -17,7 +18,7 @@ from dataclasses import fields
 from typing import Any
 
 from roomcast import __version__
-from roomcast.ops import admin
+from roomcast.ops import admin, chat_command
 from roomcast.ops import broadcast as broadcast_command
 from roomcast.ops.config import ConfigError, Settings, load, parse_bool
 from roomcast.ops.logs import setup_logging
@@ -86,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     broadcast_command.add_arguments(broadcast)
     _add_settings_flags(broadcast, only=broadcast_command.SETTINGS)
 
+    chat = commands.add_parser("chat", help="chat from the terminal (or --plain for scripts)")
+    chat_command.add_arguments(chat)
+    _add_settings_flags(chat, only=chat_command.SETTINGS)
+
     migrate = commands.add_parser(
         "migrate", help="bring the database schema of --db up to date, then exit"
     )
@@ -109,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(settings)
     if args.command == "migrate":
         return _migrate(settings)
+    if args.command == "chat":
+        return chat_command.run(settings, args)
     if args.command in ("rooms", "history", "backup"):
         return admin.run(args, settings)
     return broadcast_command.run(settings, args)

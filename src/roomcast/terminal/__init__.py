@@ -1,5 +1,5 @@
-"""The terminal client, ``roomcast chat``: a full-screen Textual client, and a line mode for scripts.
+"""The terminal client, ``roomcast chat``: a full-screen Textual client, a line mode for scripts.
 
 Built on the client library (``roomcast.client``) and nothing of the server. The package owns
-``options`` (what the command line asked for).
+``options`` (what the command line asked for) and ``plain`` (the line mode).
 """

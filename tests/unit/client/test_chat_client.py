@@ -33,6 +33,8 @@ from roomcast.client.chat_client import websocket_url
         ("ws://h:1/", "ws://h:1/ws"),
         ("ws://h:1/chat/ws?x=1", "ws://h:1/chat/ws?x=1"),
         ("wss://h/ws", "wss://h/ws"),
+        ("http://h:8000?token=rc_x", "ws://h:8000/ws?token=rc_x"),
+        ("https://h/?token=a.b.c&x=1", "wss://h/ws?token=a.b.c&x=1"),
     ],
 )
 def test_the_url_names_a_websocket(given: str, used: str) -> None:

@@ -1,19 +1,24 @@
-"""``/healthz`` (the process answers), ``/readyz`` (the store and the broker are reachable) and
-``/metrics`` (Prometheus text of this node's counters, histograms and gauges).
+"""``/healthz`` (the process answers), ``/readyz`` (can this node take and serve connections,
+with each dependency's state) and ``/metrics`` (Prometheus text of this node's counters,
+histograms and gauges).
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Final, Literal
 
 from aiohttp import web
 
 from roomcast import __version__
 from roomcast.http import bodies
 from roomcast.http.keys import HUB_KEY, SERVICE_KEY
-from roomcast.http.replies import json_error, reply
+from roomcast.http.replies import reply
 from roomcast.ops import metrics
 from roomcast.wire import protocol
+
+# How long the store gets to answer readiness's probe (one indexed read) before it counts as down.
+STORE_PROBE_TIMEOUT: Final = 2.0
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -21,16 +26,31 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """Can this node take new connections and serve them? 200 when it can (``degraded`` while
+    the broker or the presence is down: it still stores, delivers to its own members and catches
+    up from the store), 503 when the store does not answer or the node is shutting down.
+    """
     hub = request.app[HUB_KEY]
-    if hub.closing:
-        return json_error(503, "shutting_down", "the server is shutting down")
-    if not hub.broker.healthy:
-        return json_error(503, "broker_unavailable", "the broker connection is down")
+    store: Literal["ok", "down"] = "ok"
     try:
-        await asyncio.wait_for(hub.store.last_id(protocol.DEFAULT_ROOM), timeout=2.0)
-    except Exception as exc:
-        return json_error(503, "store_unavailable", f"the message store is not reachable: {exc}")
-    return reply(bodies.Ready("ready"))
+        await asyncio.wait_for(
+            hub.store.last_id(protocol.DEFAULT_ROOM), timeout=STORE_PROBE_TIMEOUT
+        )
+    except Exception:
+        store = "down"
+    broker, presence = hub.broker.state, hub.presence.state
+    ready = store == "ok" and not hub.closing
+    status: Literal["ready", "degraded", "not_ready", "shutting_down"]
+    if hub.closing:
+        status = "shutting_down"
+    elif not ready:
+        status = "not_ready"
+    elif broker in ("ok", "none") and presence in ("ok", "none"):
+        status = "ready"
+    else:
+        status = "degraded"
+    body = bodies.Ready(ready, status, store, broker, presence)
+    return reply(body, 200 if ready else 503)
 
 
 async def metrics_text(request: web.Request) -> web.Response:

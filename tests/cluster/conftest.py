@@ -193,11 +193,12 @@ class Cluster:
     db_url: str
     prefix: str
     clients: list[ChatClient] = field(default_factory=list)
+    redis_url: str = REDIS_URL
 
     def node_args(self, db_url: str | None = None) -> list[str]:
         return [
             "--broker",
-            REDIS_URL,
+            self.redis_url,
             "--db",
             db_url or self.db_url,
             "--redis-prefix",

@@ -5,7 +5,10 @@ writes during an outage.
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -32,12 +35,17 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
 
 
 @pytest.fixture
-def private_postgres(tmp_path: Path) -> Iterator[PrivatePostgres]:
-    service = PrivatePostgres(tmp_path / "postgres")
-    service.init()
-    service.start()
-    yield service
-    service.stop_immediate()
+def private_postgres() -> Iterator[PrivatePostgres]:
+    directory = Path(tempfile.mkdtemp(prefix="roomcast-faults-pg-"))
+    os.chmod(directory, 0o755)
+    service = PrivatePostgres(directory)
+    try:
+        service.init()
+        service.start()
+        yield service
+        service.stop_immediate()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture

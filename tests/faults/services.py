@@ -144,7 +144,9 @@ class PrivateRedis:
 
 @dataclass
 class PrivatePostgres:
-    """A PostgreSQL cluster of its own (trust auth), made by ``initdb`` in ``directory``."""
+    """A PostgreSQL cluster of its own (trust auth), made by ``initdb`` in ``directory``, which
+    the postgres user must be able to reach: a directory of its own under /tmp, not pytest's
+    (whose base directory is private to the user running the tests)."""
 
     directory: Path
     port: int = 0
@@ -173,10 +175,6 @@ class PrivatePostgres:
         if os.geteuid() == 0:
             entry = pwd.getpwnam(POSTGRES_USER)
             os.chown(self.directory, entry.pw_uid, entry.pw_gid)
-            for parent in self.directory.parents:  # the user must reach its directory
-                if parent == Path("/"):
-                    break
-                os.chmod(parent, os.stat(parent).st_mode | 0o711)
         self.port = free_port()
         self._run("initdb", "-D", str(self.data), "-U", POSTGRES_USER, "--auth=trust", "-E", "UTF8")
 

@@ -15,6 +15,7 @@ from roomcast.http import bodies
 from roomcast.http.keys import HUB_KEY, SERVICE_KEY
 from roomcast.http.replies import reply
 from roomcast.ops import metrics
+from roomcast.store import Store
 from roomcast.wire import protocol
 
 # How long the store gets to answer readiness's probe (one indexed read) before it counts as down.
@@ -31,13 +32,7 @@ async def readyz(request: web.Request) -> web.Response:
     up from the store), 503 when the store does not answer or the node is shutting down.
     """
     hub = request.app[HUB_KEY]
-    store: Literal["ok", "down"] = "ok"
-    try:
-        await asyncio.wait_for(
-            hub.store.last_id(protocol.DEFAULT_ROOM), timeout=STORE_PROBE_TIMEOUT
-        )
-    except Exception:
-        store = "down"
+    store: Literal["ok", "down"] = "ok" if await _store_answers(hub.store) else "down"
     broker, presence = hub.broker.state, hub.presence.state
     ready = store == "ok" and not hub.closing
     status: Literal["ready", "degraded", "not_ready", "shutting_down"]
@@ -51,6 +46,20 @@ async def readyz(request: web.Request) -> web.Response:
         status = "degraded"
     body = bodies.Ready(ready, status, store, broker, presence)
     return reply(body, 200 if ready else 503)
+
+
+async def _store_answers(store: Store) -> bool:
+    """Whether one indexed read answers within ``STORE_PROBE_TIMEOUT``. A read that does not is
+    left to end on its own: cancelling it would wait on the hung server too."""
+    probe = asyncio.ensure_future(store.last_id(protocol.DEFAULT_ROOM))
+    probe.add_done_callback(_discard_outcome)
+    done, _ = await asyncio.wait([probe], timeout=STORE_PROBE_TIMEOUT)
+    return bool(done) and not probe.cancelled() and probe.exception() is None
+
+
+def _discard_outcome(probe: asyncio.Future[int]) -> None:
+    if not probe.cancelled():
+        probe.exception()
 
 
 async def metrics_text(request: web.Request) -> web.Response:

@@ -22,7 +22,9 @@ from conftest import ServerProcess
 from .services import PrivatePostgres, PrivateRedis
 
 RATE = 20.0  # lines per second per sender
-RECOVERY = 30.0  # seconds a node may take to be ready again by itself
+RECOVERY = 30.0
+# A line waiting on a frozen PostgreSQL is refused after 2 s rather than the default 5 s.
+NODE_FLAGS = ("--store-timeout", "2")  # seconds a node may take to be ready again by itself
 # Readiness while Redis is unreachable or frozen: still ready, the broker not "ok".
 BROKER_OUT = {"ready": True, "status": "degraded", "store": "ok"}
 # Readiness while PostgreSQL is unreachable or frozen.
@@ -112,7 +114,7 @@ async def test_fault_then_recovery(
     private_postgres: PrivatePostgres,
 ) -> None:
     fault, repair, during, shows_within = SCENARIOS[scenario]
-    nodes = [await faults_cluster.node(), await faults_cluster.node()]
+    nodes = [await faults_cluster.node(*NODE_FLAGS), await faults_cluster.node(*NODE_FLAGS)]
     readers = [await faults_cluster.client(node, nick=f"reader{i}") for i, node in enumerate(nodes)]
     senders = [await faults_cluster.client(node, nick=f"sender{i}") for i, node in enumerate(nodes)]
     await asyncio.gather(*(readiness_is(node, WHOLE, 10) for node in nodes))

@@ -84,6 +84,31 @@ async def readyz(node: ServerProcess, status: int, timeout: float) -> float:
     return time.monotonic() - started
 
 
+def readiness(url: str) -> tuple[int, dict[str, Any]]:
+    """The status and JSON body of ``/readyz`` at the node whose HTTP base is ``url``."""
+    try:
+        with urllib.request.urlopen(url + "/readyz", timeout=5) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+async def readiness_is(node: ServerProcess, expected: dict[str, Any], timeout: float) -> None:
+    """Wait until the node's ``/readyz`` body holds every field of ``expected``."""
+
+    def wait() -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            _, body = readiness(node.http_url)
+            if body.items() >= expected.items():
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"/readyz of {node.http_url} is {body}, not {expected}")
+            time.sleep(0.05)
+
+    await asyncio.to_thread(wait)
+
+
 def _wait_status(url: str, status: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while http_status(url) != status:
@@ -168,11 +193,12 @@ class Cluster:
     db_url: str
     prefix: str
     clients: list[ChatClient] = field(default_factory=list)
+    redis_url: str = REDIS_URL
 
     def node_args(self, db_url: str | None = None) -> list[str]:
         return [
             "--broker",
-            REDIS_URL,
+            self.redis_url,
             "--db",
             db_url or self.db_url,
             "--redis-prefix",

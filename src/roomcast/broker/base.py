@@ -10,7 +10,11 @@ every node subscribed to the room in the order they were published.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Literal, Protocol
+
+# What readiness reports of a broker: ``none`` when the node needs none (one process), ``ok``,
+# ``degraded`` (one of its connections is down) or ``down`` (it reaches no other node).
+BrokerState = Literal["ok", "degraded", "down", "none"]
 
 
 class BrokerListener(Protocol):
@@ -37,6 +41,10 @@ class Broker(Protocol):
 
     async def stop(self) -> None:
         """Disconnect; the listener is not called any more."""
+
+    @property
+    def state(self) -> BrokerState:
+        """What readiness reports of this broker."""
 
     @property
     def healthy(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from roomcast.broker.base import BrokerListener
+from roomcast.broker.base import BrokerListener, BrokerState
 
 
 class MemoryBroker:
@@ -18,6 +18,10 @@ class MemoryBroker:
     async def stop(self) -> None:
         self._listener = None
         self._rooms.clear()
+
+    @property
+    def state(self) -> BrokerState:
+        return "none" if self._listener is not None else "down"
 
     @property
     def healthy(self) -> bool:

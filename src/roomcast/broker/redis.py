@@ -14,7 +14,8 @@ Two connections per node, both from ``roomcast.redis``: a ``Subscriber`` and a `
 the hub drops IDs it has delivered).
 
 Health: ``healthy`` is true only while both connections are up and every subscription has been
-confirmed. After the subscribed connection comes back the listener's ``resubscribed()`` runs, so
+confirmed; ``state`` is ``ok`` then, ``degraded`` while only one of the two is, ``down`` while
+neither is. After the subscribed connection comes back the listener's ``resubscribed()`` runs, so
 the hub reads what it missed from the store.
 """
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from roomcast.broker.base import BrokerListener
+from roomcast.broker.base import BrokerListener, BrokerState
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.connection import CONNECT_TIMEOUT
 from roomcast.redis.names import (
@@ -95,6 +96,13 @@ class RedisBroker:
         await self._subscriber.stop()
         self._rooms.clear()
         self._channels.clear()
+
+    @property
+    def state(self) -> BrokerState:
+        up = (self._subscriber.ready, self._publisher.connected)
+        if self._listener is None or not any(up):
+            return "down"
+        return "ok" if all(up) else "degraded"
 
     @property
     def healthy(self) -> bool:

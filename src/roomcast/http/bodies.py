@@ -273,7 +273,13 @@ class Health(Body):
 
 
 class Ready(Body):
-    status: Literal["ready"]
+    """What ``/readyz`` answers, ready or not: the node's verdict and each dependency's state."""
+
+    ready: bool
+    status: Literal["ready", "degraded", "not_ready", "shutting_down"]
+    store: Literal["ok", "down"]
+    broker: Literal["ok", "degraded", "down", "none"]
+    presence: Literal["ok", "degraded", "none"]
 
 
 # -- accounts and tokens --------------------------------------------------------------------------

@@ -30,6 +30,7 @@ _FLAG_HELP = {
     "broker": "broker URL: memory:// (one process) or redis://HOST:6379/0 (many)",
     "redis_prefix": "prefix of every Redis key and channel (one per deployment)",
     "presence_ttl": "seconds until a silent node's users leave the user lists (Redis)",
+    "store_timeout": "seconds a PostgreSQL statement may take before it fails (a hung store)",
     "workers": "server processes sharing the port (above 1 needs Redis and PostgreSQL)",
     "data_dir": "directory for the generated API key and the running server's address file",
     "api_key": "API key for REST writes and `roomcast broadcast`",

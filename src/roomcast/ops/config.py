@@ -36,6 +36,7 @@ class Settings:
     broker: str = "memory://"
     redis_prefix: str = "roomcast:"
     presence_ttl: float = 15.0
+    store_timeout: float = 5.0
     workers: int = 1
     sqlite_synchronous: str = "NORMAL"
     search_index: bool = True
@@ -125,6 +126,7 @@ class Settings:
         ]
         checks += [
             (1 <= self.presence_ttl <= 300, "presence_ttl must be 1-300 seconds"),
+            (0.5 <= self.store_timeout <= 300, "store_timeout must be 0.5-300 seconds"),
             (1 <= self.workers <= 256, "workers must be 1-256"),
             (
                 self.workers == 1 or self.broker.startswith(("redis://", "rediss://")),

@@ -114,6 +114,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
             settings.db,
             synchronous=settings.sqlite_synchronous,
             search_index=settings.search_index,
+            timeout=settings.store_timeout,
         ),
         open_broker(settings.broker, prefix=settings.redis_prefix),
         open_presence(settings.broker, prefix=settings.redis_prefix, ttl=settings.presence_ttl),

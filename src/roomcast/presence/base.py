@@ -7,10 +7,18 @@ is two members with two nicknames.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Literal, Protocol
+
+# What readiness reports of a presence: ``none`` (kept in this process), ``ok`` (shared and in
+# sync) or ``degraded`` (the shared copy is unreachable: this node answers from its own).
+PresenceState = Literal["ok", "degraded", "none"]
 
 
 class Presence(Protocol):
+    @property
+    def state(self) -> PresenceState:
+        """What readiness reports of this presence."""
+
     async def claim_nick(self, key: str, owner: str) -> bool:
         """Take the nickname ``key`` for ``owner``; False when someone else holds it."""
 

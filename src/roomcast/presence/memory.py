@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from roomcast.presence.base import PresenceState
+
 
 class MemoryPresence:
     """A ``Presence`` held in process memory."""
@@ -9,6 +11,10 @@ class MemoryPresence:
     def __init__(self) -> None:
         self._nicks: dict[str, str] = {}
         self._rooms: dict[str, dict[str, str]] = {}
+
+    @property
+    def state(self) -> PresenceState:
+        return "none"
 
     async def claim_nick(self, key: str, owner: str) -> bool:
         holder = self._nicks.setdefault(key, owner)

@@ -36,6 +36,7 @@ from typing import Any, Final
 
 import hiredis
 
+from roomcast.presence.base import PresenceState
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.client import RedisClient
 from roomcast.redis.connection import CONNECT_TIMEOUT
@@ -103,6 +104,10 @@ class RedisPresence:
         self._registered: asyncio.Future[None] | None = None
         self._out_of_sync = False
         self._last_warning = 0.0
+
+    @property
+    def state(self) -> PresenceState:
+        return "degraded" if self._out_of_sync else "ok"
 
     # -- lifecycle ------------------------------------------------------------------------------
 

@@ -60,13 +60,16 @@ __all__ = [
 ]
 
 
-def open_store(url: str, *, synchronous: str = "NORMAL", search_index: bool = True) -> Store:
+def open_store(
+    url: str, *, synchronous: str = "NORMAL", search_index: bool = True, timeout: float = 5.0
+) -> Store:
     """Build the store a ``--db`` value names (not yet opened).
 
     ``memory://`` keeps history in memory only; ``sqlite:///path`` or a plain file path uses
     SQLite; ``postgresql://user@host/db`` (or ``postgres://``) uses PostgreSQL, shared by nodes.
     ``search_index`` False: SQLite keeps no search index (searches then see only the newest lines,
-    see ``sqlite/search.py``); PostgreSQL keeps its index itself.
+    see ``sqlite/search.py``); PostgreSQL keeps its index itself. ``timeout``: seconds a
+    PostgreSQL statement may take (a hung server fails it, and the lines it carried, then).
     """
     if url == "memory://" or url == ":memory:":
         from roomcast.store.memory import MemoryStore
@@ -75,7 +78,7 @@ def open_store(url: str, *, synchronous: str = "NORMAL", search_index: bool = Tr
     if url.startswith(("postgresql://", "postgres://")):
         from roomcast.store.postgres import PostgresStore
 
-        return PostgresStore(url)
+        return PostgresStore(url, command_timeout=timeout)
     if "://" in url and not url.startswith("sqlite://"):
         scheme = url.split("://", 1)[0]
         raise ValueError(

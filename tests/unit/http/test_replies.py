@@ -42,7 +42,7 @@ async def _read(request: web.Request) -> web.Response:
 
 
 async def _ok(request: web.Request) -> web.Response:
-    return reply(bodies.Ready("ready"), 202)
+    return reply(bodies.Health("ok", "1.0"), 202)
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ async def test_paths_outside_the_api_are_left_alone(
 async def test_answers_are_encoded_from_their_struct(probe: TestClient[Any, Any]) -> None:
     answer = await probe.get("/api/ok")
     assert answer.status == 202
-    assert await answer.read() == b'{"status":"ready"}'
+    assert await answer.read() == b'{"status":"ok","version":"1.0"}'
     assert answer.headers["Content-Type"] == "application/json; charset=utf-8"
 
 

@@ -89,3 +89,10 @@ def test_bad_notification_settings_are_refused(values: dict[str, object], messag
         values = {**values, "notify_webhook_secret": "0123456789abcdef"}
     with pytest.raises(ConfigError, match=message):
         load(values, environ={})
+
+
+def test_the_store_timeout() -> None:
+    assert Settings().store_timeout == 5.0
+    assert load({}, environ={"ROOMCAST_STORE_TIMEOUT": "1.5"}).store_timeout == 1.5
+    with pytest.raises(ConfigError, match=r"store_timeout must be 0\.5-300 seconds"):
+        load({"store_timeout": 0}, environ={})

@@ -106,6 +106,9 @@ def _operation(op: Operation) -> Schema:
     responses = {str(op.status): answer}
     for status, description in op.more_answers:
         responses[str(status)] = {"description": description}
+    if op.answer is not None:
+        for status, description in op.same_body:
+            responses[str(status)] = _json(_schema_of(op.answer), description, op.media_type)
     for status in op.errors:
         responses[str(status)] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"}
     operation: Schema = {"operationId": op.operation_id, "tags": [op.tag], "summary": op.summary}

@@ -40,6 +40,7 @@ class Operation(NamedTuple):
     media_type: str = "application/json"
     request_content: Schema | None = None  # a body that is not JSON: its content by media type
     more_answers: tuple[tuple[int, str], ...] = ()  # other successes: (status, description)
+    same_body: tuple[tuple[int, str], ...] = ()  # other statuses answered with ``answer``'s body
 
 
 def path_param(name: str, schema: Schema) -> Schema:
@@ -235,8 +236,15 @@ OPERATIONS: Final = (
     ),
     Operation(
         "get", "/readyz", "ready", "operations",
-        "Readiness: the store and the broker are reachable",
-        200, bodies.Ready, "Ready to serve", (503,),
+        "Readiness: can this node take new connections and serve them",
+        200, bodies.Ready, "Ready to serve (status ready, or degraded but serving)",
+        description=(
+            "Every dependency's state is listed. The store down (or not answering within the"
+            " store timeout) or the node shutting down makes it not ready (503); the broker or"
+            " the presence down or degraded leaves it ready (200, status degraded): the node"
+            " still stores, delivers to its own members and catches up from the store."
+        ),
+        same_body=((503, "Not ready: the same body, with the failing dependencies"),),
     ),
     Operation(
         "get", "/metrics", "metrics", "operations",

@@ -1,4 +1,4 @@
-"""The terminal client, ``roomcast chat``: a full-screen Textual client, and a line mode for scripts.
+"""The terminal client, ``roomcast chat``: a full-screen Textual client, and a line mode.
 
 Built on the client library (``roomcast.client``) and nothing of the server. The package owns
 ``options`` (what the command line asked for).

@@ -1,0 +1,56 @@
+"""The full-screen client driven headless by Textual's pilot against a live server."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from textual.pilot import Pilot
+from textual.widgets import Input, RichLog
+
+from conftest import ServerProcess
+from roomcast.client import Message, connect
+from roomcast.terminal.app import ChatApp
+from roomcast.terminal.lines import mentions_me, name_colour, render
+from roomcast.terminal.options import ChatOptions
+
+
+def log_text(app: ChatApp) -> str:
+    return "\n".join(strip.text for strip in app.query_one(RichLog).lines)
+
+
+async def wait_for(pilot: Pilot[int], needle: str) -> None:
+    """Let the app run until its message log shows ``needle``."""
+    assert isinstance(pilot.app, ChatApp)
+    async with asyncio.timeout(10):
+        while needle not in log_text(pilot.app):
+            await pilot.pause(0.05)
+
+
+async def test_send_receive_and_unknown_command(server: ServerProcess) -> None:
+    app = ChatApp(ChatOptions(server.http_url, ("lobby",), "alice", color=False, bell=False))
+    async with (
+        app.run_test(size=(80, 24)) as pilot,
+        connect(server.http_url, nick="bob", room="lobby") as bob,
+    ):
+        await pilot.pause()
+        app.query_one(Input).value = "hello from alice"
+        await pilot.press("enter")
+        await wait_for(pilot, "alice: hello from alice")
+        await bob.send("hi @alice", room="lobby")
+        await wait_for(pilot, "bob: hi @alice")
+        app.query_one(Input).value = "/frobnicate"
+        await pilot.press("enter")
+        await wait_for(pilot, "unknown command")
+
+
+def test_lines_colour_names_stably_and_mark_mentions() -> None:
+    assert name_colour("alice") == name_colour("alice")
+    line = Message(
+        "lobby", 1, "bob", "hey alice 👋 שלום", "w", datetime(2026, 1, 1, 9, 5, tzinfo=UTC)
+    )
+    assert mentions_me(line, "Alice")
+    assert not mentions_me(line, "carol")
+    plain = render(line, "alice", color=False)
+    assert plain.plain == "09:05 bob: hey alice 👋 שלום"
+    assert not plain.spans

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from textual.pilot import Pilot
-from textual.widgets import Input, RichLog
+from textual.widgets import Input, RichLog, Static
 
 from conftest import ServerProcess
 from roomcast.client import Message, connect
@@ -42,6 +42,38 @@ async def test_send_receive_and_unknown_command(server: ServerProcess) -> None:
         app.query_one(Input).value = "/frobnicate"
         await pilot.press("enter")
         await wait_for(pilot, "unknown command")
+        for typed in ("/join", "/react x 👍", "/quit now", "/msg bob"):
+            app.query_one(Input).value = typed
+            await pilot.press("enter")
+        await wait_for(pilot, "usage: /msg NAME TEXT")
+        assert "usage: /join ROOM" in log_text(app)
+        assert "ID is a message number" in log_text(app)
+        assert "/quit takes no arguments" in log_text(app)
+        app.query_one(Input).value = "/me waves"
+        await pilot.press("enter")
+        await wait_for(pilot, "* alice waves")
+
+
+def rooms_text(app: ChatApp) -> str:
+    return str(app.query_one("#rooms", Static).content)
+
+
+async def test_rooms_switch_and_count_unread(server: ServerProcess) -> None:
+    app = ChatApp(ChatOptions(server.http_url, ("lobby", "den"), "alice", color=False, bell=False))
+    async with (
+        app.run_test(size=(80, 24)) as pilot,
+        connect(server.http_url, nick="bob", room="den") as bob,
+    ):
+        await pilot.pause()
+        await bob.send("in the den", room="den")
+        async with asyncio.timeout(10):
+            while "den (1)" not in rooms_text(app):
+                await pilot.pause(0.05)
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, "bob: in the den")
+        assert "den (1)" not in rooms_text(app)
+        await pilot.press("ctrl+p")
+        assert app.room == "lobby"
 
 
 def test_lines_colour_names_stably_and_mark_mentions() -> None:

@@ -4,13 +4,16 @@ one ``ChatClient``; ``run`` is what ``roomcast chat`` calls in its full mode."""
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Input, RichLog, Static
 
 from roomcast.client import ChatClient, ChatError, Disconnected, Message, ServerError, connect
+from roomcast.terminal.commands import COMMANDS, BadCommand, Command, parse, usage
 from roomcast.terminal.lines import mentions_me, render
 from roomcast.terminal.options import ChatOptions
 
@@ -18,6 +21,11 @@ from roomcast.terminal.options import ChatOptions
 class ChatApp(App[int]):
     """One connection's rooms on screen; Enter sends, /join and /quit are understood."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n,alt+down", "next_room", "next room", priority=True),
+        Binding("ctrl+p,alt+up", "previous_room", "previous room", priority=True),
+    ]
+    ENABLE_COMMAND_PALETTE = False
     CSS = "#rooms { width: 18; border-right: solid gray; } #log { width: 1fr; }"
 
     def __init__(self, options: ChatOptions) -> None:
@@ -85,19 +93,62 @@ class ChatApp(App[int]):
         if not line.startswith("/"):
             await self.chat.send(line, room=self.room)
             return
-        name, _, rest = line[1:].partition(" ")
         try:
-            if name == "quit":
-                self.exit(0)
-            elif name == "join" and rest.strip():
-                await self.chat.join(rest.strip())
-                self.room = rest.strip()
-                self.query_one(RichLog).clear()
-                self._show_rooms()
-            else:
-                self.notice(f"unknown command or bad arguments: /{name} (try /join ROOM, /quit)")
+            await self._command(self.chat, parse(line))
+        except BadCommand as bad:
+            self.notice(str(bad))
         except ChatError as error:
             self.notice(f"{error.code}: {error}")
+
+    async def _command(self, chat: ChatClient, command: Command) -> None:
+        name, words, text = command.name, command.words, command.text
+        if name == "quit":
+            self.exit(0)
+        elif name == "help":
+            self.notice("commands: " + ", ".join(usage(n) for n in COMMANDS))
+            self.notice("keys: Enter send, Ctrl+N/Ctrl+P or Alt+Down/Alt+Up next/previous room")
+        elif name == "join":
+            await chat.join(text)
+            self._switch(text)
+        elif name == "leave":
+            await chat.leave(text or self.room)
+            if chat.rooms:
+                self._switch(chat.rooms[0])
+        elif name == "nick":
+            self.notice(f"you are now {await chat.set_nick(text)}")
+        elif name == "me":
+            await chat.send(f"/me {text}", room=self.room)
+        elif name == "msg":
+            room = await chat.direct(words[0])
+            await chat.send(text, room=room)
+        elif name == "react":
+            await chat.react(self.room, int(words[0]), words[1])
+        elif name == "reply":
+            await chat.send(text, room=self.room, reply_to=int(words[0]))
+
+    def _switch(self, room: str) -> None:
+        """Show ``room``: its lines in the log, its unread count cleared."""
+        self.room = room
+        self.unread[room] = 0
+        log = self.query_one(RichLog)
+        log.clear()
+        nick = self.chat.nick if self.chat else None
+        for message in self.messages[room]:
+            log.write(render(message, nick, self.options.color))
+        self._show_rooms()
+
+    def _step(self, by: int) -> None:
+        rooms = self.chat.rooms if self.chat else []
+        if self.room in rooms:
+            self._switch(rooms[(rooms.index(self.room) + by) % len(rooms)])
+
+    def action_next_room(self) -> None:
+        """Ctrl+N: the next room."""
+        self._step(1)
+
+    def action_previous_room(self) -> None:
+        """Ctrl+P: the previous room."""
+        self._step(-1)
 
     async def on_unmount(self) -> None:
         if self.chat is not None:

@@ -35,9 +35,11 @@ def render(message: Message, nick: str | None, color: bool, quoted: Message | No
     if quoted is not None:
         text.append(f"  ┆ {quoted.author}: {quoted.text}\n", style="dim" if color else "")
     text.append(message.time.strftime("%H:%M "), style="dim" if color else "")
+    action = message.text.removeprefix("/me ") if message.text.startswith("/me ") else None
+    if action is not None:
+        text.append("* ")
     text.append(message.author, style=f"bold {name_colour(message.author)}" if color else "")
-    text.append(": ")
-    text.append(message.text)
+    text.append(f" {action}" if action is not None else f": {message.text}")
     if message.edited is not None:
         text.append(" (edited)", style="dim" if color else "")
     for reaction in message.reactions:

@@ -86,3 +86,21 @@ def test_lines_colour_names_stably_and_mark_mentions() -> None:
     plain = render(line, "alice", color=False)
     assert plain.plain == "09:05 bob: hey alice 👋 שלום"
     assert not plain.spans
+
+
+async def test_offline_typing_is_sent_once_after_a_restart(server: ServerProcess) -> None:
+    app = ChatApp(ChatOptions(server.ws_url, ("p",), "alice", color=False, bell=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.query_one(Input).value = "before"
+        await pilot.press("enter")
+        await wait_for(pilot, "alice: before")
+        server.stop()
+        await wait_for(pilot, "offline")
+        app.query_one(Input).value = "while away"
+        await pilot.press("enter")
+        server.start()
+        await wait_for(pilot, "alice: while away")
+        await wait_for(pilot, "back online")
+        await pilot.pause(0.2)
+        assert log_text(app).count("alice: while away") == 1
+    assert [m.text for m in app.messages["p"]] == ["before", "while away"]

@@ -12,7 +12,15 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Input, RichLog, Static
 
-from roomcast.client import ChatClient, ChatError, Disconnected, Message, ServerError, connect
+from roomcast.client import (
+    ChatClient,
+    ChatError,
+    Connected,
+    Disconnected,
+    Message,
+    ServerError,
+    connect,
+)
 from roomcast.terminal.commands import COMMANDS, BadCommand, Command, parse, usage
 from roomcast.terminal.lines import mentions_me, render
 from roomcast.terminal.options import ChatOptions
@@ -57,7 +65,11 @@ class ChatApp(App[int]):
             elif isinstance(event, ServerError):
                 self.notice(f"server error {event.code}: {event.message}")
             elif isinstance(event, Disconnected):
-                self.notice("offline, reconnecting…")
+                self.sub_title = "offline: reconnecting, what you send goes when back"
+                self.notice(self.sub_title)
+            elif isinstance(event, Connected) and event.resumed:
+                self.sub_title = ""
+                self.notice("back online")
 
     def _receive(self, message: Message) -> None:
         self.messages[message.room].append(message)
@@ -88,13 +100,16 @@ class ChatApp(App[int]):
     async def on_input_submitted(self, submitted: Input.Submitted) -> None:
         line = submitted.value.strip()
         submitted.input.value = ""
-        if not line or self.chat is None:
-            return
-        if not line.startswith("/"):
-            await self.chat.send(line, room=self.room)
-            return
+        if line and self.chat is not None:
+            # In a worker: while offline the library holds the send (same Ref) until it is back.
+            self.run_worker(self._dispatch(self.chat, line, self.room))
+
+    async def _dispatch(self, chat: ChatClient, line: str, room: str) -> None:
         try:
-            await self._command(self.chat, parse(line))
+            if line.startswith("/"):
+                await self._command(chat, parse(line))
+            else:
+                await chat.send(line, room=room)
         except BadCommand as bad:
             self.notice(str(bad))
         except ChatError as error:

@@ -104,3 +104,13 @@ async def test_offline_typing_is_sent_once_after_a_restart(server: ServerProcess
         await pilot.pause(0.2)
         assert log_text(app).count("alice: while away") == 1
     assert [m.text for m in app.messages["p"]] == ["before", "while away"]
+
+
+def test_a_mention_is_highlighted_and_replies_quote_their_line() -> None:
+    when = datetime(2026, 1, 1, 9, 5, tzinfo=UTC)
+    first = Message("lobby", 1, "carol", "the plan", "w", when)
+    answer = Message("lobby", 2, "bob", "alice: agreed", "w", when, reply_to=1)
+    coloured = render(answer, "alice", color=True, quoted=first)
+    assert coloured.plain == "  ┆ carol: the plan\n09:05 bob: alice: agreed"
+    assert any(str(span.style) == "on dark_red" for span in coloured.spans)
+    assert not any("dark_red" in str(s.style) for s in render(first, "alice", color=True).spans)

@@ -75,12 +75,18 @@ class ChatApp(App[int]):
         self.messages[message.room].append(message)
         nick = self.chat.nick if self.chat else None
         if message.room == self.room:
-            self.query_one(RichLog).write(render(message, nick, self.options.color))
+            self.query_one(RichLog).write(self._line(message))
         else:
             self.unread[message.room] += 1
         if mentions_me(message, nick) and self.options.bell:
             self.bell()
         self._show_rooms()
+
+    def _line(self, message: Message) -> Text:
+        """``message`` rendered, with the line it replies to when that line is here."""
+        known = self.messages[message.room]
+        quoted = next((m for m in known if m.id == message.reply_to), None)
+        return render(message, self.chat.nick if self.chat else None, self.options.color, quoted)
 
     def _show_rooms(self) -> None:
         rooms = self.chat.rooms if self.chat else list(self.options.rooms)
@@ -147,9 +153,8 @@ class ChatApp(App[int]):
         self.unread[room] = 0
         log = self.query_one(RichLog)
         log.clear()
-        nick = self.chat.nick if self.chat else None
         for message in self.messages[room]:
-            log.write(render(message, nick, self.options.color))
+            log.write(self._line(message))
         self._show_rooms()
 
     def _step(self, by: int) -> None:

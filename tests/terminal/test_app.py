@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from textual.pilot import Pilot
 from textual.widgets import Input, RichLog, Static
 
-from conftest import ServerProcess
+from conftest import ServerProcess, free_port
 from roomcast.client import Message, connect
 from roomcast.terminal.app import ChatApp
 from roomcast.terminal.lines import mentions_me, name_colour, render
@@ -114,3 +114,10 @@ def test_a_mention_is_highlighted_and_replies_quote_their_line() -> None:
     assert coloured.plain == "  ┆ carol: the plan\n09:05 bob: alice: agreed"
     assert any(str(span.style) == "on dark_red" for span in coloured.spans)
     assert not any("dark_red" in str(s.style) for s in render(first, "alice", color=True).spans)
+
+
+async def test_no_server_ends_with_a_message_and_code_1() -> None:
+    app = ChatApp(ChatOptions(f"ws://127.0.0.1:{free_port()}/ws", ("p",), "a", bell=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+    assert app.return_code == 1

@@ -51,9 +51,13 @@ class ChatApp(App[int]):
         yield Input(id="composer", placeholder="message, or /help")
 
     async def on_mount(self) -> None:
-        self.chat = await connect(self.options.url, nick=self.options.nick, room=self.room)
-        for extra in self.options.rooms[1:]:
-            await self.chat.join(extra)
+        try:
+            self.chat = await connect(self.options.url, nick=self.options.nick, room=self.room)
+            for extra in self.options.rooms[1:]:
+                await self.chat.join(extra)
+        except (ChatError, OSError) as error:  # refused, or the server is not there
+            self.exit(1, return_code=1, message=f"roomcast chat: cannot connect: {error}")
+            return
         self.run_worker(self._pump(), exclusive=True)
         self._show_rooms()
 
@@ -177,4 +181,6 @@ class ChatApp(App[int]):
 
 def run(options: ChatOptions) -> int:
     """Run the full-screen client until /quit; the exit code."""
-    return ChatApp(options).run() or 0
+    app = ChatApp(options)
+    app.run()
+    return app.return_code or 0

@@ -1,5 +1,6 @@
 """The terminal client, ``roomcast chat``: a full-screen Textual client, and a line mode.
 
 Built on the client library (``roomcast.client``) and nothing of the server. The package owns
-``options`` (what the command line asked for).
+``options`` (what the command line asked for), ``lines`` (how a message reads on screen),
+``commands`` (the composer's /commands) and ``app`` (the full-screen client and ``run``).
 """

@@ -71,6 +71,11 @@ async def test_rooms_switch_and_count_unread(server: ServerProcess) -> None:
                 await pilot.pause(0.05)
         await pilot.press("ctrl+n")
         await wait_for(pilot, "bob: in the den")
+        people = str(app.query_one("#people", Static).content)
+        assert people.splitlines() == sorted(["alice", "bob"]) or set(people.split()) == {
+            "alice",
+            "bob",
+        }
         assert "den (1)" not in rooms_text(app)
         await pilot.press("ctrl+p")
         assert app.room == "lobby"

@@ -19,6 +19,7 @@ from roomcast.client import (
     Disconnected,
     Message,
     ServerError,
+    Users,
     connect,
 )
 from roomcast.terminal.commands import COMMANDS, BadCommand, Command, parse, usage
@@ -34,7 +35,11 @@ class ChatApp(App[int]):
         Binding("ctrl+p,alt+up", "previous_room", "previous room", priority=True),
     ]
     ENABLE_COMMAND_PALETTE = False
-    CSS = "#rooms { width: 18; border-right: solid gray; } #log { width: 1fr; }"
+    CSS = """
+    #rooms { width: 18; border-right: solid gray; }
+    #log { width: 1fr; }
+    #people { width: 16; border-left: solid gray; }
+    """
 
     def __init__(self, options: ChatOptions) -> None:
         super().__init__()
@@ -43,11 +48,13 @@ class ChatApp(App[int]):
         self.chat: ChatClient | None = None
         self.messages: dict[str, list[Message]] = defaultdict(list)
         self.unread: dict[str, int] = defaultdict(int)
+        self.people: dict[str, tuple[str, ...]] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Static(id="rooms")
             yield RichLog(id="log", wrap=True)
+            yield Static(id="people")
         yield Input(id="composer", placeholder="message, or /help")
 
     async def on_mount(self) -> None:
@@ -66,6 +73,9 @@ class ChatApp(App[int]):
         async for event in self.chat:
             if isinstance(event, Message):
                 self._receive(event)
+            elif isinstance(event, Users):
+                self.people[event.room] = event.names
+                self._show_people()
             elif isinstance(event, ServerError):
                 self.notice(f"server error {event.code}: {event.message}")
             elif isinstance(event, Disconnected):
@@ -100,6 +110,9 @@ class ChatApp(App[int]):
             for r in rooms
         ]
         self.query_one("#rooms", Static).update("\n".join(lines))
+
+    def _show_people(self) -> None:
+        self.query_one("#people", Static).update("\n".join(self.people.get(self.room, ())))
 
     def notice(self, text: str) -> None:
         """A line of the client's own (an error, a state) in the log."""
@@ -160,6 +173,7 @@ class ChatApp(App[int]):
         for message in self.messages[room]:
             log.write(self._line(message))
         self._show_rooms()
+        self._show_people()
 
     def _step(self, by: int) -> None:
         rooms = self.chat.rooms if self.chat else []

@@ -1,0 +1,200 @@
+"""The full-screen client: a room list, the current room's messages and a composer, fed by
+one ``ChatClient``; ``run`` is what ``roomcast chat`` calls in its full mode."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import Input, RichLog, Static
+
+from roomcast.client import (
+    ChatClient,
+    ChatError,
+    Connected,
+    Disconnected,
+    Message,
+    ServerError,
+    Users,
+    connect,
+)
+from roomcast.terminal.commands import COMMANDS, BadCommand, Command, parse, usage
+from roomcast.terminal.lines import mentions_me, render
+from roomcast.terminal.options import ChatOptions
+
+
+class ChatApp(App[int]):
+    """One connection's rooms on screen; Enter sends, /join and /quit are understood."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n,alt+down", "next_room", "next room", priority=True),
+        Binding("ctrl+p,alt+up", "previous_room", "previous room", priority=True),
+    ]
+    ENABLE_COMMAND_PALETTE = False
+    CSS = """
+    #rooms { width: 18; border-right: solid gray; }
+    #log { width: 1fr; }
+    #people { width: 16; border-left: solid gray; }
+    """
+
+    def __init__(self, options: ChatOptions) -> None:
+        super().__init__()
+        self.options = options
+        self.room = options.rooms[0]
+        self.chat: ChatClient | None = None
+        self.messages: dict[str, list[Message]] = defaultdict(list)
+        self.unread: dict[str, int] = defaultdict(int)
+        self.people: dict[str, tuple[str, ...]] = {}
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Static(id="rooms")
+            yield RichLog(id="log", wrap=True)
+            yield Static(id="people")
+        yield Input(id="composer", placeholder="message, or /help")
+
+    async def on_mount(self) -> None:
+        try:
+            self.chat = await connect(self.options.url, nick=self.options.nick, room=self.room)
+            for extra in self.options.rooms[1:]:
+                await self.chat.join(extra)
+        except (ChatError, OSError) as error:  # refused, or the server is not there
+            self.exit(1, return_code=1, message=f"roomcast chat: cannot connect: {error}")
+            return
+        self.run_worker(self._pump(), exclusive=True)
+        self._show_rooms()
+
+    async def _pump(self) -> None:
+        assert self.chat is not None
+        async for event in self.chat:
+            if isinstance(event, Message):
+                self._receive(event)
+            elif isinstance(event, Users):
+                self.people[event.room] = event.names
+                self._show_people()
+            elif isinstance(event, ServerError):
+                self.notice(f"server error {event.code}: {event.message}")
+            elif isinstance(event, Disconnected):
+                self.sub_title = "offline: reconnecting, what you send goes when back"
+                self.notice(self.sub_title)
+            elif isinstance(event, Connected) and event.resumed:
+                self.sub_title = ""
+                self.notice("back online")
+
+    def _receive(self, message: Message) -> None:
+        self.messages[message.room].append(message)
+        nick = self.chat.nick if self.chat else None
+        if message.room == self.room:
+            self.query_one(RichLog).write(self._line(message))
+        else:
+            self.unread[message.room] += 1
+        if mentions_me(message, nick) and self.options.bell:
+            self.bell()
+        self._show_rooms()
+
+    def _line(self, message: Message) -> Text:
+        """``message`` rendered, with the line it replies to when that line is here."""
+        known = self.messages[message.room]
+        quoted = next((m for m in known if m.id == message.reply_to), None)
+        return render(message, self.chat.nick if self.chat else None, self.options.color, quoted)
+
+    def _show_rooms(self) -> None:
+        rooms = self.chat.rooms if self.chat else list(self.options.rooms)
+        lines = [
+            f"{'>' if r == self.room else ' '} {r}"
+            + (f" ({self.unread[r]})" if self.unread[r] else "")
+            for r in rooms
+        ]
+        self.query_one("#rooms", Static).update("\n".join(lines))
+
+    def _show_people(self) -> None:
+        self.query_one("#people", Static).update("\n".join(self.people.get(self.room, ())))
+
+    def notice(self, text: str) -> None:
+        """A line of the client's own (an error, a state) in the log."""
+        self.query_one(RichLog).write(
+            Text(f"* {text}", style="italic" if self.options.color else "")
+        )
+
+    async def on_input_submitted(self, submitted: Input.Submitted) -> None:
+        line = submitted.value.strip()
+        submitted.input.value = ""
+        if line and self.chat is not None:
+            # In a worker: while offline the library holds the send (same Ref) until it is back.
+            self.run_worker(self._dispatch(self.chat, line, self.room))
+
+    async def _dispatch(self, chat: ChatClient, line: str, room: str) -> None:
+        try:
+            if line.startswith("/"):
+                await self._command(chat, parse(line))
+            else:
+                await chat.send(line, room=room)
+        except BadCommand as bad:
+            self.notice(str(bad))
+        except ChatError as error:
+            self.notice(f"{error.code}: {error}")
+
+    async def _command(self, chat: ChatClient, command: Command) -> None:
+        name, words, text = command.name, command.words, command.text
+        if name == "quit":
+            self.exit(0)
+        elif name == "help":
+            self.notice("commands: " + ", ".join(usage(n) for n in COMMANDS))
+            self.notice("keys: Enter send, Ctrl+N/Ctrl+P or Alt+Down/Alt+Up next/previous room")
+        elif name == "join":
+            await chat.join(text)
+            self._switch(text)
+        elif name == "leave":
+            await chat.leave(text or self.room)
+            if chat.rooms:
+                self._switch(chat.rooms[0])
+        elif name == "nick":
+            self.notice(f"you are now {await chat.set_nick(text)}")
+        elif name == "me":
+            await chat.send(f"/me {text}", room=self.room)
+        elif name == "msg":
+            room = await chat.direct(words[0])
+            await chat.send(text, room=room)
+        elif name == "react":
+            await chat.react(self.room, int(words[0]), words[1])
+        elif name == "reply":
+            await chat.send(text, room=self.room, reply_to=int(words[0]))
+
+    def _switch(self, room: str) -> None:
+        """Show ``room``: its lines in the log, its unread count cleared."""
+        self.room = room
+        self.unread[room] = 0
+        log = self.query_one(RichLog)
+        log.clear()
+        for message in self.messages[room]:
+            log.write(self._line(message))
+        self._show_rooms()
+        self._show_people()
+
+    def _step(self, by: int) -> None:
+        rooms = self.chat.rooms if self.chat else []
+        if self.room in rooms:
+            self._switch(rooms[(rooms.index(self.room) + by) % len(rooms)])
+
+    def action_next_room(self) -> None:
+        """Ctrl+N: the next room."""
+        self._step(1)
+
+    def action_previous_room(self) -> None:
+        """Ctrl+P: the previous room."""
+        self._step(-1)
+
+    async def on_unmount(self) -> None:
+        if self.chat is not None:
+            await self.chat.aclose()
+
+
+def run(options: ChatOptions) -> int:
+    """Run the full-screen client until /quit; the exit code."""
+    app = ChatApp(options)
+    app.run()
+    return app.return_code or 0

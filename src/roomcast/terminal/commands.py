@@ -1,0 +1,61 @@
+"""The composer's /commands: what each takes, and reading a typed line into one (or a clear
+reason it is not one), before anything is sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Each command, its arguments as shown in /help, and how many words come before free text
+#: (``-1``: no arguments at all).
+COMMANDS: dict[str, tuple[str, int]] = {
+    "join": ("ROOM", 0),
+    "leave": ("[ROOM]", 0),
+    "nick": ("NAME", 0),
+    "me": ("TEXT", 0),
+    "msg": ("NAME TEXT", 1),
+    "react": ("ID EMOJI", 2),
+    "reply": ("ID TEXT", 1),
+    "help": ("", -1),
+    "quit": ("", -1),
+}
+
+#: Commands whose first word is a message id.
+BY_ID = frozenset({"react", "reply"})
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A typed command: its name, its leading words, and the free text after them."""
+
+    name: str
+    words: tuple[str, ...]
+    text: str
+
+
+class BadCommand(ValueError):
+    """A line that starts with ``/`` but is not a command as typed; the message says why."""
+
+
+def usage(name: str) -> str:
+    """``/name ARGS``, as /help and errors show it."""
+    return f"/{name} {COMMANDS[name][0]}".rstrip()
+
+
+def parse(line: str) -> Command:
+    """``line`` (starting with ``/``) as a command; BadCommand when unknown or malformed."""
+    name, _, rest = line[1:].partition(" ")
+    if name not in COMMANDS:
+        raise BadCommand(f"unknown command /{name}; /help lists them")
+    args, leading = COMMANDS[name]
+    parts = rest.split(maxsplit=max(leading, 0))
+    if leading < 0:
+        if parts:
+            raise BadCommand(f"{usage(name)} takes no arguments")
+        return Command(name, (), "")
+    required = sum(1 for arg in args.split() if not arg.startswith("["))
+    if len(parts) < required:
+        raise BadCommand(f"usage: {usage(name)}")
+    words, text = tuple(parts[:leading]), " ".join(parts[leading:])
+    if name in BY_ID and not words[0].isdigit():
+        raise BadCommand(f"usage: {usage(name)} (ID is a message number)")
+    return Command(name, words, text)

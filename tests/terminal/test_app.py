@@ -1,0 +1,128 @@
+"""The full-screen client driven headless by Textual's pilot against a live server."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from textual.pilot import Pilot
+from textual.widgets import Input, RichLog, Static
+
+from conftest import ServerProcess, free_port
+from roomcast.client import Message, connect
+from roomcast.terminal.app import ChatApp
+from roomcast.terminal.lines import mentions_me, name_colour, render
+from roomcast.terminal.options import ChatOptions
+
+
+def log_text(app: ChatApp) -> str:
+    return "\n".join(strip.text for strip in app.query_one(RichLog).lines)
+
+
+async def wait_for(pilot: Pilot[int], needle: str) -> None:
+    """Let the app run until its message log shows ``needle``."""
+    assert isinstance(pilot.app, ChatApp)
+    async with asyncio.timeout(10):
+        while needle not in log_text(pilot.app):
+            await pilot.pause(0.05)
+
+
+async def test_send_receive_and_unknown_command(server: ServerProcess) -> None:
+    app = ChatApp(ChatOptions(server.http_url, ("lobby",), "alice", color=False, bell=False))
+    async with (
+        app.run_test(size=(80, 24)) as pilot,
+        connect(server.http_url, nick="bob", room="lobby") as bob,
+    ):
+        await pilot.pause()
+        app.query_one(Input).value = "hello from alice"
+        await pilot.press("enter")
+        await wait_for(pilot, "alice: hello from alice")
+        await bob.send("hi @alice", room="lobby")
+        await wait_for(pilot, "bob: hi @alice")
+        app.query_one(Input).value = "/frobnicate"
+        await pilot.press("enter")
+        await wait_for(pilot, "unknown command")
+        for typed in ("/join", "/react x 👍", "/quit now", "/msg bob"):
+            app.query_one(Input).value = typed
+            await pilot.press("enter")
+        await wait_for(pilot, "usage: /msg NAME TEXT")
+        assert "usage: /join ROOM" in log_text(app)
+        assert "ID is a message number" in log_text(app)
+        assert "/quit takes no arguments" in log_text(app)
+        app.query_one(Input).value = "/me waves"
+        await pilot.press("enter")
+        await wait_for(pilot, "* alice waves")
+
+
+def rooms_text(app: ChatApp) -> str:
+    return str(app.query_one("#rooms", Static).content)
+
+
+async def test_rooms_switch_and_count_unread(server: ServerProcess) -> None:
+    app = ChatApp(ChatOptions(server.http_url, ("lobby", "den"), "alice", color=False, bell=False))
+    async with (
+        app.run_test(size=(80, 24)) as pilot,
+        connect(server.http_url, nick="bob", room="den") as bob,
+    ):
+        await pilot.pause()
+        await bob.send("in the den", room="den")
+        async with asyncio.timeout(10):
+            while "den (1)" not in rooms_text(app):
+                await pilot.pause(0.05)
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, "bob: in the den")
+        people = str(app.query_one("#people", Static).content)
+        assert people.splitlines() == sorted(["alice", "bob"]) or set(people.split()) == {
+            "alice",
+            "bob",
+        }
+        assert "den (1)" not in rooms_text(app)
+        await pilot.press("ctrl+p")
+        assert app.room == "lobby"
+
+
+def test_lines_colour_names_stably_and_mark_mentions() -> None:
+    assert name_colour("alice") == name_colour("alice")
+    line = Message(
+        "lobby", 1, "bob", "hey alice 👋 שלום", "w", datetime(2026, 1, 1, 9, 5, tzinfo=UTC)
+    )
+    assert mentions_me(line, "Alice")
+    assert not mentions_me(line, "carol")
+    plain = render(line, "alice", color=False)
+    assert plain.plain == "09:05 bob: hey alice 👋 שלום"
+    assert not plain.spans
+
+
+async def test_offline_typing_is_sent_once_after_a_restart(server: ServerProcess) -> None:
+    app = ChatApp(ChatOptions(server.ws_url, ("p",), "alice", color=False, bell=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.query_one(Input).value = "before"
+        await pilot.press("enter")
+        await wait_for(pilot, "alice: before")
+        server.stop()
+        await wait_for(pilot, "offline")
+        app.query_one(Input).value = "while away"
+        await pilot.press("enter")
+        server.start()
+        await wait_for(pilot, "alice: while away")
+        await wait_for(pilot, "back online")
+        await pilot.pause(0.2)
+        assert log_text(app).count("alice: while away") == 1
+    assert [m.text for m in app.messages["p"]] == ["before", "while away"]
+
+
+def test_a_mention_is_highlighted_and_replies_quote_their_line() -> None:
+    when = datetime(2026, 1, 1, 9, 5, tzinfo=UTC)
+    first = Message("lobby", 1, "carol", "the plan", "w", when)
+    answer = Message("lobby", 2, "bob", "alice: agreed", "w", when, reply_to=1)
+    coloured = render(answer, "alice", color=True, quoted=first)
+    assert coloured.plain == "  ┆ carol: the plan\n09:05 bob: alice: agreed"
+    assert any(str(span.style) == "on dark_red" for span in coloured.spans)
+    assert not any("dark_red" in str(s.style) for s in render(first, "alice", color=True).spans)
+
+
+async def test_no_server_ends_with_a_message_and_code_1() -> None:
+    app = ChatApp(ChatOptions(f"ws://127.0.0.1:{free_port()}/ws", ("p",), "a", bell=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+    assert app.return_code == 1

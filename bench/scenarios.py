@@ -148,7 +148,7 @@ def run_step(
     print(
         f"bench:   {server.spec.name:15} {fan.name:12} offered {delivered:>10,.0f}/s "
         f"delivered {step['delivered_per_sec']:>10,.0f}/s p50 {step['p50']:7.2f} "
-        f"p99 {step['p99']:8.2f} ms loss {1 - step['delivery']:.4f} "
+        f"p99 {step['p99']:8.2f} max {step['max']:8.2f} ms loss {1 - step['delivery']:.4f} "
         f"cpu srv {step['server_cpu']:.2f} gen {step['gen_cpu']:.2f} {services}"
         f"wait {step['server_wait']:.2f}/{step['gen_wait']:.2f} "
         f"{'ok' if step['ok'] else 'FAIL'}",

@@ -89,6 +89,19 @@ async def test_metrics_count_connections_messages_and_errors(api_server: ServerP
     assert after[("roomcast_rooms", ())] == 0
 
 
+async def test_event_loop_lag_is_sampled_while_the_server_runs(api_server: ServerProcess) -> None:
+    first = await scrape(api_server)
+    key = ("roomcast_event_loop_lag_seconds_count", ())
+    assert ("roomcast_event_loop_lag_seconds_bucket", (("le", "0.001"),)) in first
+    later = first
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        later = await scrape(api_server)
+        if later[key] > first[key]:
+            break
+    assert later[key] > first[key]
+
+
 async def _silent_reader(port: int) -> socket.socket:
     """A WebSocket client with a tiny receive buffer that never reads after the handshake."""
     sock = socket.socket()

@@ -53,6 +53,8 @@ STORE_BUCKETS: Final = (
     2.5,
     5.0,
 )
+# How late the loop-lag sampler woke up: from one millisecond (none to speak of) to seconds.
+LAG_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
 class Histogram:
@@ -80,6 +82,7 @@ class Metrics:
     __slots__ = (
         "connections_opened",
         "errors",
+        "event_loop_lag_seconds",
         "fanout_seconds",
         "http_errors",
         "messages_delivered",
@@ -103,6 +106,7 @@ class Metrics:
         self.http_errors: dict[int, int] = {}
         self.fanout_seconds = Histogram(FANOUT_BUCKETS)
         self.store_write_seconds = Histogram(STORE_BUCKETS)
+        self.event_loop_lag_seconds = Histogram(LAG_BUCKETS)
 
     def error(self, code: str) -> None:
         """Count one ``Error`` frame sent to a client."""
@@ -219,5 +223,10 @@ def render(metrics: Metrics, *, connections: int, rooms: Mapping[str, int]) -> s
         "roomcast_store_write_seconds",
         "Time from submitting a message to the store until it is durably committed.",
         metrics.store_write_seconds,
+    )
+    out.histogram(
+        "roomcast_event_loop_lag_seconds",
+        "How late the event loop ran a sampler that sleeps a fixed interval (overshoot).",
+        metrics.event_loop_lag_seconds,
     )
     return "\n".join(out.lines) + "\n"

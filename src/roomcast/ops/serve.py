@@ -27,6 +27,7 @@ from roomcast.http.front_door import FrontDoor
 from roomcast.http.webhook import WebhookClient
 from roomcast.ops import address, metrics
 from roomcast.ops.config import Settings
+from roomcast.ops.loop_lag import LoopLagSampler
 from roomcast.ops.wiring import build_hub
 from roomcast.presence import Presence, open_presence
 from roomcast.store import Store, open_store
@@ -153,6 +154,8 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     address.write(settings, listener.sockets[0], tls=ssl_context is not None)
     service.start()
     hub.files.start()
+    lag = LoopLagSampler(hub.metrics.event_loop_lag_seconds)
+    lag.start()
     if node.notifier is not None:
         node.notifier.start()
     # Everything built so far (modules, the app, the hub) lives as long as the process: move it
@@ -188,6 +191,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     if node.notifier is not None:
         await node.notifier.stop(settings.shutdown_timeout)
     await hub.files.stop()
+    await lag.stop()
     await hub.stop()
     await runner.cleanup()
     log.info("stopped")

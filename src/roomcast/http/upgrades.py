@@ -92,7 +92,8 @@ class _Tail:
 async def late_upgrade(request: web.Request) -> web.StreamResponse:
     """An upgrade that aiohttp received: checked as the front door checks a first request."""
     protocol, transport = request.protocol, request.transport
-    assert transport is not None
+    if transport is None:  # the client is gone already; aiohttp's answer finds no socket
+        return web.Response(status=499)
     service = request.app[SERVICE_KEY]
     origins = parse_origins(request.app[SETTINGS_KEY].allowed_origins)
     head = Request(

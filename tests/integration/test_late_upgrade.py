@@ -129,3 +129,17 @@ async def test_refusals_are_the_same_as_on_a_first_request(
         answers.append((status, json.loads(body)))
     assert answers[0] == answers[1]
     assert answers[0][0] in {400, 403, 426}
+
+
+async def test_connection_limits_apply_to_a_late_upgrade(server_factory: Any) -> None:
+    server: ServerProcess = server_factory(env={"ROOMCAST_MAX_CONNECTIONS_PER_IP": "1"})
+    first = await RawWebSocket.connect(server.port, room="limits")
+    try:
+        assert (await first.read_json())["Type"] == "Status"
+        reader, writer = await after_healthz(server.port)
+        writer.write(upgrade_request(server.port, "/ws", room="limits"))
+        status, _, body = await read_response(reader)
+        writer.close()
+        assert (status, json.loads(body)["error"]["code"]) == (503, "too_many_connections")
+    finally:
+        first.abort()

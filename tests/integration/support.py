@@ -157,6 +157,45 @@ class ChatClient(Client):
 OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING = 0x1, 0x2, 0x8, 0x9
 
 
+def upgrade_request(port: int, path: str = "/ws", *extra: str, **params: Any) -> bytes:
+    """A WebSocket upgrade request head for ``path`` with ``params``; ``extra`` header lines
+    (``"Name: value"``) replace the standard ones of the same name."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    headers = {
+        "Host": f"127.0.0.1:{port}",
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Key": key,
+        "Sec-WebSocket-Version": "13",
+    }
+    for line in extra:
+        name, value = line.split(": ", 1)
+        headers[name] = value
+    lines = [f"GET {query_url(path, **params)} HTTP/1.1"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def encode_frame(
+    opcode: int, payload: bytes, *, fin: bool = True, mask: bool = True, rsv: int = 0
+) -> bytes:
+    """One client frame, however wrong the caller wants it to be."""
+    first = (0x80 if fin else 0) | (rsv << 4) | opcode
+    length = len(payload)
+    mask_bit = 0x80 if mask else 0
+    if length < 126:
+        head = struct.pack("!BB", first, mask_bit | length)
+    elif length < 65536:
+        head = struct.pack("!BBH", first, mask_bit | 126, length)
+    else:
+        head = struct.pack("!BBQ", first, mask_bit | 127, length)
+    if mask:
+        key = os.urandom(4)
+        payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+        head += key
+    return head + payload
+
+
 class RawWebSocket:
     """A hand-made WebSocket client over TCP, able to break the protocol on purpose."""
 
@@ -169,15 +208,7 @@ class RawWebSocket:
         cls, port: int, path: str = "/ws", timeout: float = 15.0, **params: Any
     ) -> RawWebSocket:
         reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
-        target = query_url(path, **params)
-        key = base64.b64encode(os.urandom(16)).decode()
-        writer.write(
-            (
-                f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                "Sec-WebSocket-Version: 13\r\n\r\n"
-            ).encode()
-        )
+        writer.write(upgrade_request(port, path, **params))
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
         assert head.startswith(b"HTTP/1.1 101"), head
         return cls(reader, writer)
@@ -192,20 +223,7 @@ class RawWebSocket:
         rsv: int = 0,
     ) -> None:
         """Write one frame, however wrong the caller wants it to be."""
-        first = (0x80 if fin else 0) | (rsv << 4) | opcode
-        length = len(payload)
-        mask_bit = 0x80 if mask else 0
-        if length < 126:
-            head = struct.pack("!BB", first, mask_bit | length)
-        elif length < 65536:
-            head = struct.pack("!BBH", first, mask_bit | 126, length)
-        else:
-            head = struct.pack("!BBQ", first, mask_bit | 127, length)
-        if mask:
-            key = os.urandom(4)
-            payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-            head += key
-        self.writer.write(head + payload)
+        self.writer.write(encode_frame(opcode, payload, fin=fin, mask=mask, rsv=rsv))
 
     def send_text(self, text: str | bytes) -> None:
         self.send_frame(OP_TEXT, text.encode() if isinstance(text, str) else text)

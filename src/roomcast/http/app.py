@@ -2,8 +2,10 @@
 and the admin page (whose node numbers it starts recording), the security headers on every
 answer and the JSON errors under ``/api``.
 
-WebSocket upgrades (``/ws`` and the tutorial's ``/csp/<namespace>/Chat.Server.cls``) never reach
-it: ``front_door.FrontDoor`` takes them first and hands every other connection to this app.
+A WebSocket upgrade (``/ws`` and the tutorial's ``/csp/<namespace>/Chat.Server.cls``) that opens
+a connection never reaches it: ``front_door.FrontDoor`` takes it first and hands every other
+connection to this app, whose ``upgrades.late_upgrade`` routes take an upgrade sent later on a
+kept-alive connection.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from roomcast.http.keys import (
     SETTINGS_KEY,
 )
 from roomcast.http.replies import Handler, api_errors
+from roomcast.http.upgrades import late_upgrade
 from roomcast.ops.config import Settings
 from roomcast.ratelimit import KeyedBuckets, Rate
 from roomcast.transport.connection import WebSocketService
@@ -117,5 +120,7 @@ def build_app(
     app.add_routes(ROUTES)
     app.router.add_get("/", index)
     app.router.add_get("/admin", admin.page)
+    app.router.add_route("*", "/ws", late_upgrade)
+    app.router.add_route("*", "/csp/{namespace}/Chat.Server.cls", late_upgrade)
     app.router.add_static("/static/", WEB_DIR, follow_symlinks=False)
     return app

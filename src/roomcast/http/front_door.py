@@ -1,11 +1,11 @@
 """The first protocol of every TCP connection: WebSocket upgrades here, everything else to aiohttp.
 
 A ``FrontDoor`` reads the head of the first request. An upgrade to ``/ws`` (or to the tutorial's
-``/csp/<app>/Chat.Server.cls``) is checked (origin, connection limits, handshake) and answered
-here, and the socket goes to ``transport.connection.WebSocketService``, roomcast's own WebSocket
-layer. Every other connection is handed, with the bytes read so far, to the aiohttp server of
-``app.build_app``. A connection that does not finish its request head within ``header_timeout``
-is cut.
+``/csp/<app>/Chat.Server.cls``) is checked and answered here by ``upgrades.upgrade``, and the
+socket goes to ``transport.connection.WebSocketService``, roomcast's own WebSocket layer. Every
+other connection is handed, with the bytes read so far, to the aiohttp server of
+``app.build_app`` (whose ``upgrades.late_upgrade`` route takes an upgrade sent later on
+it). A connection that does not finish its request head within ``header_timeout`` is cut.
 """
 
 from __future__ import annotations
@@ -16,12 +16,9 @@ import logging
 import re
 from typing import Final, cast
 
-import msgspec
 from aiohttp import web
 
-from roomcast.auth import SESSION_COOKIE
-from roomcast.http.bodies import Error, ErrorDetail
-from roomcast.transport.admission import origin_allowed
+from roomcast.http.upgrades import Refusal, upgrade
 from roomcast.transport.connection import WebSocketService
 from roomcast.wire import http1
 from roomcast.wire.http1 import BadRequest, Request
@@ -82,51 +79,16 @@ class FrontDoor(asyncio.Protocol):
         buffer.clear()
 
     def _upgrade(self, request: Request, leftover: bytes) -> None:
-        service, transport = self._service, self._transport
-        assert transport is not None
-        if service.hub.closing:
-            self._refuse(503, "shutting_down", "the server is shutting down")
-            return
-        if not origin_allowed(
-            request.headers.get("origin"), request.headers.get("host"), self._origins
-        ):
-            self._refuse(
-                403, "origin_not_allowed", "this page's origin may not open WebSockets here"
-            )
-            return
-        try:
-            response = http1.accept(request)
-        except BadRequest as exc:
-            self._refuse(exc.status, exc.code, exc.message)
-            return
-        if not service.settings.allow_guests and not _presents_credentials(request):
-            self._refuse(401, "login_required", "this server admits only signed-in users")
-            return
-        peer = transport.get_extra_info("peername")
-        remote = str(peer[0]) if peer else "?"
-        refusal = service.limits.admit(remote)
+        assert self._transport is not None
+        refusal = upgrade(self._service, self._origins, request, self._transport, leftover)
         if refusal is not None:
-            log.warning("connection from %s refused: %s", remote, refusal)
-            self._refuse(503, "too_many_connections", refusal)
-            return
-        transport.write(response)
-        service.open(transport, request, remote, leftover)
+            self._refuse(refusal.status, refusal.code, refusal.message)
 
     def _refuse(self, status: int, code: str, message: str) -> None:
         assert self._transport is not None
         if self._timer is not None:
             self._timer.cancel()
-        body = msgspec.json.encode(Error(ErrorDetail(code, message)))
+        body = Refusal(status, code, message).body()
         phrase = http.HTTPStatus(status).phrase
         self._transport.write(http1.http_response(status, phrase, body, "application/json"))
         self._transport.close()
-
-
-def _presents_credentials(request: Request) -> bool:
-    """Whether an upgrade carries a session cookie, a token or an Authorization header."""
-    headers = request.headers
-    return bool(
-        request.query.get("token")
-        or headers.get("authorization")
-        or SESSION_COOKIE in headers.get("cookie", "")
-    )

@@ -14,6 +14,7 @@ import pytest
 from aiohttp import web
 
 from roomcast.http.front_door import FrontDoor
+from roomcast.http.upgrades import Refusal
 from roomcast.ops.config import Settings
 from roomcast.ops.serve import Node
 from roomcast.transport.admission import parse_origins
@@ -95,3 +96,8 @@ async def test_a_members_only_server_wants_credentials(port: int) -> None:
     assert (status, body["error"]["code"]) == (401, "login_required")
     status, _ = await exchange(port, upgrade(Cookie="roomcast_session=abc"), until_eof=False)
     assert status == 101
+
+
+def test_a_refusal_is_a_json_error() -> None:
+    body = json.loads(Refusal(403, "origin_not_allowed", "not from here").body())
+    assert body == {"error": {"code": "origin_not_allowed", "message": "not from here"}}

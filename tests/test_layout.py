@@ -33,12 +33,13 @@ MIN_TESTED_SHARE = 0.8
 LAYERS: dict[str, set[str]] = {
     "record": set(),
     "clock": set(),
+    "outage": set(),
     "ratelimit": {"record"},
     "wire": {"record"},
-    "store": {"wire", "record"},
+    "store": {"wire", "record", "outage"},
     "broker": {"redis", "record"},
-    "presence": {"redis", "record"},
-    "redis": {"record"},
+    "presence": {"redis", "record", "outage"},
+    "redis": {"record", "outage"},
     "auth": {"wire", "store", "clock", "record", "config"},
     "moderation": {"wire", "auth", "store", "clock", "record"},
     "chat": {

@@ -43,6 +43,7 @@ LAYERS: dict[str, set[str]] = {
     "auth": {"wire", "store", "clock", "record", "config"},
     "moderation": {"wire", "auth", "store", "clock", "record"},
     "chat": {
+        "outage",
         "wire",
         "auth",
         "moderation",

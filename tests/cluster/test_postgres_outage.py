@@ -8,12 +8,16 @@ cuts (open connections dropped, new ones refused) and restores.
 from __future__ import annotations
 
 import asyncio
+import math
+import re
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator
 
 import pytest
+
+from roomcast.outage import SUMMARY_EVERY
 
 from .conftest import Cluster, readiness, readyz, until
 from .tcpproxy import TcpProxy
@@ -76,3 +80,38 @@ async def test_postgres_unreachable_then_back(cluster: Cluster, proxy: TcpProxy)
     assert len(stored) == len(alice.acks) == 7
     await until(lambda: bob.last_id == len(stored), 5, "bob has everything")
     assert bob.ids == list(range(1, len(stored) + 1))
+
+
+async def test_an_outage_is_logged_in_a_few_lines(cluster: Cluster, proxy: TcpProxy) -> None:
+    """50 refused lines: one "lost" line, a summary at most every SUMMARY_EVERY seconds, one
+    "reachable again" line with the count, and no line per refused message."""
+    node = await cluster.node(db_url=through(cluster.db_url, proxy))
+    alice = await cluster.client(node, nick="alice")
+    await alice.say("before", "before")
+    await until(lambda: "before" in alice.acks, 5, "the ack before the outage")
+
+    await proxy.cut()
+    cut = time.monotonic()
+    for i in range(50):  # 20 lines a second for 2.5 s
+        await alice.say(f"during {i}", f"during-{i}")
+        await asyncio.sleep(0.05)
+    await until(lambda: len(alice.errors) == 50, 15, "50 refusals")
+    assert {e["Code"] for e in alice.errors} == {"store_unavailable"}
+
+    await proxy.restore()
+    while "after" not in alice.acks:  # refused until the pool connects again
+        assert time.monotonic() - cut < 30, "no recovery"
+        await alice.say("after", "after")
+        await asyncio.sleep(0.2)
+    outage = time.monotonic() - cut
+    refused = len(alice.errors)
+
+    log = await asyncio.to_thread(node.log)
+    assert log.count("PostgreSQL lost: ") == 1, log
+    summaries = log.count("PostgreSQL still unreachable after ")
+    assert summaries <= math.ceil(outage / SUMMARY_EVERY) + 1, log
+    back = re.findall(r"PostgreSQL reachable again after [0-9.]+ s, (\d+) lines refused", log)
+    assert back == [str(refused)], log
+    assert "error store_unavailable" not in log  # the per-line INFO of hub.py
+    assert " ERROR " not in log
+    assert "commit of" not in log  # the per-batch line of the writer

@@ -17,6 +17,7 @@ import dataclasses
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Final
 
 from roomcast import __version__
 from roomcast.auth import GUEST, Authenticator, Identity
@@ -73,6 +74,9 @@ from roomcast.wire.protocol import Typing as TypingCommand
 from roomcast.wire.search_frames import SearchMessages
 
 log = logging.getLogger(__name__)
+
+# Error codes that a dependency's outage sends (each outage is logged once, by its OutageLog).
+_OUTAGE_CODES: Final = frozenset({ErrorCode.STORE_UNAVAILABLE})
 
 
 class Hub:
@@ -330,9 +334,11 @@ class Hub:
             self.send_error(member.peer, ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(exc), ref))
 
     def send_error(self, peer: Peer, error: ProtocolError) -> None:
-        """Send an ``Error`` frame; count it, and log its code (never the client's text)."""
+        """Send an ``Error`` frame; count it, and log its code (never the client's text). A
+        refusal for lack of the store is at DEBUG: its writer logs the outage itself."""
         self.metrics.error(error.code)
-        log.info("connection %s error %s", peer.wsid, error.code)
+        level = logging.DEBUG if error.code in _OUTAGE_CODES else logging.INFO
+        log.log(level, "connection %s error %s", peer.wsid, error.code)
         peer.send(protocol.encode_error(error))
 
     async def _send_line(self, member: Member, command: SendChat) -> None:

@@ -23,6 +23,7 @@ import orjson
 from roomcast import __version__
 from roomcast.chat.hub import Hub
 from roomcast.clock import Clock
+from roomcast.outage import OutageLog
 from roomcast.wire import protocol
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,12 @@ class NodeStats:
         self._store_ms: float | None = None
         self._broker_ms: float | None = None
         self._task: asyncio.Task[None] | None = None
+        self._outage = OutageLog(
+            "the store (node numbers)",
+            log,
+            counted="rounds not recorded",
+            monotonic=clock.monotonic,
+        )
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="node-stats")
@@ -64,11 +71,19 @@ class NodeStats:
 
     async def _run(self) -> None:
         while True:
-            try:
-                await self.report()
-            except Exception as exc:  # the store is down: the next round tries again
-                log.warning("could not record this node's numbers: %s", exc)
+            await self.report_round()
             await asyncio.sleep(INTERVAL)
+
+    async def report_round(self) -> None:
+        """One report; a failure is an outage of the store, logged as one (the next round tries
+        again)."""
+        try:
+            await self.report()
+        except Exception as exc:
+            log.debug("could not record this node's numbers: %s", exc)
+            self._outage.failed(exc)
+            return
+        self._outage.ok()
 
     async def measure(self) -> None:
         """Time a store read and a broker round trip; work out the rates since the last time."""

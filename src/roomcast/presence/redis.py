@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any, Final
 
 import hiredis
 
+from roomcast.outage import OutageLog
 from roomcast.presence.base import PresenceState
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.client import RedisClient
@@ -103,7 +103,9 @@ class RedisPresence:
         self._heartbeat: asyncio.Task[None] | None = None
         self._registered: asyncio.Future[None] | None = None
         self._out_of_sync = False
-        self._last_warning = 0.0
+        self._outage = OutageLog(
+            "Redis presence", log, counted="calls answered from this node's copy"
+        )
 
     @property
     def state(self) -> PresenceState:
@@ -142,6 +144,7 @@ class RedisPresence:
                 known = await self._run("heartbeat", self.node, int(self.ttl * 1000), NO_NODE)
                 if (not known and self._registered.done()) or self._out_of_sync:
                     await self._write_back()
+                self._outage.ok()
             except _UNREACHABLE as exc:
                 self._failed(exc)
             if not self._registered.done():
@@ -189,10 +192,8 @@ class RedisPresence:
 
     def _failed(self, exc: BaseException) -> None:
         self._out_of_sync = True
-        now = time.monotonic()
-        if now - self._last_warning > 10:
-            self._last_warning = now
-            log.warning("Redis presence unreachable, answering from this node's copy: %s", exc)
+        log.debug("Redis presence call failed, answered from this node's copy: %s", exc)
+        self._outage.failed(exc)
 
     # -- Presence -------------------------------------------------------------------------------
 

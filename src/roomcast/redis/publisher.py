@@ -16,6 +16,7 @@ import logging
 from collections import deque
 from typing import Final
 
+from roomcast.outage import OutageLog
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.backoff import Backoff
 from roomcast.redis.connection import CALL_FAILED
@@ -43,7 +44,7 @@ class Publisher(KeptConnection):
         self._unsent: deque[bytes] = deque()
         self._unanswered: deque[bytes] = deque()
         self._flush_scheduled = False
-        self._dropped = 0
+        self._outage = OutageLog("Redis (publishing)", log, counted="publications dropped")
 
     @property
     def connected(self) -> bool:
@@ -66,9 +67,7 @@ class Publisher(KeptConnection):
         unsent.append(b"%s$%d\r\n%s\r\n" % (head, len(data), data))
         if len(unsent) > self._max_queued:
             unsent.popleft()
-            self._dropped += 1
-            if self._dropped in (1, 1000) or self._dropped % 100_000 == 0:
-                log.warning("Redis unreachable: %d publications dropped so far", self._dropped)
+            self._outage.failed(f"more than {self._max_queued} publications wait")
         if not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
@@ -106,9 +105,10 @@ class Publisher(KeptConnection):
             )
             backoff.reset()
             self._connection = connection
+            self._outage.ok()
             self._flush()
             await watch(connection)
             self._connection = None
             self._requeue_unanswered()
             if not self._stopping:
-                log.warning("Redis publish connection lost; reconnecting")
+                self._outage.failed("the publish connection was lost", 0)

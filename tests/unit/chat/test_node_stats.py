@@ -4,13 +4,16 @@ trip, the rates over an interval, what goes to the store, and every node read ba
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
 import orjson
+import pytest
 
 from roomcast.chat.hub import Hub
-from roomcast.chat.node_stats import FRESH_MS, NodeStats
+from roomcast.chat.node_stats import FRESH_MS, INTERVAL, NodeStats
 from roomcast.chat.probe import BrokerProbe, is_probe_channel
+from roomcast.store import StoreUnavailable
 from roomcast.wire.protocol import SendChat
 
 from .conftest import FakeClock, RecordingPeer
@@ -49,3 +52,29 @@ async def test_numbers_follow_the_hub_and_go_through_the_store(
     assert {n["node"]: n["connections"] for n in nodes}[stats.node] == 2  # its own, as now
     await stats.report()  # nothing new: the rate falls back to zero
     assert stats.snapshot()["messages_per_second"] == 0
+
+
+async def test_rounds_the_store_refuses_are_logged_as_one_outage(
+    hub: Hub,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="roomcast.chat.node_stats")
+    stats = NodeStats(hub, lambda: 0, clock)
+    put = hub.store.put_node_stats
+
+    async def refused(node: str, at_ms: int, stats: str) -> None:
+        raise StoreUnavailable("the message store is unavailable")
+
+    monkeypatch.setattr(hub.store, "put_node_stats", refused)
+    for _ in range(5):  # 10 s of rounds, one every INTERVAL
+        await stats.report_round()
+        clock.advance(INTERVAL)
+    monkeypatch.setattr(hub.store, "put_node_stats", put)
+    await stats.report_round()
+    await stats.report_round()
+    assert [r.getMessage() for r in caplog.records if r.name == "roomcast.chat.node_stats"] == [
+        "the store (node numbers) lost: the message store is unavailable",
+        "the store (node numbers) reachable again after 10.0 s, 5 rounds not recorded",
+    ]

@@ -4,6 +4,7 @@ cannot be reached."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -88,8 +89,9 @@ async def test_many_entries_are_written_back_in_chunks(
 
 
 async def test_without_redis_calls_answer_from_this_nodes_copy(
-    make_presence: Callable[..., RedisPresence],
+    make_presence: Callable[..., RedisPresence], caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="roomcast.presence.redis")
     presence = make_presence("redis://127.0.0.1:1/0")  # nobody listens there
     assert await presence.claim_nick("alice", "c1")  # waits up to CONNECT_TIMEOUT, once
     assert not await presence.claim_nick("alice", "c2")
@@ -102,6 +104,9 @@ async def test_without_redis_calls_answer_from_this_nodes_copy(
     await presence.release_nick("alice", "c1")
     assert await presence.nick_owner("alice") is None
     assert await presence.counts() == {"lobby": 1}
+    logged = [r.getMessage() for r in caplog.records if r.name == "roomcast.presence.redis"]
+    assert len(logged) == 1, "one line for the outage, none for each call answered from memory"
+    assert logged[0].startswith("Redis presence lost: ")
 
 
 async def test_a_live_nodes_heartbeat_reaps_a_dead_nodes_entries(

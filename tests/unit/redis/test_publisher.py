@@ -4,6 +4,8 @@ re-sending after the connection is killed, and draining on stop."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -101,7 +103,9 @@ async def test_publications_wait_for_the_connection_and_the_oldest_are_dropped(
     listening: Listening,
     channel_of: Callable[[str], bytes],
     head_of: Callable[[str], bytes],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="roomcast.redis.publisher")
     publisher = make_publisher(max_queued=3)
     for n in range(5):
         publisher.publish(head_of("a"), b"%d" % n)  # not started: nothing can go out yet
@@ -111,6 +115,12 @@ async def test_publications_wait_for_the_connection_and_the_oldest_are_dropped(
     await connected(publisher)
     got = await listening.until(3)
     assert got == [(channel_of("a"), b"%d" % n) for n in (2, 3, 4)]
+    logged = [r.getMessage() for r in caplog.records if r.name == "roomcast.redis.publisher"]
+    assert logged[0] == "Redis (publishing) lost: more than 3 publications wait"
+    assert re.fullmatch(
+        r"Redis \(publishing\) reachable again after [0-9.]+ s, 2 publications dropped", logged[1]
+    )
+    assert len(logged) == 2
 
 
 async def test_what_was_not_confirmed_is_sent_again_after_the_connection_is_killed(

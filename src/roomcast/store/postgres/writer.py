@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeVar, cast
 
+from roomcast.outage import OutageLog
 from roomcast.store.base import (
     AppendDone,
     Appended,
@@ -105,6 +106,7 @@ class Writer(AppendsAsFutures):
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self._outage = OutageLog("PostgreSQL", log)
 
     def start(self) -> None:
         self._closed = False
@@ -191,10 +193,13 @@ class Writer(AppendsAsFutures):
 
     async def _commit(self, batch: list[Submission]) -> Outcomes:
         try:
-            return await self._run(lambda conn: _commit_on(conn, batch))
+            outcome = await self._run(lambda conn: _commit_on(conn, batch))
         except StoreUnavailable as error:
-            log.error("PostgreSQL commit of %d messages failed: %s", len(batch), error)
+            log.debug("PostgreSQL commit of %d messages failed: %s", len(batch), error)
+            self._outage.failed(error, len(batch))
             return failed(batch, error)
+        self._outage.ok()
+        return outcome
 
     async def _run(self, work: Callable[[Conn], Awaitable[_T]]) -> _T:
         """``work`` on a pooled connection, again when it raced another node."""

@@ -25,6 +25,7 @@ from typing import Any, Final, TypeVar, cast
 
 import orjson
 
+from roomcast.outage import OutageLog
 from roomcast.store.base import (
     AppendDone,
     Appended,
@@ -127,6 +128,7 @@ class Writer(AppendsAsFutures):
         # commits.
         self._data_version: int | None = None
         self._journaled = Journaled()
+        self._outage = OutageLog("SQLite", log)  # touched by the writer thread only
         self._thread: threading.Thread | None = None
         self._checkpointer = Checkpointer(lambda: connect(path, synchronous))
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -390,12 +392,17 @@ class Writer(AppendsAsFutures):
         except (sqlite3.Error, ValueError, TypeError) as exc:
             # ValueError, TypeError: text SQLite or JSON cannot encode (a lone surrogate); the
             # batch fails, the writer lives on.
-            log.error("SQLite commit of %d messages failed: %s", len(batch), exc)
+            if isinstance(exc, sqlite3.Error):  # the database: an outage, logged as one
+                log.debug("SQLite commit of %d messages failed: %s", len(batch), exc)
+                self._outage.failed(exc, len(batch))
+            else:
+                log.error("SQLite commit of %d messages failed: %s", len(batch), exc)
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._last_ids.clear()
             error = StoreUnavailable(f"the message store failed: {exc}")
             return failed(batch, error)
+        self._outage.ok()
         self._last_ids.update(last_ids)
         if seq is not None:
             self._journaled.add(seq, rows, seen_refs)

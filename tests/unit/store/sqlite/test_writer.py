@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
+import pytest
 
 from roomcast.ops.admin import _copy
 from roomcast.store.base import (
@@ -205,3 +208,25 @@ async def test_a_guests_line_stores_no_owner_and_an_accounts_does(tmp_path: Path
         for target, account, sender in ((1, None, "s1"), (2, "acct", "s2")):
             edit = Change("lobby", target, EDIT, owner_key(account, sender), "a", "y", "w1", 2)
             assert (await store.change(edit)).event is not None
+
+
+async def test_a_failing_database_is_logged_once_lost_and_once_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="roomcast.store.sqlite.writer")
+    path = tmp_path / "chat.db"
+    async with _opened(path) as store:
+        await store.append(NewMessage("lobby", "alice", "one", "w1", 1))
+        await store._writer.settled()
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            conn.execute("ALTER TABLE message_journal RENAME TO journal_away")
+        for i in range(3):
+            with pytest.raises(StoreUnavailable, match="no such table"):
+                await store.append(NewMessage("lobby", "alice", f"lost {i}", "w1", 2 + i))
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            conn.execute("ALTER TABLE journal_away RENAME TO message_journal")
+        await store.append(NewMessage("lobby", "alice", "two", "w1", 5))
+    logged = [r.getMessage() for r in caplog.records if r.name == "roomcast.store.sqlite.writer"]
+    assert len(logged) == 2, logged
+    assert logged[0] == "SQLite lost: no such table: message_journal"
+    assert re.fullmatch(r"SQLite reachable again after [0-9.]+ s, 3 lines refused", logged[1])

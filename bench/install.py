@@ -25,6 +25,9 @@ PY_VENVS: Final[dict[str, list[str]]] = {
     "channels": ["channels>=4.1,<5", "django>=5,<6", "uvicorn[standard]>=0.30"],
     "tools": ["matplotlib>=3.8", "py-spy>=0.3.14"],
 }
+# Node peers: server name -> directory under bench/peers/ (server.js) and bench/.peers/ (modules).
+# A peer with a package.json there is installed from it; the others get NODE_PACKAGES.
+NODE_PEERS: Final = {"node-ws": "node_ws", "uws": "node_uws"}
 NODE_PACKAGES: Final = ["ws@8"]
 _INSTALL_TIMEOUT: Final = 900
 
@@ -33,8 +36,8 @@ def venv_python(name: str) -> Path:
     return PEERS_DIR / name / "bin" / "python"
 
 
-def node_dir() -> Path:
-    return PEERS_DIR / "node_ws"
+def node_dir(server: str) -> Path:
+    return PEERS_DIR / NODE_PEERS[server]
 
 
 def _run(cmd: list[str], cwd: Path | None = None) -> None:
@@ -57,14 +60,21 @@ def ensure_venv(name: str) -> Path:
     return venv_python(name)
 
 
-def ensure_node() -> Path:
-    """``npm install ws`` into ``bench/.peers/node_ws``; returns the server script."""
-    target = node_dir()
+def ensure_node(server: str) -> Path:
+    """``npm install`` a Node peer into ``bench/.peers/DIR``; returns its server script."""
+    source = BENCH_DIR / "peers" / NODE_PEERS[server]
+    manifest = source / "package.json"
+    target = node_dir(server)
     marker = target / ".installed"
-    if not marker.exists():
+    wanted = manifest.read_text() if manifest.exists() else "\n".join(NODE_PACKAGES)
+    if not marker.exists() or marker.read_text() != wanted:
         if shutil.which("npm") is None:
-            raise RuntimeError("npm is not installed: the Node ws peer cannot be set up")
+            raise RuntimeError(f"npm is not installed: the Node peer {server} cannot be set up")
         target.mkdir(parents=True, exist_ok=True)
+        packages = NODE_PACKAGES
+        if manifest.exists():
+            shutil.copyfile(manifest, target / "package.json")
+            packages = []  # npm installs what the copied package.json pins
         _run(
             [
                 "npm",
@@ -74,11 +84,11 @@ def ensure_node() -> Path:
                 "--no-fund",
                 "--prefix",
                 str(target),
-                *NODE_PACKAGES,
+                *packages,
             ]
         )
-        marker.write_text("\n".join(NODE_PACKAGES))
-    return BENCH_DIR / "peers" / "node_ws" / "server.js"
+        marker.write_text(wanted)
+    return source / "server.js"
 
 
 def ensure_loadgen() -> Path:
@@ -100,9 +110,10 @@ def ensure_all(servers: set[str]) -> None:
     for name in ("websockets", "socketio", "channels"):
         if name in servers:
             ensure_venv(name)
-    if "node-ws" in servers:
-        ensure_node()
+    for name in NODE_PEERS:
+        if name in servers:
+            ensure_node(name)
 
 
 if __name__ == "__main__":
-    ensure_all({"websockets", "socketio", "channels", "node-ws"})
+    ensure_all({"websockets", "socketio", "channels", *NODE_PEERS})

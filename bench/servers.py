@@ -76,8 +76,8 @@ class ServerSpec:
             ]  # fmt: skip
         if self.name == "bare":
             return [sys.executable, str(peers / "bare.py"), str(port)]
-        if self.name == "node-ws":
-            return ["node", str(install.ensure_node()), str(port)]
+        if self.name in install.NODE_PEERS:
+            return ["node", str(install.ensure_node(self.name)), str(port)]
         if self.name == "websockets":
             python = install.venv_python("websockets")
             return [str(python), str(peers / "websockets_server.py"), str(port)]
@@ -149,6 +149,7 @@ SERVERS: Final[dict[str, ServerSpec]] = {
         ),
         ServerSpec("bare", "bare pre-framed (ceiling)"),
         ServerSpec("node-ws", "Node ws"),
+        ServerSpec("uws", "uWebSockets.js pub/sub"),
         ServerSpec("websockets", "websockets broadcast()"),
         ServerSpec(
             "socketio", "python-socketio + uvicorn", proto="sio",
@@ -354,7 +355,8 @@ def start_server(spec: ServerSpec, log_dir: Path, extra: tuple[str, ...] = ()) -
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{spec.name}-{port}.log"
     env = dict(os.environ)
-    env["NODE_PATH"] = str(install.node_dir() / "node_modules")
+    if spec.name in install.NODE_PEERS:
+        env["NODE_PATH"] = str(install.node_dir(spec.name) / "node_modules")
     env["PYTHONUNBUFFERED"] = "1"
     shared = SharedState() if spec.workers else None
     if shared is not None:

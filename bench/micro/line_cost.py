@@ -13,8 +13,9 @@ ratio printed last is the part of the gap to the bare ceiling that is roomcast's
 
 Run: taskset -c 0 .venv/bin/python bench/micro/line_cost.py [ROUNDS]
 
-``line_cost.py ROUNDS memory`` runs roomcast's memory:// path alone, once: for instruction counts,
-where the SQLite writer's timing and the bare ceiling would blur the figure. Instructions per line
+``line_cost.py ROUNDS memory`` (or ``sqlite``) runs roomcast on that one store alone, once: for
+instruction counts, where the other runs and the bare ceiling would blur the figure (callgrind
+counts every thread, the SQLite writer's included). Instructions per line
 are the difference of two round counts, e.g. under ``valgrind --tool=callgrind`` with ROUNDS 10
 and 30: (Ir(30) - Ir(10)) / 20,000 lines.
 """
@@ -229,10 +230,16 @@ def _all(values: list[float]) -> str:
     return "(" + ", ".join(f"{v:.2f}" for v in values) + ")"
 
 
-async def memory_only(n: int) -> None:
-    print(f"roomcast memory:// {(await roomcast_cost(MemoryStore(), n))[0]:.2f} us per line")
+async def store_only(n: int, kind: str) -> None:
+    """One roomcast run on one store (``memory`` or ``sqlite``): for instruction counts."""
+    store = MemoryStore() if kind == "memory" else SQLiteStore(Path(tempfile.mkdtemp()) / "l.db")
+    loop_cpu, other = await roomcast_cost(store, n)
+    print(f"roomcast {kind}: {loop_cpu:.2f} us per line + other threads {other:.2f} us")
 
 
 if __name__ == "__main__":
     rounds_wanted = int(sys.argv[1]) if sys.argv[1:] else 60
-    uvloop.run(memory_only(rounds_wanted) if sys.argv[2:] == ["memory"] else main(rounds_wanted))
+    kind = sys.argv[2] if sys.argv[2:] else ""
+    if kind not in ("", "memory", "sqlite"):
+        sys.exit(f"line_cost.py: unknown store {kind!r} (memory or sqlite)")
+    uvloop.run(store_only(rounds_wanted, kind) if kind else main(rounds_wanted))

@@ -12,28 +12,9 @@ import json
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import AsyncIterator
 
-import pytest
-
-from .conftest import Cluster, readyz, until
+from .conftest import Cluster, readyz, through, until
 from .tcpproxy import TcpProxy
-
-
-@pytest.fixture
-async def proxy(cluster: Cluster) -> AsyncIterator[TcpProxy]:
-    target = urllib.parse.urlsplit(cluster.db_url)
-    proxy = await TcpProxy(target.hostname or "127.0.0.1", target.port or 5432).start()
-    yield proxy
-    await proxy.close()
-
-
-def through(url: str, proxy: TcpProxy) -> str:
-    parts = urllib.parse.urlsplit(url)
-    netloc = (
-        f"{parts.username}@127.0.0.1:{proxy.port}" if parts.username else f"127.0.0.1:{proxy.port}"
-    )
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 def readyz_code(base: str) -> str:

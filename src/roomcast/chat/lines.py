@@ -14,13 +14,16 @@ from roomcast.chat.files import Files
 from roomcast.chat.state import Member, Peer
 from roomcast.clock import Clock
 from roomcast.ops.metrics import Metrics
-from roomcast.store import Appended, MessageStore, NewMessage, StoreUnavailable
+from roomcast.store import Appended, MessageStore, NewMessage, OutcomeUnknown, StoreUnavailable
 from roomcast.wire import protocol
 from roomcast.wire.attachments import Attachment
 from roomcast.wire.protocol import ChatMessage, ErrorCode, ProtocolError, SendChat
 
 SYSTEM_AUTHOR: Final = "system"
 SYSTEM_WSID: Final = "system"
+_UNKNOWN_TEXT: Final = (
+    "the line may have been stored; re-send it with the same Ref on the same session"
+)
 
 
 class ChatLines:
@@ -95,7 +98,13 @@ class ChatLines:
     ) -> None:
         self._metrics.store_write_seconds.observe(time.perf_counter() - started)
         ref = command.ref
-        if isinstance(outcome, StoreUnavailable):
+        if isinstance(outcome, OutcomeUnknown):  # the line may hold its attachments: keep them
+            if member.connected:
+                self._report(
+                    member.peer, ProtocolError(ErrorCode.OUTCOME_UNKNOWN, _UNKNOWN_TEXT, ref)
+                )
+            return
+        if isinstance(outcome, StoreUnavailable):  # certainly not stored
             if command.attachments:
                 self._files.release_soon(command.attachments)
             if member.connected:

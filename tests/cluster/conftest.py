@@ -16,7 +16,6 @@ import secrets
 import subprocess
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,8 +27,6 @@ import redis
 import websockets
 
 from conftest import ServerProcess
-
-from .tcpproxy import TcpProxy
 
 REDIS_URL = os.environ.get("ROOMCAST_TEST_REDIS", "redis://127.0.0.1:6379/0")
 POSTGRES_URL = os.environ.get("ROOMCAST_TEST_POSTGRES", "postgresql://postgres@127.0.0.1/test")
@@ -233,23 +230,6 @@ async def cluster(server_factory: Callable[..., ServerProcess]) -> AsyncIterator
         except redis.RedisError:
             pass
         client_redis.close()
-
-
-@pytest.fixture
-async def proxy(cluster: Cluster) -> AsyncIterator[TcpProxy]:
-    """A TCP proxy in front of the cluster's PostgreSQL (``through`` makes a URL use it)."""
-    target = urllib.parse.urlsplit(cluster.db_url)
-    proxy = await TcpProxy(target.hostname or "127.0.0.1", target.port or 5432).start()
-    yield proxy
-    await proxy.close()
-
-
-def through(url: str, proxy: TcpProxy) -> str:
-    parts = urllib.parse.urlsplit(url)
-    netloc = (
-        f"{parts.username}@127.0.0.1:{proxy.port}" if parts.username else f"127.0.0.1:{proxy.port}"
-    )
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 def redis_alive() -> bool:

@@ -12,9 +12,28 @@ import json
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import AsyncIterator
 
-from .conftest import Cluster, readyz, through, until
+import pytest
+
+from .conftest import Cluster, readyz, until
 from .tcpproxy import TcpProxy
+
+
+@pytest.fixture
+async def proxy(cluster: Cluster) -> AsyncIterator[TcpProxy]:
+    target = urllib.parse.urlsplit(cluster.db_url)
+    proxy = await TcpProxy(target.hostname or "127.0.0.1", target.port or 5432).start()
+    yield proxy
+    await proxy.close()
+
+
+def through(url: str, proxy: TcpProxy) -> str:
+    parts = urllib.parse.urlsplit(url)
+    netloc = (
+        f"{parts.username}@127.0.0.1:{proxy.port}" if parts.username else f"127.0.0.1:{proxy.port}"
+    )
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 def readyz_code(base: str) -> str:
@@ -63,3 +82,47 @@ async def test_postgres_unreachable_then_back(cluster: Cluster, proxy: TcpProxy)
     assert len(stored) == len(alice.acks) == 7
     await until(lambda: bob.last_id == len(stored), 5, "bob has everything")
     assert bob.ids == list(range(1, len(stored) + 1))
+
+
+async def test_a_lost_commit_reply_is_an_unknown_outcome_and_a_resend_is_stored_once(
+    cluster: Cluster, proxy: TcpProxy
+) -> None:
+    """The reply to the line's insert is lost (the link cut once PostgreSQL answered): the line
+    is stored, the sender hears ``outcome_unknown``, and a re-send with its Ref on the same
+    session gets the original ID."""
+    node = await cluster.node(db_url=through(cluster.db_url, proxy))
+    alice = await cluster.client(node, nick="alice")
+    await alice.say("before", "before")
+    await until(lambda: "before" in alice.acks, 5, "the ack before")
+
+    proxy.lose_reply_to(b"the reply to this is lost")
+    await alice.say("the reply to this is lost", "lost")
+    await until(lambda: any(e.get("Ref") == "lost" for e in alice.errors), 15, "the error")
+    [error] = alice.errors
+    assert error["Code"] == "outcome_unknown"
+    assert "same Ref" in error["Message"]
+    assert "lost" not in alice.acks
+    stored = await cluster.stored()
+    assert [row["ref"] for row in stored] == ["s:before", "s:lost"]
+
+    await alice.say("the reply to this is lost", "lost")  # same Ref, same session
+    await until(lambda: "lost" in alice.acks, 15, "the ack of the re-send")
+    assert alice.acks["lost"] == stored[1]["id"] == 2
+    assert len(await cluster.stored()) == 2
+
+
+async def test_a_line_refused_before_it_was_sent_is_store_unavailable_and_not_stored(
+    cluster: Cluster, proxy: TcpProxy
+) -> None:
+    """No connection to PostgreSQL: the line never left the node, so ``store_unavailable``."""
+    node = await cluster.node(db_url=through(cluster.db_url, proxy))
+    alice = await cluster.client(node, nick="alice")
+    await alice.say("before", "before")
+    await until(lambda: "before" in alice.acks, 5, "the ack before")
+
+    await proxy.cut()
+    await alice.say("refused", "refused")
+    await until(lambda: any(e.get("Ref") == "refused" for e in alice.errors), 15, "the error")
+    assert {e["Code"] for e in alice.errors} == {"store_unavailable"}
+    await proxy.restore()
+    assert [row["ref"] for row in await cluster.stored()] == ["s:before"]

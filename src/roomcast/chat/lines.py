@@ -14,13 +14,16 @@ from roomcast.chat.files import Files
 from roomcast.chat.state import Member, Peer
 from roomcast.clock import Clock
 from roomcast.ops.metrics import Metrics
-from roomcast.store import Appended, MessageStore, NewMessage, StoreUnavailable
+from roomcast.store import Appended, MessageStore, NewMessage, OutcomeUnknown, StoreUnavailable
 from roomcast.wire import protocol
 from roomcast.wire.attachments import Attachment
 from roomcast.wire.protocol import ChatMessage, ErrorCode, ProtocolError, SendChat
 
 SYSTEM_AUTHOR: Final = "system"
 SYSTEM_WSID: Final = "system"
+_UNKNOWN_TEXT: Final = (
+    "the line may have been stored; re-send it with the same Ref on the same session"
+)
 
 
 class ChatLines:
@@ -96,12 +99,7 @@ class ChatLines:
         self._metrics.store_write_seconds.observe(time.perf_counter() - started)
         ref = command.ref
         if isinstance(outcome, StoreUnavailable):
-            if command.attachments:
-                self._files.release_soon(command.attachments)
-            if member.connected:
-                self._report(
-                    member.peer, ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(outcome), ref)
-                )
+            self._refused(member, command, outcome)
             return
         message = outcome.message
         if not outcome.duplicate:
@@ -110,6 +108,18 @@ class ChatLines:
                 then(message)
         if ref is not None and member.connected:
             member.peer.send(protocol.encode_ack(message.id, message.room, ref))
+
+    def _refused(self, member: Member, command: SendChat, outcome: StoreUnavailable) -> None:
+        """Tell the sender its line was not stored, or may have been (``OutcomeUnknown``: then
+        the line may hold its attachments, so they stay claimed)."""
+        if isinstance(outcome, OutcomeUnknown):
+            error = ProtocolError(ErrorCode.OUTCOME_UNKNOWN, _UNKNOWN_TEXT, command.ref)
+        else:
+            if command.attachments:
+                self._files.release_soon(command.attachments)
+            error = ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(outcome), command.ref)
+        if member.connected:
+            self._report(member.peer, error)
 
     async def post(self, room: str, text: str, author: str = SYSTEM_AUTHOR) -> ChatMessage:
         """Store and deliver a message that comes from the server itself (or its API)."""

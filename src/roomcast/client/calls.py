@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from roomcast.client.events import (
     Attachment,
@@ -22,9 +22,17 @@ from roomcast.client.events import (
     Joined,
 )
 from roomcast.client.frames import edit_history_from_frame, joined_from_frame, page_from_frame
+from roomcast.client.reconnect import backoff_delay
 from roomcast.client.requests import PendingRequests
 from roomcast.client.resume import ResumeState
 from roomcast.wire import protocol
+
+# A line the store refused (``store_unavailable``) or may have taken (``outcome_unknown``) is sent
+# again with its Ref, so it is stored once at most, this many times in all before ``ChatError``.
+SEND_ATTEMPTS: Final = 5
+_RESENT_ON: Final = frozenset({"store_unavailable", "outcome_unknown"})
+_FIRST_DELAY: Final = 0.5  # seconds before the first re-send, doubled per attempt (jittered)
+_LONGEST_DELAY: Final = 8.0
 
 
 def _event_id(answer: dict[str, Any]) -> int | None:
@@ -63,7 +71,9 @@ class Calls(abc.ABC):
 
         Raises ``ChatError`` when the server refuses it (``too_long``, ``not_in_room``,
         ``not_found`` for an ID that is not a live message of the room, ...). A line in flight
-        during a reconnect is re-sent and still stored exactly once.
+        during a reconnect is re-sent and still stored exactly once; so is one the store
+        refused or whose commit's outcome was unknown (``store_unavailable``,
+        ``outcome_unknown``), after a backoff, up to ``SEND_ATTEMPTS`` times in all.
         """
         target = room or self._default_room()
         frame: dict[str, Any] = {"Message": protocol.encode_text(text), "Room": target}
@@ -73,8 +83,15 @@ class Calls(abc.ABC):
             frame["Thread"] = thread
         if attachments:
             frame["Attachments"] = [a if isinstance(a, str) else a.id for a in attachments]
-        answer = await self._request(frame)
-        return int(answer["ID"])
+        attempt = 0
+        while True:
+            try:
+                return int((await self._request(frame))["ID"])  # the same Ref every time
+            except ChatError as exc:
+                if exc.code not in _RESENT_ON or attempt + 1 == SEND_ATTEMPTS:
+                    raise
+            await asyncio.sleep(backoff_delay(attempt, _FIRST_DELAY, _LONGEST_DELAY))
+            attempt += 1
 
     async def edit(self, room: str, target: int, text: str) -> int | None:
         """Replace the text of one's own message ``target``; return the ``Edited`` event's ID,

@@ -32,9 +32,9 @@ class PendingRequests:
         self._counter = itertools.count(1)
 
     def add(self, frame: dict[str, Any]) -> asyncio.Future[Any]:
-        """Give ``frame`` a fresh ``Ref`` and return the future its answer resolves."""
-        ref = f"{self._ref_prefix}-{next(self._counter)}"
-        frame["Ref"] = ref
+        """Give ``frame`` a fresh ``Ref`` (unless it has one: a line sent again keeps its own)
+        and return the future its answer resolves."""
+        ref = frame.setdefault("Ref", f"{self._ref_prefix}-{next(self._counter)}")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._requests[ref] = _Request(frame, future)
         return future

@@ -34,6 +34,12 @@ class StoreUnavailable(Exception):
     """The store cannot take or give messages right now (down, full or overloaded)."""
 
 
+class OutcomeUnknown(StoreUnavailable):
+    """The store failed after a write was sent and before its reply: it may have been made.
+
+    A line re-sent with the same ``Ref`` (and ``sender``) is then stored once at most."""
+
+
 @record
 class NewMessage:
     """A message before it is stored. ``sender`` and ``ref`` make re-sends idempotent.

@@ -4,17 +4,25 @@
 // Chat lines carry a Ref: an Ack confirms them, and after a reconnect unconfirmed lines are
 // sent again with the same Ref (the server drops re-sends it has already stored for this
 // session). Each room has at most one line in flight, so lines are stored in the order they were
-// typed even when the server rate-limits some of them and they have to be sent again. A line may
+// typed even when the server rate-limits some of them and they have to be sent again. A line the
+// store refused (`store_unavailable`) or may have stored (`outcome_unknown`) is sent again with
+// its Ref too, after a backoff, up to STORE_ATTEMPTS times in all, showing "retrying…" meanwhile:
+// it shows "Not sent" only when every attempt failed. A line may
 // answer another (`replyTo`), belong to a thread (`thread`, shown in the thread panel's list)
 // and carry uploaded files (`attachments`, sent as their IDs).
 
 import { showAlert } from "./alerts.js";
 import { encodeText } from "./codec.js";
+import { backoffDelay } from "./connection.js";
 import { avatar, messageBody } from "./dom.js";
 import { hueFor, linkify } from "./format.js";
 import { connection, send } from "./link.js";
 import { stickToBottom } from "./scroll.js";
 import { nextRef, state } from "./store.js";
+
+// How many times in all a line goes to a store that refuses it, and the codes that say so.
+const STORE_ATTEMPTS = 5;
+const STORE_CODES = new Set(["store_unavailable", "outcome_unknown"]);
 
 /** Send `text` to `room`; `list` is where its pending copy shows (default: the room's). */
 export function sendLine(
@@ -30,6 +38,7 @@ export function sendLine(
     thread,
     attachments,
     status: "queued",
+    storeAttempts: 0,
     li: null,
   };
   line.li = renderPending(line);
@@ -99,26 +108,30 @@ export function lineStored(room, id) {
 }
 
 /**
- * An Error answering one of these lines: a rate limit holds it for a retry, anything else marks
- * it failed. False when the Error is not about a line.
+ * An Error answering one of these lines: a rate limit, or a store that refused it or may have
+ * stored it (until STORE_ATTEMPTS), holds it for a retry; anything else marks it failed. False
+ * when the Error is not about a line.
  */
 export function lineRefused(frame, message) {
   const line = state.pending.get(frame.Ref);
   if (!line) return false;
   if (frame.Code === "rate_limited") {
-    holdPending(line, Number(frame.RetryAfter) || 1);
+    holdPending(line, Number(frame.RetryAfter) * 1000 || 1000, "slowed down by the server");
     showAlert(message);
+  } else if (STORE_CODES.has(frame.Code) && line.storeAttempts + 1 < STORE_ATTEMPTS) {
+    holdPending(line, backoffDelay(line.storeAttempts), "the server could not store it yet");
+    line.storeAttempts += 1;
   } else {
-    failPending(line, message);
+    failPending(line, message, STORE_CODES.has(frame.Code));
   }
   pumpRoomOf(line);
   return true;
 }
 
-/** The server asked to slow down: send the line again (same Ref) once it allows. */
-function holdPending(line, seconds) {
+/** Send the line again (same Ref) in `ms` milliseconds, showing `why` meanwhile. */
+function holdPending(line, ms, why) {
   line.status = "waiting";
-  line.li.querySelector(".pending-status").textContent = "slowed down by the server, retrying…";
+  line.li.querySelector(".pending-status").textContent = `${why}, retrying…`;
   setTimeout(
     () => {
       if (state.pending.get(line.ref) !== line || line.status !== "waiting") return;
@@ -126,7 +139,7 @@ function holdPending(line, seconds) {
       line.li.querySelector(".pending-status").textContent = "sending…";
       pumpRoomOf(line);
     },
-    Math.max(250, seconds * 1000),
+    Math.max(250, ms),
   );
 }
 
@@ -148,7 +161,8 @@ function renderPending(line) {
   return li;
 }
 
-function failPending(line, message) {
+/** Mark the line not sent; `sameRef`: a Retry keeps its Ref (the store may hold it already). */
+function failPending(line, message, sameRef) {
   line.status = "failed";
   const li = line.li;
   li.classList.add("failed");
@@ -161,7 +175,8 @@ function failPending(line, message) {
   retry.addEventListener("click", () => {
     li.classList.remove("failed");
     status.textContent = "sending…";
-    line.ref = retarget(line);
+    if (!sameRef) line.ref = retarget(line);
+    line.storeAttempts = 0;
     line.status = "queued";
     pumpRoomOf(line);
   });
@@ -173,7 +188,8 @@ function failPending(line, message) {
   status.append(retry, " · ", discard);
 }
 
-/** A retried line gets a new Ref: the server remembers the old one as failed-or-done. */
+/** A line retried after a refusal gets a new Ref: the server remembers the old one as
+ * failed-or-done. */
 function retarget(line) {
   state.pending.delete(line.ref);
   const ref = nextRef("m");

@@ -50,6 +50,7 @@ class ErrorCode(enum.StrEnum):
     NOT_FOUND = "not_found"
     ROOM_EXISTS = "room_exists"
     STORE_UNAVAILABLE = "store_unavailable"
+    OUTCOME_UNKNOWN = "outcome_unknown"
     ATTACHMENT_NOT_FOUND = "attachment_not_found"
     ATTACHMENT_USED = "attachment_used"
     TOO_MANY_ATTACHMENTS = "too_many_attachments"

@@ -14,7 +14,7 @@ from roomcast.chat.files import Files
 from roomcast.chat.lines import SYSTEM_AUTHOR, ChatLines
 from roomcast.chat.state import Member, Peer, Subscription
 from roomcast.ops.metrics import Metrics
-from roomcast.store import StoreUnavailable
+from roomcast.store import OutcomeUnknown, StoreUnavailable
 from roomcast.store.memory import MemoryStore
 from roomcast.store.uploads import Upload
 from roomcast.wire.protocol import ErrorCode, ProtocolError, SendChat
@@ -129,6 +129,28 @@ async def test_a_line_not_stored_gives_its_uploads_back(
     world.lines.send(alice, "r", line, attachments=claimed)
     [stored] = await world.store.page("r", None, 10)
     assert stored.attachments == claimed
+
+
+async def test_an_unknown_outcome_is_reported_as_such_and_keeps_the_uploads(
+    clock: Any, peer: Peers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = World(clock)
+    await world.start()
+    alice = seated(peer)
+    upload = Upload("u1", "r", alice.owner, "f.txt", "text/plain", 1, "d", clock.now_ms())
+    await world.store.add_upload(upload, _chunks(b"x"), None, 100)
+    line = SendChat("", room="r", ref=4, attachments=("u1",))
+    claimed = await world.files.claim(alice, "r", line)
+    monkeypatch.setattr(world.store, "submit", lambda new, done: done(OutcomeUnknown("lost")))
+    world.lines.send(alice, "r", line, attachments=claimed)
+    await world.background.wait(1)
+    [(wsid, error)] = world.errors
+    assert (wsid, error.code, error.ref) == ("a", ErrorCode.OUTCOME_UNKNOWN, 4)
+    assert "same Ref" in str(error)
+    assert world.published.messages == []
+    with pytest.raises(ProtocolError) as caught:  # the line may hold it: not given back
+        await world.files.claim(alice, "r", SendChat("", room="r", ref=5, attachments=("u1",)))
+    assert caught.value.code == ErrorCode.ATTACHMENT_USED
 
 
 async def test_the_server_posts_validated_lines_of_its_own(clock: Any) -> None:

@@ -19,6 +19,15 @@ UNAVAILABLE: Final = (
     asyncpg.InterfaceError,
     asyncpg.InternalClientError,
 )
+# Errors raised by a write statement already sent when its reply never came (the connection
+# closed mid-operation, a timeout after the send): it may have been committed. An error the
+# server answered with, or a connection found closed before the send, means it was not.
+IN_DOUBT: Final = (
+    OSError,
+    TimeoutError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.ConnectionFailureError,
+)
 # Errors that mean "another node raced this batch": run it again.
 RACED: Final = (
     asyncpg.UniqueViolationError,

@@ -7,8 +7,11 @@ inserts the messages: the room's row in ``rooms`` is bumped with ``INSERT .. ON 
 UPDATE .. RETURNING last_id``, which holds the row's lock until commit, so the IDs of a room are
 strictly increasing and gapless across all nodes and commit in ID order (a reader never sees ID
 7 before ID 6 is visible). When PostgreSQL cannot be reached, or a statement fails, every append
-of the batch fails with ``StoreUnavailable``; a batch that lost a race (a unique ``(sender,
-ref)`` taken by another node, a deadlock) is retried.
+of the batch fails with ``StoreUnavailable``; when the connection is lost after the insert was
+sent and before its reply, with ``OutcomeUnknown`` (it may have committed: a re-send with the
+same ref is answered from the earlier row; nothing is retried here, since a line without a ref
+could then be stored twice). A batch that lost a race (a unique ``(sender, ref)`` taken by
+another node, a deadlock) is retried.
 
 A change to a message (``change``) is queued too and made in its own transaction (change.py)
 once the lines queued before it are committed, so it always finds them.
@@ -32,6 +35,7 @@ from roomcast.store.base import (
     ChangeRefused,
     NewMessage,
     Outcomes,
+    OutcomeUnknown,
     StoreUnavailable,
     Submission,
     failed,
@@ -43,7 +47,7 @@ from roomcast.store.changes import as_line
 from roomcast.store.postgres.change import change_on
 from roomcast.store.postgres.events import EVENT, event
 from roomcast.store.postgres.pool import Pool
-from roomcast.store.postgres.sql import RACED, UNAVAILABLE, Conn
+from roomcast.store.postgres.sql import IN_DOUBT, RACED, UNAVAILABLE, Conn
 from roomcast.store.search import indexed_text
 from roomcast.wire.attachments import stored_attachments
 from roomcast.wire.protocol import ChatMessage
@@ -285,7 +289,11 @@ async def _insert(
         [indexed_text(new.text) for new in news],
         [stored_attachments(new.attachments) for new in news],
     ]
-    last_ids = {row[0]: int(row[1]) for row in await conn.fetch(APPEND, *columns)}
+    try:
+        rows = await conn.fetch(APPEND, *columns)
+    except IN_DOUBT as exc:  # sent, no reply: committed or not, nobody here can tell
+        raise OutcomeUnknown(f"the message store's reply was lost: {exc}") from exc
+    last_ids = {row[0]: int(row[1]) for row in rows}
     counts: dict[str, int] = {}
     for _, new in fresh:
         counts[new.room] = counts.get(new.room, 0) + 1

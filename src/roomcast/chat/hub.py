@@ -76,7 +76,7 @@ from roomcast.wire.search_frames import SearchMessages
 log = logging.getLogger(__name__)
 
 # Error codes that a dependency's outage sends (each outage is logged once, by its OutageLog).
-_OUTAGE_CODES: Final = frozenset({ErrorCode.STORE_UNAVAILABLE})
+_OUTAGE_CODES: Final = frozenset({ErrorCode.STORE_UNAVAILABLE, ErrorCode.OUTCOME_UNKNOWN})
 
 
 class Hub:

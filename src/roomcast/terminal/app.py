@@ -35,6 +35,7 @@ class ChatApp(App[int]):
         Binding("ctrl+p,alt+up", "previous_room", "previous room", priority=True),
     ]
     ENABLE_COMMAND_PALETTE = False
+    AUTO_FOCUS = "#composer"  # typing goes to the composer from the start, not the log
     CSS = """
     #rooms { width: 18; border-right: solid gray; }
     #log { width: 1fr; }

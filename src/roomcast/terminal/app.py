@@ -54,7 +54,8 @@ class ChatApp(App[int]):
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Static(id="rooms")
-            yield RichLog(id="log", wrap=True)
+            # min_width=1: lines wrap at the log's own width (RichLog's default, 78, clipped them)
+            yield RichLog(id="log", wrap=True, min_width=1)
             yield Static(id="people")
         yield Input(id="composer", placeholder="message, or /help")
 

@@ -73,6 +73,8 @@ class ChatApp(App[int]):
     async def _pump(self) -> None:
         assert self.chat is not None
         async for event in self.chat:
+            if not self.is_running:  # shutting down: the screen is being taken away
+                return
             if isinstance(event, Message):
                 self._receive(event)
             elif isinstance(event, Users):

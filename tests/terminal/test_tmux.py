@@ -107,7 +107,7 @@ async def test_no_color_wide_emoji_and_rtl_text_keep_the_layout(server: ServerPr
         await pane.wait_for("message, or /help")
         async with connect(server.http_url, nick="dana", room="lobby") as dana:
             await dana.send(WIDE, room="lobby")
-            rows = await pane.wait_for("宽字符", "😀", "שלום")
+            rows = await pane.wait_for("宽字符", "😀", "שלום", "│dana")
         assert any("dana:" in row and "宽字符" in row for row in rows), "\n".join(rows)
         assert len(rows) <= HEIGHT
         for row in rows:

@@ -35,6 +35,7 @@ class ChatApp(App[int]):
         Binding("ctrl+p,alt+up", "previous_room", "previous room", priority=True),
     ]
     ENABLE_COMMAND_PALETTE = False
+    AUTO_FOCUS = "#composer"  # typing goes to the composer from the start, not the log
     CSS = """
     #rooms { width: 18; border-right: solid gray; }
     #log { width: 1fr; }
@@ -53,7 +54,8 @@ class ChatApp(App[int]):
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Static(id="rooms")
-            yield RichLog(id="log", wrap=True)
+            # min_width=1: lines wrap at the log's own width (RichLog's default, 78, clipped them)
+            yield RichLog(id="log", wrap=True, min_width=1)
             yield Static(id="people")
         yield Input(id="composer", placeholder="message, or /help")
 
@@ -71,6 +73,8 @@ class ChatApp(App[int]):
     async def _pump(self) -> None:
         assert self.chat is not None
         async for event in self.chat:
+            if not self.is_running:  # shutting down: the screen is being taken away
+                return
             if isinstance(event, Message):
                 self._receive(event)
             elif isinstance(event, Users):

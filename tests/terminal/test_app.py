@@ -126,3 +126,57 @@ async def test_no_server_ends_with_a_message_and_code_1() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
     assert app.return_code == 1
+
+
+async def test_page_up_scrolls_then_loads_older_history_until_the_start(
+    server: ServerProcess,
+) -> None:
+    async with connect(server.http_url, nick="bob", room="old") as bob:
+        for n in range(120):
+            await bob.send(f"line {n:03}", room="old")
+    app = ChatApp(ChatOptions(server.http_url, ("old",), "alice", color=False, bell=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, "bob: line 119")
+        log = app.query_one(RichLog)
+        assert "line 000" not in log_text(app)
+        while log.scroll_y > 0:
+            await pilot.press("pageup")
+        top = log.lines[0].text
+        await pilot.press("pageup")
+        async with asyncio.timeout(10):
+            while len(app.messages["old"]) == 0 or app.messages["old"][0].text != "line 000":
+                await pilot.press("pageup")
+                await pilot.pause(0.05)
+        await wait_for(pilot, "the start of old")
+        assert [m.text for m in app.messages["old"]] == [f"line {n:03}" for n in range(120)]
+        await pilot.pause()
+        assert log.lines[0].text == "* the start of old"
+        assert top in log_text(app)
+        log.scroll_to(y=0, animate=False, immediate=True)
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert len(app.messages["old"]) == 120
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert log.scroll_y > 0
+
+
+async def test_older_page_keeps_the_view_on_the_same_line(server: ServerProcess) -> None:
+    async with connect(server.http_url, nick="bob", room="keep") as bob:
+        for n in range(120):
+            await bob.send(f"line {n:03}", room="keep")
+    app = ChatApp(ChatOptions(server.http_url, ("keep",), "alice", color=False, bell=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, "bob: line 119")
+        log = app.query_one(RichLog)
+        while log.scroll_y > 0:
+            await pilot.press("pageup")
+        top = log.lines[0].text
+        known = len(app.messages["keep"])
+        await pilot.press("pageup")
+        async with asyncio.timeout(10):
+            while len(app.messages["keep"]) == known:
+                await pilot.pause(0.05)
+        await pilot.pause()
+        assert log.lines[round(log.scroll_y)].text == top
+        assert len(app.messages["keep"]) > known

@@ -33,6 +33,8 @@ class ChatApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n,alt+down", "next_room", "next room", priority=True),
         Binding("ctrl+p,alt+up", "previous_room", "previous room", priority=True),
+        Binding("pageup", "page_up", "older", priority=True),
+        Binding("pagedown", "page_down", "newer", priority=True),
     ]
     ENABLE_COMMAND_PALETTE = False
     CSS = """
@@ -49,6 +51,8 @@ class ChatApp(App[int]):
         self.messages: dict[str, list[Message]] = defaultdict(list)
         self.unread: dict[str, int] = defaultdict(int)
         self.people: dict[str, tuple[str, ...]] = {}
+        #: Rooms whose oldest message is on screen already (the server said no more).
+        self.complete: set[str] = set()
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -114,10 +118,10 @@ class ChatApp(App[int]):
     def _show_people(self) -> None:
         self.query_one("#people", Static).update("\n".join(self.people.get(self.room, ())))
 
-    def notice(self, text: str) -> None:
+    def notice(self, text: str, scroll_end: bool | None = None) -> None:
         """A line of the client's own (an error, a state) in the log."""
         self.query_one(RichLog).write(
-            Text(f"* {text}", style="italic" if self.options.color else "")
+            Text(f"* {text}", style="italic" if self.options.color else ""), scroll_end=scroll_end
         )
 
     async def on_input_submitted(self, submitted: Input.Submitted) -> None:
@@ -144,7 +148,11 @@ class ChatApp(App[int]):
             self.exit(0)
         elif name == "help":
             self.notice("commands: " + ", ".join(usage(n) for n in COMMANDS))
-            self.notice("keys: Enter send, Ctrl+N/Ctrl+P or Alt+Down/Alt+Up next/previous room")
+            self.notice(
+                "keys: Enter send, PageUp/PageDown "
+                "scroll (PageUp at the top loads older lines), Ctrl+N/Ctrl+P or "
+                "Alt+Down/Alt+Up next/previous room"
+            )
         elif name == "join":
             await chat.join(text)
             self._switch(text)
@@ -168,12 +176,50 @@ class ChatApp(App[int]):
         """Show ``room``: its lines in the log, its unread count cleared."""
         self.room = room
         self.unread[room] = 0
-        log = self.query_one(RichLog)
-        log.clear()
-        for message in self.messages[room]:
-            log.write(self._line(message))
+        self._redraw(scroll_end=True)
         self._show_rooms()
         self._show_people()
+
+    def _redraw(self, scroll_end: bool) -> None:
+        """The current room's lines in the log again, from its first known one."""
+        log = self.query_one(RichLog)
+        log.clear()
+        if self.room in self.complete:
+            self.notice(f"the start of {self.room}", scroll_end=scroll_end)
+        for message in self.messages[self.room]:
+            log.write(self._line(message), scroll_end=scroll_end)
+
+    def action_page_up(self) -> None:
+        """PageUp: a page back in the log; at its top, the room's older history."""
+        log = self.query_one(RichLog)
+        if log.scroll_y > 0:
+            log.scroll_page_up(animate=False)
+        elif self.chat is not None and self.room not in self.complete:
+            self.run_worker(self._older(self.chat, self.room), group="history", exclusive=True)
+
+    def action_page_down(self) -> None:
+        """PageDown: a page on in the log."""
+        self.query_one(RichLog).scroll_page_down(animate=False)
+
+    async def _older(self, chat: ChatClient, room: str) -> None:
+        """Put the page before the oldest line known above it, the view kept where it was."""
+        known = self.messages[room]
+        try:
+            page = await chat.history(room, before=known[0].id if known else None)
+        except ChatError as error:
+            self.notice(f"{error.code}: {error}")
+            return
+        ids = {m.id for m in known}
+        known[:0] = [m for m in page.messages if m.id not in ids]
+        if not page.more:
+            self.complete.add(room)
+        if room != self.room:
+            return
+        log = self.query_one(RichLog)
+        before = len(log.lines)
+        self._redraw(scroll_end=False)
+        # After the refresh, as RichLog's own scrolls to the end are: the last word is this one.
+        log.call_after_refresh(log.scroll_to, y=len(log.lines) - before, animate=False)
 
     def _step(self, by: int) -> None:
         rooms = self.chat.rooms if self.chat else []

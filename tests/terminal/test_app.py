@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from textual.pilot import Pilot
-from textual.widgets import Input, RichLog, Static
+from textual.widgets import RichLog, Static, TextArea
 
 from conftest import ServerProcess, free_port
 from roomcast.client import Message, connect
@@ -34,22 +34,22 @@ async def test_send_receive_and_unknown_command(server: ServerProcess) -> None:
         connect(server.http_url, nick="bob", room="lobby") as bob,
     ):
         await pilot.pause()
-        app.query_one(Input).value = "hello from alice"
+        app.query_one(TextArea).text = "hello from alice"
         await pilot.press("enter")
         await wait_for(pilot, "alice: hello from alice")
         await bob.send("hi @alice", room="lobby")
         await wait_for(pilot, "bob: hi @alice")
-        app.query_one(Input).value = "/frobnicate"
+        app.query_one(TextArea).text = "/frobnicate"
         await pilot.press("enter")
         await wait_for(pilot, "unknown command")
         for typed in ("/join", "/react x 👍", "/quit now", "/msg bob"):
-            app.query_one(Input).value = typed
+            app.query_one(TextArea).text = typed
             await pilot.press("enter")
         await wait_for(pilot, "usage: /msg NAME TEXT")
         assert "usage: /join ROOM" in log_text(app)
         assert "ID is a message number" in log_text(app)
         assert "/quit takes no arguments" in log_text(app)
-        app.query_one(Input).value = "/me waves"
+        app.query_one(TextArea).text = "/me waves"
         await pilot.press("enter")
         await wait_for(pilot, "* alice waves")
 
@@ -96,12 +96,12 @@ def test_lines_colour_names_stably_and_mark_mentions() -> None:
 async def test_offline_typing_is_sent_once_after_a_restart(server: ServerProcess) -> None:
     app = ChatApp(ChatOptions(server.ws_url, ("p",), "alice", color=False, bell=False))
     async with app.run_test(size=(80, 24)) as pilot:
-        app.query_one(Input).value = "before"
+        app.query_one(TextArea).text = "before"
         await pilot.press("enter")
         await wait_for(pilot, "alice: before")
         server.stop()
         await wait_for(pilot, "offline")
-        app.query_one(Input).value = "while away"
+        app.query_one(TextArea).text = "while away"
         await pilot.press("enter")
         server.start()
         await wait_for(pilot, "alice: while away")
@@ -180,3 +180,20 @@ async def test_older_page_keeps_the_view_on_the_same_line(server: ServerProcess)
         await pilot.pause()
         assert log.lines[round(log.scroll_y)].text == top
         assert len(app.messages["keep"]) > known
+
+
+async def test_composer_enter_sends_and_shift_alt_enter_insert_lines(
+    server: ServerProcess,
+) -> None:
+    app = ChatApp(ChatOptions(server.http_url, ("multi",), "alice", color=False, bell=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("o", "n", "e", "shift+enter", "t", "w", "o", "alt+enter", "3")
+        await pilot.press("ctrl+j", "4")
+        assert app.query_one(TextArea).text == "one\ntwo\n3\n4"
+        await pilot.press("enter")
+        async with asyncio.timeout(10):
+            while not app.messages["multi"]:
+                await pilot.pause(0.05)
+        assert app.messages["multi"][0].text == "one\ntwo\n3\n4"
+        assert app.query_one(TextArea).text == ""

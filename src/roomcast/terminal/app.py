@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Input, RichLog, Static
+from textual.widgets import RichLog, Static
 
 from roomcast.client import (
     ChatClient,
@@ -23,6 +23,7 @@ from roomcast.client import (
     connect,
 )
 from roomcast.terminal.commands import COMMANDS, BadCommand, Command, parse, usage
+from roomcast.terminal.composer import Composer
 from roomcast.terminal.lines import mentions_me, render
 from roomcast.terminal.options import ChatOptions
 
@@ -41,6 +42,7 @@ class ChatApp(App[int]):
     #rooms { width: 18; border-right: solid gray; }
     #log { width: 1fr; }
     #people { width: 16; border-left: solid gray; }
+    #composer { height: auto; max-height: 8; }
     """
 
     def __init__(self, options: ChatOptions) -> None:
@@ -59,7 +61,7 @@ class ChatApp(App[int]):
             yield Static(id="rooms")
             yield RichLog(id="log", wrap=True)
             yield Static(id="people")
-        yield Input(id="composer", placeholder="message, or /help")
+        yield Composer(id="composer")
 
     async def on_mount(self) -> None:
         try:
@@ -124,9 +126,9 @@ class ChatApp(App[int]):
             Text(f"* {text}", style="italic" if self.options.color else ""), scroll_end=scroll_end
         )
 
-    async def on_input_submitted(self, submitted: Input.Submitted) -> None:
+    async def on_composer_submitted(self, submitted: Composer.Submitted) -> None:
         line = submitted.value.strip()
-        submitted.input.value = ""
+        submitted.composer.clear()
         if line and self.chat is not None:
             # In a worker: while offline the library holds the send (same Ref) until it is back.
             self.run_worker(self._dispatch(self.chat, line, self.room))
@@ -149,7 +151,7 @@ class ChatApp(App[int]):
         elif name == "help":
             self.notice("commands: " + ", ".join(usage(n) for n in COMMANDS))
             self.notice(
-                "keys: Enter send, PageUp/PageDown "
+                "keys: Enter send, Shift+Enter/Alt+Enter/Ctrl+J new line, PageUp/PageDown "
                 "scroll (PageUp at the top loads older lines), Ctrl+N/Ctrl+P or "
                 "Alt+Down/Alt+Up next/previous room"
             )

@@ -11,6 +11,7 @@ from textual.widgets import RichLog, Static, TextArea
 from conftest import ServerProcess, free_port
 from roomcast.client import Message, connect
 from roomcast.terminal.app import ChatApp
+from roomcast.terminal.composer import Composer
 from roomcast.terminal.lines import mentions_me, name_colour, render
 from roomcast.terminal.options import ChatOptions
 
@@ -197,3 +198,50 @@ async def test_composer_enter_sends_and_shift_alt_enter_insert_lines(
                 await pilot.pause(0.05)
         assert app.messages["multi"][0].text == "one\ntwo\n3\n4"
         assert app.query_one(TextArea).text == ""
+
+
+async def test_up_edits_the_last_line_and_others_changes_show_live(server: ServerProcess) -> None:
+    app = ChatApp(ChatOptions(server.http_url, ("ed",), "alice", color=False, bell=False))
+    async with (
+        app.run_test(size=(80, 24)) as pilot,
+        connect(server.http_url, nick="bob", room="ed") as bob,
+    ):
+        await pilot.pause()
+        await pilot.press("up")
+        await wait_for(pilot, "nothing of yours in ed to edit")
+        composer = app.query_one(Composer)
+        composer.text = "frist"
+        await pilot.press("enter")
+        await wait_for(pilot, "alice: frist")
+        await pilot.press("up")
+        assert composer.text == "frist"
+        assert composer.editing is not None
+        await pilot.press("escape")
+        assert composer.text == ""
+        assert composer.editing is None
+        await pilot.press("up")
+        composer.text = "first"
+        await pilot.press("enter")
+        await wait_for(pilot, "alice: first (edited)")
+        assert "frist" not in log_text(app)
+        mine = app.messages["ed"][0].id
+        theirs = await bob.send("typo", room="ed")
+        await wait_for(pilot, "bob: typo")
+        await bob.edit("ed", theirs, "fixed")
+        await wait_for(pilot, "bob: fixed (edited)")
+        await bob.react("ed", mine, "👍")
+        await wait_for(pilot, "[👍 1]")
+        await bob.react("ed", mine, "👍", remove=True)
+        async with asyncio.timeout(10):
+            while "[👍 1]" in log_text(app):
+                await pilot.pause(0.05)
+        await bob.delete("ed", theirs)
+        await wait_for(pilot, "bob: (deleted)")
+        theirs_again = await bob.send("not yours", room="ed")
+        await wait_for(pilot, "bob: not yours")
+        composer.editing = theirs_again
+        composer.text = "hijack"
+        await pilot.press("enter")
+        await wait_for(pilot, "* forbidden: only its author may edit a message")
+        assert "hijack" not in log_text(app)
+        assert "bob: (deleted)\n" in log_text(app) + "\n"

@@ -16,12 +16,16 @@ from roomcast.client import (
     ChatClient,
     ChatError,
     Connected,
+    Deleted,
     Disconnected,
+    Edited,
     Message,
+    Reaction,
     ServerError,
     Users,
     connect,
 )
+from roomcast.terminal.changes import DELETED, apply
 from roomcast.terminal.commands import COMMANDS, BadCommand, Command, parse, usage
 from roomcast.terminal.composer import Composer
 from roomcast.terminal.lines import mentions_me, render
@@ -79,6 +83,9 @@ class ChatApp(App[int]):
         async for event in self.chat:
             if isinstance(event, Message):
                 self._receive(event)
+            elif isinstance(event, Edited | Deleted | Reaction):
+                if apply(self.messages[event.room], event) and event.room == self.room:
+                    self._refresh_log()
             elif isinstance(event, Users):
                 self.people[event.room] = event.names
                 self._show_people()
@@ -128,10 +135,26 @@ class ChatApp(App[int]):
 
     async def on_composer_submitted(self, submitted: Composer.Submitted) -> None:
         line = submitted.value.strip()
-        submitted.composer.clear()
-        if line and self.chat is not None:
+        if submitted.editing is not None and line and self.chat is not None:
+            self.run_worker(self._edit(self.chat, self.room, submitted.editing, line))
+        elif line and self.chat is not None:
             # In a worker: while offline the library holds the send (same Ref) until it is back.
             self.run_worker(self._dispatch(self.chat, line, self.room))
+
+    def on_composer_edit_last(self) -> None:
+        """Up in the empty composer: one's last line here, to edit."""
+        nick = self.chat.nick if self.chat else None
+        mine = [m for m in self.messages[self.room] if m.author == nick and m.text != DELETED]
+        if mine:
+            self.query_one(Composer).hold_for_edit(mine[-1].id, mine[-1].text)
+        else:
+            self.notice(f"nothing of yours in {self.room} to edit")
+
+    async def _edit(self, chat: ChatClient, room: str, target: int, text: str) -> None:
+        try:
+            await chat.edit(room, target, text)
+        except ChatError as error:
+            self.notice(str(error))
 
     async def _dispatch(self, chat: ChatClient, line: str, room: str) -> None:
         try:
@@ -142,7 +165,7 @@ class ChatApp(App[int]):
         except BadCommand as bad:
             self.notice(str(bad))
         except ChatError as error:
-            self.notice(f"{error.code}: {error}")
+            self.notice(str(error))
 
     async def _command(self, chat: ChatClient, command: Command) -> None:
         name, words, text = command.name, command.words, command.text
@@ -151,7 +174,8 @@ class ChatApp(App[int]):
         elif name == "help":
             self.notice("commands: " + ", ".join(usage(n) for n in COMMANDS))
             self.notice(
-                "keys: Enter send, Shift+Enter/Alt+Enter/Ctrl+J new line, PageUp/PageDown "
+                "keys: Enter send, Shift+Enter/Alt+Enter/Ctrl+J new line, Up (empty) edit your "
+                "last line, Escape cancel the edit, PageUp/PageDown "
                 "scroll (PageUp at the top loads older lines), Ctrl+N/Ctrl+P or "
                 "Alt+Down/Alt+Up next/previous room"
             )
@@ -191,6 +215,14 @@ class ChatApp(App[int]):
         for message in self.messages[self.room]:
             log.write(self._line(message), scroll_end=scroll_end)
 
+    def _refresh_log(self) -> None:
+        """The current room's lines drawn again after a change, the view where it was."""
+        log = self.query_one(RichLog)
+        at_end, y = log.is_vertical_scroll_end, log.scroll_y
+        self._redraw(scroll_end=at_end)
+        if not at_end:
+            log.call_after_refresh(log.scroll_to, y=y, animate=False)
+
     def action_page_up(self) -> None:
         """PageUp: a page back in the log; at its top, the room's older history."""
         log = self.query_one(RichLog)
@@ -209,7 +241,7 @@ class ChatApp(App[int]):
         try:
             page = await chat.history(room, before=known[0].id if known else None)
         except ChatError as error:
-            self.notice(f"{error.code}: {error}")
+            self.notice(str(error))
             return
         ids = {m.id for m in known}
         known[:0] = [m for m in page.messages if m.id not in ids]

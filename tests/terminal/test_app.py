@@ -11,7 +11,11 @@ from textual.widgets import RichLog, Static, TextArea
 from conftest import ServerProcess, free_port
 from roomcast.client import Message, connect
 from roomcast.terminal.app import ChatApp
+from roomcast.terminal.commands import COMMANDS
+from roomcast.terminal.complete import complete
 from roomcast.terminal.composer import Composer
+from roomcast.terminal.finder import fuzzy
+from roomcast.terminal.keys import KEYS
 from roomcast.terminal.lines import mentions_me, name_colour, render
 from roomcast.terminal.options import ChatOptions
 
@@ -245,3 +249,64 @@ async def test_up_edits_the_last_line_and_others_changes_show_live(server: Serve
         await wait_for(pilot, "* forbidden: only its author may edit a message")
         assert "hijack" not in log_text(app)
         assert "bob: (deleted)\n" in log_text(app) + "\n"
+
+
+async def test_tab_completes_names_and_commands(server: ServerProcess) -> None:
+    app = ChatApp(ChatOptions(server.http_url, ("tabs",), "alice", color=False, bell=False))
+    async with (
+        app.run_test(size=(80, 24)) as pilot,
+        connect(server.http_url, nick="bobby", room="tabs"),
+    ):
+        composer = app.query_one(Composer)
+        async with asyncio.timeout(10):
+            while "bobby" not in composer.names:
+                await pilot.pause(0.05)
+        await pilot.press("/", "j", "o", "tab")
+        assert composer.text == "/join "
+        composer.text = ""
+        await pilot.press("h", "i", "space", "b", "o", "tab")
+        assert composer.text == "hi bobby "
+        composer.text = ""
+        await pilot.press("/", "r", "e", "tab")
+        assert composer.text == "/re"
+        await pilot.press("tab")
+        assert composer.text == "/re"
+
+
+def test_complete_extends_to_the_common_part() -> None:
+    assert complete("re", ["react", "reply", "join"]) == ("re", ["react", "reply"])
+    assert complete("Al", ["alice", "alina"]) == ("ali", ["alice", "alina"])
+    assert complete("x", ["alice"]) == ("x", [])
+    assert fuzzy("lby", "lobby")
+    assert not fuzzy("ybl", "lobby")
+
+
+async def test_ctrl_k_finds_a_joined_room_or_joins_a_new_one(server: ServerProcess) -> None:
+    app = ChatApp(
+        ChatOptions(server.http_url, ("lobby", "den", "garden"), "alice", color=False, bell=False)
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+k", "g", "r", "d", "enter")
+        await pilot.pause()
+        assert app.room == "garden"
+        await pilot.press("ctrl+k", "escape")
+        await pilot.pause()
+        assert app.room == "garden"
+        await pilot.press("ctrl+k", *"attic", "enter")
+        async with asyncio.timeout(10):
+            while app.room != "attic":
+                await pilot.pause(0.05)
+        assert app.chat is not None
+        assert "attic" in app.chat.rooms
+
+
+async def test_f1_and_help_list_every_key_and_command(server: ServerProcess) -> None:
+    app = ChatApp(ChatOptions(server.http_url, ("h",), "alice", color=False, bell=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f1")
+        await wait_for(pilot, "F1: this list")
+        shown = log_text(app)
+        assert all(key in shown for key, _ in KEYS)
+        assert all(f"/{name}" in shown for name in COMMANDS)

@@ -28,6 +28,8 @@ from roomcast.client import (
 from roomcast.terminal.changes import DELETED, apply
 from roomcast.terminal.commands import COMMANDS, BadCommand, Command, parse, usage
 from roomcast.terminal.composer import Composer
+from roomcast.terminal.finder import RoomFinder
+from roomcast.terminal.keys import KEYS
 from roomcast.terminal.lines import mentions_me, render
 from roomcast.terminal.options import ChatOptions
 
@@ -38,6 +40,8 @@ class ChatApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n,alt+down", "next_room", "next room", priority=True),
         Binding("ctrl+p,alt+up", "previous_room", "previous room", priority=True),
+        Binding("ctrl+k", "find_room", "find a room", priority=True),
+        Binding("f1", "help", "keys", priority=True),
         Binding("pageup", "page_up", "older", priority=True),
         Binding("pagedown", "page_down", "newer", priority=True),
     ]
@@ -125,7 +129,9 @@ class ChatApp(App[int]):
         self.query_one("#rooms", Static).update("\n".join(lines))
 
     def _show_people(self) -> None:
-        self.query_one("#people", Static).update("\n".join(self.people.get(self.room, ())))
+        names = self.people.get(self.room, ())
+        self.query_one("#people", Static).update("\n".join(names))
+        self.query_one(Composer).names = names
 
     def notice(self, text: str, scroll_end: bool | None = None) -> None:
         """A line of the client's own (an error, a state) in the log."""
@@ -172,13 +178,7 @@ class ChatApp(App[int]):
         if name == "quit":
             self.exit(0)
         elif name == "help":
-            self.notice("commands: " + ", ".join(usage(n) for n in COMMANDS))
-            self.notice(
-                "keys: Enter send, Shift+Enter/Alt+Enter/Ctrl+J new line, Up (empty) edit your "
-                "last line, Escape cancel the edit, PageUp/PageDown "
-                "scroll (PageUp at the top loads older lines), Ctrl+N/Ctrl+P or "
-                "Alt+Down/Alt+Up next/previous room"
-            )
+            self.action_help()
         elif name == "join":
             await chat.join(text)
             self._switch(text)
@@ -197,6 +197,25 @@ class ChatApp(App[int]):
             await chat.react(self.room, int(words[0]), words[1])
         elif name == "reply":
             await chat.send(text, room=self.room, reply_to=int(words[0]))
+
+    def action_help(self) -> None:
+        """F1 and /help: every command and every key, in the log."""
+        self.notice("commands: " + ", ".join(usage(n) for n in COMMANDS))
+        for key, what in KEYS:
+            self.notice(f"{key}: {what}")
+
+    def action_find_room(self) -> None:
+        """Ctrl+K: the room finder; its answer shown (joined first when new)."""
+        rooms = self.chat.rooms if self.chat else []
+        self.push_screen(RoomFinder(rooms), self._found)
+
+    def _found(self, room: str | None) -> None:
+        if room is None or self.chat is None:
+            return
+        if room in self.chat.rooms:
+            self._switch(room)
+        else:
+            self.run_worker(self._dispatch(self.chat, f"/join {room}", self.room))
 
     def _switch(self, room: str) -> None:
         """Show ``room``: its lines in the log, its unread count cleared."""

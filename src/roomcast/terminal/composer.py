@@ -1,5 +1,6 @@
 """The composer: a multi-line text box where Enter sends and Shift+Enter, Alt+Enter or Ctrl+J
-starts a new line; Up when it is empty asks to edit one's last line, which Escape cancels."""
+starts a new line; Up when it is empty asks to edit one's last line, which Escape cancels; Tab
+completes a /command or a nickname."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
+
+from roomcast.terminal.commands import COMMANDS
+from roomcast.terminal.complete import complete
 
 #: Keys that put a new line in the text instead of sending it. Terminals that report modifiers
 #: (the kitty keyboard protocol, modifyOtherKeys) send shift+enter and alt+enter; the others send
@@ -23,6 +27,7 @@ class Composer(TextArea):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(",".join(NEWLINE_KEYS), "newline", "new line", show=False),
         Binding("escape", "cancel_edit", "cancel the edit", show=False),
+        Binding("tab", "complete", "complete", show=False),
     ]
 
     class Submitted(Message):
@@ -41,6 +46,8 @@ class Composer(TextArea):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, placeholder="message, or /help")
         self.editing: int | None = None
+        #: The nicknames Tab completes (the current room's people).
+        self.names: tuple[str, ...] = ()
 
     def hold_for_edit(self, target: int, text: str) -> None:
         """Hold ``text`` of message ``target`` for editing; Enter saves it, Escape cancels."""
@@ -77,3 +84,18 @@ class Composer(TextArea):
         """Escape: drop the edit (the line keeps its text)."""
         if self.editing is not None:
             self.reset()
+
+    def action_complete(self) -> None:
+        """Tab: the word before the cursor completed; the choices shown when several fit."""
+        row, column = self.cursor_location
+        before = self.document.get_line(row)[:column]
+        word = before.rsplit(" ", 1)[-1]
+        if word.startswith("/") and before == word and row == 0:
+            done, fits = complete(word[1:], COMMANDS)
+            done = "/" + done
+        else:
+            done, fits = complete(word, self.names)
+        if done != word:
+            self.replace(done, (row, column - len(word)), (row, column))
+        elif len(fits) > 1:
+            self.notify(" ".join(fits), title="Tab")

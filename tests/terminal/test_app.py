@@ -74,14 +74,20 @@ async def test_rooms_switch_and_count_unread(server: ServerProcess) -> None:
         async with asyncio.timeout(10):
             while "den (1)" not in rooms_text(app):
                 await pilot.pause(0.05)
+        await bob.send("alice: look", room="den")
+        await bob.send("and this", room="den")
+        async with asyncio.timeout(10):
+            while "den (3) @1" not in rooms_text(app):
+                await pilot.pause(0.05)
         await pilot.press("ctrl+n")
         await wait_for(pilot, "bob: in the den")
+        assert "@" not in rooms_text(app)
         people = str(app.query_one("#people", Static).content)
         assert people.splitlines() == sorted(["alice", "bob"]) or set(people.split()) == {
             "alice",
             "bob",
         }
-        assert "den (1)" not in rooms_text(app)
+        assert "den (" not in rooms_text(app)
         await pilot.press("ctrl+p")
         assert app.room == "lobby"
 

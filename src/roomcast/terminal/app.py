@@ -60,6 +60,8 @@ class ChatApp(App[int]):
         self.chat: ChatClient | None = None
         self.messages: dict[str, list[Message]] = defaultdict(list)
         self.unread: dict[str, int] = defaultdict(int)
+        #: Unread lines that mention this client, counted apart from ``unread``.
+        self.mentions: dict[str, int] = defaultdict(int)
         self.people: dict[str, tuple[str, ...]] = {}
         #: Rooms whose oldest message is on screen already (the server said no more).
         self.complete: set[str] = set()
@@ -109,6 +111,7 @@ class ChatApp(App[int]):
             self.query_one(RichLog).write(self._line(message))
         else:
             self.unread[message.room] += 1
+            self.mentions[message.room] += mentions_me(message, nick)
         if mentions_me(message, nick) and self.options.bell:
             self.bell()
         self._show_rooms()
@@ -124,6 +127,7 @@ class ChatApp(App[int]):
         lines = [
             f"{'>' if r == self.room else ' '} {r}"
             + (f" ({self.unread[r]})" if self.unread[r] else "")
+            + (f" @{self.mentions[r]}" if self.mentions[r] else "")
             for r in rooms
         ]
         self.query_one("#rooms", Static).update("\n".join(lines))
@@ -221,6 +225,7 @@ class ChatApp(App[int]):
         """Show ``room``: its lines in the log, its unread count cleared."""
         self.room = room
         self.unread[room] = 0
+        self.mentions[room] = 0
         self._redraw(scroll_end=True)
         self._show_rooms()
         self._show_people()

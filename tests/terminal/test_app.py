@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from textual.pilot import Pilot
 from textual.widgets import RichLog, Static, TextArea
 
+from accounts import call, register, unique
+from accounts import connect as connect_as
 from conftest import ServerProcess, free_port
 from roomcast.client import Message, connect
 from roomcast.terminal.app import ChatApp
-from roomcast.terminal.commands import COMMANDS
+from roomcast.terminal.commands import COMMANDS, offered
 from roomcast.terminal.complete import complete
 from roomcast.terminal.composer import Composer
 from roomcast.terminal.finder import fuzzy
@@ -315,4 +317,50 @@ async def test_f1_and_help_list_every_key_and_command(server: ServerProcess) -> 
         await wait_for(pilot, "F1: this list")
         shown = log_text(app)
         assert all(key in shown for key, _ in KEYS)
-        assert all(f"/{name}" in shown for name in COMMANDS)
+        assert all(f"/{name}" in shown for name in offered("none"))
+        assert "/kick" not in shown
+        assert "kick" in COMMANDS
+
+
+async def test_moderation_is_offered_by_role_and_search_shows_room_author_text(
+    server: ServerProcess,
+) -> None:
+    room = unique("mod")
+    owner = await register(server.http_url, unique("own"))
+    reply = await call("POST", f"{server.http_url}/api/tokens", body={}, cookie=owner.cookie)
+    token = reply.json()["token"]
+    async with await connect_as(server.ws_url, person=owner, room="lobby") as creator:
+        await creator.send({"Type": "Create", "Room": room})
+        await creator.expect("Room", lambda f: f["Room"] == room)
+    guest = ChatApp(ChatOptions(server.http_url, (room,), "gus", color=False, bell=False))
+    async with guest.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        guest.query_one(TextArea).text = "/kick bob"
+        await pilot.press("enter")
+        await wait_for(pilot, "/kick needs a moderator's role in")
+        assert "/kick" not in guest.query_one(Composer).commands
+    url = f"{server.ws_url}?token={token}"
+    app = ChatApp(ChatOptions(url, (room,), owner.name, color=False, bell=False))
+    async with (
+        app.run_test(size=(80, 24)) as pilot,
+        connect(server.http_url, nick="bob", room=room) as bob,
+    ):
+        async with asyncio.timeout(10):
+            while app.rooms_info.get(room) is None or app.rooms_info[room].role != "owner":
+                await pilot.pause(0.05)
+        assert "kick" in app.query_one(Composer).commands
+        app.query_one(TextArea).text = "/topic plans for today"
+        await pilot.press("enter")
+        await wait_for(pilot, f"topic of {room}: plans for today")
+        await bob.send("a needle in the hay", room=room)
+        await wait_for(pilot, "bob: a needle in the hay")
+        app.query_one(TextArea).text = "/search needle"
+        await pilot.press("enter")
+        await wait_for(pilot, f"{room} #")
+        assert "bob: a needle in the hay" in log_text(app).split("found for")[-1]
+        app.query_one(TextArea).text = "/ban nosuchperson"
+        await pilot.press("enter")
+        app.query_one(TextArea).text = "/kick bob being rude"
+        await pilot.press("enter")
+        await wait_for(pilot, f"kick: bob in {room}")
+        assert "not_found: nobody called 'nosuchperson' is here" in log_text(app)

@@ -21,12 +21,20 @@ from roomcast.client import (
     Edited,
     Message,
     Reaction,
+    RoomInfo,
     ServerError,
     Users,
     connect,
 )
 from roomcast.terminal.changes import DELETED, apply
-from roomcast.terminal.commands import COMMANDS, BadCommand, Command, parse, usage
+from roomcast.terminal.commands import (
+    MODERATION,
+    BadCommand,
+    Command,
+    offered,
+    parse,
+    usage,
+)
 from roomcast.terminal.composer import Composer
 from roomcast.terminal.finder import RoomFinder
 from roomcast.terminal.keys import KEYS
@@ -63,6 +71,8 @@ class ChatApp(App[int]):
         #: Unread lines that mention this client, counted apart from ``unread``.
         self.mentions: dict[str, int] = defaultdict(int)
         self.people: dict[str, tuple[str, ...]] = {}
+        #: This client's role and the topic in each room, as the server's Room frames say.
+        self.rooms_info: dict[str, RoomInfo] = {}
         #: Rooms whose oldest message is on screen already (the server said no more).
         self.complete: set[str] = set()
 
@@ -92,6 +102,8 @@ class ChatApp(App[int]):
             elif isinstance(event, Edited | Deleted | Reaction):
                 if apply(self.messages[event.room], event) and event.room == self.room:
                     self._refresh_log()
+            elif isinstance(event, RoomInfo):
+                self._room_info(event)
             elif isinstance(event, Users):
                 self.people[event.room] = event.names
                 self._show_people()
@@ -136,6 +148,18 @@ class ChatApp(App[int]):
         names = self.people.get(self.room, ())
         self.query_one("#people", Static).update("\n".join(names))
         self.query_one(Composer).names = names
+        self.query_one(Composer).commands = offered(self._role())
+
+    def _room_info(self, info: RoomInfo) -> None:
+        old = self.rooms_info.get(info.room)
+        self.rooms_info[info.room] = info
+        if info.topic and (old is None or old.topic != info.topic):
+            self.notice(f"topic of {info.room}: {info.topic}")
+        self._show_people()
+
+    def _role(self) -> str:
+        info = self.rooms_info.get(self.room)
+        return info.role if info else "none"
 
     def notice(self, text: str, scroll_end: bool | None = None) -> None:
         """A line of the client's own (an error, a state) in the log."""
@@ -183,6 +207,18 @@ class ChatApp(App[int]):
             self.exit(0)
         elif name == "help":
             self.action_help()
+        elif name in MODERATION and name not in offered(self._role()):
+            self.notice(f"/{name} needs a moderator's role in {self.room} (yours: {self._role()})")
+        elif name == "topic":
+            await chat.set_topic(self.room, text)
+        elif name in ("kick", "ban", "mute"):
+            await chat.moderate(name, self.room, words[0], reason=text)
+            self.notice(f"{name}: {words[0]} in {self.room}")
+        elif name == "search":
+            found = await chat.search(text)
+            self.notice(f"{len(found)} found for {text!r}")
+            for line in found:
+                self.notice(f"{line.room} #{line.id} {line.author}: {line.text}")
         elif name == "join":
             await chat.join(text)
             self._switch(text)
@@ -204,7 +240,7 @@ class ChatApp(App[int]):
 
     def action_help(self) -> None:
         """F1 and /help: every command and every key, in the log."""
-        self.notice("commands: " + ", ".join(usage(n) for n in COMMANDS))
+        self.notice("commands: " + ", ".join(usage(n) for n in offered(self._role())))
         for key, what in KEYS:
             self.notice(f"{key}: {what}")
 

@@ -11,7 +11,6 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
 
-from roomcast.terminal.commands import COMMANDS
 from roomcast.terminal.complete import complete
 
 #: Keys that put a new line in the text instead of sending it. Terminals that report modifiers
@@ -48,6 +47,8 @@ class Composer(TextArea):
         self.editing: int | None = None
         #: The nicknames Tab completes (the current room's people).
         self.names: tuple[str, ...] = ()
+        #: The /commands Tab completes (those offered in the current room).
+        self.commands: list[str] = []
 
     def hold_for_edit(self, target: int, text: str) -> None:
         """Hold ``text`` of message ``target`` for editing; Enter saves it, Escape cancels."""
@@ -91,7 +92,7 @@ class Composer(TextArea):
         before = self.document.get_line(row)[:column]
         word = before.rsplit(" ", 1)[-1]
         if word.startswith("/") and before == word and row == 0:
-            done, fits = complete(word[1:], COMMANDS)
+            done, fits = complete(word[1:], self.commands)
             done = "/" + done
         else:
             done, fits = complete(word, self.names)

@@ -1,5 +1,7 @@
 """The full-screen client: a room list, the current room's messages and a composer, fed by
-one ``ChatClient``; ``run`` is what ``roomcast chat`` calls in its full mode."""
+one ``ChatClient``; ``run`` is what ``roomcast chat`` calls in its full mode. The keys are
+listed in ``keys``; the composer, completion, the room finder and how later changes reach a
+shown line each have a module of their own."""
 
 from __future__ import annotations
 
@@ -43,7 +45,8 @@ from roomcast.terminal.options import ChatOptions
 
 
 class ChatApp(App[int]):
-    """One connection's rooms on screen; Enter sends, /join and /quit are understood."""
+    """One connection's rooms on screen: lines paged in from history, typed lines sent or
+    edited, /commands run (the moderating ones where the room's role allows)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n,alt+down", "next_room", "next room", priority=True),

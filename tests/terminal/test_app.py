@@ -301,6 +301,12 @@ async def test_ctrl_k_finds_a_joined_room_or_joins_a_new_one(server: ServerProce
         await pilot.press("ctrl+k", "escape")
         await pilot.pause()
         assert app.room == "garden"
+        await pilot.press("ctrl+k", "e", "down", "enter")
+        await pilot.pause()
+        assert app.room == "garden"
+        await pilot.press("ctrl+k", "e", "down", "up", "enter")
+        await pilot.pause()
+        assert app.room == "den"
         await pilot.press("ctrl+k", *"attic", "enter")
         async with asyncio.timeout(10):
             while app.room != "attic":

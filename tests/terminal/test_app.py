@@ -6,11 +6,18 @@ import asyncio
 from datetime import UTC, datetime
 
 from textual.pilot import Pilot
-from textual.widgets import Input, RichLog, Static
+from textual.widgets import RichLog, Static, TextArea
 
+from accounts import call, register, unique
+from accounts import connect as connect_as
 from conftest import ServerProcess, free_port
 from roomcast.client import Message, connect
 from roomcast.terminal.app import ChatApp
+from roomcast.terminal.commands import COMMANDS, offered
+from roomcast.terminal.complete import complete
+from roomcast.terminal.composer import Composer
+from roomcast.terminal.finder import fuzzy
+from roomcast.terminal.keys import KEYS
 from roomcast.terminal.lines import mentions_me, name_colour, render
 from roomcast.terminal.options import ChatOptions
 
@@ -34,22 +41,22 @@ async def test_send_receive_and_unknown_command(server: ServerProcess) -> None:
         connect(server.http_url, nick="bob", room="lobby") as bob,
     ):
         await pilot.pause()
-        app.query_one(Input).value = "hello from alice"
+        app.query_one(TextArea).text = "hello from alice"
         await pilot.press("enter")
         await wait_for(pilot, "alice: hello from alice")
         await bob.send("hi @alice", room="lobby")
         await wait_for(pilot, "bob: hi @alice")
-        app.query_one(Input).value = "/frobnicate"
+        app.query_one(TextArea).text = "/frobnicate"
         await pilot.press("enter")
         await wait_for(pilot, "unknown command")
         for typed in ("/join", "/react x 👍", "/quit now", "/msg bob"):
-            app.query_one(Input).value = typed
+            app.query_one(TextArea).text = typed
             await pilot.press("enter")
         await wait_for(pilot, "usage: /msg NAME TEXT")
         assert "usage: /join ROOM" in log_text(app)
         assert "(ID is a message" in log_text(app)  # the notice wraps at the log's width
         assert "/quit takes no arguments" in log_text(app)
-        app.query_one(Input).value = "/me waves"
+        app.query_one(TextArea).text = "/me waves"
         await pilot.press("enter")
         await wait_for(pilot, "* alice waves")
 
@@ -69,14 +76,20 @@ async def test_rooms_switch_and_count_unread(server: ServerProcess) -> None:
         async with asyncio.timeout(10):
             while "den (1)" not in rooms_text(app):
                 await pilot.pause(0.05)
+        await bob.send("alice: look", room="den")
+        await bob.send("and this", room="den")
+        async with asyncio.timeout(10):
+            while "den (3) @1" not in rooms_text(app):
+                await pilot.pause(0.05)
         await pilot.press("ctrl+n")
         await wait_for(pilot, "bob: in the den")
+        assert "@" not in rooms_text(app)
         people = str(app.query_one("#people", Static).content)
         assert people.splitlines() == sorted(["alice", "bob"]) or set(people.split()) == {
             "alice",
             "bob",
         }
-        assert "den (1)" not in rooms_text(app)
+        assert "den (" not in rooms_text(app)
         await pilot.press("ctrl+p")
         assert app.room == "lobby"
 
@@ -96,12 +109,12 @@ def test_lines_colour_names_stably_and_mark_mentions() -> None:
 async def test_offline_typing_is_sent_once_after_a_restart(server: ServerProcess) -> None:
     app = ChatApp(ChatOptions(server.ws_url, ("p",), "alice", color=False, bell=False))
     async with app.run_test(size=(80, 24)) as pilot:
-        app.query_one(Input).value = "before"
+        app.query_one(TextArea).text = "before"
         await pilot.press("enter")
         await wait_for(pilot, "alice: before")
         server.stop()
         await wait_for(pilot, "offline")
-        app.query_one(Input).value = "while away"
+        app.query_one(TextArea).text = "while away"
         await pilot.press("enter")
         server.start()
         await wait_for(pilot, "alice: while away")
@@ -126,3 +139,234 @@ async def test_no_server_ends_with_a_message_and_code_1() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
     assert app.return_code == 1
+
+
+async def test_page_up_scrolls_then_loads_older_history_until_the_start(
+    server: ServerProcess,
+) -> None:
+    async with connect(server.http_url, nick="bob", room="old") as bob:
+        for n in range(120):
+            await bob.send(f"line {n:03}", room="old")
+    app = ChatApp(ChatOptions(server.http_url, ("old",), "alice", color=False, bell=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, "bob: line 119")
+        log = app.query_one(RichLog)
+        assert "line 000" not in log_text(app)
+        while log.scroll_y > 0:
+            await pilot.press("pageup")
+        top = log.lines[0].text
+        await pilot.press("pageup")
+        async with asyncio.timeout(10):
+            while len(app.messages["old"]) == 0 or app.messages["old"][0].text != "line 000":
+                await pilot.press("pageup")
+                await pilot.pause(0.05)
+        await wait_for(pilot, "the start of old")
+        assert [m.text for m in app.messages["old"]] == [f"line {n:03}" for n in range(120)]
+        await pilot.pause()
+        assert log.lines[0].text == "* the start of old"
+        assert top in log_text(app)
+        log.scroll_to(y=0, animate=False, immediate=True)
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert len(app.messages["old"]) == 120
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert log.scroll_y > 0
+
+
+async def test_older_page_keeps_the_view_on_the_same_line(server: ServerProcess) -> None:
+    async with connect(server.http_url, nick="bob", room="keep") as bob:
+        for n in range(120):
+            await bob.send(f"line {n:03}", room="keep")
+    app = ChatApp(ChatOptions(server.http_url, ("keep",), "alice", color=False, bell=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, "bob: line 119")
+        log = app.query_one(RichLog)
+        while log.scroll_y > 0:
+            await pilot.press("pageup")
+        top = log.lines[0].text
+        known = len(app.messages["keep"])
+        await pilot.press("pageup")
+        async with asyncio.timeout(10):
+            while len(app.messages["keep"]) == known:
+                await pilot.pause(0.05)
+        await pilot.pause()
+        assert log.lines[round(log.scroll_y)].text == top
+        assert len(app.messages["keep"]) > known
+
+
+async def test_composer_enter_sends_and_shift_alt_enter_insert_lines(
+    server: ServerProcess,
+) -> None:
+    app = ChatApp(ChatOptions(server.http_url, ("multi",), "alice", color=False, bell=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("o", "n", "e", "shift+enter", "t", "w", "o", "alt+enter", "3")
+        await pilot.press("ctrl+j", "4")
+        assert app.query_one(TextArea).text == "one\ntwo\n3\n4"
+        await pilot.press("enter")
+        async with asyncio.timeout(10):
+            while not app.messages["multi"]:
+                await pilot.pause(0.05)
+        assert app.messages["multi"][0].text == "one\ntwo\n3\n4"
+        assert app.query_one(TextArea).text == ""
+
+
+async def test_up_edits_the_last_line_and_others_changes_show_live(server: ServerProcess) -> None:
+    app = ChatApp(ChatOptions(server.http_url, ("ed",), "alice", color=False, bell=False))
+    async with (
+        app.run_test(size=(80, 24)) as pilot,
+        connect(server.http_url, nick="bob", room="ed") as bob,
+    ):
+        await pilot.pause()
+        await pilot.press("up")
+        await wait_for(pilot, "nothing of yours in ed to edit")
+        composer = app.query_one(Composer)
+        composer.text = "frist"
+        await pilot.press("enter")
+        await wait_for(pilot, "alice: frist")
+        await pilot.press("up")
+        assert composer.text == "frist"
+        assert composer.editing is not None
+        await pilot.press("escape")
+        assert composer.text == ""
+        assert composer.editing is None
+        await pilot.press("up")
+        composer.text = "first"
+        await pilot.press("enter")
+        await wait_for(pilot, "alice: first (edited)")
+        assert "frist" not in log_text(app)
+        mine = app.messages["ed"][0].id
+        theirs = await bob.send("typo", room="ed")
+        await wait_for(pilot, "bob: typo")
+        await bob.edit("ed", theirs, "fixed")
+        await wait_for(pilot, "bob: fixed (edited)")
+        await bob.react("ed", mine, "👍")
+        await wait_for(pilot, "[👍 1]")
+        await bob.react("ed", mine, "👍", remove=True)
+        async with asyncio.timeout(10):
+            while "[👍 1]" in log_text(app):
+                await pilot.pause(0.05)
+        await bob.delete("ed", theirs)
+        await wait_for(pilot, "bob: (deleted)")
+        theirs_again = await bob.send("not yours", room="ed")
+        await wait_for(pilot, "bob: not yours")
+        composer.editing = theirs_again
+        composer.text = "hijack"
+        await pilot.press("enter")
+        await wait_for(pilot, "* forbidden: only its author may edit a message")
+        assert "hijack" not in log_text(app)
+        assert "bob: (deleted)\n" in log_text(app) + "\n"
+
+
+async def test_tab_completes_names_and_commands(server: ServerProcess) -> None:
+    app = ChatApp(ChatOptions(server.http_url, ("tabs",), "alice", color=False, bell=False))
+    async with (
+        app.run_test(size=(80, 24)) as pilot,
+        connect(server.http_url, nick="bobby", room="tabs"),
+    ):
+        composer = app.query_one(Composer)
+        async with asyncio.timeout(10):
+            while "bobby" not in composer.names:
+                await pilot.pause(0.05)
+        await pilot.press("/", "j", "o", "tab")
+        assert composer.text == "/join "
+        composer.text = ""
+        await pilot.press("h", "i", "space", "b", "o", "tab")
+        assert composer.text == "hi bobby "
+        composer.text = ""
+        await pilot.press("/", "r", "e", "tab")
+        assert composer.text == "/re"
+        await pilot.press("tab")
+        assert composer.text == "/re"
+
+
+def test_complete_extends_to_the_common_part() -> None:
+    assert complete("re", ["react", "reply", "join"]) == ("re", ["react", "reply"])
+    assert complete("Al", ["alice", "alina"]) == ("ali", ["alice", "alina"])
+    assert complete("x", ["alice"]) == ("x", [])
+    assert fuzzy("lby", "lobby")
+    assert not fuzzy("ybl", "lobby")
+
+
+async def test_ctrl_k_finds_a_joined_room_or_joins_a_new_one(server: ServerProcess) -> None:
+    app = ChatApp(
+        ChatOptions(server.http_url, ("lobby", "den", "garden"), "alice", color=False, bell=False)
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+k", "g", "r", "d", "enter")
+        await pilot.pause()
+        assert app.room == "garden"
+        await pilot.press("ctrl+k", "escape")
+        await pilot.pause()
+        assert app.room == "garden"
+        await pilot.press("ctrl+k", "e", "down", "enter")
+        await pilot.pause()
+        assert app.room == "garden"
+        await pilot.press("ctrl+k", "e", "down", "up", "enter")
+        await pilot.pause()
+        assert app.room == "den"
+        await pilot.press("ctrl+k", *"attic", "enter")
+        async with asyncio.timeout(10):
+            while app.room != "attic":
+                await pilot.pause(0.05)
+        assert app.chat is not None
+        assert "attic" in app.chat.rooms
+
+
+async def test_f1_and_help_list_every_key_and_command(server: ServerProcess) -> None:
+    app = ChatApp(ChatOptions(server.http_url, ("h",), "alice", color=False, bell=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f1")
+        await wait_for(pilot, "F1: this list")
+        shown = log_text(app)
+        assert all(key in shown for key, _ in KEYS)
+        assert all(f"/{name}" in shown for name in offered("none"))
+        assert "/kick" not in shown
+        assert "kick" in COMMANDS
+
+
+async def test_moderation_is_offered_by_role_and_search_shows_room_author_text(
+    server: ServerProcess,
+) -> None:
+    room = unique("mod")
+    owner = await register(server.http_url, unique("own"))
+    reply = await call("POST", f"{server.http_url}/api/tokens", body={}, cookie=owner.cookie)
+    token = reply.json()["token"]
+    async with await connect_as(server.ws_url, person=owner, room="lobby") as creator:
+        await creator.send({"Type": "Create", "Room": room})
+        await creator.expect("Room", lambda f: f["Room"] == room)
+    guest = ChatApp(ChatOptions(server.http_url, (room,), "gus", color=False, bell=False))
+    async with guest.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        guest.query_one(TextArea).text = "/kick bob"
+        await pilot.press("enter")
+        await wait_for(pilot, "/kick needs a moderator's role in")
+        assert "/kick" not in guest.query_one(Composer).commands
+    url = f"{server.ws_url}?token={token}"
+    app = ChatApp(ChatOptions(url, (room,), owner.name, color=False, bell=False))
+    async with (
+        app.run_test(size=(80, 24)) as pilot,
+        connect(server.http_url, nick="bob", room=room) as bob,
+    ):
+        async with asyncio.timeout(10):
+            while app.rooms_info.get(room) is None or app.rooms_info[room].role != "owner":
+                await pilot.pause(0.05)
+        assert "kick" in app.query_one(Composer).commands
+        app.query_one(TextArea).text = "/topic plans for today"
+        await pilot.press("enter")
+        await wait_for(pilot, f"topic of {room}: plans for today")
+        await bob.send("a needle in the hay", room=room)
+        await wait_for(pilot, "bob: a needle in the hay")
+        app.query_one(TextArea).text = "/search needle"
+        await pilot.press("enter")
+        await wait_for(pilot, f"{room} #")
+        assert "bob: a needle in the hay" in log_text(app).split("found for")[-1]
+        app.query_one(TextArea).text = "/ban nosuchperson"
+        await pilot.press("enter")
+        app.query_one(TextArea).text = "/kick bob being rude"
+        await pilot.press("enter")
+        await wait_for(pilot, f"kick: bob in {room}")
+        assert "not_found: nobody called 'nosuchperson' is here" in log_text(app)

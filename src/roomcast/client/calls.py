@@ -20,8 +20,16 @@ from roomcast.client.events import (
     EditHistory,
     HistoryPage,
     Joined,
+    Message,
+    RoomInfo,
 )
-from roomcast.client.frames import edit_history_from_frame, joined_from_frame, page_from_frame
+from roomcast.client.frames import (
+    edit_history_from_frame,
+    found_from_frame,
+    joined_from_frame,
+    page_from_frame,
+    room_info_from_frame,
+)
 from roomcast.client.reconnect import backoff_delay
 from roomcast.client.requests import PendingRequests
 from roomcast.client.resume import ResumeState
@@ -173,6 +181,33 @@ class Calls(abc.ABC):
         self._check_open()
         if not self._send_frame({"Type": "Read", "Room": room, "ID": message_id}):
             self._state.hold_read(room, message_id)
+
+    async def search(self, query: str, room: str | None = None, limit: int = 20) -> list[Message]:
+        """Lines matching ``query`` (words, "phrases", -exclusions, prefix*) in every room one
+        may read, or only ``room``'s; best first, at most ``limit``."""
+        frame: dict[str, Any] = {"Type": "Search", "Query": query, "Limit": limit}
+        if room is not None:
+            frame["Room"] = room
+        return found_from_frame(await self._request(frame))
+
+    # -- a room's settings and moderation (refused as ``forbidden`` without the role) ----------
+
+    async def set_topic(self, room: str, topic: str) -> RoomInfo:
+        """Set ``room``'s topic (moderators); return the room's settings as they are now."""
+        frame = {"Type": "Topic", "Room": room, "Topic": topic}
+        return room_info_from_frame(await self._request(frame))
+
+    async def moderate(
+        self, action: str, room: str, name: str, reason: str = "", duration: int | None = None
+    ) -> None:
+        """``kick``, ``ban``, ``mute`` (or ``unban``, ``unmute``) ``name`` in ``room``; a ban or
+        mute lasts ``duration`` seconds (None: until lifted)."""
+        frame: dict[str, Any] = {"Type": action.capitalize(), "Room": room, "Name": name}
+        if reason:
+            frame["Reason"] = reason
+        if duration is not None and action in ("ban", "mute"):
+            frame["Duration"] = duration
+        await self._request(frame)
 
     # -- the person -----------------------------------------------------------------------------
 

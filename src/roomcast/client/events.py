@@ -142,6 +142,18 @@ class Joined:
 
 
 @record
+class RoomInfo:
+    """A room's settings and this client's role there (``admin``, ``owner``, ``moderator``,
+    ``member`` or ``none``): after each join, and whenever they change."""
+
+    room: str
+    topic: str
+    role: str
+    moderators: tuple[str, ...]
+    private: bool
+
+
+@record
 class Left:
     room: str
 
@@ -227,6 +239,7 @@ Event = (
     | Typing
     | Users
     | Joined
+    | RoomInfo
     | Left
     | NickChanged
     | Rooms

@@ -1,7 +1,7 @@
 """Reading server frames into the client's typed values: a ``Chat`` frame (or a history entry)
-into a ``Message``, the room's content events, ``Typing``, ``Joined``, the person's ``Rooms``
-and ``Notify``, and the answers to ``History`` and ``Edits``. Text that is not base64 reads as
-empty, bytes that are not UTF-8 as U+FFFD.
+into a ``Message``, the room's content events, ``Typing``, ``Joined``, ``Room``, the person's
+``Rooms`` and ``Notify``, and the answers to ``History``, ``Edits`` and ``Search``. Text that is
+not base64 reads as empty, bytes that are not UTF-8 as U+FFFD.
 
 Imports only ``roomcast.client.events``.
 """
@@ -25,6 +25,7 @@ from roomcast.client.events import (
     Notify,
     Reaction,
     ReactionSummary,
+    RoomInfo,
     Rooms,
     RoomState,
     Typing,
@@ -97,6 +98,22 @@ def typing_from_frame(frame: dict[str, Any]) -> Typing:
 def joined_from_frame(frame: dict[str, Any]) -> Joined:
     truncated, read_id = bool(frame.get("Truncated")), frame.get("ReadID") or 0
     return Joined(frame["Room"], frame["LastID"], truncated, read_id)
+
+
+def room_info_from_frame(frame: dict[str, Any]) -> RoomInfo:
+    """A ``Room`` frame: the room's topic, moderators and this client's role there."""
+    return RoomInfo(
+        frame["Room"],
+        frame.get("Topic", ""),
+        frame.get("Role", "none"),
+        tuple(frame.get("Moderators", ())),
+        bool(frame.get("Private")),
+    )
+
+
+def found_from_frame(frame: dict[str, Any]) -> list[Message]:
+    """The lines a ``Results`` frame found, best first."""
+    return [message_from_frame(m) for m in frame["Messages"]]
 
 
 def rooms_from_frame(frame: dict[str, Any]) -> Rooms:

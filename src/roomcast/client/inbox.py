@@ -25,6 +25,7 @@ from roomcast.client.frames import (
     log_event_from_frame,
     message_from_frame,
     notify_from_frame,
+    room_info_from_frame,
     rooms_from_frame,
     typing_from_frame,
 )
@@ -57,10 +58,11 @@ class Inbox:
                     self._emit(log_event_from_frame(frame))
             case "Typing":
                 self._emit(typing_from_frame(frame))  # no ID: never resumed, never repeated
-            case "Ack" | "History" | "Edits" | "Pong" | "Blocks":
+            case "Ack" | "History" | "Edits" | "Pong" | "Blocks" | "Results" | "Moderated":
                 self._requests.answer(frame)
             case "Room":
                 self._requests.answer(frame)  # a Direct's answer; one after Joined has no Ref
+                self._emit(room_info_from_frame(frame))
             case "Joined":
                 state.joined(frame["Room"], frame["LastID"])
                 self._requests.answer(frame)

@@ -1,5 +1,7 @@
 """The full-screen client: a room list, the current room's messages and a composer, fed by
-one ``ChatClient``; ``run`` is what ``roomcast chat`` calls in its full mode."""
+one ``ChatClient``; ``run`` is what ``roomcast chat`` calls in its full mode. The keys are
+listed in ``keys``; the composer, completion, the room finder and how later changes reach a
+shown line each have a module of their own."""
 
 from __future__ import annotations
 
@@ -10,29 +12,49 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Input, RichLog, Static
+from textual.widgets import RichLog, Static
 
 from roomcast.client import (
     ChatClient,
     ChatError,
     Connected,
+    Deleted,
     Disconnected,
+    Edited,
     Message,
+    Reaction,
+    RoomInfo,
     ServerError,
     Users,
     connect,
 )
-from roomcast.terminal.commands import COMMANDS, BadCommand, Command, parse, usage
+from roomcast.terminal.changes import DELETED, apply
+from roomcast.terminal.commands import (
+    MODERATION,
+    BadCommand,
+    Command,
+    offered,
+    parse,
+    usage,
+)
+from roomcast.terminal.composer import Composer
+from roomcast.terminal.finder import RoomFinder
+from roomcast.terminal.keys import KEYS
 from roomcast.terminal.lines import mentions_me, render
 from roomcast.terminal.options import ChatOptions
 
 
 class ChatApp(App[int]):
-    """One connection's rooms on screen; Enter sends, /join and /quit are understood."""
+    """One connection's rooms on screen: lines paged in from history, typed lines sent or
+    edited, /commands run (the moderating ones where the room's role allows)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n,alt+down", "next_room", "next room", priority=True),
         Binding("ctrl+p,alt+up", "previous_room", "previous room", priority=True),
+        Binding("ctrl+k", "find_room", "find a room", priority=True),
+        Binding("f1", "help", "keys", priority=True),
+        Binding("pageup", "page_up", "older", priority=True),
+        Binding("pagedown", "page_down", "newer", priority=True),
     ]
     ENABLE_COMMAND_PALETTE = False
     AUTO_FOCUS = "#composer"  # typing goes to the composer from the start, not the log
@@ -40,6 +62,7 @@ class ChatApp(App[int]):
     #rooms { width: 18; border-right: solid gray; }
     #log { width: 1fr; }
     #people { width: 16; border-left: solid gray; }
+    #composer { height: auto; max-height: 8; }
     """
 
     def __init__(self, options: ChatOptions) -> None:
@@ -49,7 +72,13 @@ class ChatApp(App[int]):
         self.chat: ChatClient | None = None
         self.messages: dict[str, list[Message]] = defaultdict(list)
         self.unread: dict[str, int] = defaultdict(int)
+        #: Unread lines that mention this client, counted apart from ``unread``.
+        self.mentions: dict[str, int] = defaultdict(int)
         self.people: dict[str, tuple[str, ...]] = {}
+        #: This client's role and the topic in each room, as the server's Room frames say.
+        self.rooms_info: dict[str, RoomInfo] = {}
+        #: Rooms whose oldest message is on screen already (the server said no more).
+        self.complete: set[str] = set()
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -57,7 +86,7 @@ class ChatApp(App[int]):
             # min_width=1: lines wrap at the log's own width (RichLog's default, 78, clipped them)
             yield RichLog(id="log", wrap=True, min_width=1)
             yield Static(id="people")
-        yield Input(id="composer", placeholder="message, or /help")
+        yield Composer(id="composer")
 
     async def on_mount(self) -> None:
         try:
@@ -77,6 +106,11 @@ class ChatApp(App[int]):
                 return
             if isinstance(event, Message):
                 self._receive(event)
+            elif isinstance(event, Edited | Deleted | Reaction):
+                if apply(self.messages[event.room], event) and event.room == self.room:
+                    self._refresh_log()
+            elif isinstance(event, RoomInfo):
+                self._room_info(event)
             elif isinstance(event, Users):
                 self.people[event.room] = event.names
                 self._show_people()
@@ -96,6 +130,7 @@ class ChatApp(App[int]):
             self.query_one(RichLog).write(self._line(message))
         else:
             self.unread[message.room] += 1
+            self.mentions[message.room] += mentions_me(message, nick)
         if mentions_me(message, nick) and self.options.bell:
             self.bell()
         self._show_rooms()
@@ -111,25 +146,56 @@ class ChatApp(App[int]):
         lines = [
             f"{'>' if r == self.room else ' '} {r}"
             + (f" ({self.unread[r]})" if self.unread[r] else "")
+            + (f" @{self.mentions[r]}" if self.mentions[r] else "")
             for r in rooms
         ]
         self.query_one("#rooms", Static).update("\n".join(lines))
 
     def _show_people(self) -> None:
-        self.query_one("#people", Static).update("\n".join(self.people.get(self.room, ())))
+        names = self.people.get(self.room, ())
+        self.query_one("#people", Static).update("\n".join(names))
+        self.query_one(Composer).names = names
+        self.query_one(Composer).commands = offered(self._role())
 
-    def notice(self, text: str) -> None:
+    def _room_info(self, info: RoomInfo) -> None:
+        old = self.rooms_info.get(info.room)
+        self.rooms_info[info.room] = info
+        if info.topic and (old is None or old.topic != info.topic):
+            self.notice(f"topic of {info.room}: {info.topic}")
+        self._show_people()
+
+    def _role(self) -> str:
+        info = self.rooms_info.get(self.room)
+        return info.role if info else "none"
+
+    def notice(self, text: str, scroll_end: bool | None = None) -> None:
         """A line of the client's own (an error, a state) in the log."""
         self.query_one(RichLog).write(
-            Text(f"* {text}", style="italic" if self.options.color else "")
+            Text(f"* {text}", style="italic" if self.options.color else ""), scroll_end=scroll_end
         )
 
-    async def on_input_submitted(self, submitted: Input.Submitted) -> None:
+    async def on_composer_submitted(self, submitted: Composer.Submitted) -> None:
         line = submitted.value.strip()
-        submitted.input.value = ""
-        if line and self.chat is not None:
+        if submitted.editing is not None and line and self.chat is not None:
+            self.run_worker(self._edit(self.chat, self.room, submitted.editing, line))
+        elif line and self.chat is not None:
             # In a worker: while offline the library holds the send (same Ref) until it is back.
             self.run_worker(self._dispatch(self.chat, line, self.room))
+
+    def on_composer_edit_last(self) -> None:
+        """Up in the empty composer: one's last line here, to edit."""
+        nick = self.chat.nick if self.chat else None
+        mine = [m for m in self.messages[self.room] if m.author == nick and m.text != DELETED]
+        if mine:
+            self.query_one(Composer).hold_for_edit(mine[-1].id, mine[-1].text)
+        else:
+            self.notice(f"nothing of yours in {self.room} to edit")
+
+    async def _edit(self, chat: ChatClient, room: str, target: int, text: str) -> None:
+        try:
+            await chat.edit(room, target, text)
+        except ChatError as error:
+            self.notice(str(error))
 
     async def _dispatch(self, chat: ChatClient, line: str, room: str) -> None:
         try:
@@ -140,15 +206,26 @@ class ChatApp(App[int]):
         except BadCommand as bad:
             self.notice(str(bad))
         except ChatError as error:
-            self.notice(f"{error.code}: {error}")
+            self.notice(str(error))
 
     async def _command(self, chat: ChatClient, command: Command) -> None:
         name, words, text = command.name, command.words, command.text
         if name == "quit":
             self.exit(0)
         elif name == "help":
-            self.notice("commands: " + ", ".join(usage(n) for n in COMMANDS))
-            self.notice("keys: Enter send, Ctrl+N/Ctrl+P or Alt+Down/Alt+Up next/previous room")
+            self.action_help()
+        elif name in MODERATION and name not in offered(self._role()):
+            self.notice(f"/{name} needs a moderator's role in {self.room} (yours: {self._role()})")
+        elif name == "topic":
+            await chat.set_topic(self.room, text)
+        elif name in ("kick", "ban", "mute"):
+            await chat.moderate(name, self.room, words[0], reason=text)
+            self.notice(f"{name}: {words[0]} in {self.room}")
+        elif name == "search":
+            found = await chat.search(text)
+            self.notice(f"{len(found)} found for {text!r}")
+            for line in found:
+                self.notice(f"{line.room} #{line.id} {line.author}: {line.text}")
         elif name == "join":
             await chat.join(text)
             self._switch(text)
@@ -168,16 +245,82 @@ class ChatApp(App[int]):
         elif name == "reply":
             await chat.send(text, room=self.room, reply_to=int(words[0]))
 
+    def action_help(self) -> None:
+        """F1 and /help: every command and every key, in the log."""
+        self.notice("commands: " + ", ".join(usage(n) for n in offered(self._role())))
+        for key, what in KEYS:
+            self.notice(f"{key}: {what}")
+
+    def action_find_room(self) -> None:
+        """Ctrl+K: the room finder; its answer shown (joined first when new)."""
+        rooms = self.chat.rooms if self.chat else []
+        self.push_screen(RoomFinder(rooms), self._found)
+
+    def _found(self, room: str | None) -> None:
+        if room is None or self.chat is None:
+            return
+        if room in self.chat.rooms:
+            self._switch(room)
+        else:
+            self.run_worker(self._dispatch(self.chat, f"/join {room}", self.room))
+
     def _switch(self, room: str) -> None:
         """Show ``room``: its lines in the log, its unread count cleared."""
         self.room = room
         self.unread[room] = 0
-        log = self.query_one(RichLog)
-        log.clear()
-        for message in self.messages[room]:
-            log.write(self._line(message))
+        self.mentions[room] = 0
+        self._redraw(scroll_end=True)
         self._show_rooms()
         self._show_people()
+
+    def _redraw(self, scroll_end: bool) -> None:
+        """The current room's lines in the log again, from its first known one."""
+        log = self.query_one(RichLog)
+        log.clear()
+        if self.room in self.complete:
+            self.notice(f"the start of {self.room}", scroll_end=scroll_end)
+        for message in self.messages[self.room]:
+            log.write(self._line(message), scroll_end=scroll_end)
+
+    def _refresh_log(self) -> None:
+        """The current room's lines drawn again after a change, the view where it was."""
+        log = self.query_one(RichLog)
+        at_end, y = log.is_vertical_scroll_end, log.scroll_y
+        self._redraw(scroll_end=at_end)
+        if not at_end:
+            log.call_after_refresh(log.scroll_to, y=y, animate=False)
+
+    def action_page_up(self) -> None:
+        """PageUp: a page back in the log; at its top, the room's older history."""
+        log = self.query_one(RichLog)
+        if log.scroll_y > 0:
+            log.scroll_page_up(animate=False)
+        elif self.chat is not None and self.room not in self.complete:
+            self.run_worker(self._older(self.chat, self.room), group="history", exclusive=True)
+
+    def action_page_down(self) -> None:
+        """PageDown: a page on in the log."""
+        self.query_one(RichLog).scroll_page_down(animate=False)
+
+    async def _older(self, chat: ChatClient, room: str) -> None:
+        """Put the page before the oldest line known above it, the view kept where it was."""
+        known = self.messages[room]
+        try:
+            page = await chat.history(room, before=known[0].id if known else None)
+        except ChatError as error:
+            self.notice(str(error))
+            return
+        ids = {m.id for m in known}
+        known[:0] = [m for m in page.messages if m.id not in ids]
+        if not page.more:
+            self.complete.add(room)
+        if room != self.room:
+            return
+        log = self.query_one(RichLog)
+        before = len(log.lines)
+        self._redraw(scroll_end=False)
+        # After the refresh, as RichLog's own scrolls to the end are: the last word is this one.
+        log.call_after_refresh(log.scroll_to, y=len(log.lines) - before, animate=False)
 
     def _step(self, by: int) -> None:
         rooms = self.chat.rooms if self.chat else []

@@ -15,9 +15,18 @@ COMMANDS: dict[str, tuple[str, int]] = {
     "msg": ("NAME TEXT", 1),
     "react": ("ID EMOJI", 2),
     "reply": ("ID TEXT", 1),
+    "search": ("WORDS", 0),
+    "topic": ("TEXT", 0),
+    "kick": ("NAME [REASON]", 1),
+    "ban": ("NAME [REASON]", 1),
+    "mute": ("NAME [REASON]", 1),
     "help": ("", -1),
     "quit": ("", -1),
 }
+
+#: Commands offered only where the server gives this client a moderator's role, and those roles.
+MODERATION = frozenset({"topic", "kick", "ban", "mute"})
+MODERATING_ROLES = frozenset({"moderator", "owner", "admin"})
 
 #: Commands whose first word is a message id.
 BY_ID = frozenset({"react", "reply"})
@@ -34,6 +43,11 @@ class Command:
 
 class BadCommand(ValueError):
     """A line that starts with ``/`` but is not a command as typed; the message says why."""
+
+
+def offered(role: str) -> list[str]:
+    """The commands a client with ``role`` in the room is offered (by /help and Tab)."""
+    return [n for n in COMMANDS if n not in MODERATION or role in MODERATING_ROLES]
 
 
 def usage(name: str) -> str:

@@ -20,6 +20,7 @@ from roomcast.client import (
     Connected,
     Joined,
     Message,
+    RoomInfo,
     connect,
 )
 from roomcast.client.chat_client import websocket_url
@@ -112,7 +113,7 @@ async def test_closing_fails_what_waits_and_ends_the_stream(server: ServerProces
     assert chat.connected
     assert chat.nick is not None
     server.kill()
-    await until(chat, lambda ev: bool(ev) and not isinstance(ev[-1], Connected | Joined))
+    await until(chat, lambda ev: bool(ev) and not isinstance(ev[-1], Connected | Joined | RoomInfo))
     waiting = asyncio.ensure_future(chat.send("never"))
     await asyncio.sleep(0.05)
     assert not waiting.done()  # kept for a resend after the reconnect

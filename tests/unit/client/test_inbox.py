@@ -18,6 +18,7 @@ from roomcast.client.events import (
     Notify,
     Reaction,
     Read,
+    RoomInfo,
     Rooms,
     RoomState,
     ServerError,
@@ -217,11 +218,12 @@ async def test_a_room_frame_answers_a_direct_and_blocks_answer_a_block() -> None
     direct: dict[str, Any] = {"Type": "Direct", "Names": ["bob"]}
     block: dict[str, Any] = {"Type": "Block", "Name": "bob"}
     waiting_direct, waiting_block = h.requests.add(direct), h.requests.add(block)
-    assert h.feed(room | {"Role": "none"}) == []  # after a Joined: no Ref, answers nothing
+    # After a Joined: no Ref, answers nothing; the client is told the room's settings.
+    assert h.feed(room | {"Role": "none"}) == [RoomInfo("r", "", "none", (), False)]
     await asyncio.sleep(0)
     assert not waiting_direct.done()
     dm = room | {"Room": DM, "Direct": True, "Members": ["bob", "me"]}
-    assert h.feed(dm | {"Ref": direct["Ref"]}) == []
+    assert h.feed(dm | {"Ref": direct["Ref"]}) == [RoomInfo(DM, "", "none", (), False)]
     assert (await waiting_direct)["Room"] == DM
     blocks = {"Type": "Blocks", "Names": ["bob"], "Ref": block["Ref"]}
     assert h.feed(blocks) == []

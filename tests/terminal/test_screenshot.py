@@ -11,11 +11,12 @@ import os
 import shutil
 from pathlib import Path
 
-from textual.widgets import Input, RichLog
+from textual.widgets import RichLog
 
 from conftest import ServerProcess
 from roomcast.client import connect
 from roomcast.terminal.app import ChatApp
+from roomcast.terminal.composer import Composer
 from roomcast.terminal.options import ChatOptions
 
 from .test_app import log_text
@@ -46,7 +47,7 @@ async def test_docs_screenshot_of_a_lived_in_room(server: ServerProcess) -> None
             async with asyncio.timeout(15):
                 while "round-trip" not in log_text(app) or "bob" not in str(app.people):
                     await pilot.pause(0.05)
-            app.query_one(Input).value = f"/reply {answer} on it"
+            app.query_one(Composer).text = f"/reply {answer} on it"
             await pilot.pause()
             ARTIFACTS.mkdir(exist_ok=True)
             path = Path(app.save_screenshot("terminal.svg", str(ARTIFACTS)))

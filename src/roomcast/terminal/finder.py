@@ -22,6 +22,7 @@ class RoomFinder(ModalScreen[str | None]):
     """Dismissed with the room to show (joined or to join), or None on Escape."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", "close")]
+    AUTO_FOCUS = "#typed"  # the app's own (its composer) is not on this screen
     DEFAULT_CSS = """
     RoomFinder { align: center middle; }
     RoomFinder > Vertical { width: 40; height: auto; max-height: 16; border: round gray; }

@@ -26,7 +26,6 @@ from roomcast.client import (
     RoomInfo,
     ServerError,
     Users,
-    connect,
 )
 from roomcast.terminal.changes import DELETED, apply
 from roomcast.terminal.commands import (
@@ -41,6 +40,7 @@ from roomcast.terminal.composer import Composer
 from roomcast.terminal.finder import RoomFinder
 from roomcast.terminal.keys import KEYS
 from roomcast.terminal.lines import mentions_me, render
+from roomcast.terminal.opening import CannotConnect, open_chat
 from roomcast.terminal.options import ChatOptions
 
 
@@ -90,11 +90,14 @@ class ChatApp(App[int]):
 
     async def on_mount(self) -> None:
         try:
-            self.chat = await connect(self.options.url, nick=self.options.nick, room=self.room)
+            self.chat = await open_chat(self.options)
             for extra in self.options.rooms[1:]:
                 await self.chat.join(extra)
-        except (ChatError, OSError) as error:  # refused, or the server is not there
-            self.exit(1, return_code=1, message=f"roomcast chat: cannot connect: {error}")
+        except ChatError as error:
+            self.exit(1, return_code=1, message=f"roomcast chat: cannot join: {error}")
+            return
+        except CannotConnect as error:
+            self.exit(1, return_code=1, message=f"roomcast chat: {error}")
             return
         self.run_worker(self._pump(), exclusive=True)
         self._show_rooms()
@@ -125,13 +128,13 @@ class ChatApp(App[int]):
 
     def _receive(self, message: Message) -> None:
         self.messages[message.room].append(message)
-        nick = self.chat.nick if self.chat else None
+        mentioned = mentions_me(message, self.chat.nick if self.chat else None)
         if message.room == self.room:
             self.query_one(RichLog).write(self._line(message))
         else:
             self.unread[message.room] += 1
-            self.mentions[message.room] += mentions_me(message, nick)
-        if mentions_me(message, nick) and self.options.bell:
+            self.mentions[message.room] += mentioned
+        if mentioned and self.options.bell:
             self.bell()
         self._show_rooms()
 

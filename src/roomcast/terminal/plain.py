@@ -20,7 +20,8 @@ import threading
 from datetime import UTC
 from typing import TextIO
 
-from roomcast.client import ChatClient, ChatError, ClientClosed, Event, Message, connect
+from roomcast.client import ChatClient, ChatError, ClientClosed, Event, Message
+from roomcast.terminal.opening import CannotConnect, open_chat
 from roomcast.terminal.options import ChatOptions
 
 
@@ -88,11 +89,9 @@ async def _send_stdin(chat: ChatClient, room: str, source: TextIO) -> None:
 async def session(options: ChatOptions, source: TextIO, out: TextIO) -> int:
     """Run the line mode with ``source`` as its input and ``out`` as its output."""
     try:
-        chat = await connect(options.url, nick=options.nick, room=options.rooms[0])
-    except ChatError as exc:
-        return _fail(f"the server refused room {options.rooms[0]!r} ({exc.code}): {exc.message}")
-    except Exception as exc:  # the library's connection errors: OSError, aiohttp's, timeouts
-        return _fail(f"cannot reach the server at {options.url}: {exc or type(exc).__name__}")
+        chat = await open_chat(options)
+    except CannotConnect as exc:
+        return _fail(str(exc))
     as_json = options.mode == "json"
     printer = asyncio.create_task(_print_live(chat, out, as_json=as_json))
     try:

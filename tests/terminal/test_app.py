@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 
 from textual.pilot import Pilot
@@ -195,7 +196,11 @@ async def test_older_page_keeps_the_view_on_the_same_line(server: ServerProcess)
         async with asyncio.timeout(10):
             while len(app.messages["keep"]) == known:
                 await pilot.pause(0.05)
-        await pilot.pause()
+        # The view is put back after the redraw's refresh: a loaded machine may take a few.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                while log.lines[round(log.scroll_y)].text != top:
+                    await pilot.pause(0.05)
         assert log.lines[round(log.scroll_y)].text == top
         assert len(app.messages["keep"]) > known
 

@@ -374,6 +374,21 @@ async def test_moderation_is_offered_by_role_and_search_shows_room_author_text(
         await pilot.press("enter")
         await wait_for(pilot, f"{room} #")
         assert "bob: a needle in the hay" in flat_text(app).split("found for")[-1]
+        app.query_one(TextArea).text = "/mute bob 10m"
+        await pilot.press("enter")
+        await wait_for(pilot, f"mute: bob in {room} for 600 s")
+        sanctions = await call(
+            "GET", f"{server.http_url}/api/rooms/{room}/sanctions", cookie=owner.cookie
+        )
+        muted = [s for s in sanctions.json()["sanctions"] if s["kind"] == "mute"]
+        assert [(s["name"], s["until"] is not None) for s in muted] == [("bob", True)]
+        app.query_one(TextArea).text = "/unmute bob"
+        await pilot.press("enter")
+        await wait_for(pilot, f"unmute: bob in {room}")
+        sanctions = await call(
+            "GET", f"{server.http_url}/api/rooms/{room}/sanctions", cookie=owner.cookie
+        )
+        assert [s for s in sanctions.json()["sanctions"] if s["kind"] == "mute"] == []
         app.query_one(TextArea).text = "/ban nosuchperson"
         await pilot.press("enter")
         app.query_one(TextArea).text = "/kick bob being rude"

@@ -221,9 +221,11 @@ class ChatApp(App[int]):
             self.notice(f"/{name} needs a moderator's role in {self.room} (yours: {self._role()})")
         elif name == "topic":
             await chat.set_topic(self.room, text)
-        elif name in ("kick", "ban", "mute"):
-            await chat.moderate(name, self.room, words[0], reason=text)
-            self.notice(f"{name}: {words[0]} in {self.room}")
+        elif name in ("kick", "ban", "unban", "mute", "unmute"):
+            lasting = command.duration
+            await chat.moderate(name, self.room, words[0], reason=text, duration=lasting)
+            until = f" for {lasting} s" if lasting is not None else ""
+            self.notice(f"{name}: {words[0]} in {self.room}{until}")
         elif name == "search":
             found = await chat.search(text)
             self.notice(f"{len(found)} found for {text!r}")

@@ -18,18 +18,24 @@ COMMANDS: dict[str, tuple[str, int]] = {
     "search": ("WORDS", 0),
     "topic": ("TEXT", 0),
     "kick": ("NAME [REASON]", 1),
-    "ban": ("NAME [REASON]", 1),
-    "mute": ("NAME [REASON]", 1),
+    "ban": ("NAME [DURATION] [REASON]", 1),
+    "unban": ("NAME", 1),
+    "mute": ("NAME [DURATION] [REASON]", 1),
+    "unmute": ("NAME", 1),
     "help": ("", -1),
     "quit": ("", -1),
 }
 
 #: Commands offered only where the server gives this client a moderator's role, and those roles.
-MODERATION = frozenset({"topic", "kick", "ban", "mute"})
+MODERATION = frozenset({"topic", "kick", "ban", "unban", "mute", "unmute"})
 MODERATING_ROLES = frozenset({"moderator", "owner", "admin"})
 
 #: Commands whose first word is a message id.
 BY_ID = frozenset({"react", "reply"})
+
+#: Commands that may take a duration after the name, and the units a duration is written in.
+TIMED = frozenset({"ban", "mute"})
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +45,8 @@ class Command:
     name: str
     words: tuple[str, ...]
     text: str
+    #: Seconds a /ban or /mute lasts; None: until lifted.
+    duration: int | None = None
 
 
 class BadCommand(ValueError):
@@ -72,4 +80,20 @@ def parse(line: str) -> Command:
     words, text = tuple(parts[:leading]), " ".join(parts[leading:])
     if name in BY_ID and not words[0].isdigit():
         raise BadCommand(f"usage: {usage(name)} (ID is a message number)")
+    if name in ("unban", "unmute") and text:
+        raise BadCommand(f"usage: {usage(name)}")
+    if name in TIMED:
+        first, _, rest = text.partition(" ")
+        duration = seconds(first)
+        if duration is not None:
+            return Command(name, words, rest.strip(), duration)
     return Command(name, words, text)
+
+
+def seconds(word: str) -> int | None:
+    """``word`` read as a duration (``90s``, ``10m``, ``2h``, ``1d``, ``1w``, or plain seconds),
+    or None when it is not one (then it is the start of a reason)."""
+    number, unit = (word[:-1], word[-1]) if word[-1:] in UNITS else (word, "s")
+    if not number.isascii() or not number.isdigit() or int(number) == 0:
+        return None
+    return int(number) * UNITS[unit]

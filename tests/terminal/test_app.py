@@ -55,7 +55,7 @@ async def test_send_receive_and_unknown_command(server: ServerProcess) -> None:
         app.query_one(TextArea).text = "/frobnicate"
         await pilot.press("enter")
         await wait_for(pilot, "unknown command")
-        for typed in ("/join", "/react x 👍", "/quit now", "/msg bob"):
+        for typed in ("/join", "/reply x thanks", "/quit now", "/msg bob"):
             app.query_one(TextArea).text = typed
             await pilot.press("enter")
         await wait_for(pilot, "usage: /msg NAME TEXT")
@@ -108,7 +108,7 @@ def test_lines_colour_names_stably_and_mark_mentions() -> None:
     assert mentions_me(line, "Alice")
     assert not mentions_me(line, "carol")
     plain = render(line, "alice", color=False)
-    assert plain.plain == "09:05 bob: hey alice 👋 שלום"
+    assert plain.plain == "09:05 #1 bob: hey alice 👋 שלום"
     assert not plain.spans
 
 
@@ -135,7 +135,7 @@ def test_a_mention_is_highlighted_and_replies_quote_their_line() -> None:
     first = Message("lobby", 1, "carol", "the plan", "w", when)
     answer = Message("lobby", 2, "bob", "alice: agreed", "w", when, reply_to=1)
     coloured = render(answer, "alice", color=True, quoted=first)
-    assert coloured.plain == "  ┆ carol: the plan\n09:05 bob: alice: agreed"
+    assert coloured.plain == "  ┆ carol: the plan\n09:05 #2 bob: alice: agreed"
     assert any(str(span.style) == "on dark_red" for span in coloured.spans)
     assert not any("dark_red" in str(s.style) for s in render(first, "alice", color=True).spans)
 
@@ -395,3 +395,28 @@ async def test_moderation_is_offered_by_role_and_search_shows_room_author_text(
         await pilot.press("enter")
         await wait_for(pilot, f"kick: bob in {room}")
         assert "not_found: nobody called 'nosuchperson' is here" in flat_text(app)
+
+
+async def test_own_notices_stay_through_a_redraw_and_react_defaults_to_the_latest_line(
+    server: ServerProcess,
+) -> None:
+    room = unique("notes")
+    app = ChatApp(ChatOptions(server.http_url, (room,), "alice", color=False, bell=False))
+    async with (
+        app.run_test(size=(80, 24)) as pilot,
+        connect(server.http_url, nick="bob", room=room) as bob,
+    ):
+        await pilot.pause()
+        first = await bob.send("first line", room=room)
+        await wait_for(pilot, f"#{first} bob: first line")
+        app.query_one(TextArea).text = "/msg bob psst"
+        await pilot.press("enter")
+        await wait_for(pilot, "login_required")
+        latest = await bob.send("latest line", room=room)
+        await wait_for(pilot, f"#{latest} bob: latest line")
+        app.query_one(TextArea).text = "/react 👍"
+        await pilot.press("enter")
+        await wait_for(pilot, "bob: latest line [👍 1]")  # the reaction redraws the log
+        shown = flat_text(app)
+        assert "bob: first line [" not in shown
+        assert shown.index("first line") < shown.index("login_required") < shown.index("latest")

@@ -48,6 +48,14 @@ def test_unknown_and_malformed_commands_say_why() -> None:
     with pytest.raises(BadCommand, match="unknown command /frob"):
         parse("/frob x")
     with pytest.raises(BadCommand, match="ID is a message number"):
-        parse("/react abc 👍")
+        parse("/reply abc thanks")
+    with pytest.raises(BadCommand, match=r"usage: /react \[ID\] EMOJI"):
+        parse("/react")
     with pytest.raises(BadCommand, match="takes no arguments"):
         parse("/quit now")
+
+
+def test_react_names_a_line_by_id_or_means_the_latest() -> None:
+    assert parse("/react 12 👍") == Command("react", ("12",), "👍")
+    assert parse("/react 👍") == Command("react", (), "👍")
+    assert parse("/react :tada:") == Command("react", (), ":tada:")

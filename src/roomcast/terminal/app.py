@@ -43,6 +43,9 @@ from roomcast.terminal.lines import mentions_me, render
 from roomcast.terminal.opening import CannotConnect, open_chat
 from roomcast.terminal.options import ChatOptions
 
+#: The client's own lines kept per room for redraws (older ones are dropped).
+MAX_NOTES = 200
+
 
 class ChatApp(App[int]):
     """One connection's rooms on screen: lines paged in from history, typed lines sent or
@@ -59,9 +62,10 @@ class ChatApp(App[int]):
     ENABLE_COMMAND_PALETTE = False
     AUTO_FOCUS = "#composer"  # typing goes to the composer from the start, not the log
     CSS = """
-    #rooms { width: 18; border-right: solid gray; }
+    #status { height: 1; padding: 0 1; text-style: bold; }
+    #rooms { width: 18; height: 100%; border-right: solid gray; }
     #log { width: 1fr; }
-    #people { width: 16; border-left: solid gray; }
+    #people { width: 16; height: 100%; border-left: solid gray; }
     #composer { height: auto; max-height: 8; }
     """
 
@@ -79,8 +83,13 @@ class ChatApp(App[int]):
         self.rooms_info: dict[str, RoomInfo] = {}
         #: Rooms whose oldest message is on screen already (the server said no more).
         self.complete: set[str] = set()
+        self.offline = False
+        #: The client's own lines in each room, each after the ID of the message it followed
+        #: (None: before any), so that a redraw keeps them where they were.
+        self.notes: dict[str, list[tuple[int | None, Text]]] = defaultdict(list)
 
     def compose(self) -> ComposeResult:
+        yield Static(id="status", markup=False)
         with Horizontal():
             yield Static(id="rooms")
             # min_width=1: lines wrap at the log's own width (RichLog's default, 78, clipped them)
@@ -101,6 +110,7 @@ class ChatApp(App[int]):
             return
         self.run_worker(self._pump(), exclusive=True)
         self._show_rooms()
+        self._show_status()
 
     async def _pump(self) -> None:
         assert self.chat is not None
@@ -120,11 +130,13 @@ class ChatApp(App[int]):
             elif isinstance(event, ServerError):
                 self.notice(f"server error {event.code}: {event.message}")
             elif isinstance(event, Disconnected):
-                self.sub_title = "offline: reconnecting, what you send goes when back"
-                self.notice(self.sub_title)
+                self.offline = True
+                self.notice("offline: reconnecting, what you send goes when back")
+                self._show_status()
             elif isinstance(event, Connected) and event.resumed:
-                self.sub_title = ""
+                self.offline = False
                 self.notice("back online")
+                self._show_status()
 
     def _receive(self, message: Message) -> None:
         self.messages[message.room].append(message)
@@ -154,6 +166,13 @@ class ChatApp(App[int]):
         ]
         self.query_one("#rooms", Static).update("\n".join(lines))
 
+    def _show_status(self) -> None:
+        """The top line: the room and its topic, who this client is, and whether it is online."""
+        info = self.rooms_info.get(self.room)
+        state = "OFFLINE, reconnecting" if self.offline else (self.chat.nick if self.chat else "")
+        topic = f" · {info.topic}" if info and info.topic else ""
+        self.query_one("#status", Static).update(f"{self.room}{topic} · {state}")
+
     def _show_people(self) -> None:
         names = self.people.get(self.room, ())
         self.query_one("#people", Static).update("\n".join(names))
@@ -166,16 +185,26 @@ class ChatApp(App[int]):
         if info.topic and (old is None or old.topic != info.topic):
             self.notice(f"topic of {info.room}: {info.topic}")
         self._show_people()
+        self._show_status()
+
+    def _latest_id(self) -> int | None:
+        """The ID of the room's latest live line (what /react without an ID reacts to)."""
+        live = [m.id for m in self.messages[self.room] if m.text != DELETED]
+        if not live:
+            self.notice(f"nothing in {self.room} to react to")
+        return live[-1] if live else None
 
     def _role(self) -> str:
         info = self.rooms_info.get(self.room)
         return info.role if info else "none"
 
     def notice(self, text: str, scroll_end: bool | None = None) -> None:
-        """A line of the client's own (an error, a state) in the log."""
-        self.query_one(RichLog).write(
-            Text(f"* {text}", style="italic" if self.options.color else ""), scroll_end=scroll_end
-        )
+        """A line of the client's own (an error, a state) in the log, kept across redraws."""
+        line = Text(f"* {text}", style="italic" if self.options.color else "")
+        known, notes = self.messages[self.room], self.notes[self.room]
+        notes.append((known[-1].id if known else None, line))
+        del notes[:-MAX_NOTES]
+        self.query_one(RichLog).write(line, scroll_end=scroll_end)
 
     async def on_composer_submitted(self, submitted: Composer.Submitted) -> None:
         line = submitted.value.strip()
@@ -205,6 +234,8 @@ class ChatApp(App[int]):
             if line.startswith("/"):
                 await self._command(chat, parse(line))
             else:
+                if self.offline:
+                    self.notice(f"held until back online: {line}")
                 await chat.send(line, room=room)
         except BadCommand as bad:
             self.notice(str(bad))
@@ -240,13 +271,16 @@ class ChatApp(App[int]):
                 self._switch(chat.rooms[0])
         elif name == "nick":
             self.notice(f"you are now {await chat.set_nick(text)}")
+            self._show_status()
         elif name == "me":
             await chat.send(f"/me {text}", room=self.room)
         elif name == "msg":
             room = await chat.direct(words[0])
             await chat.send(text, room=room)
         elif name == "react":
-            await chat.react(self.room, int(words[0]), words[1])
+            target = int(words[0]) if words else self._latest_id()
+            if target is not None:
+                await chat.react(self.room, target, text)
         elif name == "reply":
             await chat.send(text, room=self.room, reply_to=int(words[0]))
 
@@ -277,15 +311,23 @@ class ChatApp(App[int]):
         self._redraw(scroll_end=True)
         self._show_rooms()
         self._show_people()
+        self._show_status()
 
     def _redraw(self, scroll_end: bool) -> None:
         """The current room's lines in the log again, from its first known one."""
         log = self.query_one(RichLog)
         log.clear()
         if self.room in self.complete:
-            self.notice(f"the start of {self.room}", scroll_end=scroll_end)
+            log.write(Text(f"* the start of {self.room}"), scroll_end=scroll_end)
+        following: dict[int | None, list[Text]] = defaultdict(list)
+        for after, note in self.notes[self.room]:
+            following[after].append(note)
+        for note in following.pop(None, []):
+            log.write(note, scroll_end=scroll_end)
         for message in self.messages[self.room]:
             log.write(self._line(message), scroll_end=scroll_end)
+            for note in following.get(message.id, []):
+                log.write(note, scroll_end=scroll_end)
 
     def _refresh_log(self) -> None:
         """The current room's lines drawn again after a change, the view where it was."""

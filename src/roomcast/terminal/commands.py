@@ -13,7 +13,7 @@ COMMANDS: dict[str, tuple[str, int]] = {
     "nick": ("NAME", 0),
     "me": ("TEXT", 0),
     "msg": ("NAME TEXT", 1),
-    "react": ("ID EMOJI", 2),
+    "react": ("[ID] EMOJI", 1),
     "reply": ("ID TEXT", 1),
     "search": ("WORDS", 0),
     "topic": ("TEXT", 0),
@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, int]] = {
 MODERATION = frozenset({"topic", "kick", "ban", "unban", "mute", "unmute"})
 MODERATING_ROLES = frozenset({"moderator", "owner", "admin"})
 
-#: Commands whose first word is a message id.
+#: Commands whose first word is a message id (for /react it may be left out: the latest line).
 BY_ID = frozenset({"react", "reply"})
 
 #: Commands that may take a duration after the name, and the units a duration is written in.
@@ -77,6 +77,8 @@ def parse(line: str) -> Command:
     required = sum(1 for arg in args.split() if not arg.startswith("["))
     if len(parts) < required:
         raise BadCommand(f"usage: {usage(name)}")
+    if name == "react" and not (len(parts) == 2 and parts[0].isdigit()):
+        return Command(name, (), rest.strip())  # no ID: the room's latest line
     words, text = tuple(parts[:leading]), " ".join(parts[leading:])
     if name in BY_ID and not words[0].isdigit():
         raise BadCommand(f"usage: {usage(name)} (ID is a message number)")

@@ -1,4 +1,4 @@
-"""How one chat message reads in the message log: time, author in a colour stable per name,
+"""How one chat message reads in the message log: time, its ID, author in a colour stable per name,
 "edited", the line it replies to, reactions as chips, attachments as name, size and URL."""
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def render(message: Message, nick: str | None, color: bool, quoted: Message | No
     if quoted is not None:
         text.append(f"  ┆ {quoted.author}: {quoted.text}\n", style="dim" if color else "")
     text.append(message.time.strftime("%H:%M "), style="dim" if color else "")
+    text.append(f"#{message.id} ", style="dim" if color else "")  # what /reply and /react name
     action = message.text.removeprefix("/me ") if message.text.startswith("/me ") else None
     if action is not None:
         text.append("* ")

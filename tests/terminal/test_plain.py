@@ -50,6 +50,14 @@ def test_plain_sends_each_line_and_prints_the_live_ones(server: ServerProcess) -
     assert set(objects[0]) == {"time", "room", "id", "author", "text"}
 
 
+def test_a_file_past_the_rate_limit_is_paced_and_sent_whole(server_factory: Any) -> None:
+    server = server_factory("--rate-messages", "5/5", "--flood-limit", "3")
+    lines = [f"line {i}" for i in range(20)]
+    done = chat(server.http_url, "--plain", "--room", "paced", stdin="\n".join(lines) + "\n")
+    assert done.returncode == 0, done.stderr
+    assert [line.split(": ", 1)[1] for line in done.stdout.splitlines()] == lines
+
+
 def test_a_refused_line_exits_non_zero_with_its_code(server_factory: Any) -> None:
     server = server_factory("--max-text-chars", "10")
     done = chat(server.http_url, "--plain", "--nick", "long", stdin="short\n" + "x" * 50 + "\n")

@@ -41,6 +41,10 @@ SEND_ATTEMPTS: Final = 5
 _RESENT_ON: Final = frozenset({"store_unavailable", "outcome_unknown"})
 _FIRST_DELAY: Final = 0.5  # seconds before the first re-send, doubled per attempt (jittered)
 _LONGEST_DELAY: Final = 8.0
+# A line refused as ``rate_limited`` is sent again after the server's ``RetryAfter``, for at most
+# this many seconds of waiting in all, so a burst (a pasted file, a script) is paced, not lost.
+RATE_LIMIT_PATIENCE: Final = 60.0
+_PACING_MARGIN: Final = 0.02  # seconds past RetryAfter, against a timer that fires a hair early
 
 
 def _event_id(answer: dict[str, Any]) -> int | None:
@@ -81,7 +85,9 @@ class Calls(abc.ABC):
         ``not_found`` for an ID that is not a live message of the room, ...). A line in flight
         during a reconnect is re-sent and still stored exactly once; so is one the store
         refused or whose commit's outcome was unknown (``store_unavailable``,
-        ``outcome_unknown``), after a backoff, up to ``SEND_ATTEMPTS`` times in all.
+        ``outcome_unknown``), after a backoff, up to ``SEND_ATTEMPTS`` times in all. A line
+        refused as ``rate_limited`` waits the server's ``RetryAfter`` and goes again, for up to
+        ``RATE_LIMIT_PATIENCE`` seconds of waiting.
         """
         target = room or self._default_room()
         frame: dict[str, Any] = {"Message": protocol.encode_text(text), "Room": target}
@@ -91,11 +97,16 @@ class Calls(abc.ABC):
             frame["Thread"] = thread
         if attachments:
             frame["Attachments"] = [a if isinstance(a, str) else a.id for a in attachments]
-        attempt = 0
+        attempt, paced = 0, 0.0
         while True:
             try:
                 return int((await self._request(frame))["ID"])  # the same Ref every time
             except ChatError as exc:
+                wait = exc.retry_after if exc.code == "rate_limited" else None
+                if wait is not None and paced + wait <= RATE_LIMIT_PATIENCE:
+                    paced += wait
+                    await asyncio.sleep(wait + _PACING_MARGIN)
+                    continue
                 if exc.code not in _RESENT_ON or attempt + 1 == SEND_ATTEMPTS:
                     raise
             await asyncio.sleep(backoff_delay(attempt, _FIRST_DELAY, _LONGEST_DELAY))

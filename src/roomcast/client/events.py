@@ -286,10 +286,12 @@ class EditHistory:
 class ChatError(Exception):
     """The server refused a request with an ``Error`` frame."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, retry_after: float | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        #: With ``rate_limited``: the seconds the server asks to wait before trying again.
+        self.retry_after = retry_after
 
 
 class ClientClosed(Exception):

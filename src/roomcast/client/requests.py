@@ -58,8 +58,13 @@ class PendingRequests:
         if request is None:
             return False
         if not request.future.done():
+            wait = frame.get("RetryAfter")
             request.future.set_exception(
-                ChatError(frame.get("Code", "error"), frame.get("Message", ""))
+                ChatError(
+                    frame.get("Code", "error"),
+                    frame.get("Message", ""),
+                    float(wait) if isinstance(wait, int | float) else None,
+                )
             )
         return True
 

@@ -7,6 +7,7 @@ declaration order, ``Type`` first, optional keys only when set.
 from __future__ import annotations
 
 import functools
+import math
 from datetime import UTC, datetime
 from typing import Final
 
@@ -253,7 +254,10 @@ def encode_ack(message_id: int, room: str, ref: Ref, *, unchanged: bool = False)
 
 
 def encode_error(error: ProtocolError) -> bytes:
-    retry_after = None if error.retry_after is None else round(error.retry_after, 2)
+    # Rounded up to the hundredth: a client that waits exactly RetryAfter is never early.
+    retry_after = (
+        None if error.retry_after is None else math.ceil(error.retry_after * 100 - 1e-9) / 100
+    )
     return _encode(frames.ErrorFrame(error.code, error.message, retry_after, error.ref))
 
 

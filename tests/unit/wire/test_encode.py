@@ -66,8 +66,18 @@ def test_keys_are_written_in_order_and_unset_ones_are_left_out() -> None:
     assert encode_ack(3, "r", "x") == b'{"Type":"Ack","Ref":"x","ID":3,"Room":"r"}'
     error = ProtocolError(ErrorCode.RATE_LIMITED, "slow", 1, retry_after=0.123)
     assert encode_error(error) == (
-        b'{"Type":"Error","Code":"rate_limited","Message":"slow","RetryAfter":0.12,"Ref":1}'
+        b'{"Type":"Error","Code":"rate_limited","Message":"slow","RetryAfter":0.13,"Ref":1}'
     )
+
+
+def test_retry_after_is_rounded_up_so_waiting_it_is_never_early() -> None:
+    def shown(wait: float) -> float:
+        frame = encode_error(ProtocolError(ErrorCode.RATE_LIMITED, "slow", 1, retry_after=wait))
+        return float(json.loads(frame)["RetryAfter"])
+
+    assert [shown(w) for w in (0.191, 0.2, 0.2000001, 0.5, 1.0, 0.0)] == [
+        0.2, 0.2, 0.21, 0.5, 1.0, 0.0,
+    ]  # fmt: skip
 
 
 def test_times_are_iso_with_milliseconds() -> None:

@@ -115,3 +115,12 @@ async def closed_with(client: Client, timeout: float = 5.0) -> int | None:
             await client._next(timeout)
     except websockets.ConnectionClosed as closed:
         return closed.rcvd.code if closed.rcvd else None
+
+
+async def signed_in(server: Any, name: str) -> str:
+    """The WebSocket URL of a new account ``name`` on ``server`` (a ``ServerProcess``): an API
+    token of its in the query."""
+    person = await register(server.http_url, name)
+    made = await call("POST", f"{server.http_url}/api/tokens", body={}, cookie=person.cookie)
+    assert made.status == 201, made.body
+    return f"{server.ws_url}?token={made.json()['token']}"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from accounts import call, register
+from accounts import signed_in
 from client.support import arrived, next_of, until
 from conftest import ServerProcess
 from roomcast.client import (
@@ -29,14 +29,6 @@ from roomcast.client import (
     Users,
     connect,
 )
-
-
-async def signed_in(server: ServerProcess, name: str) -> str:
-    """The WebSocket URL of a new account ``name``: an API token of its in the query."""
-    person = await register(server.http_url, name)
-    made = await call("POST", f"{server.http_url}/api/tokens", body={}, cookie=person.cookie)
-    assert made.status == 201, made.body
-    return f"{server.ws_url}?token={made.json()['token']}"
 
 
 def notified(events: list[Event]) -> list[Notify]:

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from textual.pilot import Pilot
 from textual.widgets import RichLog, Static, TextArea
 
-from accounts import call, register, unique
+from accounts import call, register, signed_in, unique
 from accounts import connect as connect_as
+from client.support import next_of
 from conftest import ServerProcess, free_port
-from roomcast.client import Message, connect
+from roomcast.client import Message, Read, connect
 from roomcast.terminal.app import ChatApp
 from roomcast.terminal.commands import COMMANDS, offered
 from roomcast.terminal.complete import complete
@@ -420,3 +421,36 @@ async def test_own_notices_stay_through_a_redraw_and_react_defaults_to_the_lates
         shown = flat_text(app)
         assert "bob: first line [" not in shown
         assert shown.index("first line") < shown.index("login_required") < shown.index("latest")
+
+
+async def test_the_persons_rooms_and_read_state_follow_it_across_devices(
+    server: ServerProcess,
+) -> None:
+    url = await signed_in(server, unique("reader"))
+    shown, other = unique("shown"), unique("other")
+    async with connect(url, room=shown) as phone:
+        await phone.join(other)
+        async with connect(server.http_url, nick="bob", room=other) as bob:
+            await bob.join(shown)
+            await bob.send("seen before", room=other)  # backlog for the terminal: not news
+            app = ChatApp(ChatOptions(url, (shown,), "", color=False, bell=False))
+            async with app.run_test(size=(80, 24)) as pilot:
+                # Only `shown` was asked for; `other` comes from the person's rooms, counted
+                # as the server counts it (the phone never read "seen before").
+                async with asyncio.timeout(10):
+                    while f"{other} (1)" not in rooms_text(app):
+                        await pilot.pause(0.05)
+                assert app.chat is not None
+                assert other in app.chat.rooms
+                assert app.room == shown
+                late = await bob.send("while the terminal is open", room=other)
+                async with asyncio.timeout(10):
+                    while f"{other} (2)" not in rooms_text(app):
+                        await pilot.pause(0.05)
+                phone.read(other, late)  # read on the phone: cleared on the terminal
+                async with asyncio.timeout(10):
+                    while f"{other} (" in rooms_text(app):
+                        await pilot.pause(0.05)
+                line = await bob.send("read on the terminal", room=shown)
+                await wait_for(pilot, "bob: read on the terminal")
+                assert await next_of(phone, Read, lambda r: r.room == shown) == Read(shown, line)

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widgets import RichLog, Static
 
 from roomcast.client import (
@@ -23,7 +24,9 @@ from roomcast.client import (
     Edited,
     Message,
     Reaction,
+    Read,
     RoomInfo,
+    Rooms,
     ServerError,
     Users,
 )
@@ -42,9 +45,12 @@ from roomcast.terminal.keys import KEYS
 from roomcast.terminal.lines import mentions_me, render
 from roomcast.terminal.opening import CannotConnect, open_chat
 from roomcast.terminal.options import ChatOptions
+from roomcast.terminal.unread import Unread
 
 #: The client's own lines kept per room for redraws (older ones are dropped).
 MAX_NOTES = 200
+#: Seconds after a line is shown before the room's read marker goes out (one per pause).
+READ_PAUSE = 0.5
 
 
 class ChatApp(App[int]):
@@ -75,9 +81,8 @@ class ChatApp(App[int]):
         self.room = options.rooms[0]
         self.chat: ChatClient | None = None
         self.messages: dict[str, list[Message]] = defaultdict(list)
-        self.unread: dict[str, int] = defaultdict(int)
-        #: Unread lines that mention this client, counted apart from ``unread``.
-        self.mentions: dict[str, int] = defaultdict(int)
+        self.unread = Unread()
+        self._read_timer: Timer | None = None
         self.people: dict[str, tuple[str, ...]] = {}
         #: This client's role and the topic in each room, as the server's Room frames say.
         self.rooms_info: dict[str, RoomInfo] = {}
@@ -124,6 +129,12 @@ class ChatApp(App[int]):
                     self._refresh_log()
             elif isinstance(event, RoomInfo):
                 self._room_info(event)
+            elif isinstance(event, Rooms):
+                self._person_rooms(event)
+            elif isinstance(event, Read):
+                known = self.messages[event.room]
+                self.unread.read_elsewhere(event, known[-1].id if known else 0)
+                self._show_rooms()
             elif isinstance(event, Users):
                 self.people[event.room] = event.names
                 self._show_people()
@@ -143,11 +154,37 @@ class ChatApp(App[int]):
         mentioned = mentions_me(message, self.chat.nick if self.chat else None)
         if message.room == self.room:
             self.query_one(RichLog).write(self._line(message))
+            if self._read_timer is None:
+                self._read_timer = self.set_timer(READ_PAUSE, self._mark_read)
         else:
-            self.unread[message.room] += 1
-            self.mentions[message.room] += mentioned
-        if mentioned and self.options.bell:
+            self.unread.arrived(message, mentioned)
+        if mentioned and self.options.bell and not message.backlog:
             self.bell()
+        self._show_rooms()
+
+    def _mark_read(self) -> None:
+        """The shown room read to its newest line, for the person's other tabs and devices."""
+        self._read_timer = None
+        known = self.messages[self.room]
+        marker = self.unread.to_mark(self.room, known[-1].id if known else 0)
+        if marker is not None and self.chat is not None and self.room in self.chat.rooms:
+            self.chat.read(self.room, marker)
+
+    def _person_rooms(self, listed: Rooms) -> None:
+        """The person's rooms (as every device of it has them): joined here too, their counts
+        the server's."""
+        self.unread.listed(listed, self.room)
+        for state in listed.rooms:
+            if self.chat is not None and state.room not in self.chat.rooms:
+                self.run_worker(self._join_listed(self.chat, state.room))
+        self._show_rooms()
+
+    async def _join_listed(self, chat: ChatClient, room: str) -> None:
+        """Join one of the person's rooms beside the shown one (which stays shown)."""
+        try:
+            await chat.join(room)
+        except ChatError as error:
+            self.notice(f"cannot join {room}: {error}")
         self._show_rooms()
 
     def _line(self, message: Message) -> Text:
@@ -158,12 +195,7 @@ class ChatApp(App[int]):
 
     def _show_rooms(self) -> None:
         rooms = self.chat.rooms if self.chat else list(self.options.rooms)
-        lines = [
-            f"{'>' if r == self.room else ' '} {r}"
-            + (f" ({self.unread[r]})" if self.unread[r] else "")
-            + (f" @{self.mentions[r]}" if self.mentions[r] else "")
-            for r in rooms
-        ]
+        lines = [f"{'>' if r == self.room else ' '} {r}{self.unread.label(r)}" for r in rooms]
         self.query_one("#rooms", Static).update("\n".join(lines))
 
     def _show_status(self) -> None:
@@ -306,8 +338,8 @@ class ChatApp(App[int]):
     def _switch(self, room: str) -> None:
         """Show ``room``: its lines in the log, its unread count cleared."""
         self.room = room
-        self.unread[room] = 0
-        self.mentions[room] = 0
+        self.unread.seen(room)
+        self._mark_read()
         self._redraw(scroll_end=True)
         self._show_rooms()
         self._show_people()

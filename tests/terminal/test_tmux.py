@@ -19,7 +19,7 @@ import pytest
 from rich.cells import cell_len
 
 from conftest import ServerProcess
-from roomcast.client import connect
+from roomcast.client import Message, connect
 
 pytestmark = pytest.mark.skipif(
     shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)"
@@ -52,9 +52,9 @@ class Pane:
     def capture(self) -> list[str]:
         return self.tmux("capture-pane", "-p", "-t", self.name).splitlines()
 
-    def type(self, text: str) -> None:
+    def type(self, text: str, end: str = "Enter") -> None:
         self.tmux("send-keys", "-t", self.name, "-l", text)
-        self.tmux("send-keys", "-t", self.name, "Enter")
+        self.tmux("send-keys", "-t", self.name, end)
 
     async def wait_for(self, *needles: str, timeout: float = 15.0) -> list[str]:
         """Poll the pane until every needle shows (bounded by ``timeout``); return its rows."""
@@ -97,6 +97,13 @@ async def test_typed_line_and_another_clients_line_show_in_the_pane(
             # Longer than the log is wide (46 cells at 80x24): wrapped, its end still on screen.
             await bob.send("a long line " + "that goes on " * 5 + "to its very end", room="lobby")
             await pane.wait_for("to its very end")
+            # Alt+Enter (tmux sends ESC CR, as xterm does) starts a new line; Enter sends both.
+            pane.type("first of two", end="M-Enter")
+            pane.type("second of two")
+            message = await bob.next_event(10)
+            while not isinstance(message, Message) or message.backlog or message.author != "alice":
+                message = await bob.next_event(10)
+            assert message.text == "first of two\nsecond of two"
 
 
 WIDE = "宽字符 😀👍 مرحبا שלום ✓"

@@ -41,7 +41,7 @@ from roomcast.terminal.commands import (
 )
 from roomcast.terminal.composer import Composer
 from roomcast.terminal.finder import RoomFinder
-from roomcast.terminal.keys import KEYS
+from roomcast.terminal.keys import KEYS, read_alt_enter_as_new_line
 from roomcast.terminal.lines import mentions_me, render
 from roomcast.terminal.opening import CannotConnect, open_chat
 from roomcast.terminal.options import ChatOptions
@@ -421,6 +421,7 @@ class ChatApp(App[int]):
 
 def run(options: ChatOptions) -> int:
     """Run the full-screen client until /quit; the exit code."""
+    read_alt_enter_as_new_line()
     app = ChatApp(options)
     app.run()
     return app.return_code or 0

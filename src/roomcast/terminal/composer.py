@@ -24,7 +24,6 @@ class Composer(TextArea):
     whose text it holds for an edit (None: a new line)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(",".join(NEWLINE_KEYS), "newline", "new line", show=False),
         Binding("escape", "cancel_edit", "cancel the edit", show=False),
         Binding("tab", "complete", "complete", show=False),
     ]
@@ -64,6 +63,13 @@ class Composer(TextArea):
         self.clear()
 
     async def _on_key(self, event: events.Key) -> None:
+        # Handled here, not by a binding: a binding's action runs later, so in a burst of keys
+        # (a fast typist, a script) the new line would land after the letters that follow it.
+        if event.key in NEWLINE_KEYS:
+            event.stop()
+            event.prevent_default()
+            self.insert("\n")
+            return
         if event.key == "enter":
             event.stop()
             event.prevent_default()
@@ -76,10 +82,6 @@ class Composer(TextArea):
             self.post_message(self.EditLast())
             return
         await super()._on_key(event)
-
-    def action_newline(self) -> None:
-        """Shift+Enter, Alt+Enter, Ctrl+J: a new line where the cursor is."""
-        self.insert("\n")
 
     def action_cancel_edit(self) -> None:
         """Escape: drop the edit (the line keeps its text)."""

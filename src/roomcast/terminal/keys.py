@@ -1,6 +1,9 @@
-"""Every key of the full-screen client and what it does, as F1 and /help list them."""
+"""Every key of the full-screen client and what it does, as F1 and /help list them, and the one
+key Textual has to be taught (Alt+Enter sent as ESC CR)."""
 
 from __future__ import annotations
+
+from typing import cast
 
 KEYS: tuple[tuple[str, str], ...] = (
     ("Enter", "send the line (or save the edit)"),
@@ -14,3 +17,21 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("Ctrl+K", "find a joined room, or join the typed name"),
     ("F1", "this list"),
 )
+
+#: What a terminal without a keyboard protocol (xterm, tmux, most others by default) sends for
+#: Alt+Enter: ESC then CR.
+ALT_ENTER = "\x1b\r"
+
+
+def read_alt_enter_as_new_line() -> None:
+    """Make Alt+Enter start a new line where the terminal sends it as ESC CR.
+
+    Textual 8 reads ESC CR as a bare Enter (its table maps CR to Enter before the Alt is seen),
+    so the line would be sent. Its table of sequences gets ESC CR as Ctrl+J, the composer's
+    other new-line key; a Textual that knows the sequence already keeps its own reading.
+    """
+    from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
+    from textual.keys import Keys
+
+    table = cast("dict[str, object]", ANSI_SEQUENCES_KEYS)  # a dict, typed as a Mapping
+    table.setdefault(ALT_ENTER, (Keys.ControlJ,))

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime
 
+from rich.cells import cell_len
 from textual.pilot import Pilot
 from textual.widgets import RichLog, Static, TextArea
 
@@ -454,3 +455,30 @@ async def test_the_persons_rooms_and_read_state_follow_it_across_devices(
                 line = await bob.send("read on the terminal", room=shown)
                 await wait_for(pilot, "bob: read on the terminal")
                 assert await next_of(phone, Read, lambda r: r.room == shown) == Read(shown, line)
+
+
+async def test_a_direct_conversation_is_listed_by_its_people_and_long_names_are_cut(
+    server: ServerProcess,
+) -> None:
+    me, friend = unique("me"), unique("friend")
+    url, friend_url = await signed_in(server, me), await signed_in(server, friend)
+    long_room = "a-very-long-room-name-indeed"
+    app = ChatApp(ChatOptions(url, ("lobby", long_room), "", color=False, bell=False))
+    async with (
+        app.run_test(size=(80, 24)) as pilot,
+        connect(friend_url, room="lobby") as other,
+    ):
+        await pilot.pause()
+        direct = await other.direct(me)  # the same room /msg opens: the friend is in it
+        app.query_one(TextArea).text = f"/msg {friend} hello in private"
+        await pilot.press("enter")
+        async with asyncio.timeout(10):
+            while f"@{friend}" not in rooms_text(app):
+                await pilot.pause(0.05)
+        message = await next_of(other, Message, lambda m: m.text == "hello in private")
+        assert message.room == direct
+        assert direct not in rooms_text(app)
+        rows = rooms_text(app).splitlines()
+        assert all(cell_len(row) <= 17 for row in rows), rows
+        assert "  a-very-long-ro…" in rows
+        assert f"  @{friend}" in rows  # one's own line in it is not unread

@@ -151,6 +151,8 @@ class RoomInfo:
     role: str
     moderators: tuple[str, ...]
     private: bool
+    #: A direct conversation's people (its ``Room`` frame's ``Members``); empty for a room.
+    members: tuple[str, ...] = ()
 
 
 @record
@@ -176,6 +178,8 @@ class RoomState:
     unread: int
     mentions: int
     direct: bool
+    #: A direct conversation's people, the person included; empty for a room.
+    members: tuple[str, ...] = ()
 
 
 @record

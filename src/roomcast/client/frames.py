@@ -108,6 +108,7 @@ def room_info_from_frame(frame: dict[str, Any]) -> RoomInfo:
         frame.get("Role", "none"),
         tuple(frame.get("Moderators", ())),
         bool(frame.get("Private")),
+        tuple(frame.get("Members", ())),
     )
 
 
@@ -121,7 +122,13 @@ def rooms_from_frame(frame: dict[str, Any]) -> Rooms:
     return Rooms(
         tuple(
             RoomState(
-                r["Room"], r["LastID"], r["ReadID"], r["Unread"], r["Mentions"], bool(r["Direct"])
+                r["Room"],
+                r["LastID"],
+                r["ReadID"],
+                r["Unread"],
+                r["Mentions"],
+                bool(r["Direct"]),
+                tuple(r.get("Members", ())),
             )
             for r in frame["Rooms"]
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -51,6 +52,8 @@ from roomcast.terminal.unread import Unread
 MAX_NOTES = 200
 #: Seconds after a line is shown before the room's read marker goes out (one per pause).
 READ_PAUSE = 0.5
+#: Cells of the room list, its border included (its ``width`` in ``ChatApp.CSS``).
+ROOMS_WIDTH = 18
 
 
 class ChatApp(App[int]):
@@ -89,6 +92,8 @@ class ChatApp(App[int]):
         #: Rooms whose oldest message is on screen already (the server said no more).
         self.complete: set[str] = set()
         self.offline = False
+        #: The people of each direct conversation, which is shown by their names.
+        self.members: dict[str, tuple[str, ...]] = {}
         #: The client's own lines in each room, each after the ID of the message it followed
         #: (None: before any), so that a redraw keeps them where they were.
         self.notes: dict[str, list[tuple[int | None, Text]]] = defaultdict(list)
@@ -156,7 +161,7 @@ class ChatApp(App[int]):
             self.query_one(RichLog).write(self._line(message))
             if self._read_timer is None:
                 self._read_timer = self.set_timer(READ_PAUSE, self._mark_read)
-        else:
+        elif message.author != (self.chat.nick if self.chat else None):
             self.unread.arrived(message, mentioned)
         if mentioned and self.options.bell and not message.backlog:
             self.bell()
@@ -174,6 +179,7 @@ class ChatApp(App[int]):
         """The person's rooms (as every device of it has them): joined here too, their counts
         the server's."""
         self.unread.listed(listed, self.room)
+        self.members.update({s.room: s.members for s in listed.rooms if s.members})
         for state in listed.rooms:
             if self.chat is not None and state.room not in self.chat.rooms:
                 self.run_worker(self._join_listed(self.chat, state.room))
@@ -195,15 +201,29 @@ class ChatApp(App[int]):
 
     def _show_rooms(self) -> None:
         rooms = self.chat.rooms if self.chat else list(self.options.rooms)
-        lines = [f"{'>' if r == self.room else ' '} {r}{self.unread.label(r)}" for r in rooms]
-        self.query_one("#rooms", Static).update("\n".join(lines))
+        listed = Text(no_wrap=True)
+        for room in rooms:
+            # One row a room, however long its name: the name cut with an ellipsis, the counts
+            # kept whole.
+            counts = self.unread.label(room)
+            name = Text(self._title(room))
+            name.truncate(max(1, ROOMS_WIDTH - 3 - cell_len(counts)), overflow="ellipsis")
+            listed.append(f"{'>' if room == self.room else ' '} ").append(name).append(counts)
+            listed.append("\n" if room != rooms[-1] else "")
+        self.query_one("#rooms", Static).update(listed)
 
     def _show_status(self) -> None:
         """The top line: the room and its topic, who this client is, and whether it is online."""
         info = self.rooms_info.get(self.room)
         state = "OFFLINE, reconnecting" if self.offline else (self.chat.nick if self.chat else "")
         topic = f" · {info.topic}" if info and info.topic else ""
-        self.query_one("#status", Static).update(f"{self.room}{topic} · {state}")
+        self.query_one("#status", Static).update(f"{self._title(self.room)}{topic} · {state}")
+
+    def _title(self, room: str) -> str:
+        """How ``room`` is named on screen: a direct conversation by its other people."""
+        me = self.chat.nick if self.chat else None
+        others = [name for name in self.members.get(room, ()) if name != me]
+        return "@" + ",".join(others) if others else room
 
     def _show_people(self) -> None:
         names = self.people.get(self.room, ())
@@ -214,6 +234,9 @@ class ChatApp(App[int]):
     def _room_info(self, info: RoomInfo) -> None:
         old = self.rooms_info.get(info.room)
         self.rooms_info[info.room] = info
+        if info.members:
+            self.members[info.room] = info.members
+            self._show_rooms()
         if info.topic and (old is None or old.topic != info.topic):
             self.notice(f"topic of {info.room}: {info.topic}")
         self._show_people()

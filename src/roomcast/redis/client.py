@@ -10,7 +10,7 @@ import hiredis
 
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.backoff import Backoff
-from roomcast.redis.connection import TIMEOUT
+from roomcast.redis.connection import TIMEOUT, answered
 from roomcast.redis.keeper import KeptConnection, reconnect, watch
 from roomcast.redis.scripts import Script
 
@@ -43,7 +43,7 @@ class RedisClient(KeptConnection):
         if connection is None or not connection.connected:
             raise ConnectionError("Redis is not connected")
         encoded = [p if isinstance(p, bytes) else str(p).encode() for p in parts]
-        return await asyncio.wait_for(connection.call(*encoded), self.timeout)
+        return await answered(connection.call(*encoded), self.timeout)
 
     async def run(self, script: Script, *args: bytes | str | int | float) -> Any:
         """Run a Lua script (no declared keys) with ``args`` as ARGV."""

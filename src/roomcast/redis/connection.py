@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from collections.abc import Callable
-from typing import Any, Final, cast
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, TypeVar, cast
 
 import hiredis
 
@@ -22,6 +22,17 @@ TIMEOUT: Final = 5.0
 OPEN_FAILED: Final = (OSError, TimeoutError, hiredis.ReplyError)
 # What a command raises when its connection is lost, silent, or Redis answers with an error.
 CALL_FAILED: Final = (ConnectionError, TimeoutError, hiredis.ReplyError)
+
+
+_T = TypeVar("_T")
+
+
+async def answered(reply: Awaitable[_T], timeout: float) -> _T:
+    """``reply`` within ``timeout`` seconds, or a ``TimeoutError`` that says so."""
+    try:
+        return await asyncio.wait_for(reply, timeout)
+    except TimeoutError:
+        raise TimeoutError(f"Redis did not answer within {timeout:g} s") from None
 
 
 def encode_command(*parts: bytes) -> bytes:
@@ -72,7 +83,7 @@ class RespConnection(asyncio.Protocol):
         """
         loop = asyncio.get_running_loop()
         context = ssl.create_default_context() if address.tls else None
-        _, connection = await asyncio.wait_for(
+        _, connection = await answered(
             loop.create_connection(
                 lambda: cls(on_message, on_answered, encoding),
                 address.host,
@@ -87,13 +98,11 @@ class RespConnection(asyncio.Protocol):
                 login = [address.password.encode()]
                 if address.username:
                     login.insert(0, address.username.encode())
-                await asyncio.wait_for(connection.call(b"AUTH", *login), timeout)
+                await answered(connection.call(b"AUTH", *login), timeout)
             # Named, so that CLIENT LIST shows which node and role a connection belongs to.
-            await asyncio.wait_for(connection.call(b"CLIENT", b"SETNAME", name), timeout)
+            await answered(connection.call(b"CLIENT", b"SETNAME", name), timeout)
             if address.db:  # keys live in the URL's database; channels ignore it
-                await asyncio.wait_for(
-                    connection.call(b"SELECT", str(address.db).encode()), timeout
-                )
+                await answered(connection.call(b"SELECT", str(address.db).encode()), timeout)
         except BaseException:
             connection.close()
             raise

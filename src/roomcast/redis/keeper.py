@@ -16,7 +16,13 @@ from collections.abc import Callable
 
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.backoff import Backoff
-from roomcast.redis.connection import CALL_FAILED, OPEN_FAILED, TIMEOUT, RespConnection
+from roomcast.redis.connection import (
+    CALL_FAILED,
+    OPEN_FAILED,
+    TIMEOUT,
+    RespConnection,
+    answered,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +101,7 @@ async def watch(connection: RespConnection, timeout: float = TIMEOUT) -> None:
         except TimeoutError:
             pass
         try:
-            await asyncio.wait_for(connection.call(b"PING"), timeout)
+            await answered(connection.call(b"PING"), timeout)
         except CALL_FAILED as exc:
             log.warning("Redis connection not answering (%s); dropping it", exc)
             connection.close()

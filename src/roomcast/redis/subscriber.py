@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.backoff import Backoff
-from roomcast.redis.connection import CALL_FAILED, TIMEOUT, encode_command
+from roomcast.redis.connection import CALL_FAILED, TIMEOUT, answered, encode_command
 from roomcast.redis.keeper import KeptConnection, reconnect, watch
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class Subscriber(KeptConnection):
                 if self._channels:
                     connection.write(encode_command(b"SUBSCRIBE", *self._channels))
                 # In subscribed mode PING answers after every earlier SUBSCRIBE is confirmed.
-                await asyncio.wait_for(connection.call(b"PING"), self.timeout)
+                await answered(connection.call(b"PING"), self.timeout)
             except CALL_FAILED as exc:
                 log.warning("Redis subscribe failed (retrying): %s", exc)
                 connection.close()

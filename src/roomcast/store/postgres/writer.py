@@ -50,7 +50,7 @@ from roomcast.store.changes import as_line
 from roomcast.store.postgres.change import change_on
 from roomcast.store.postgres.events import EVENT, event
 from roomcast.store.postgres.pool import Pool
-from roomcast.store.postgres.sql import IN_DOUBT, RACED, UNAVAILABLE, Conn
+from roomcast.store.postgres.sql import IN_DOUBT, RACED, UNAVAILABLE, Conn, unavailable
 from roomcast.store.search import indexed_text
 from roomcast.wire.attachments import stored_attachments
 from roomcast.wire.protocol import ChatMessage
@@ -318,7 +318,8 @@ class Writer(AppendsAsFutures):
             except UNAVAILABLE as exc:
                 failure = exc
                 break
-        raise StoreUnavailable(f"the message store is unavailable: {failure}")
+        assert failure is not None
+        raise unavailable(failure)
 
 
 class _Attempt:

@@ -124,6 +124,8 @@ class Writer(AppendsAsFutures):
         self._changes = 0  # how many of the queued are changes
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Abandoned commits still running: kept, since the loop keeps only weak references.
+        self._abandoned: set[asyncio.Future[None]] = set()
         self._closed = False
         self._outage = OutageLog("PostgreSQL", log)
 
@@ -218,7 +220,8 @@ class Writer(AppendsAsFutures):
             now = time.monotonic()
             if attempt is not None and now >= born + self._timeout:
                 self._abandon(attempt)
-                task.add_done_callback(_retrieve)
+                self._abandoned.add(task)
+                task.add_done_callback(self._forget)
                 return
             self._expire(now - self._timeout)
         await task
@@ -228,14 +231,16 @@ class Writer(AppendsAsFutures):
         stored; before, they certainly are not (nor will be)."""
         attempt.abandoned = True
         batch = attempt.batch
-        error = (
-            OutcomeUnknown(f"the message store did not answer within {self._timeout:g} s")
-            if attempt.sent
-            else self._not_answering()
-        )
+        error = self._not_answering(OutcomeUnknown if attempt.sent else StoreUnavailable)
         log.debug("PostgreSQL commit of %d messages abandoned: %s", len(batch), error)
         self._outage.failed(error, len(batch))
         report_all(failed(batch, error))
+
+    def _forget(self, task: asyncio.Future[None]) -> None:
+        """An abandoned commit ended: take its outcome, which nobody awaits."""
+        self._abandoned.discard(task)
+        if not task.cancelled():
+            task.exception()
 
     def _expire(self, submitted_before: float) -> None:
         """Refuse what was queued before ``submitted_before``: it was never sent."""
@@ -255,8 +260,8 @@ class Writer(AppendsAsFutures):
             self._outage.failed(error, len(expired))
             report_all(failed(expired, error))
 
-    def _not_answering(self) -> StoreUnavailable:
-        return StoreUnavailable(f"the message store did not answer within {self._timeout:g} s")
+    def _not_answering(self, kind: type[StoreUnavailable] = StoreUnavailable) -> StoreUnavailable:
+        return kind(f"the message store did not answer within {self._timeout:g} s")
 
     def _lines_before_a_change(self) -> list[Submission]:
         """The lines queued before the first change (none when a change is first)."""
@@ -332,12 +337,6 @@ class _Attempt:
         self.batch = batch
         self.sent = False
         self.abandoned = False
-
-
-def _retrieve(task: asyncio.Future[None]) -> None:
-    """Take the outcome of an abandoned commit, which nobody awaits."""
-    if not task.cancelled():
-        task.exception()
 
 
 async def _commit_on(conn: Conn, attempt: _Attempt) -> Outcomes:

@@ -11,11 +11,18 @@ from roomcast.broker.base import Broker, BrokerListener
 __all__ = ["Broker", "BrokerListener", "open_broker"]
 
 
-def open_broker(url: str, *, prefix: str = "roomcast:") -> Broker:
+def open_broker(
+    url: str,
+    *,
+    prefix: str = "roomcast:",
+    timeout: float,
+    queue_bytes: int,
+) -> Broker:
     """Build the broker a ``--broker`` value names (not yet started).
 
     ``redis://[user:password@]host[:port][/db]`` (or ``rediss://`` for TLS) joins the nodes that
-    use the same Redis and ``prefix``.
+    use the same Redis and ``prefix``; ``timeout`` bounds each call to Redis, ``queue_bytes`` the
+    publications waiting for it.
     """
     if url in ("memory://", "memory", ""):
         from roomcast.broker.memory import MemoryBroker
@@ -25,5 +32,5 @@ def open_broker(url: str, *, prefix: str = "roomcast:") -> Broker:
     if scheme in ("redis", "rediss"):
         from roomcast.broker.redis import RedisBroker
 
-        return RedisBroker(url, prefix=prefix)
+        return RedisBroker(url, prefix=prefix, timeout=timeout, max_queued_bytes=queue_bytes)
     raise ValueError(f"unsupported broker URL scheme {scheme!r}; use memory:// or redis://")

@@ -26,7 +26,7 @@ from typing import Final
 
 from roomcast.broker.base import BrokerListener, BrokerState
 from roomcast.redis.address import RedisAddress
-from roomcast.redis.connection import CONNECT_TIMEOUT
+from roomcast.redis.connection import TIMEOUT
 from roomcast.redis.names import (
     DEFAULT_PREFIX,
     NODE_ID_LENGTH,
@@ -35,7 +35,7 @@ from roomcast.redis.names import (
     presence_signal,
     room_channel,
 )
-from roomcast.redis.publisher import MAX_QUEUED, Publisher, publish_head
+from roomcast.redis.publisher import MAX_QUEUED, MAX_QUEUED_BYTES, Publisher, publish_head
 from roomcast.redis.subscriber import Subscriber
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,11 @@ MAX_HEADS: Final = 10_000
 
 
 class RedisBroker:
-    """A ``Broker`` over Redis pub/sub, for any number of nodes."""
+    """A ``Broker`` over Redis pub/sub, for any number of nodes.
+
+    ``timeout`` bounds every call to Redis (``broker_timeout``); at most ``max_queued``
+    publications of ``max_queued_bytes`` bytes in all wait for a Redis that is down or hung.
+    """
 
     def __init__(
         self,
@@ -53,7 +57,9 @@ class RedisBroker:
         *,
         prefix: str = DEFAULT_PREFIX,
         node: str | None = None,
+        timeout: float = TIMEOUT,
         max_queued: int = MAX_QUEUED,
+        max_queued_bytes: int = MAX_QUEUED_BYTES,
     ) -> None:
         self._address = RedisAddress.from_url(url)
         self.prefix = prefix
@@ -71,11 +77,14 @@ class RedisBroker:
             name=b"roomcast-%s-sub" % self.node,
             on_message=self._on_message,
             on_restored=self._resubscribed,
+            timeout=timeout,
         )
         self._publisher = Publisher(
             self._address,
             name=b"roomcast-%s-pub" % self.node,
+            timeout=timeout,
             max_queued=max_queued,
+            max_bytes=max_queued_bytes,
         )
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -86,7 +95,7 @@ class RedisBroker:
         self._subscriber.subscribe(self._control_channel)
         self._subscriber.start()
         self._publisher.start()
-        if not await self._subscriber.wait_ready(CONNECT_TIMEOUT * 2):
+        if not await self._subscriber.wait_ready(self._subscriber.timeout * 2):
             log.warning("Redis at %s not reachable yet; retrying", self._address.host)
 
     async def stop(self) -> None:

@@ -37,6 +37,9 @@ class Settings:
     redis_prefix: str = "roomcast:"
     presence_ttl: float = 15.0
     store_timeout: float = 5.0
+    store_queue_bytes: int = 64 * 1024 * 1024
+    broker_timeout: float = 5.0
+    broker_queue_bytes: int = 64 * 1024 * 1024
     workers: int = 1
     sqlite_synchronous: str = "NORMAL"
     search_index: bool = True
@@ -127,6 +130,15 @@ class Settings:
         checks += [
             (1 <= self.presence_ttl <= 300, "presence_ttl must be 1-300 seconds"),
             (0.5 <= self.store_timeout <= 300, "store_timeout must be 0.5-300 seconds"),
+            (0.5 <= self.broker_timeout <= 300, "broker_timeout must be 0.5-300 seconds"),
+            (
+                self.store_queue_bytes >= 1024 * 1024,
+                "store_queue_bytes must be at least 1048576",
+            ),
+            (
+                self.broker_queue_bytes >= 1024 * 1024,
+                "broker_queue_bytes must be at least 1048576",
+            ),
             (1 <= self.workers <= 256, "workers must be 1-256"),
             (
                 self.workers == 1 or self.broker.startswith(("redis://", "rediss://")),

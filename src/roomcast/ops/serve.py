@@ -116,9 +116,20 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
             synchronous=settings.sqlite_synchronous,
             search_index=settings.search_index,
             timeout=settings.store_timeout,
+            queue_bytes=settings.store_queue_bytes,
         ),
-        open_broker(settings.broker, prefix=settings.redis_prefix),
-        open_presence(settings.broker, prefix=settings.redis_prefix, ttl=settings.presence_ttl),
+        open_broker(
+            settings.broker,
+            prefix=settings.redis_prefix,
+            timeout=settings.broker_timeout,
+            queue_bytes=settings.broker_queue_bytes,
+        ),
+        open_presence(
+            settings.broker,
+            prefix=settings.redis_prefix,
+            ttl=settings.presence_ttl,
+            timeout=settings.broker_timeout,
+        ),
         load_api_key(settings),
     )
     hub, service = node.hub, node.service

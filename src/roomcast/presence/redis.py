@@ -39,7 +39,7 @@ from roomcast.outage import OutageLog
 from roomcast.presence.base import PresenceState
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.client import RedisClient
-from roomcast.redis.connection import CONNECT_TIMEOUT
+from roomcast.redis.connection import TIMEOUT
 from roomcast.redis.names import DEFAULT_PREFIX, NO_NODE, new_node_id
 from roomcast.redis.scripts import Script
 
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 
 # How often a node that could not reach Redis tries again to write its entries back.
 RETRY_INTERVAL: Final = 0.5
-CALL_TIMEOUT: Final = 5.0
 # What a call raises when Redis cannot answer it: the presence then answers from its own copy.
 _UNREACHABLE: Final = (ConnectionError, TimeoutError, OSError, hiredis.ReplyError)
 # Entries written back per script call, so one call never holds Redis for long.
@@ -73,7 +72,8 @@ class RedisPresence:
     """A ``Presence`` in Redis, for any number of nodes.
 
     ``ttl`` is how long (seconds) a silent node's members stay listed. The heartbeat starts with
-    the first call; ``close()`` removes the node's entries at once.
+    the first call; ``close()`` removes the node's entries at once. ``timeout`` bounds every call
+    to Redis (``broker_timeout``): a call Redis does not answer in time answers from the copy.
     """
 
     def __init__(
@@ -83,6 +83,7 @@ class RedisPresence:
         prefix: str = DEFAULT_PREFIX,
         ttl: float = 15.0,
         node: str | None = None,
+        timeout: float = TIMEOUT,
     ) -> None:
         self.prefix = prefix
         self.ttl = ttl
@@ -92,7 +93,7 @@ class RedisPresence:
         self._client = RedisClient(
             RedisAddress.from_url(url),
             name=b"roomcast-%s-presence" % self.node.encode(),
-            timeout=CALL_TIMEOUT,
+            timeout=timeout,
         )
         self._scripts = {name: Script.from_files(*files) for name, files in _SCRIPT_FILES.items()}
         # This node's own entries: nickname key -> owner; room -> owner -> name.
@@ -138,7 +139,7 @@ class RedisPresence:
     async def _beat(self) -> None:
         assert self._registered is not None
         interval = self.ttl / 3
-        await self._client.wait_connected(CONNECT_TIMEOUT)
+        await self._client.wait_connected(self._client.timeout)
         while True:
             try:
                 known = await self._run("heartbeat", self.node, int(self.ttl * 1000), NO_NODE)

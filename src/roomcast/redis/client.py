@@ -10,6 +10,7 @@ import hiredis
 
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.backoff import Backoff
+from roomcast.redis.connection import TIMEOUT, answered
 from roomcast.redis.keeper import KeptConnection, reconnect, watch
 from roomcast.redis.scripts import Script
 
@@ -22,9 +23,8 @@ class RedisClient(KeptConnection):
     connection is down, calls fail at once with ``ConnectionError``. Bulk replies are ``str``.
     """
 
-    def __init__(self, address: RedisAddress, *, name: bytes, timeout: float = 5.0) -> None:
-        super().__init__(address, name=name)
-        self.timeout = timeout
+    def __init__(self, address: RedisAddress, *, name: bytes, timeout: float = TIMEOUT) -> None:
+        super().__init__(address, name=name, timeout=timeout)
         self._connected = asyncio.Event()
 
     async def stop(self) -> None:
@@ -43,7 +43,7 @@ class RedisClient(KeptConnection):
         if connection is None or not connection.connected:
             raise ConnectionError("Redis is not connected")
         encoded = [p if isinstance(p, bytes) else str(p).encode() for p in parts]
-        return await asyncio.wait_for(connection.call(*encoded), self.timeout)
+        return await answered(connection.call(*encoded), self.timeout)
 
     async def run(self, script: Script, *args: bytes | str | int | float) -> Any:
         """Run a Lua script (no declared keys) with ``args`` as ARGV."""
@@ -58,11 +58,16 @@ class RedisClient(KeptConnection):
         backoff = Backoff()
         while True:
             connection = await reconnect(
-                "Redis connection", backoff, self._address, name=self._name, encoding="utf-8"
+                "Redis connection",
+                backoff,
+                self._address,
+                name=self._name,
+                encoding="utf-8",
+                timeout=self.timeout,
             )
             backoff.reset()
             self._connection = connection
             self._connected.set()
-            await watch(connection)
+            await watch(connection, self.timeout)
             self._connected.clear()
             self._connection = None

@@ -9,18 +9,30 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from collections.abc import Callable
-from typing import Any, Final, cast
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, TypeVar, cast
 
 import hiredis
 
 from roomcast.redis.address import RedisAddress
 
-CONNECT_TIMEOUT: Final = 3.0
+# The default bound, in seconds, of opening a connection and of every call (``broker_timeout``).
+TIMEOUT: Final = 5.0
 # What opening a connection raises when Redis cannot be reached or refuses the login.
 OPEN_FAILED: Final = (OSError, TimeoutError, hiredis.ReplyError)
 # What a command raises when its connection is lost, silent, or Redis answers with an error.
 CALL_FAILED: Final = (ConnectionError, TimeoutError, hiredis.ReplyError)
+
+
+_T = TypeVar("_T")
+
+
+async def answered(reply: Awaitable[_T], timeout: float) -> _T:
+    """``reply`` within ``timeout`` seconds, or a ``TimeoutError`` that says so."""
+    try:
+        return await asyncio.wait_for(reply, timeout)
+    except TimeoutError:
+        raise TimeoutError(f"Redis did not answer within {timeout:g} s") from None
 
 
 def encode_command(*parts: bytes) -> bytes:
@@ -60,8 +72,10 @@ class RespConnection(asyncio.Protocol):
         *,
         name: bytes = b"roomcast",
         encoding: str | None = None,
+        timeout: float = TIMEOUT,
     ) -> RespConnection:
-        """Connect and log in; raises ``OSError`` or ``TimeoutError`` when Redis is unreachable.
+        """Connect and log in, each step within ``timeout`` seconds; raises ``OSError`` or
+        ``TimeoutError`` when Redis is unreachable or does not answer.
 
         ``on_message(channel, data)`` receives pub/sub messages; ``on_answered(n)`` hears that
         ``n`` more replies written with ``write(..., replies=n)`` have arrived; with ``encoding``
@@ -69,7 +83,7 @@ class RespConnection(asyncio.Protocol):
         """
         loop = asyncio.get_running_loop()
         context = ssl.create_default_context() if address.tls else None
-        _, connection = await asyncio.wait_for(
+        _, connection = await answered(
             loop.create_connection(
                 lambda: cls(on_message, on_answered, encoding),
                 address.host,
@@ -77,20 +91,18 @@ class RespConnection(asyncio.Protocol):
                 ssl=context,
                 server_hostname=address.host if context else None,
             ),
-            CONNECT_TIMEOUT,
+            timeout,
         )
         try:
             if address.password is not None:
                 login = [address.password.encode()]
                 if address.username:
                     login.insert(0, address.username.encode())
-                await asyncio.wait_for(connection.call(b"AUTH", *login), CONNECT_TIMEOUT)
+                await answered(connection.call(b"AUTH", *login), timeout)
             # Named, so that CLIENT LIST shows which node and role a connection belongs to.
-            await asyncio.wait_for(connection.call(b"CLIENT", b"SETNAME", name), CONNECT_TIMEOUT)
+            await answered(connection.call(b"CLIENT", b"SETNAME", name), timeout)
             if address.db:  # keys live in the URL's database; channels ignore it
-                await asyncio.wait_for(
-                    connection.call(b"SELECT", str(address.db).encode()), CONNECT_TIMEOUT
-                )
+                await answered(connection.call(b"SELECT", str(address.db).encode()), timeout)
         except BaseException:
             connection.close()
             raise

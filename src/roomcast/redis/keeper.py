@@ -2,7 +2,9 @@
 
 Each of them owns one connection and a task of its own that opens it (again and again, with
 backoff, until Redis answers), watches it with pings while it is up, and opens it anew once it
-is lost, until the owner stops.
+is lost, until the owner stops. ``timeout`` (the ``broker_timeout`` setting) bounds each step of
+opening a connection and each ping, and is the time between two pings: a Redis that hangs
+without closing (stopped, a dropped network path) is dropped within twice that.
 """
 
 from __future__ import annotations
@@ -11,27 +13,30 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Final
 
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.backoff import Backoff
-from roomcast.redis.connection import CALL_FAILED, OPEN_FAILED, RespConnection
+from roomcast.redis.connection import (
+    CALL_FAILED,
+    OPEN_FAILED,
+    TIMEOUT,
+    RespConnection,
+    answered,
+)
 
 log = logging.getLogger(__name__)
-
-KEEPALIVE_INTERVAL: Final = 5.0
-KEEPALIVE_TIMEOUT: Final = 5.0
 
 
 class KeptConnection(ABC):
     """One connection to ``address``, named ``name``, that ``_keep()`` keeps open from
-    ``start()`` until ``_disconnect()``."""
+    ``start()`` until ``_disconnect()``; ``timeout`` bounds every call on it."""
 
     task_name = "roomcast-redis"
 
-    def __init__(self, address: RedisAddress, *, name: bytes) -> None:
+    def __init__(self, address: RedisAddress, *, name: bytes, timeout: float = TIMEOUT) -> None:
         self._address = address
         self._name = name
+        self.timeout = timeout
         self._connection: RespConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -71,13 +76,14 @@ async def reconnect(
     *,
     name: bytes,
     encoding: str | None = None,
+    timeout: float = TIMEOUT,
 ) -> RespConnection:
     """Open a connection (see ``RespConnection.open``), retrying with ``backoff`` until it is up;
     ``what`` names the connection in the log."""
     while True:
         try:
             connection = await RespConnection.open(
-                address, on_message, on_answered, name=name, encoding=encoding
+                address, on_message, on_answered, name=name, encoding=encoding, timeout=timeout
             )
         except OPEN_FAILED as exc:
             await backoff.retry(what, exc)
@@ -85,16 +91,17 @@ async def reconnect(
         return connection
 
 
-async def watch(connection: RespConnection) -> None:
-    """Return when ``connection`` is lost, or drop it and return when it stops answering pings."""
+async def watch(connection: RespConnection, timeout: float = TIMEOUT) -> None:
+    """Return when ``connection`` is lost, or drop it and return when a ping, sent every
+    ``timeout`` seconds, is not answered within ``timeout``."""
     while True:
         try:
-            await asyncio.wait_for(asyncio.shield(connection.lost), KEEPALIVE_INTERVAL)
+            await asyncio.wait_for(asyncio.shield(connection.lost), timeout)
             return
         except TimeoutError:
             pass
         try:
-            await asyncio.wait_for(connection.call(b"PING"), KEEPALIVE_TIMEOUT)
+            await answered(connection.call(b"PING"), timeout)
         except CALL_FAILED as exc:
             log.warning("Redis connection not answering (%s); dropping it", exc)
             connection.close()

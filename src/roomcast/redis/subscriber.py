@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 from roomcast.redis.address import RedisAddress
 from roomcast.redis.backoff import Backoff
-from roomcast.redis.connection import CALL_FAILED, encode_command
-from roomcast.redis.keeper import KEEPALIVE_TIMEOUT, KeptConnection, reconnect, watch
+from roomcast.redis.connection import CALL_FAILED, TIMEOUT, answered, encode_command
+from roomcast.redis.keeper import KeptConnection, reconnect, watch
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,9 @@ class Subscriber(KeptConnection):
         name: bytes,
         on_message: Callable[[bytes, bytes], None],
         on_restored: Callable[[], None],
+        timeout: float = TIMEOUT,
     ) -> None:
-        super().__init__(address, name=name)
+        super().__init__(address, name=name, timeout=timeout)
         self._on_message = on_message
         self._on_restored = on_restored
         self._channels: set[bytes] = set()
@@ -83,13 +84,14 @@ class Subscriber(KeptConnection):
                 self._address,
                 self._on_message,
                 name=self._name,
+                timeout=self.timeout,
             )
             self._connection = connection
             try:
                 if self._channels:
                     connection.write(encode_command(b"SUBSCRIBE", *self._channels))
                 # In subscribed mode PING answers after every earlier SUBSCRIBE is confirmed.
-                await asyncio.wait_for(connection.call(b"PING"), KEEPALIVE_TIMEOUT)
+                await answered(connection.call(b"PING"), self.timeout)
             except CALL_FAILED as exc:
                 log.warning("Redis subscribe failed (retrying): %s", exc)
                 connection.close()
@@ -102,7 +104,7 @@ class Subscriber(KeptConnection):
                 log.info("Redis subscription restored (%d channels)", len(self._channels))
                 self._on_restored()
             connected_before = True
-            await watch(connection)
+            await watch(connection, self.timeout)
             self._ready.clear()
             self._connection = None
             if not self._stopping:

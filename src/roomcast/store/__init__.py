@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from roomcast.store.base import (
+    MAX_PENDING_BYTES,
     AccessStore,
     Account,
     AccountStore,
@@ -63,7 +64,12 @@ __all__ = [
 
 
 def open_store(
-    url: str, *, synchronous: str = "NORMAL", search_index: bool = True, timeout: float = 5.0
+    url: str,
+    *,
+    synchronous: str = "NORMAL",
+    search_index: bool = True,
+    timeout: float = 5.0,
+    queue_bytes: int = MAX_PENDING_BYTES,
 ) -> Store:
     """Build the store a ``--db`` value names (not yet opened).
 
@@ -71,7 +77,8 @@ def open_store(
     SQLite; ``postgresql://user@host/db`` (or ``postgres://``) uses PostgreSQL, shared by nodes.
     ``search_index`` False: SQLite keeps no search index (searches then see only the newest lines,
     see ``sqlite/search.py``); PostgreSQL keeps its index itself. ``timeout``: seconds a
-    PostgreSQL statement may take (a hung server fails it, and the lines it carried, then).
+    PostgreSQL statement may take, and a line its wait for an outcome (a hung server fails them
+    then). ``queue_bytes``: bytes of lines and changes the writer's queue holds at most.
     """
     if url == "memory://" or url == ":memory:":
         from roomcast.store.memory import MemoryStore
@@ -80,7 +87,7 @@ def open_store(
     if url.startswith(("postgresql://", "postgres://")):
         from roomcast.store.postgres import PostgresStore
 
-        return PostgresStore(url, command_timeout=timeout)
+        return PostgresStore(url, command_timeout=timeout, max_pending_bytes=queue_bytes)
     if "://" in url and not url.startswith("sqlite://"):
         scheme = url.split("://", 1)[0]
         raise ValueError(
@@ -99,4 +106,5 @@ def open_store(
         Path(path),
         synchronous=level,  # type: ignore[arg-type]
         search_index=search_index,
+        max_pending_bytes=queue_bytes,
     )

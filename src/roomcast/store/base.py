@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import field
@@ -135,6 +136,18 @@ def report(done: AppendDone, outcome: Appended | StoreUnavailable) -> None:
         done(outcome)
     except Exception:
         log.exception("a store append callback failed")
+
+
+# What a queued line or change holds in memory besides its text (its objects, its callback).
+QUEUED_OVERHEAD: Final = 512
+# Default bounds of a store writer's queue: items, and bytes (``queued_size``).
+MAX_PENDING: Final = 50_000
+MAX_PENDING_BYTES: Final = 64 * 1024 * 1024
+
+
+def queued_size(item: NewMessage | Change) -> int:
+    """About how many bytes a queued line or change holds: its text and a fixed overhead."""
+    return QUEUED_OVERHEAD + sys.getsizeof(item.text)
 
 
 # A submitted message with whom to tell, as a store's writer queues it; and the outcomes of a

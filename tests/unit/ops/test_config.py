@@ -91,6 +91,19 @@ def test_bad_notification_settings_are_refused(values: dict[str, object], messag
         load(values, environ={})
 
 
+def test_the_broker_timeout_and_the_queue_bounds() -> None:
+    assert (Settings().broker_timeout, Settings().store_queue_bytes) == (5.0, 64 * 1024 * 1024)
+    assert Settings().broker_queue_bytes == 64 * 1024 * 1024
+    assert load({}, environ={"ROOMCAST_BROKER_TIMEOUT": "2"}).broker_timeout == 2.0
+    assert load({"store_queue_bytes": "2097152"}, environ={}).store_queue_bytes == 2097152
+    with pytest.raises(ConfigError, match=r"broker_timeout must be 0\.5-300 seconds"):
+        load({"broker_timeout": 0.1}, environ={})
+    with pytest.raises(ConfigError, match="store_queue_bytes must be at least 1048576"):
+        load({"store_queue_bytes": 1000}, environ={})
+    with pytest.raises(ConfigError, match="broker_queue_bytes must be at least 1048576"):
+        load({"broker_queue_bytes": 0}, environ={})
+
+
 def test_the_store_timeout() -> None:
     assert Settings().store_timeout == 5.0
     assert load({}, environ={"ROOMCAST_STORE_TIMEOUT": "1.5"}).store_timeout == 1.5

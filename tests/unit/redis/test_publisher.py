@@ -116,11 +116,28 @@ async def test_publications_wait_for_the_connection_and_the_oldest_are_dropped(
     got = await listening.until(3)
     assert got == [(channel_of("a"), b"%d" % n) for n in (2, 3, 4)]
     logged = [r.getMessage() for r in caplog.records if r.name == "roomcast.redis.publisher"]
-    assert logged[0] == "Redis (publishing) lost: more than 3 publications wait"
+    assert logged[0] == ("Redis (publishing) lost: more than 3 publications or 67108864 bytes wait")
     assert re.fullmatch(
         r"Redis \(publishing\) reachable again after [0-9.]+ s, 2 publications dropped", logged[1]
     )
     assert len(logged) == 2
+
+
+async def test_the_oldest_publications_are_dropped_beyond_the_bytes_bound(
+    make_publisher: Callable[..., Publisher],
+    listening: Listening,
+    channel_of: Callable[[str], bytes],
+    head_of: Callable[[str], bytes],
+) -> None:
+    data = [b"%d" % n + b"x" * 1000 for n in range(5)]
+    size = len(head_of("a") + b"$%d\r\n%s\r\n" % (len(data[0]), data[0]))
+    publisher = make_publisher(max_bytes=3 * size)
+    for item in data:
+        publisher.publish(head_of("a"), item)  # not started: nothing can go out yet
+    publisher.start()
+    await connected(publisher)
+    got = await listening.until(3)
+    assert got == [(channel_of("a"), item) for item in data[2:]]
 
 
 async def test_what_was_not_confirmed_is_sent_again_after_the_connection_is_killed(

@@ -17,7 +17,7 @@ from asyncpg.pool import PoolAcquireContext, PoolConnectionProxy
 
 from roomcast.store.base import StoreUnavailable
 from roomcast.store.postgres.schema import apply_migrations
-from roomcast.store.postgres.sql import UNAVAILABLE
+from roomcast.store.postgres.sql import UNAVAILABLE, unavailable
 
 
 class Pool:
@@ -73,7 +73,7 @@ class Pool:
             async with self._pool.acquire(timeout=self._connect_timeout) as conn:
                 yield conn
         except UNAVAILABLE as exc:
-            raise StoreUnavailable(f"the message store is unavailable: {exc}") from exc
+            raise unavailable(exc) from exc
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         async with self.connection() as conn:

@@ -8,6 +8,8 @@ from typing import Final
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from roomcast.store.base import StoreUnavailable
+
 # A connection of its own or one borrowed from the pool.
 Conn = asyncpg.Connection | PoolConnectionProxy
 
@@ -28,6 +30,15 @@ IN_DOUBT: Final = (
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.ConnectionFailureError,
 )
+
+
+def unavailable(exc: BaseException) -> StoreUnavailable:
+    """The ``StoreUnavailable`` of one of ``UNAVAILABLE``, saying what happened (a timeout has
+    no text of its own)."""
+    what = str(exc) or f"no answer in time ({type(exc).__name__})"
+    return StoreUnavailable(f"the message store is unavailable: {what}")
+
+
 # Errors that mean "another node raced this batch": run it again.
 RACED: Final = (
     asyncpg.UniqueViolationError,

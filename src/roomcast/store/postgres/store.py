@@ -12,6 +12,7 @@ driver is asyncpg: half the client CPU of psycopg 3 per append and per read in t
 
 from __future__ import annotations
 
+from roomcast.store.base import MAX_PENDING, MAX_PENDING_BYTES
 from roomcast.store.composed import ComposedStore
 from roomcast.store.postgres.access import Access
 from roomcast.store.postgres.files import Files
@@ -27,7 +28,9 @@ class PostgresStore(ComposedStore):
     """A ``Store`` in PostgreSQL, for any number of nodes.
 
     ``dsn`` is a libpq-style URL; extra query parameters such as ``search_path`` are passed to
-    the server as settings.
+    the server as settings. ``command_timeout`` bounds each statement, and the wait of each line
+    for its outcome (``Writer``); the writer's queue holds at most ``max_pending`` items and
+    ``max_pending_bytes`` bytes.
     """
 
     _writer: Writer
@@ -37,7 +40,8 @@ class PostgresStore(ComposedStore):
         dsn: str,
         *,
         pool_size: int = 4,
-        max_pending: int = 50_000,
+        max_pending: int = MAX_PENDING,
+        max_pending_bytes: int = MAX_PENDING_BYTES,
         connect_timeout: float = 3.0,
         command_timeout: float = 5.0,
     ) -> None:
@@ -45,7 +49,9 @@ class PostgresStore(ComposedStore):
         self._pool = Pool(
             dsn, size=pool_size, connect_timeout=connect_timeout, command_timeout=command_timeout
         )
-        self._writer = Writer(self._pool, max_pending)
+        self._writer = Writer(
+            self._pool, max_pending, timeout=command_timeout, max_bytes=max_pending_bytes
+        )
         super().__init__(
             self._writer,
             Reads(self._pool),

@@ -11,7 +11,8 @@ of the batch fails with ``StoreUnavailable``; when the connection is lost after 
 sent and before its reply, with ``OutcomeUnknown`` (it may have committed: a re-send with the
 same ref is answered from the earlier row; nothing is retried here, since a line without a ref
 could then be stored twice). A batch that lost a race (a unique ``(sender, ref)`` taken by
-another node, a deadlock) is retried.
+another node, a deadlock) is retried. A PostgreSQL that hangs (stopped, a dropped network path)
+gives every line its outcome within the store's timeout all the same (``Writer``).
 
 A change to a message (``change``) is queued too and made in its own transaction (change.py)
 once the lines queued before it are committed, so it always finds them.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeVar, cast
@@ -39,6 +41,7 @@ from roomcast.store.base import (
     StoreUnavailable,
     Submission,
     failed,
+    queued_size,
     ref_key,
     report,
     report_all,
@@ -47,7 +50,7 @@ from roomcast.store.changes import as_line
 from roomcast.store.postgres.change import change_on
 from roomcast.store.postgres.events import EVENT, event
 from roomcast.store.postgres.pool import Pool
-from roomcast.store.postgres.sql import IN_DOUBT, RACED, UNAVAILABLE, Conn
+from roomcast.store.postgres.sql import IN_DOUBT, RACED, UNAVAILABLE, Conn, unavailable
 from roomcast.store.search import indexed_text
 from roomcast.wire.attachments import stored_attachments
 from roomcast.wire.protocol import ChatMessage
@@ -100,15 +103,29 @@ WHERE m.ref IS NOT NULL
 
 
 class Writer(AppendsAsFutures):
-    """The queue of appends and changes, and the task that commits it."""
+    """The queue of appends and changes, and the task that commits it.
 
-    def __init__(self, pool: Pool, max_pending: int) -> None:
+    Every line gets its outcome within ``timeout`` seconds of its submission: one still queued
+    then, or in a commit that has not sent its insert yet, is refused (``StoreUnavailable``: it
+    was not stored), one whose insert got no answer yet gets ``OutcomeUnknown``. An abandoned
+    commit is left to end on its own (cancelling it would wait on the hung server too) and sends
+    no insert after that. The queue holds at most
+    ``max_pending`` items and ``max_bytes`` bytes (``queued_size``); beyond either it refuses.
+    """
+
+    def __init__(self, pool: Pool, max_pending: int, *, timeout: float, max_bytes: int) -> None:
         self._pool = pool
         self._max_pending = max_pending
+        self._max_bytes = max_bytes
+        self._timeout = timeout
         self._queue: deque[Submission | _Queued] = deque()
+        self._born: deque[float] = deque()  # when each queued item was submitted (monotonic)
+        self._bytes = 0  # queued_size of everything queued
         self._changes = 0  # how many of the queued are changes
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Abandoned commits still running: kept, since the loop keeps only weak references.
+        self._abandoned: set[asyncio.Future[None]] = set()
         self._closed = False
         self._outage = OutageLog("PostgreSQL", log)
 
@@ -124,24 +141,42 @@ class Writer(AppendsAsFutures):
         if self._task is not None:
             await self._task
 
-    def submit(self, message: NewMessage, done: AppendDone) -> None:
+    def _full(self, item: NewMessage | Change) -> StoreUnavailable | None:
+        """Why ``item`` cannot be queued now, if it cannot."""
         if self._closed or self._task is None:
-            report(done, StoreUnavailable("the store is closed"))
-        elif len(self._queue) >= self._max_pending:
-            report(done, StoreUnavailable("the store is overloaded; try again"))
+            return StoreUnavailable("the store is closed")
+        if len(self._queue) >= self._max_pending or self._bytes >= self._max_bytes:
+            return StoreUnavailable("the store is overloaded; try again")
+        return None
+
+    def _put(self, item: Submission | _Queued) -> None:
+        self._queue.append(item)
+        self._born.append(time.monotonic())
+        self._bytes += queued_size(item[1])
+        self._wakeup.set()
+
+    def _take(self) -> Submission | _Queued:
+        item = self._queue.popleft()
+        self._born.popleft()
+        self._bytes -= queued_size(item[1])
+        if isinstance(item[1], Change):
+            self._changes -= 1
+        return item
+
+    def submit(self, message: NewMessage, done: AppendDone) -> None:
+        refused = self._full(message)
+        if refused is not None:
+            report(done, refused)
         else:
-            self._queue.append((done, message))
-            self._wakeup.set()
+            self._put((done, message))
 
     async def change(self, change: Change) -> Changed:
-        if self._closed or self._task is None:
-            raise StoreUnavailable("the store is closed")
-        if len(self._queue) >= self._max_pending:
-            raise StoreUnavailable("the store is overloaded; try again")
+        refused = self._full(change)
+        if refused is not None:
+            raise refused
         future: asyncio.Future[Changed] = asyncio.get_running_loop().create_future()
-        self._queue.append((future, change))
         self._changes += 1
-        self._wakeup.set()
+        self._put((future, change))
         return await future
 
     async def _write_loop(self) -> None:
@@ -152,21 +187,81 @@ class Writer(AppendsAsFutures):
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
+            self._expire(time.monotonic() - self._timeout)  # waited behind an abandoned commit
+            if not self._queue:
+                continue
+            born = self._born[0]
             if self._changes == 0:  # only lines are queued
                 count = min(len(self._queue), _MAX_BATCH)
-                batch = cast(list[Submission], [self._queue.popleft() for _ in range(count)])
+                batch = cast(list[Submission], [self._take() for _ in range(count)])
             else:
                 batch = self._lines_before_a_change()
                 if not batch:
-                    await self._change(self._queue.popleft())
+                    await self._bounded(self._change(self._take()), born, None)
                     continue
-            try:
-                outcome = await self._commit(batch)
-            except Exception as exc:  # never let the writer die: fail the batch, go on
-                log.exception("PostgreSQL append failed")
-                error = StoreUnavailable(f"the message store failed: {exc}")
-                outcome = failed(batch, error)
-            report_all(outcome)
+            attempt = _Attempt(batch)
+            await self._bounded(self._commit(attempt), born, attempt)
+
+    async def _bounded(self, work: Awaitable[None], born: float, attempt: _Attempt | None) -> None:
+        """Wait for ``work`` (the commit ``attempt``, or a change) to end; meanwhile refuse
+        what has been queued for ``timeout``, and once ``attempt`` has waited that long
+        (since ``born``, when its oldest line came), abandon it."""
+        task = asyncio.ensure_future(work)
+        while not task.done():
+            deadlines = [born + self._timeout] if attempt is not None else []
+            if self._born:
+                deadlines.append(self._born[0] + self._timeout)
+            # With nothing queued, look again after ``timeout``: lines may come meanwhile.
+            soonest = min(deadlines) if deadlines else time.monotonic() + self._timeout
+            wait = max(soonest - time.monotonic(), 0.0)
+            await asyncio.wait([task], timeout=wait)
+            if task.done():
+                break
+            now = time.monotonic()
+            if attempt is not None and now >= born + self._timeout:
+                self._abandon(attempt)
+                self._abandoned.add(task)
+                task.add_done_callback(self._forget)
+                return
+            self._expire(now - self._timeout)
+        await task
+
+    def _abandon(self, attempt: _Attempt) -> None:
+        """A commit did not answer in time: once its insert was sent its lines may or may not be
+        stored; before, they certainly are not (nor will be)."""
+        attempt.abandoned = True
+        batch = attempt.batch
+        error = self._not_answering(OutcomeUnknown if attempt.sent else StoreUnavailable)
+        log.debug("PostgreSQL commit of %d messages abandoned: %s", len(batch), error)
+        self._outage.failed(error, len(batch))
+        report_all(failed(batch, error))
+
+    def _forget(self, task: asyncio.Future[None]) -> None:
+        """An abandoned commit ended: take its outcome, which nobody awaits."""
+        self._abandoned.discard(task)
+        if not task.cancelled():
+            task.exception()
+
+    def _expire(self, submitted_before: float) -> None:
+        """Refuse what was queued before ``submitted_before``: it was never sent."""
+        expired: list[Submission] = []
+        while self._born and self._born[0] <= submitted_before:
+            future_or_done, item = self._take()
+            if isinstance(item, Change):
+                assert isinstance(future_or_done, asyncio.Future)
+                if not future_or_done.done():
+                    future_or_done.set_exception(self._not_answering())
+            else:
+                assert not isinstance(future_or_done, asyncio.Future)
+                expired.append((future_or_done, item))
+        if expired:
+            error = self._not_answering()
+            log.debug("%d queued messages refused: %s", len(expired), error)
+            self._outage.failed(error, len(expired))
+            report_all(failed(expired, error))
+
+    def _not_answering(self, kind: type[StoreUnavailable] = StoreUnavailable) -> StoreUnavailable:
+        return kind(f"the message store did not answer within {self._timeout:g} s")
 
     def _lines_before_a_change(self) -> list[Submission]:
         """The lines queued before the first change (none when a change is first)."""
@@ -175,14 +270,13 @@ class Writer(AppendsAsFutures):
             item = self._queue[0]
             if isinstance(item[1], Change):
                 break
-            batch.append(cast(Submission, self._queue.popleft()))
+            batch.append(cast(Submission, self._take()))
         return batch
 
     async def _change(self, item: Submission | _Queued) -> None:
         future, change = item
         assert isinstance(change, Change)
         assert isinstance(future, asyncio.Future)
-        self._changes -= 1
         try:
             outcome = await self._run(lambda conn: change_on(conn, change))
         except Exception as exc:  # refused, unavailable or failed: the caller hears of it
@@ -195,15 +289,27 @@ class Writer(AppendsAsFutures):
         if not future.done():
             future.set_result(outcome)
 
-    async def _commit(self, batch: list[Submission]) -> Outcomes:
+    async def _commit(self, attempt: _Attempt) -> None:
+        """Commit a batch and report its outcomes, unless it was abandoned meanwhile."""
+        batch = attempt.batch
         try:
-            outcome = await self._run(lambda conn: _commit_on(conn, batch))
+            outcome = await self._run(lambda conn: _commit_on(conn, attempt))
         except StoreUnavailable as error:
+            if attempt.abandoned:
+                return
             log.debug("PostgreSQL commit of %d messages failed: %s", len(batch), error)
             self._outage.failed(error, len(batch))
-            return failed(batch, error)
+            report_all(failed(batch, error))
+            return
+        except Exception as exc:  # never let the writer die: fail the batch, go on
+            if attempt.abandoned:
+                return
+            log.exception("PostgreSQL append failed")
+            report_all(failed(batch, StoreUnavailable(f"the message store failed: {exc}")))
+            return
         self._outage.ok()
-        return outcome
+        if not attempt.abandoned:
+            report_all(outcome)
 
     async def _run(self, work: Callable[[Conn], Awaitable[_T]]) -> _T:
         """``work`` on a pooled connection, again when it raced another node."""
@@ -217,11 +323,25 @@ class Writer(AppendsAsFutures):
             except UNAVAILABLE as exc:
                 failure = exc
                 break
-        raise StoreUnavailable(f"the message store is unavailable: {failure}")
+        assert failure is not None
+        raise unavailable(failure)
 
 
-async def _commit_on(conn: Conn, batch: list[Submission]) -> Outcomes:
+class _Attempt:
+    """One commit of ``batch``: ``sent`` once its insert was sent, ``abandoned`` once its lines
+    were given their outcome without it, after which it sends no insert."""
+
+    __slots__ = ("abandoned", "batch", "sent")
+
+    def __init__(self, batch: list[Submission]) -> None:
+        self.batch = batch
+        self.sent = False
+        self.abandoned = False
+
+
+async def _commit_on(conn: Conn, attempt: _Attempt) -> Outcomes:
     """Store the batch in one statement; messages whose ref was seen come back as duplicates."""
+    batch = attempt.batch
     keys = [ref_key(new.ref) for _, new in batch]
     earlier: dict[tuple[str | None, str], Appended] = {}
     wanted = [(new.sender, key) for (_, new), key in zip(batch, keys, strict=True) if key]
@@ -238,6 +358,9 @@ async def _commit_on(conn: Conn, batch: list[Submission]) -> Outcomes:
                 continue
             first_of_ref[(new.sender, key)] = index
         fresh.append((index, new))
+    if attempt.abandoned:  # its lines were answered: storing them now would be a surprise
+        raise StoreUnavailable("the commit was abandoned")
+    attempt.sent = True
     ids = await _insert(conn, fresh, keys) if fresh else {}
     outcome: Outcomes = []
     for index, ((done, new), key) in enumerate(zip(batch, keys, strict=True)):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from roomcast.store.base import MAX_PENDING, MAX_PENDING_BYTES
 from roomcast.store.composed import ComposedStore
 from roomcast.store.sqlite.access import Access
 from roomcast.store.sqlite.connection import Synchronous
@@ -33,11 +34,12 @@ class SQLiteStore(ComposedStore):
         path: Path | str,
         *,
         synchronous: Synchronous = "NORMAL",
-        max_pending: int = 50_000,
+        max_pending: int = MAX_PENDING,
+        max_pending_bytes: int = MAX_PENDING_BYTES,
         search_index: bool = True,
     ) -> None:
         self.path = Path(path)
-        self._writer = Writer(self.path, synchronous, max_pending)
+        self._writer = Writer(self.path, synchronous, max_pending, max_pending_bytes)
         self._reads = Reads(self.path, synchronous, self._writer)
         self.searcher = Search(self.path, synchronous, self._writer, index=search_index)
         self._uploads = Files(self.path, synchronous)

@@ -37,6 +37,7 @@ from roomcast.store.base import (
     StoreUnavailable,
     Submission,
     failed,
+    queued_size,
     ref_key,
     report,
     report_all,
@@ -115,14 +116,18 @@ _Item = list[Submission] | _Barrier | _Exclusive | object
 class Writer(AppendsAsFutures):
     """The writer thread, its connection, its journal record and its checkpoints."""
 
-    def __init__(self, path: Path, synchronous: Synchronous, max_pending: int) -> None:
+    def __init__(
+        self, path: Path, synchronous: Synchronous, max_pending: int, max_bytes: int
+    ) -> None:
         self._path = path
         self._synchronous = synchronous
         self._max_pending = max_pending
+        self._max_bytes = max_bytes
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         # Appends of the current event-loop iteration, not yet handed to the writer.
         self._gathering: list[Submission] = []
         self._pending = 0
+        self._pending_bytes = 0  # queued_size of the lines submitted and not yet resolved
         self._last_ids: dict[str, int] = {}
         # PRAGMA data_version as the writer last saw it: it changes when another connection
         # commits.
@@ -160,10 +165,11 @@ class Writer(AppendsAsFutures):
     def submit(self, message: NewMessage, done: AppendDone) -> None:
         if self.closed:
             report(done, StoreUnavailable("the store is closed"))
-        elif self._pending >= self._max_pending:
+        elif self._pending >= self._max_pending or self._pending_bytes >= self._max_bytes:
             report(done, StoreUnavailable("the store is overloaded; try again"))
         else:
             self._pending += 1
+            self._pending_bytes += queued_size(message)
             if not self._gathering:
                 (self._loop or asyncio.get_running_loop()).call_soon(self._hand_over)
             self._gathering.append((done, message))
@@ -235,8 +241,9 @@ class Writer(AppendsAsFutures):
         """Wait until every message submitted before this call is in the ``messages`` table."""
         await self.run(lambda conn: None, settle=True)
 
-    def _resolve(self, outcome: Outcomes) -> None:
+    def _resolve(self, outcome: Outcomes, size: int) -> None:
         self._pending -= len(outcome)
+        self._pending_bytes -= size
         report_all(outcome)
 
     # -- on the writer thread -------------------------------------------------------------------
@@ -263,7 +270,8 @@ class Writer(AppendsAsFutures):
                 if batch:
                     outcome = self._commit(conn, batch)
                     next_commit = started + (time.thread_time() - cpu) / _WRITER_SHARE
-                    self._loop.call_soon_threadsafe(self._resolve, outcome)
+                    size = sum(queued_size(message) for _, message in batch)
+                    self._loop.call_soon_threadsafe(self._resolve, outcome, size)
                 error = None
                 if (
                     stop

@@ -1,14 +1,25 @@
-"""The PostgreSQL writer: one statement per batch, refs answered within and across batches."""
+"""The PostgreSQL writer: one statement per batch, refs answered within and across batches, every
+line answered in time by a store that hangs, a queue bounded in bytes."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
-from roomcast.store.base import Appended, NewMessage, StoreUnavailable
+from roomcast.store.base import (
+    MAX_PENDING_BYTES,
+    Appended,
+    NewMessage,
+    OutcomeUnknown,
+    StoreUnavailable,
+    queued_size,
+)
 from roomcast.store.postgres import PostgresStore
+from roomcast.store.postgres.pool import Pool
+from roomcast.store.postgres.writer import Writer
 
 
 @pytest.fixture
@@ -63,3 +74,65 @@ async def test_close_commits_what_was_submitted(store: PostgresStore) -> None:
         await store.append(NewMessage("a", "alice", "late", "w1", 51))
     with pytest.raises(StoreUnavailable, match="closed"):
         await store.last_id("a")
+
+
+@pytest.fixture
+async def hung_writer(postgres_url: str) -> AsyncIterator[tuple[Writer, asyncpg.Connection]]:
+    """A writer that gives lines 0.5 s, on a pool of one connection, and a connection that can
+    hang its inserts (a lock on ``rooms``), as a PostgreSQL that stops answering would."""
+    pool = Pool(postgres_url, size=1, connect_timeout=30, command_timeout=30)
+    await pool.open()
+    writer = Writer(pool, 100, timeout=0.5, max_bytes=MAX_PENDING_BYTES)
+    writer.start()
+    locker = await asyncpg.connect(postgres_url)
+    yield writer, locker
+    await locker.close()
+    await writer.close()
+    await pool.close()
+
+
+async def outcome_of(writer: Writer, message: NewMessage) -> asyncio.Future[Appended]:
+    """The append's future, once it is done (in 10 s at most)."""
+    future = writer.append(message)
+    await asyncio.wait([future], timeout=10)
+    assert future.done(), "no outcome within 10 s"
+    return future
+
+
+async def test_a_hung_store_answers_every_line_in_time_and_abandoned_lines_stay_unstored(
+    hung_writer: tuple[Writer, asyncpg.Connection],
+) -> None:
+    writer, locker = hung_writer
+    await locker.execute("BEGIN; LOCK TABLE rooms IN ACCESS EXCLUSIVE MODE")
+    sent = asyncio.ensure_future(outcome_of(writer, NewMessage("a", "al", "x", "w", 1, "s", "r1")))
+    await asyncio.sleep(0.1)  # its insert waits on the lock, holding the one connection
+    queued = await outcome_of(writer, NewMessage("a", "al", "y", "w", 2, "s", "r2"))
+    with pytest.raises(OutcomeUnknown, match=r"did not answer within 0\.5 s"):
+        (await sent).result()
+    with pytest.raises(StoreUnavailable, match=r"did not answer within 0\.5 s") as refused:
+        queued.result()
+    assert not isinstance(refused.value, OutcomeUnknown), "never sent: certainly not stored"
+
+    await locker.execute("COMMIT")  # the store answers again
+    again = await outcome_of(writer, NewMessage("a", "al", "x", "w", 3, "s", "r1"))
+    assert (again.result().duplicate, again.result().message.id) == (True, 1)
+    retried = await outcome_of(writer, NewMessage("a", "al", "y", "w", 4, "s", "r2"))
+    assert (retried.result().duplicate, retried.result().message.id) == (False, 2)
+    rows = await locker.fetch("SELECT id, ref FROM messages ORDER BY id")
+    assert [(row["id"], row["ref"]) for row in rows] == [(1, "s:r1"), (2, "s:r2")]
+
+
+async def test_the_queue_refuses_lines_beyond_its_bytes(postgres_url: str) -> None:
+    line = NewMessage("a", "al", "x" * 1000, "w", 1)
+    pool = Pool(postgres_url, size=1, connect_timeout=3, command_timeout=5)
+    await pool.open()
+    writer = Writer(pool, 100, timeout=5, max_bytes=3 * queued_size(line))
+    writer.start()
+    try:
+        pending = [writer.append(line) for _ in range(5)]  # one loop iteration: all queued
+        results = await asyncio.gather(*pending, return_exceptions=True)
+    finally:
+        await writer.close()
+        await pool.close()
+    assert [isinstance(r, Appended) for r in results] == [True, True, True, False, False]
+    assert all("overloaded" in str(r) for r in results[3:])

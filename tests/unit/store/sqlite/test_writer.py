@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -21,6 +22,7 @@ from roomcast.store.base import (
     NewMessage,
     StoreUnavailable,
     owner_key,
+    queued_size,
 )
 from roomcast.store.sqlite import SQLiteStore
 from roomcast.wire.protocol import ChatMessage, DeletedEvent
@@ -230,3 +232,17 @@ async def test_a_failing_database_is_logged_once_lost_and_once_back(
     assert len(logged) == 2, logged
     assert logged[0] == "SQLite lost: no such table: message_journal"
     assert re.fullmatch(r"SQLite reachable again after [0-9.]+ s, 3 lines refused", logged[1])
+
+
+async def test_the_queue_refuses_lines_beyond_its_bytes(tmp_path: Path) -> None:
+    line = NewMessage("a", "al", "x" * 1000, "w", 1)
+    store = SQLiteStore(tmp_path / "db.sqlite", max_pending_bytes=3 * queued_size(line))
+    await store.open()
+    try:
+        pending = [store.append(line) for _ in range(5)]  # one loop iteration: all queued
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        assert isinstance(await store.append(line), Appended), "room again once committed"
+    finally:
+        await store.close()
+    assert [isinstance(r, Appended) for r in results] == [True, True, True, False, False]
+    assert all("overloaded" in str(r) for r in results[3:])

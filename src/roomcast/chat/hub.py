@@ -324,7 +324,7 @@ class Hub:
                 case SearchMessages():
                     await searching.answer(self.store, member, command)
                 case ListMembers():
-                    self.registry.userlists.page(member, command)
+                    await self.registry.userlists.page(member, command)
                 case MarkRead() | StartDirect() | SetBlock():
                     await self._person_commands.handle(member, command)
                 case CreateRoom() | SetTopic() | SetRole() | Moderate():

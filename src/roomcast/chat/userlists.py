@@ -10,8 +10,9 @@ presence, so the last update always tells the truth.
 A room of more than ``userlist_max`` members is big: its ``userlist`` frames carry the first
 ``userlist_max`` names and ``Count``, so a join costs every member of the diff form one name
 and every member of the full form at most ``userlist_max`` names, whatever the room's size.
-``Members`` pages the rest from the list the latest flush read (``Room.names``): what its pages
-give adds up to the ``Count`` the member last got.
+``Members`` pages the rest from the list the latest flush read and sent (``Room.names``), so
+its pages agree with the last ``userlist`` or ``Presence`` the member got and the ``Presence``
+frames after them; a member that has had no list of the room yet is answered from the presence.
 """
 
 from __future__ import annotations
@@ -84,8 +85,7 @@ class UserLists:
         if self._room(room.name) is not room:
             return
         try:
-            # A person with several connections in the room is listed once.
-            names = list(dict.fromkeys(await self._presence.members(room.name)))
+            names = await self._members(room.name)
         except Exception:
             log.exception("user list of %s could not be read", room.name)
             self.changed(room.name)
@@ -117,11 +117,18 @@ class UserLists:
             return protocol.encode_userlist(room, names)
         return protocol.encode_userlist(room, names[: self._most], len(names))
 
-    def page(self, member: Member, command: ListMembers) -> None:
+    async def _members(self, room_name: str) -> list[str]:
+        # A person with several connections in the room is listed once.
+        return list(dict.fromkeys(await self._presence.members(room_name)))
+
+    async def page(self, member: Member, command: ListMembers) -> None:
         """Answer ``Members``: the names of a room ``member`` is in, after ``command.after``."""
         room_name = room_of(member, command.room, command.ref)
         room = self._room(room_name)
-        names = room.names if room is not None else []
+        if room is not None and member.rooms[room_name].has_userlist:
+            names = room.names
+        else:
+            names = await self._members(room_name)
         start = 0
         if command.after is not None:
             # The presence sorts by str.casefold, and two members' names never fold alike.

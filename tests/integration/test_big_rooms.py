@@ -112,6 +112,7 @@ async def test_bad_members_requests_get_an_error_and_disturb_no_one(
         await ChatClient.open(live.ws_url, room=room) as bystander,
         await ChatClient.open(live.ws_url, room=elsewhere),
     ):
+        await asker.expect("userlist", lambda f: len(f["Users"]) == 2)
         for frame, code in (
             ({"Limit": 0}, "bad_field"),
             ({"Limit": 500}, "bad_field"),

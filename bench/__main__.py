@@ -36,7 +36,7 @@ DOCS_DIR = install.ROOT / "docs" / "benchmarks"
 PROFILED = ("fanout1000", "rooms100x10")
 PROFILE_FALLBACK = {"fanout1000": 150_000.0, "rooms100x10": 40_000.0}
 # scenarios other than the fan-outs, and the servers each one makes sense for
-ONLY_PRESENCE = {"joinstorm", "slow", "profile"}
+ONLY_PRESENCE = {"joinstorm", "bigroom", "slow", "profile"}
 
 
 def parse_filters(raw: str | None) -> list[tuple[str, str]]:
@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "started": stamp, "quick": args.quick, "repeats": plan.repeats,
         "plan": {k: v for k, v in vars(plan).items() if k != "log_dir"},
-        "throughput": [], "idle": [], "churn": [], "joinstorm": [], "slow": [], "profile": [],
+        "throughput": [], "idle": [], "churn": [], "joinstorm": [], "bigroom": [], "slow": [],
+        "profile": [],
         "skipped": [], "errors": [],
     }  # fmt: skip
 
@@ -162,13 +163,14 @@ def main(argv: list[str] | None = None) -> int:
 
     fanout_repeat(0)
     for key, fn in (("idle", scenarios.idle), ("churn", scenarios.churn),
-                    ("joinstorm", scenarios.joinstorm), ("slow", scenarios.slow)):  # fmt: skip
+                    ("joinstorm", scenarios.joinstorm), ("bigroom", scenarios.bigroom),
+                    ("slow", scenarios.slow)):  # fmt: skip
         for name, spec in SERVERS.items():
             if not selected(filters, name, key):
                 continue
             if key in ONLY_PRESENCE and not spec.presence:
                 continue
-            if key == "slow" and name != "roomcast":
+            if key in ("slow", "bigroom") and name != "roomcast":
                 continue
             if over_budget(f"{name}/{key}"):
                 continue

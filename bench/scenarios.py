@@ -1,4 +1,4 @@
-"""The scenarios: stepped fan-out load, idle memory, churn, join storm, slow consumers, profile.
+"""The scenarios: stepped fan-out load, idle memory, churn, join storms, slow consumers, profile.
 
 Every scenario starts its own server process (pinned with `taskset`) and its own generator
 (pinned to core 1), so no run inherits another's state. Every loop is bounded by a step
@@ -87,7 +87,7 @@ FANOUTS: Final = {
         Fanout("rooms100x10", "100 rooms x 10 clients, all send", 1000, 100, 0, 2_500),
     )
 }
-OTHER_SCENARIOS: Final = ("idle", "churn", "joinstorm", "slow", "profile")
+OTHER_SCENARIOS: Final = ("idle", "churn", "joinstorm", "bigroom", "slow", "profile")
 
 
 def passes(step: dict[str, Any]) -> bool:
@@ -341,6 +341,66 @@ def joinstorm(spec: ServerSpec, plan: Plan, n: int = 1000) -> dict[str, Any]:
             }
             print(f"bench:   {spec.name:13} join storm ({form}): {result[form]}", flush=True)
     return result
+
+
+# The big room's (userlist_max, user-list form) cases: cut at the default 500 names in both
+# forms, and whole lists (userlist_max above the room's size: roomcast before big rooms) in the
+# diff form. Whole lists in the full form cost O(n^2) bytes a flush: the 1,000-client join
+# storm shows that case.
+BIGROOM_CASES: Final = (("cut", "full"), ("cut", "diff"), ("whole", "diff"))
+BIGROOM_SETTLE: Final = 2.5  # a big room's lists are coalesced over at most 2 s
+
+
+def bigroom(
+    spec: ServerSpec,
+    plan: Plan,
+    n: int = 10_000,
+    cases: tuple[tuple[str, str], ...] = BIGROOM_CASES,
+) -> dict[str, Any]:
+    """``n`` clients join one room at once, then one more: the time until all joined, and the
+    user-list bytes each member received for the storm and for that one join.
+
+    The last join is made by a client of another kind (idle), so the readers' counters hold
+    only what the others received because of it: O(1) bytes in a cut room's diff form, at most
+    ``userlist_max`` names in its full form, the whole list with whole lists.
+    """
+    result: dict[str, Any] = {"server": spec.name, "clients": n, "cases": []}
+    for lists, form in cases:
+        server_extra = ("--userlist-max", str(n + 1)) if lists == "whole" else ()
+        loadgen_extra = ["--path", spec.path + "&userlist=diff"] if form == "diff" else []
+        running = serving(spec, plan, server_extra=server_extra, loadgen_extra=loadgen_extra)
+        with running as (server, lg):
+            server.mark()
+            t0 = time.monotonic()
+            opened = lg.command(f"open {n} 1 read 120", timeout=150)
+            lg.command(f"wait {BIGROOM_SETTLE}", timeout=10)
+            storm = lg.command("stats", timeout=10)["kinds"]["read"]
+            storm_cpu = server.cpu_since_mark() * (time.monotonic() - t0)
+            lg.command("reset", timeout=10)
+            lg.command("open 1 1 idle 30", timeout=40)
+            lg.command(f"wait {BIGROOM_SETTLE}", timeout=10)
+            one = lg.command("stats", timeout=10)["kinds"]["read"]
+            ready = max(1, int(opened["ready"]))
+            case = {
+                "lists": lists,
+                "form": form,
+                "ready": opened["ready"],
+                "join_secs": opened["secs"],
+                "server_cpu_secs": round(storm_cpu, 2),
+                "storm_bytes_per_member": round(_list_bytes(storm) / ready),
+                "join_bytes_per_member": round(_list_bytes(one) / ready, 1),
+                "join_frames_per_member": round(
+                    (one["userlist_frames"] + one["presence_frames"]) / ready, 2
+                ),
+                "rss_mib": round(server.rss_bytes() / 2**20, 1),
+            }
+            result["cases"].append(case)
+            print(f"bench:   {spec.name:13} big room ({lists}, {form}): {case}", flush=True)
+    return result
+
+
+def _list_bytes(read: dict[str, Any]) -> int:
+    return int(read["userlist_bytes"]) + int(read["presence_bytes"])
 
 
 SLOW_HIGH_WATER: Final = 256 * 1024

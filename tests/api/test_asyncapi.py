@@ -126,6 +126,9 @@ async def test_every_frame_of_a_live_server_matches_its_schema(
         await bob.expect("Edits")
         await send(bob, {"Type": "Search", "Query": "t2", "Ref": 23})
         assert (await bob.expect("Results"))["Messages"][0]["Highlight"] == [["t2", True]]
+        await send(bob, {"Type": "Members", "Room": "lobby", "Limit": 1, "Ref": 25})
+        page = await bob.expect("Members")
+        assert (len(page["Names"]), page["More"]) == (1, True)
         history = {"Type": "History", "Room": "lobby", "Around": typed["ID"], "Ref": 24}
         await send(bob, history)
         await bob.expect("History", lambda f: f.get("Ref") == 24)
@@ -201,6 +204,8 @@ CLIENT_CASES: list[tuple[dict[str, Any], bool]] = [
     ({"Type": "History", "Room": "lobby", "Thread": 3}, True),
     ({"Message": b64("x"), "ReplyTo": 1, "Thread": 1}, True),
     ({"Type": "Role", "Room": "lobby", "Name": "zed", "Role": "member"}, True),
+    ({"Type": "Members", "Room": "lobby", "After": "zed", "Limit": 200}, True),
+    ({"Type": "Members"}, True),
     ({}, False),
     ({"Author": "zed"}, False),
     ({"Message": 5}, False),
@@ -226,6 +231,10 @@ CLIENT_CASES: list[tuple[dict[str, Any], bool]] = [
     ({"Type": "Typing"}, False),
     ({"Message": b64("x"), "ReplyTo": 0}, False),
     ({"Type": "Role", "Room": "lobby", "Name": "zed", "Role": "king"}, False),
+    ({"Type": "Members", "Limit": 0}, False),
+    ({"Type": "Members", "Limit": 201}, False),
+    ({"Type": "Members", "After": ""}, False),
+    ({"Type": "Members", "After": "x" * 33}, False),
     ({"Type": "Dance"}, False),
     ({"Type": 7}, False),
 ]

@@ -46,6 +46,7 @@ from roomcast.ops.metrics import Metrics
 from roomcast.presence import Presence
 from roomcast.store import Store, StoreUnavailable
 from roomcast.wire import protocol
+from roomcast.wire.member_frames import ListMembers
 from roomcast.wire.protocol import (
     ChatMessage,
     Command,
@@ -322,6 +323,8 @@ class Hub:
                         self._typing.typed(member, room, stop)
                 case SearchMessages():
                     await searching.answer(self.store, member, command)
+                case ListMembers():
+                    await self.registry.userlists.page(member, command)
                 case MarkRead() | StartDirect() | SetBlock():
                     await self._person_commands.handle(member, command)
                 case CreateRoom() | SetTopic() | SetRole() | Moderate():

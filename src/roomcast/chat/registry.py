@@ -15,6 +15,7 @@ from roomcast.chat.background import Background
 from roomcast.chat.state import Fanout, Member, Room, Subscription
 from roomcast.chat.userlists import UserLists
 from roomcast.presence import Presence
+from roomcast.wire.limits import DEFAULT_USERLIST_MAX
 
 
 class Registry:
@@ -27,8 +28,10 @@ class Registry:
         *,
         fanout: Callable[[], Fanout],
         userlist_interval: float,
+        userlist_max: int = DEFAULT_USERLIST_MAX,
     ) -> None:
-        """``fanout``: makes the fan-out of a new room."""
+        """``fanout``: makes the fan-out of a new room; ``userlist_max``: the most names of a
+        ``userlist`` frame (a bigger room's frames carry ``Count``)."""
         self._broker = broker
         self._presence = presence
         self._new_fanout = fanout
@@ -41,7 +44,9 @@ class Registry:
         self._sessions: dict[str, Member] = {}
         self._room_closed: list[Callable[[str], None]] = []
         self._member_left: Callable[[Member, str], None] = _nobody_hears
-        self.userlists = UserLists(userlist_interval, presence, broker, self._rooms.get, background)
+        self.userlists = UserLists(
+            userlist_interval, userlist_max, presence, broker, self._rooms.get, background
+        )
 
     # -- members --------------------------------------------------------------------------------
 

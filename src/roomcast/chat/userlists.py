@@ -6,19 +6,29 @@ connections are in the room, and a change that leaves the names as they were (an
 someone listed) sends nothing to those who have the list. Every change of a room's members,
 here or on another node, schedules one flush; the flush reads the current state from the
 presence, so the last update always tells the truth.
+
+A room of more than ``userlist_max`` members is big: its ``userlist`` frames carry the first
+``userlist_max`` names and ``Count``, so a join costs every member of the diff form one name
+and every member of the full form at most ``userlist_max`` names, whatever the room's size.
+``Members`` pages the rest from the list the latest flush read and sent (``Room.names``), so
+its pages agree with the last ``userlist`` or ``Presence`` the member got and the ``Presence``
+frames after them; a member that has had no list of the room yet is answered from the presence.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 from collections.abc import Callable
 from typing import Protocol
 
 from roomcast.chat.background import Background
-from roomcast.chat.state import Room
+from roomcast.chat.room_names import room_of
+from roomcast.chat.state import Member, Room
 from roomcast.presence import Presence
 from roomcast.wire import protocol
+from roomcast.wire.member_frames import ListMembers, encode_members
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +45,16 @@ class UserLists:
     def __init__(
         self,
         interval: float,
+        most: int,
         presence: Presence,
         broker: Announcer,
         rooms: Callable[[str], Room | None],
         background: Background,
     ) -> None:
-        """``interval``: the shortest time between two updates of a room's list (seconds)."""
+        """``interval``: the shortest time between two updates of a room's list (seconds);
+        ``most``: the most names a ``userlist`` frame holds (``userlist_max``)."""
         self._interval = interval
+        self._most = most
         self._presence = presence
         self._broker = broker
         self._room = rooms
@@ -72,8 +85,7 @@ class UserLists:
         if self._room(room.name) is not room:
             return
         try:
-            # A person with several connections in the room is listed once.
-            names = list(dict.fromkeys(await self._presence.members(room.name)))
+            names = await self._members(room.name)
         except Exception:
             log.exception("user list of %s could not be read", room.name)
             self.changed(room.name)
@@ -95,6 +107,40 @@ class UserLists:
                     sub.member.send(diff)
             elif not (unchanged and sub.has_userlist):  # another tab of someone listed already
                 if full is None:
-                    full = protocol.encode_userlist(room.name, names)
+                    full = self._full_frame(room.name, names)
                 sub.member.send(full)
                 sub.has_userlist = True
+
+    def _full_frame(self, room: str, names: list[str]) -> bytes:
+        """The ``userlist`` of ``names``: all of them, or in a big room the first and Count."""
+        if len(names) <= self._most:
+            return protocol.encode_userlist(room, names)
+        return protocol.encode_userlist(room, names[: self._most], len(names))
+
+    async def _members(self, room_name: str) -> list[str]:
+        # A person with several connections in the room is listed once.
+        return list(dict.fromkeys(await self._presence.members(room_name)))
+
+    async def page(self, member: Member, command: ListMembers) -> None:
+        """Answer ``Members``: the names of a room ``member`` is in, after ``command.after``."""
+        room_name = room_of(member, command.room, command.ref)
+        room = self._room(room_name)
+        if room is not None and member.rooms[room_name].has_userlist:
+            names = room.names
+        else:
+            names = await self._members(room_name)
+        start = 0
+        if command.after is not None:
+            # The presence sorts by str.casefold, and two members' names never fold alike.
+            start = bisect.bisect_right(names, command.after.casefold(), key=str.casefold)
+        end = start + command.limit
+        member.send(
+            encode_members(
+                room_name,
+                names[start:end],
+                len(names),
+                end < len(names),
+                command.after,
+                command.ref,
+            )
+        )

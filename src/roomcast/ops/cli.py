@@ -45,6 +45,7 @@ _FLAG_HELP = {
     "jwt_public_key": "RS256 public key (PEM file) that verifies JWT connection tokens",
     "kick_seconds": "seconds a kicked user may not rejoin the room",
     "rate_logins": "login attempts per client address: RATE/BURST",
+    "userlist_max": "rooms over this many members get the first names and Count; Members pages",
 }
 
 

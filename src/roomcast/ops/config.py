@@ -52,6 +52,7 @@ class Settings:
     max_rooms_per_connection: int = 20
     ping_interval: float = 15.0
     userlist_interval: float = 0.05
+    userlist_max: int = protocol.DEFAULT_USERLIST_MAX
     write_buffer_high_water: int = 4 * 1024 * 1024
     rate_messages: str = "10/30"
     rate_messages_per_ip: str = "50/150"
@@ -102,6 +103,7 @@ class Settings:
             (self.max_rooms_per_connection >= 1, "max_rooms_per_connection must be at least 1"),
             (self.ping_interval > 0, "ping_interval must be positive"),
             (0 <= self.userlist_interval <= 10, "userlist_interval must be 0-10 seconds"),
+            (self.userlist_max >= 1, "userlist_max must be at least 1"),
             (
                 self.write_buffer_high_water >= 64 * 1024,
                 "write_buffer_high_water must be at least 65536",

@@ -35,7 +35,11 @@ def build_hub(
     """Wire a node's chat domain: one clock for the hub, the authenticator and moderation."""
     auth = Authenticator(settings, store, clock=clock)
     registry = Registry(
-        broker, presence, fanout=fanout, userlist_interval=settings.userlist_interval
+        broker,
+        presence,
+        fanout=fanout,
+        userlist_interval=settings.userlist_interval,
+        userlist_max=settings.userlist_max,
     )
     moderation = Moderation(
         store,

@@ -74,6 +74,7 @@ import { firstRoomRefused, onKicked, onRoomInfo, refusedAtConnect } from "./mode
 import { nickRefused, onNick, setNick, showWantedNick, takeAccountName } from "./nickname.js";
 import { onNotify } from "./notify.js";
 import { lineAcked, lineRefused, requeueSent } from "./outbox.js";
+import { membersRefused, onMembers } from "./members.js";
 import { onPresence, onUserlist } from "./people.js";
 import { onRooms } from "./people_rooms.js";
 import { loadBlocks, onBlocks } from "./person_menu.js";
@@ -151,6 +152,7 @@ function onError(frame) {
   }
   if (req?.kind === "around" || req?.kind === "newer") windowRefused(req);
   if (req?.kind === "history") historyRefused(req);
+  if (req?.kind === "members") membersRefused(req);
   if (req?.kind === "thread") threadRefused(req);
   if (req?.kind === "edit" && editRefused(req, message)) return;
   showAlert(message);
@@ -185,6 +187,7 @@ const FRAMES = new Map([
   ["Chat", onChat],
   ["userlist", onUserlist],
   ["Presence", onPresence],
+  ["Members", onMembers],
   ["History", onHistoryFrame],
   ["Results", onResults],
   ["Ack", onAck],

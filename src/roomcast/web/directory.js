@@ -75,7 +75,7 @@ function renderDirectory() {
   // Rooms this page is in have a live count; the others are as fresh as the last fetch.
   const live = (entry) => {
     const room = state.rooms.get(entry.name);
-    const members = room?.usersKnown ? room.users.length : Number(entry.members) || 0;
+    const members = room?.usersKnown ? room.userCount : Number(entry.members) || 0;
     return { ...entry, members, lastId: Number(entry.last_id) || 0 };
   };
   const rooms = state.directory

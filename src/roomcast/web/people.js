@@ -5,9 +5,13 @@
 //
 // After a reconnect the lists fill up again as people come back: for a while (SETTLE_MS) no
 // notices are shown, then only the net change since the drop is reported.
+//
+// A big room (its userlist carries Count) shows its count and pages the rest (members.js); its
+// joins and leaves are too many to tell one by one, so they get no notices.
 
 import { $, avatar } from "./dom.js";
 import { GUEST_NICK, hueFor } from "./format.js";
+import { countChanged, listCut, renderMore } from "./members.js";
 import { addNotice } from "./messages.js";
 import { hasMenu } from "./person_menu.js";
 import { changed, currentRoom, isBlocked, isMe, state, watch } from "./store.js";
@@ -24,9 +28,16 @@ export function onUserlist(frame) {
   const room = state.rooms.get(frame.Room ?? state.link.firstRoom);
   if (!room || !Array.isArray(frame.Users)) return;
   const names = frame.Users.map((user) => user?.Name).filter((n) => typeof n === "string");
+  listCut(room, frame.Count, names);
+  setUsers(room, names);
+}
+
+function setUsers(room, names) {
   const previous = room.users;
   room.users = names;
-  if (room.usersKnown && !room.settling) announceChanges(room, previous, names);
+  if (room.usersKnown && !room.settling && room.memberCount === null) {
+    announceChanges(room, previous, names);
+  }
   room.usersKnown = true;
   if (room === currentRoom()) renderPeople();
   changed("rooms");
@@ -39,9 +50,12 @@ export function onPresence(frame) {
   if (!room || !room.usersKnown) return;
   const names = (list) => (Array.isArray(list) ? list.filter((n) => typeof n === "string") : []);
   const left = new Set(names(frame.Left));
+  const joined = names(frame.Joined);
   const users = room.users.filter((name) => !left.has(name));
-  for (const name of names(frame.Joined)) if (!users.includes(name)) users.push(name);
-  onUserlist({ Room: room.name, Users: users.map((name) => ({ Name: name })) });
+  const known = new Set(users);
+  for (const name of joined) if (!known.has(name)) users.push(name);
+  countChanged(room, joined.length, left.size);
+  setUsers(room, users);
 }
 
 /** Joined again after a drop: hold the notices until the people have had time to come back. */
@@ -56,7 +70,9 @@ export function settleLater(room) {
 function settle(room) {
   if (!state.rooms.has(room.name) || !room.usersBeforeDrop) return;
   room.settling = false;
-  if (room.status === "joined") announceChanges(room, room.usersBeforeDrop, room.users);
+  if (room.status === "joined" && room.memberCount === null) {
+    announceChanges(room, room.usersBeforeDrop, room.users);
+  }
   room.usersBeforeDrop = null;
 }
 
@@ -124,8 +140,10 @@ function renderPeople() {
   const names = room ? [...room.users] : [];
   names.sort((a, b) => a.localeCompare(b, undefined, { sensitivity: "base" }));
   ui.people.replaceChildren(...names.map(renderPerson));
-  ui.peopleCount.textContent = room?.usersKnown ? `(${names.length})` : "";
-  ui.peopleBadge.textContent = room?.usersKnown ? String(names.length) : "";
+  const count = room?.usersKnown ? room.userCount.toLocaleString() : "";
+  ui.peopleCount.textContent = count && `(${count})`;
+  ui.peopleBadge.textContent = count;
+  renderMore(room?.usersKnown ? room : null);
 }
 
 watch("people", renderPeople);

@@ -51,6 +51,9 @@ export class Room {
     this.window = null; // lines around a message, short of the newest: {end, held, ...} (around.js)
     this.users = [];
     this.usersKnown = false;
+    this.memberCount = null; // a big room's Count: its users are only the names fetched so far
+    this.membersAfter = null; // the last name of the pages fetched, while more follow
+    this.membersAsked = null; // the Ref of the Members page on its way
     this.settling = false;
     this.settleTimer = 0;
     this.usersBeforeDrop = null;
@@ -79,6 +82,11 @@ export class Room {
   get label() {
     if (!this.direct) return `#${this.name}`;
     return this.others.length > 0 ? this.others.join(", ") : "Direct conversation";
+  }
+
+  /** How many people are in the room: a big room's Count, else everyone listed. */
+  get userCount() {
+    return this.memberCount ?? this.users.length;
   }
 
   get canLoadOlder() {

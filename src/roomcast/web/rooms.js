@@ -319,8 +319,8 @@ function renderMyRooms() {
   renderTitle();
   const room = currentRoom();
   if (room) {
-    const count = room.users.length;
-    const people = `${count} ${count === 1 ? "person" : "people"}`;
+    const count = room.userCount;
+    const people = `${count.toLocaleString()} ${count === 1 ? "person" : "people"}`;
     ui.roomMeta.textContent = room.usersKnown ? people : "";
   }
 }

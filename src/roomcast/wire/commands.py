@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from roomcast.record import record
 from roomcast.wire.errors import Ref
+from roomcast.wire.member_frames import ListMembers
 from roomcast.wire.search_frames import SearchMessages
 
 
@@ -200,4 +201,5 @@ Command = (
     | StartDirect
     | SetBlock
     | SearchMessages
+    | ListMembers
 )

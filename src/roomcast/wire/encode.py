@@ -181,8 +181,9 @@ def encode_moderated(
     return _encode(frames.ModeratedFrame(action, room, name, _iso_time_or_none(until_ms), ref))
 
 
-def encode_userlist(room: str, names: list[str]) -> bytes:
-    return _encode(frames.UserlistFrame(room, [frames.UserlistEntry(n) for n in names]))
+def encode_userlist(room: str, names: list[str], count: int | None = None) -> bytes:
+    """The room's members ``names``; ``count``: how many in all, when ``names`` are the first."""
+    return _encode(frames.UserlistFrame(room, [frames.UserlistEntry(n) for n in names], count))
 
 
 def encode_presence(room: str, joined: list[str], left: list[str]) -> bytes:

@@ -463,10 +463,12 @@ class UserlistEntry(Struct, forbid_unknown_fields=True, gc=False):
 
 
 class UserlistFrame(ServerFrame, tag="userlist"):
-    """The members of a room, sorted case-insensitively, after every change (coalesced)."""
+    """The members of a room, sorted case-insensitively, after every change (coalesced); over
+    userlist_max members, the first userlist_max of them and Count (page the rest: Members)."""
 
     Room: RoomName
     Users: list[UserlistEntry]
+    Count: Annotated[int, Meta(ge=0, description="All the members: only when cut")] | None = None
 
 
 class PresenceFrame(ServerFrame, tag="Presence"):

@@ -16,6 +16,10 @@ MAX_INT_REF: Final = 2**53 - 1
 MAX_ID: Final = 2**63 - 1
 MAX_HISTORY_LIMIT: Final = 200
 DEFAULT_HISTORY_LIMIT: Final = 50
+# A Members page (big rooms), and the userlist_max default: rooms over it get userlist frames
+# with the first names and Count, and page the rest with Members.
+MAX_MEMBERS_LIMIT: Final = 200
+DEFAULT_USERLIST_MAX: Final = 500
 MAX_JSON_DEPTH: Final = 8
 MAX_TOPIC_CHARS: Final = 200
 MAX_REASON_CHARS: Final = 200

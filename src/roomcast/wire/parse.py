@@ -19,7 +19,7 @@ from typing import Any, Final
 import msgspec
 import orjson
 
-from roomcast.wire import frames, search_frames
+from roomcast.wire import frames, member_frames, search_frames
 from roomcast.wire.attachments import MAX_ATTACHMENTS
 from roomcast.wire.commands import (
     Command,
@@ -46,12 +46,14 @@ from roomcast.wire.errors import ErrorCode, ProtocolError, Ref
 from roomcast.wire.limits import (
     MAX_INT_REF,
     MAX_JSON_DEPTH,
+    MAX_NICK_CHARS,
     MAX_REASON_CHARS,
     MAX_REF_CHARS,
     MAX_TEXT_CHARS,
     MAX_TOPIC_CHARS,
     ROLES,
 )
+from roomcast.wire.member_frames import ListMembers
 from roomcast.wire.search_frames import SearchMessages
 from roomcast.wire.text import decode_message, validate_emoji, validate_line, validate_room
 
@@ -189,6 +191,13 @@ def _emoji(value: str, _limit: int) -> str:
 def _names(value: list[str], _limit: int) -> list[str]:
     if any(not name for name in value):
         raise ProtocolError(ErrorCode.BAD_FIELD, "Names must not be empty")
+    return value
+
+
+def _after(value: str | None, _limit: int) -> str | None:
+    """A page's starting name: any text of a nickname's length (it need not be a member)."""
+    if value is not None and not 0 < len(value) <= MAX_NICK_CHARS:
+        raise ProtocolError(ErrorCode.BAD_FIELD, f"After must be 1-{MAX_NICK_CHARS} characters")
     return value
 
 
@@ -352,6 +361,11 @@ _FRAMES: Final[dict[str | None, Kind]] = {
             v["Query"], v["Room"], v["Author"], v["Before"], v["Limit"], ref
         ),
     ),
+    "Members": _kind(
+        member_frames.MembersCommand,
+        {**_CHECKS, "After": _after},
+        lambda v, ref: ListMembers(v["Room"], v["After"], v["Limit"], ref),
+    ),
     **{
         action.capitalize(): _kind(frame, _NAMED_CHECKS, _moderate(action))
         for action, frame in frames.MODERATION_COMMANDS.items()
@@ -364,7 +378,9 @@ _TUTORIAL_LINE: Final = msgspec.json.Decoder(frames.TutorialLine)
 # Chat lines first: they are most of what a server reads.
 _DECODERS: Final = (
     msgspec.json.Decoder(frames.ChatLine),
-    msgspec.json.Decoder(frames.CommandFrame | search_frames.SearchCommand),
+    msgspec.json.Decoder(
+        frames.CommandFrame | search_frames.SearchCommand | member_frames.MembersCommand
+    ),
 )
 # What msgspec raises for a frame that is not of the class asked for: another shape, not JSON
 # (orjson's grammar decides), a lone surrogate, or nesting past msgspec's depth (the

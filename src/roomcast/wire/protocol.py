@@ -83,6 +83,7 @@ from roomcast.wire.events import (
 from roomcast.wire.limits import (
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_ROOM,
+    DEFAULT_USERLIST_MAX,
     DIRECT_ROOM_PREFIX,
     GUEST_PREFIX,
     MAX_DIRECT_NAMES,
@@ -134,6 +135,7 @@ __all__ = [
     "CLOSE_UNSUPPORTED_DATA",
     "DEFAULT_HISTORY_LIMIT",
     "DEFAULT_ROOM",
+    "DEFAULT_USERLIST_MAX",
     "DIRECT_ROOM_PREFIX",
     "GUEST_PREFIX",
     "MAX_DIRECT_NAMES",

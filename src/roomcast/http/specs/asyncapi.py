@@ -17,7 +17,7 @@ from roomcast import __version__
 from roomcast.http.specs.schema import Schema
 from roomcast.http.specs.schema import ref as _ref
 from roomcast.ops.config import Settings
-from roomcast.wire import frames, search_frames
+from roomcast.wire import frames, member_frames, search_frames
 from roomcast.wire.errors import ErrorCode
 
 _SCHEMA_REF: Final = "#/components/schemas/{name}"
@@ -28,6 +28,7 @@ _SERVER_TITLES: Final[tuple[tuple[type[frames.ServerFrame], str], ...]] = (
     (frames.ChatFrame, "Chat message"),
     (frames.UserlistFrame, "User list"),
     (frames.PresenceFrame, "User list diff"),
+    (member_frames.MembersFrame, "A page of a room's members"),
     (frames.NickFrame, "Nickname changed"),
     (frames.LeftFrame, "Left a room"),
     (frames.HistoryFrame, "History page"),
@@ -55,6 +56,7 @@ _CLIENT_TITLES: Final[tuple[tuple[type[msgspec.Struct], str], ...]] = (
     (frames.LeaveCommand, "Leave a room"),
     (frames.HistoryCommand, "Fetch older messages"),
     (search_frames.SearchCommand, "Search"),
+    (member_frames.MembersCommand, "Page a room's members"),
     (frames.PingCommand, "Ping"),
     (frames.CreateCommand, "Create a room"),
     (frames.TopicCommand, "Set the topic"),
@@ -152,6 +154,15 @@ _EXAMPLES: Final[dict[str, Schema]] = {
     },
     "userlist": {"Type": "userlist", "Room": "lobby", "Users": [{"Name": "alice"}]},
     "Presence": {"Type": "Presence", "Room": "lobby", "Joined": ["bob"], "Left": []},
+    "Members": {
+        "Type": "Members",
+        "Room": "lobby",
+        "Names": ["bob", "carol"],
+        "Count": 10000,
+        "More": True,
+        "After": "alice",
+        "Ref": 12,
+    },
     "Nick": {"Type": "Nick", "Name": "bob", "Old": "guest-3fa1", "Ref": 4},
     "Left": {"Type": "Left", "Room": "random", "Ref": 5},
     "History": {"Type": "History", "Room": "lobby", "Messages": [], "More": False, "Ref": 6},
@@ -188,6 +199,13 @@ _EXAMPLES: Final[dict[str, Schema]] = {
     "LeaveCommand": {"Type": "Leave", "Room": "random", "Ref": 5},
     "HistoryCommand": {"Type": "History", "Room": "lobby", "Before": 70, "Limit": 50, "Ref": 6},
     "SearchCommand": {"Type": "Search", "Query": 'cafe "new build" -friday rele*', "Ref": 11},
+    "MembersCommand": {
+        "Type": "Members",
+        "Room": "lobby",
+        "After": "alice",
+        "Limit": 200,
+        "Ref": 12,
+    },
     "PingCommand": {"Type": "Ping", "Ref": 7},
     "Room": {
         "Type": "Room",

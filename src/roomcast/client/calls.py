@@ -20,6 +20,7 @@ from roomcast.client.events import (
     EditHistory,
     HistoryPage,
     Joined,
+    MembersPage,
     Message,
     RoomInfo,
 )
@@ -192,6 +193,17 @@ class Calls(abc.ABC):
         self._check_open()
         if not self._send_frame({"Type": "Read", "Room": room, "ID": message_id}):
             self._state.hold_read(room, message_id)
+
+    async def members(self, room: str, after: str | None = None, limit: int = 200) -> MembersPage:
+        """A page of ``room``'s member names (a room this client is in), after the name
+        ``after`` (None: from the first), ``limit`` (1-200) at most: a big room's ``Users``
+        lists only the first names; go on with the last name as ``after`` while ``more``."""
+        frame: dict[str, Any] = {"Type": "Members", "Room": room, "Limit": limit}
+        if after is not None:
+            frame["After"] = after
+        answer = await self._request(frame)
+        names = tuple(answer["Names"])
+        return MembersPage(room, names, int(answer["Count"]), bool(answer.get("More")))
 
     async def search(self, query: str, room: str | None = None, limit: int = 20) -> list[Message]:
         """Lines matching ``query`` (words, "phrases", -exclusions, prefix*) in every room one

@@ -124,10 +124,24 @@ class Typing:
 
 @record
 class Users:
-    """The members of a room now."""
+    """The members of a room now: all of them, or in a room of more than the server's
+    ``userlist_max`` the first names (by name) and ``count``, the members in all (page the rest
+    with ``members``)."""
 
     room: str
     names: tuple[str, ...]
+    count: int = 0
+
+
+@record
+class MembersPage:
+    """A page of a room's member names (``ChatClient.members``): ``count`` members in all,
+    ``more`` when names follow the last of these."""
+
+    room: str
+    names: tuple[str, ...]
+    count: int
+    more: bool
 
 
 @record

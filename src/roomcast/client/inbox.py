@@ -58,7 +58,16 @@ class Inbox:
                     self._emit(log_event_from_frame(frame))
             case "Typing":
                 self._emit(typing_from_frame(frame))  # no ID: never resumed, never repeated
-            case "Ack" | "History" | "Edits" | "Pong" | "Blocks" | "Results" | "Moderated":
+            case (
+                "Ack"
+                | "History"
+                | "Edits"
+                | "Pong"
+                | "Blocks"
+                | "Results"
+                | "Moderated"
+                | "Members"
+            ):
                 self._requests.answer(frame)
             case "Room":
                 self._requests.answer(frame)  # a Direct's answer; one after Joined has no Ref
@@ -81,7 +90,7 @@ class Inbox:
                 self._emit(Left(frame["Room"]))
             case "userlist":
                 names = tuple(user["Name"] for user in frame["Users"])
-                self._emit(Users(frame["Room"], names))
+                self._emit(Users(frame["Room"], names, int(frame.get("Count", len(names)))))
             case "Nick":
                 state.nick = frame["Name"]
                 self._requests.answer(frame)

@@ -87,6 +87,8 @@ class ChatApp(App[int]):
         self.unread = Unread()
         self._read_timer: Timer | None = None
         self.people: dict[str, tuple[str, ...]] = {}
+        #: The members of each room in all (more than ``people`` lists in a big room).
+        self.counts: dict[str, int] = {}
         #: This client's role and the topic in each room, as the server's Room frames say.
         self.rooms_info: dict[str, RoomInfo] = {}
         #: Rooms whose oldest message is on screen already (the server said no more).
@@ -142,6 +144,7 @@ class ChatApp(App[int]):
                 self._show_rooms()
             elif isinstance(event, Users):
                 self.people[event.room] = event.names
+                self.counts[event.room] = event.count
                 self._show_people()
             elif isinstance(event, ServerError):
                 self.notice(f"server error {event.code}: {event.message}")
@@ -227,7 +230,10 @@ class ChatApp(App[int]):
 
     def _show_people(self) -> None:
         names = self.people.get(self.room, ())
-        self.query_one("#people", Static).update("\n".join(names))
+        count = self.counts.get(self.room, 0)
+        # A big room's list holds its first names only (the server's userlist_max): say how many.
+        heading = (f"{count:,} people",) if count > len(names) else ()
+        self.query_one("#people", Static).update("\n".join((*heading, *names)))
         self.query_one(Composer).names = names
         self.query_one(Composer).commands = offered(self._role())
 

@@ -44,7 +44,7 @@ from roomcast.moderation.service import Moderation
 from roomcast.ops.config import Settings
 from roomcast.ops.metrics import Metrics
 from roomcast.presence import Presence
-from roomcast.store import Store, StoreUnavailable
+from roomcast.store import OutcomeUnknown, Store, StoreUnavailable
 from roomcast.wire import protocol
 from roomcast.wire.member_frames import ListMembers
 from roomcast.wire.protocol import (
@@ -334,7 +334,9 @@ class Hub:
             self.send_error(member.peer, exc)
         except StoreUnavailable as exc:
             ref = getattr(command, "ref", None)
-            self.send_error(member.peer, ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(exc), ref))
+            unknown = isinstance(exc, OutcomeUnknown)  # a change that may yet be applied
+            code = ErrorCode.OUTCOME_UNKNOWN if unknown else ErrorCode.STORE_UNAVAILABLE
+            self.send_error(member.peer, ProtocolError(code, str(exc), ref))
 
     def send_error(self, peer: Peer, error: ProtocolError) -> None:
         """Send an ``Error`` frame; count it, and log its code (never the client's text). A

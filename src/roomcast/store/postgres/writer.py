@@ -21,6 +21,7 @@ once the lines queued before it are committed, so it always finds them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import deque
@@ -197,18 +198,26 @@ class Writer(AppendsAsFutures):
             else:
                 batch = self._lines_before_a_change()
                 if not batch:
-                    await self._bounded(self._change(self._take()), born, None)
+                    item = self._take()
+                    future = item[0]
+                    assert isinstance(future, asyncio.Future)
+                    abandon_change = functools.partial(self._abandon_change, future)
+                    await self._bounded(self._change(item), born, abandon_change)
                     continue
             attempt = _Attempt(batch)
-            await self._bounded(self._commit(attempt), born, attempt)
+            await self._bounded(
+                self._commit(attempt), born, functools.partial(self._abandon, attempt)
+            )
 
-    async def _bounded(self, work: Awaitable[None], born: float, attempt: _Attempt | None) -> None:
-        """Wait for ``work`` (the commit ``attempt``, or a change) to end; meanwhile refuse
-        what has been queued for ``timeout``, and once ``attempt`` has waited that long
-        (since ``born``, when its oldest line came), abandon it."""
+    async def _bounded(
+        self, work: Awaitable[None], born: float, abandon: Callable[[], None]
+    ) -> None:
+        """Wait for ``work`` (a commit, or a change) to end; meanwhile refuse what has been
+        queued for ``timeout``, and once ``work`` has waited that long (since ``born``, when its
+        oldest item came), ``abandon`` it: its callers are answered, it ends unawaited."""
         task = asyncio.ensure_future(work)
         while not task.done():
-            deadlines = [born + self._timeout] if attempt is not None else []
+            deadlines = [born + self._timeout]
             if self._born:
                 deadlines.append(self._born[0] + self._timeout)
             # With nothing queued, look again after ``timeout``: lines may come meanwhile.
@@ -218,8 +227,8 @@ class Writer(AppendsAsFutures):
             if task.done():
                 break
             now = time.monotonic()
-            if attempt is not None and now >= born + self._timeout:
-                self._abandon(attempt)
+            if now >= born + self._timeout:
+                abandon()
                 self._abandoned.add(task)
                 task.add_done_callback(self._forget)
                 return
@@ -235,6 +244,12 @@ class Writer(AppendsAsFutures):
         log.debug("PostgreSQL commit of %d messages abandoned: %s", len(batch), error)
         self._outage.failed(error, len(batch))
         report_all(failed(batch, error))
+
+    def _abandon_change(self, future: asyncio.Future[Changed]) -> None:
+        """A change did not answer in time: it may yet be applied (a re-send with its Ref is
+        applied once)."""
+        if not future.done():
+            future.set_exception(self._not_answering(OutcomeUnknown))
 
     def _forget(self, task: asyncio.Future[None]) -> None:
         """An abandoned commit ended: take its outcome, which nobody awaits."""

@@ -11,10 +11,13 @@ import pytest
 
 from roomcast.store.base import (
     MAX_PENDING_BYTES,
+    REACT,
     Appended,
+    Change,
     NewMessage,
     OutcomeUnknown,
     StoreUnavailable,
+    owner_key,
     queued_size,
 )
 from roomcast.store.postgres import PostgresStore
@@ -136,3 +139,32 @@ async def test_the_queue_refuses_lines_beyond_its_bytes(postgres_url: str) -> No
         await pool.close()
     assert [isinstance(r, Appended) for r in results] == [True, True, True, False, False]
     assert all("overloaded" in str(r) for r in results[3:])
+
+
+async def test_a_change_on_a_hung_store_is_answered_in_time_and_applied_once_after(
+    hung_writer: tuple[Writer, asyncpg.Connection],
+) -> None:
+    writer, locker = hung_writer
+    first = await outcome_of(
+        writer, NewMessage("a", "al", "x", "w", 1, "s", "r1", owner_key(None, "s"))
+    )
+    target = first.result().message.id
+    reaction = Change(
+        "a", target, REACT, owner_key(None, "s"), "al", "👍", "w", 2, False, "s", "c1"
+    )
+    await locker.execute("BEGIN; LOCK TABLE rooms IN ACCESS EXCLUSIVE MODE")
+    change = asyncio.ensure_future(writer.change(reaction))
+    await asyncio.sleep(0.1)  # the change waits on the lock, holding the one connection
+    behind = await outcome_of(writer, NewMessage("a", "al", "y", "w", 3, "s", "r2"))
+    done, _ = await asyncio.wait([change], timeout=10)
+    assert done, "the change was not answered within 10 s"
+    with pytest.raises(OutcomeUnknown, match=r"did not answer within 0\.5 s"):
+        change.result()
+    with pytest.raises(StoreUnavailable, match=r"did not answer within 0\.5 s"):
+        behind.result()
+
+    await locker.execute("COMMIT")  # the store answers again: the change may have been applied
+    again = await asyncio.wait_for(writer.change(reaction), 10)  # re-sent with its Ref
+    assert again.event is not None
+    rows = await locker.fetch("SELECT id FROM messages WHERE room = 'a' ORDER BY id")
+    assert [row["id"] for row in rows] == [1, 2], "one reaction event, whatever the order"

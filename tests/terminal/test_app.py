@@ -482,3 +482,25 @@ async def test_a_direct_conversation_is_listed_by_its_people_and_long_names_are_
         assert all(cell_len(row) <= 17 for row in rows), rows
         assert "  a-very-long-ro…" in rows
         assert f"  @{friend}" in rows  # one's own line in it is not unread
+
+
+async def test_a_resized_terminal_wraps_the_log_again_at_its_new_width(
+    server: ServerProcess,
+) -> None:
+    room = unique("wide")
+    text = "a line that is long enough to wrap in a narrow log, and in a wider one too, twice"
+    app = ChatApp(ChatOptions(server.http_url, (room,), "alice", color=False, bell=False))
+    async with (
+        app.run_test(size=(110, 24)) as pilot,
+        connect(server.http_url, nick="bob", room=room) as bob,
+    ):
+        await bob.send(text, room=room)
+        await wait_for(pilot, text)
+        log = app.query_one(RichLog)
+        assert max(len(row.rstrip()) for row in log_text(app).splitlines()) > 46
+        await pilot.resize_terminal(80, 24)  # the log becomes 46 cells wide
+        async with asyncio.timeout(10):
+            while max(len(row.rstrip()) for row in log_text(app).splitlines()) > 46:
+                await pilot.pause(0.05)
+        assert log.size.width == 46
+        assert text in flat_text(app), "wrapped again, not cut"

@@ -44,6 +44,7 @@ from roomcast.terminal.composer import Composer
 from roomcast.terminal.finder import RoomFinder
 from roomcast.terminal.keys import KEYS, read_alt_enter_as_new_line
 from roomcast.terminal.lines import mentions_me, render
+from roomcast.terminal.message_log import MessageLog
 from roomcast.terminal.opening import CannotConnect, open_chat
 from roomcast.terminal.options import ChatOptions
 from roomcast.terminal.unread import Unread
@@ -104,8 +105,7 @@ class ChatApp(App[int]):
         yield Static(id="status", markup=False)
         with Horizontal():
             yield Static(id="rooms")
-            # min_width=1: lines wrap at the log's own width (RichLog's default, 78, clipped them)
-            yield RichLog(id="log", wrap=True, min_width=1)
+            yield MessageLog(id="log")
             yield Static(id="people")
         yield Composer(id="composer")
 
@@ -123,6 +123,10 @@ class ChatApp(App[int]):
         self.run_worker(self._pump(), exclusive=True)
         self._show_rooms()
         self._show_status()
+
+    def on_message_log_rewrap(self) -> None:
+        """The log has a new width (the terminal was resized): its lines wrapped again."""
+        self._refresh_log()
 
     async def _pump(self) -> None:
         assert self.chat is not None

@@ -16,6 +16,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("Ctrl+P, Alt+Up", "previous room"),
     ("Ctrl+K", "find a joined room, or join the typed name"),
     ("F1", "this list"),
+    ("Ctrl+Q", "quit (as /quit)"),
 )
 
 #: What a terminal without a keyboard protocol (xterm, tmux, most others by default) sends for

@@ -332,9 +332,8 @@ class Hub:
                     await self.moderation.handle(member, dataclasses.replace(command, room=spelled))
         except ProtocolError as exc:
             self.send_error(member.peer, exc)
-        except StoreUnavailable as exc:
-            ref = getattr(command, "ref", None)
-            unknown = isinstance(exc, OutcomeUnknown)  # a change that may yet be applied
+        except StoreUnavailable as exc:  # OutcomeUnknown: a change that may yet be applied
+            ref, unknown = getattr(command, "ref", None), isinstance(exc, OutcomeUnknown)
             code = ErrorCode.OUTCOME_UNKNOWN if unknown else ErrorCode.STORE_UNAVAILABLE
             self.send_error(member.peer, ProtocolError(code, str(exc), ref))
 

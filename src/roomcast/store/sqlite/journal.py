@@ -28,10 +28,10 @@ JOURNAL_INSERT: Final = "INSERT INTO message_journal (batch) VALUES (?)"
 # attachments has only the first 8, as every line had before conversations: binding the 5 more
 # columns would cost the move 20 % more per message (bench/micro/sqlite_rooms.py). Such a line
 # without a ref has only the first 7: Python's sqlite3 binds a None through its adapter lookup,
-# whose failed attribute lookups raise and clear an exception, some 4,300 instructions, a sixth of
-# what SQLite's insert of the row costs (bench/micro/sqlite_rooms.py, under callgrind). Rows of
-# 11 (without ``mentions``) and 12 (without ``attachments``) are those of earlier releases, which
-# a crash may have left journaled.
+# whose failed attribute lookups raise and clear an exception, some 4,300 instructions, an eighth
+# of what the move's insert of the row costs (callgrind, docs/decisions.md). Rows of 11 (without
+# ``mentions``) and 12 (without ``attachments``) are those of earlier releases, which a crash may
+# have left journaled.
 JOURNAL_COLUMNS: Final = (
     "room, id, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread, mentions,"
     " attachments"

@@ -365,7 +365,7 @@ class Writer(AppendsAsFutures):
                     )  # fmt: skip
                 stored = Appended(message, False)
                 if key is not None:
-                    seen_refs[(new.sender, key)] = Appended(message, duplicate=True)
+                    seen_refs[(new.sender, key)] = Appended(message, True)
                 outcome.append((done, stored))
             seq = None
             if rows:

@@ -29,27 +29,20 @@ JOURNAL_INSERT: Final = "INSERT INTO message_journal (batch) VALUES (?)"
 # columns would cost the move 20 % more per message (bench/micro/sqlite_rooms.py). Such a line
 # without a ref has only the first 7: Python's sqlite3 binds a None through its adapter lookup,
 # whose failed attribute lookups raise and clear an exception, some 4,300 instructions, an eighth
-# of what the move's insert of the row costs (callgrind, docs/decisions.md). Rows of 11 (without
-# ``mentions``) and 12 (without ``attachments``) are those of earlier releases, which a crash may
-# have left journaled.
+# of what the move's insert of the row costs (callgrind, docs/decisions.md); the move leaves out
+# the None columns of wider rows (``_insert_wide``). Rows of 11 (without ``mentions``) and 12
+# (without ``attachments``) are those of earlier releases, which a crash may have left journaled.
 JOURNAL_COLUMNS: Final = (
     "room, id, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread, mentions,"
     " attachments"
 )
+_COLUMNS: Final = JOURNAL_COLUMNS.split(", ")
 BARE_WIDTH: Final = 7
 PLAIN_WIDTH: Final = 8
-_BEFORE_PEOPLE_WIDTH: Final = 11
-_BEFORE_FILES_WIDTH: Final = 12
-# The INSERT into ``messages`` of journal rows of each width.
+# The INSERT into ``messages`` of journal rows of a plain line's widths (wider ones: by shape).
 _INSERTS: Final = {
-    width: f"INSERT INTO messages ({', '.join(JOURNAL_COLUMNS.split(', ')[:width])}) VALUES"
-    for width in (
-        BARE_WIDTH,
-        PLAIN_WIDTH,
-        _BEFORE_PEOPLE_WIDTH,
-        _BEFORE_FILES_WIDTH,
-        len(JOURNAL_COLUMNS.split(", ")),
-    )
+    width: f"INSERT INTO messages ({', '.join(_COLUMNS[:width])}) VALUES"
+    for width in (BARE_WIDTH, PLAIN_WIDTH)
 }
 BARE_INSERT: Final = _INSERTS[BARE_WIDTH]
 _MOVE_TAIL: Final = " ON CONFLICT (room, id) DO NOTHING"
@@ -133,9 +126,12 @@ def move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
         # By room: a stable sort keeps each room's rows in ID order, as the commits made them.
         rows = sorted(chain.from_iterable(found.values()), key=itemgetter(0))
         widths = {len(row) for row in rows}
-        for width in widths:  # as a rule one: every line plain, or every line a guest's
+        for width in widths:  # as a rule one or two: guests' plain lines, and the others
             alike = rows if len(widths) == 1 else [row for row in rows if len(row) == width]
-            insert_many(conn, _INSERTS[width], alike, _MOVE_TAIL)
+            if width > PLAIN_WIDTH:
+                _insert_wide(conn, alike)
+            else:
+                insert_many(conn, _INSERTS[width], alike, _MOVE_TAIL)
         conn.executemany("DELETE FROM message_journal WHERE seq = ?", [(seq,) for seq in found])
         conn.execute("COMMIT")
     except BaseException:
@@ -143,6 +139,23 @@ def move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
             conn.execute("ROLLBACK")
         raise
     return len(rows)
+
+
+def _insert_wide(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert journal rows wider than a plain line, each without its None columns (left to
+    their defaults, NULL), grouped by the columns they set: a signed-in user's plain line has
+    five Nones in its 13 columns, and each bound None costs some 4,300 instructions (above)."""
+    shapes: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
+    for row in rows:
+        shape = tuple([n for n, value in enumerate(row) if value is not None])
+        alike = shapes.get(shape)
+        if alike is None:
+            alike = shapes[shape] = []
+        alike.append(row)
+    for shape, alike in shapes.items():
+        pick = itemgetter(*shape)  # at least room, id, author, body, wsid, sent_ms: a tuple
+        head = f"INSERT INTO messages ({', '.join([_COLUMNS[n] for n in shape])}) VALUES"
+        insert_many(conn, head, [pick(row) for row in alike], _MOVE_TAIL)
 
 
 class Journaled:

@@ -10,6 +10,7 @@ import orjson
 
 from roomcast.store.sqlite.connection import open_writer
 from roomcast.store.sqlite.journal import (
+    JOURNAL_COLUMNS,
     JOURNAL_INSERT,
     Journaled,
     insert_many,
@@ -127,5 +128,27 @@ def test_plain_journal_rows_move_beside_full_ones(tmp_path: Path) -> None:
             (4, None, None, "a:c", 1, None, None, 0, None),
             (5, "s-5", None, "g:s-5", None, None, None, 0, None),
         ]
+    finally:
+        conn.close()
+
+
+def test_wide_rows_move_whatever_columns_they_leave_empty(tmp_path: Path) -> None:
+    """Rows of 13 columns move without their None columns, grouped by the columns they set,
+    each row's values into its own columns, the rooms' rows interleaved as commits make them."""
+    files = '[["f","f.txt",1,"text/plain",null,null]]'
+    rows = [
+        ("lobby", 1, "a", "m1", "w", 1, "s-a", None, "a:1", None, None, None, None),
+        ("other", 1, "b", "m2", "w", 2, "s-b", "s:r", "a:2", None, None, None, None),
+        ("lobby", 2, "a", "m3", "w", 3, "s-a", None, "a:1", 1, 1, '["b"]', None),
+        ("lobby", 3, "c", "m4", "w", 4, None, None, None, None, None, None, files),
+        ("other", 2, "b", "m5", "w", 5, "s-b", None, "a:2", None, None, None, None),
+    ]
+    conn = open_writer(tmp_path / "chat.db", "NORMAL")
+    try:
+        seq = conn.execute(JOURNAL_INSERT, (orjson.dumps(rows),)).lastrowid
+        assert seq is not None
+        assert move_batches(conn, {seq: rows}) == 5
+        moved = conn.execute(f"SELECT {JOURNAL_COLUMNS} FROM messages ORDER BY room, id").fetchall()
+        assert moved == sorted(rows)
     finally:
         conn.close()

@@ -27,8 +27,8 @@ import orjson
 
 from roomcast.store.sqlite.connection import open_writer
 from roomcast.store.sqlite.journal import (
+    BARE_INSERT,
     JOURNAL_INSERT,
-    PLAIN_INSERT,
     ROOMS_UPSERT,
     ROOMS_UPSERT_TAIL,
     Batches,
@@ -52,9 +52,9 @@ def cpu_per_message(folder: Path, rooms: int, per_commit: int, journal: bool) ->
         for n in range(first, first + per_commit):
             room = f"room-{n % rooms}"
             last[room] = last.get(room, 0) + 1
-            # A guest's line without reply or thread, as the writer journals it (the first
-            # journal.PLAIN_WIDTH of JOURNAL_COLUMNS).
-            rows.append((room, last[room], "nick-12", TEXT, "w-123456", n, "acct", None))
+            # A guest's line without ref, reply or thread, as the writer journals it (the first
+            # journal.BARE_WIDTH of JOURNAL_COLUMNS).
+            rows.append((room, last[room], "nick-12", TEXT, "w-123456", n, "s-123456"))
         touched = [(room, last[room], 0) for room in {row[0] for row in rows}]
         conn.execute("BEGIN IMMEDIATE")
         if journal:
@@ -62,7 +62,7 @@ def cpu_per_message(folder: Path, rooms: int, per_commit: int, journal: bool) ->
             count += len(rows)
         else:
             rows.sort()
-            insert_many(conn, PLAIN_INSERT, rows)
+            insert_many(conn, BARE_INSERT, rows)
         insert_many(conn, ROOMS_UPSERT, touched, ROOMS_UPSERT_TAIL)
         conn.execute("COMMIT")
         if count >= MOVE_ROWS:

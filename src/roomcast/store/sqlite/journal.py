@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Collection
+from itertools import chain
+from operator import itemgetter
 from typing import Any, Final
 
 import orjson
@@ -24,27 +26,25 @@ JOURNAL_INSERT: Final = "INSERT INTO message_journal (batch) VALUES (?)"
 # A journaled line: the columns of ``messages`` a new line sets, in this order. A line with no
 # owner to store (a guest's, see ``rows.stored_owner``), no reply, no thread, no mentions and no
 # attachments has only the first 8, as every line had before conversations: binding the 5 more
-# columns would cost the move 20 % more per message (bench/micro/sqlite_rooms.py). Rows of 11
-# (without ``mentions``) and 12 (without ``attachments``) are those of earlier releases, which a
-# crash may have left journaled.
+# columns would cost the move 20 % more per message (bench/micro/sqlite_rooms.py). Such a line
+# without a ref has only the first 7: Python's sqlite3 binds a None through its adapter lookup,
+# whose failed attribute lookups raise and clear an exception, some 4,300 instructions, an eighth
+# of what the move's insert of the row costs (callgrind, docs/decisions.md); the move leaves out
+# the None columns of wider rows (``_insert_wide``). Rows of 11 (without ``mentions``) and 12
+# (without ``attachments``) are those of earlier releases, which a crash may have left journaled.
 JOURNAL_COLUMNS: Final = (
     "room, id, author, body, wsid, sent_ms, sender, ref, owner, reply_to, thread, mentions,"
     " attachments"
 )
+_COLUMNS: Final = JOURNAL_COLUMNS.split(", ")
+BARE_WIDTH: Final = 7
 PLAIN_WIDTH: Final = 8
-_BEFORE_PEOPLE_WIDTH: Final = 11
-_BEFORE_FILES_WIDTH: Final = 12
-# The INSERT into ``messages`` of journal rows of each width.
+# The INSERT into ``messages`` of journal rows of a plain line's widths (wider ones: by shape).
 _INSERTS: Final = {
-    width: f"INSERT INTO messages ({', '.join(JOURNAL_COLUMNS.split(', ')[:width])}) VALUES"
-    for width in (
-        PLAIN_WIDTH,
-        _BEFORE_PEOPLE_WIDTH,
-        _BEFORE_FILES_WIDTH,
-        len(JOURNAL_COLUMNS.split(", ")),
-    )
+    width: f"INSERT INTO messages ({', '.join(_COLUMNS[:width])}) VALUES"
+    for width in (BARE_WIDTH, PLAIN_WIDTH)
 }
-PLAIN_INSERT: Final = _INSERTS[PLAIN_WIDTH]
+BARE_INSERT: Final = _INSERTS[BARE_WIDTH]
 _MOVE_TAIL: Final = " ON CONFLICT (room, id) DO NOTHING"
 # A commit's last ID per room it wrote to, with multi-row VALUES.
 ROOMS_UPSERT: Final = "INSERT INTO rooms (name, last_id, created_ms) VALUES"
@@ -78,7 +78,7 @@ def insert_many(
         chunk = rows[start : start + size]
         start += size
         values = ", ".join([placeholders] * size)
-        conn.execute(f"{head} {values}{tail}", [value for row in chunk for value in row])
+        conn.execute(f"{head} {values}{tail}", list(chain.from_iterable(chunk)))
 
 
 def move_journal(conn: sqlite3.Connection) -> int:
@@ -108,21 +108,30 @@ def move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
     still in the journal move: another connection (an admin command opening the database) may
     have moved some meanwhile, and a message it moved may since have been deleted. None: every
     journal row, read from the table. Messages already in ``messages`` are left as they are.
-    Sorted by key (room, id: unique, so the rest of a row is never compared), each room's messages
-    go in one after another, on the same B-tree pages.
+    Sorted by room (journal rows in the order they were committed, so each room's IDs ascend),
+    each room's messages go in one after another, on the same B-tree pages.
     """
     conn.execute("BEGIN IMMEDIATE")
     try:
         if batches is None:
             found = {
                 seq: [tuple(row) for row in orjson.loads(batch)]
-                for seq, batch in conn.execute("SELECT seq, batch FROM message_journal")
+                for seq, batch in conn.execute(
+                    "SELECT seq, batch FROM message_journal ORDER BY seq"
+                )
             }
         else:
-            found = {seq: batches[seq] for seq in still_journaled(conn, batches)}
-        rows = sorted(row for messages in found.values() for row in messages)
-        for width, insert in _INSERTS.items():
-            insert_many(conn, insert, [r for r in rows if len(r) == width], _MOVE_TAIL)
+            present = still_journaled(conn, batches)
+            found = {seq: rows for seq, rows in batches.items() if seq in present}
+        # By room: a stable sort keeps each room's rows in ID order, as the commits made them.
+        rows = sorted(chain.from_iterable(found.values()), key=itemgetter(0))
+        widths = {len(row) for row in rows}
+        for width in widths:  # as a rule one or two: guests' plain lines, and the others
+            alike = rows if len(widths) == 1 else [row for row in rows if len(row) == width]
+            if width > PLAIN_WIDTH:
+                _insert_wide(conn, alike)
+            else:
+                insert_many(conn, _INSERTS[width], alike, _MOVE_TAIL)
         conn.executemany("DELETE FROM message_journal WHERE seq = ?", [(seq,) for seq in found])
         conn.execute("COMMIT")
     except BaseException:
@@ -130,6 +139,23 @@ def move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
             conn.execute("ROLLBACK")
         raise
     return len(rows)
+
+
+def _insert_wide(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert journal rows wider than a plain line, each without its None columns (left to
+    their defaults, NULL), grouped by the columns they set: a signed-in user's plain line has
+    five Nones in its 13 columns, and each bound None costs some 4,300 instructions (above)."""
+    shapes: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
+    for row in rows:
+        shape = tuple([n for n, value in enumerate(row) if value is not None])
+        alike = shapes.get(shape)
+        if alike is None:
+            alike = shapes[shape] = []
+        alike.append(row)
+    for shape, alike in shapes.items():
+        pick = itemgetter(*shape)  # at least room, id, author, body, wsid, sent_ms: a tuple
+        head = f"INSERT INTO messages ({', '.join([_COLUMNS[n] for n in shape])}) VALUES"
+        insert_many(conn, head, [pick(row) for row in alike], _MOVE_TAIL)
 
 
 class Journaled:
@@ -175,7 +201,7 @@ class Journaled:
         edited yet: a change moves the journal first)."""
         return [
             (*row[:6], None, None, None, None, None)
-            if len(row) == PLAIN_WIDTH
+            if len(row) <= PLAIN_WIDTH
             else (*row[:6], row[9], row[10], None, row[11], row[12] if len(row) > 12 else None)
             for rows in self.batches.values()
             for row in rows

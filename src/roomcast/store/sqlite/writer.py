@@ -340,29 +340,7 @@ class Writer(AppendsAsFutures):
                 if last is None:
                     last = self._last_id_for_write(conn, new.room)
                 last_ids[new.room] = message_id = last + 1
-                message = ChatMessage(
-                    new.room,
-                    message_id,
-                    new.author,
-                    new.text,
-                    new.wsid,
-                    new.sent_ms,
-                    new.reply_to,
-                    new.thread,
-                    mentions=new.mentions,
-                    attachments=new.attachments,
-                )
                 owner = stored_owner(new.owner, new.sender)
-                plain = (
-                    new.room,
-                    message_id,
-                    new.author,
-                    new.text,
-                    new.wsid,
-                    new.sent_ms,
-                    new.sender,
-                    key,
-                )
                 if (
                     owner is None
                     and new.reply_to is None
@@ -370,22 +348,32 @@ class Writer(AppendsAsFutures):
                     and not new.mentions
                     and not new.attachments
                 ):
-                    # A plain line (see journal.PLAIN_WIDTH).
-                    rows.append(plain)
-                else:
-                    rows.append(
-                        (
-                            *plain,
-                            owner,
-                            new.reply_to,
-                            new.thread,
-                            stored_mentions(new.mentions),
-                            stored_attachments(new.attachments),
-                        )
+                    # A plain line, the common case: built positionally, journaled narrow (see
+                    # journal.BARE_WIDTH and PLAIN_WIDTH).
+                    message = ChatMessage(
+                        new.room, message_id, new.author, new.text, new.wsid, new.sent_ms
                     )
-                stored = Appended(message, duplicate=False)
+                    rows.append(
+                        (new.room, message_id, new.author, new.text, new.wsid, new.sent_ms,
+                         new.sender)
+                        if key is None
+                        else (new.room, message_id, new.author, new.text, new.wsid,
+                              new.sent_ms, new.sender, key)
+                    )  # fmt: skip
+                else:
+                    message = ChatMessage(
+                        new.room, message_id, new.author, new.text, new.wsid, new.sent_ms,
+                        new.reply_to, new.thread, None, (), 0, False, new.mentions,
+                        new.attachments,
+                    )  # fmt: skip
+                    rows.append(
+                        (new.room, message_id, new.author, new.text, new.wsid, new.sent_ms,
+                         new.sender, key, owner, new.reply_to, new.thread,
+                         stored_mentions(new.mentions), stored_attachments(new.attachments))
+                    )  # fmt: skip
+                stored = Appended(message, False)
                 if key is not None:
-                    seen_refs[(new.sender, key)] = Appended(message, duplicate=True)
+                    seen_refs[(new.sender, key)] = Appended(message, True)
                 outcome.append((done, stored))
             seq = None
             if rows:

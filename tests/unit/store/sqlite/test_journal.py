@@ -10,6 +10,7 @@ import orjson
 
 from roomcast.store.sqlite.connection import open_writer
 from roomcast.store.sqlite.journal import (
+    JOURNAL_COLUMNS,
     JOURNAL_INSERT,
     Journaled,
     insert_many,
@@ -72,45 +73,50 @@ def test_the_record_answers_reads_and_forgets_what_others_moved(tmp_path: Path) 
         plain = ("lobby", 3, "b", "m3", "w", 3, "s-b", None)
         files = '[["f","f.txt",1,"text/plain",null,null]]'
         mentioning = ("lobby", 4, "c", "@a", "w", 4, "s-c", None, None, None, None, '["a"]', files)
-        for rows in (_rows("lobby", 1, 2), _rows("other", 1, 1), [plain, mentioning]):
+        bare = ("lobby", 5, "d", "m5", "w", 5, "s-d")
+        for rows in (_rows("lobby", 1, 2), _rows("other", 1, 1), [plain, mentioning, bare]):
             seq = conn.execute(JOURNAL_INSERT, (orjson.dumps(rows),)).lastrowid
             assert seq is not None
             record.add(seq, rows, {})
-        assert record.count == 5
+        assert record.count == 6
         assert 0 < (record.due_in(1.0) or 0) <= 1.0
         assert record.in_room("lobby") == [
             ("lobby", 1, "a", "m1", "w", 1, None, None, None, None, None),
             ("lobby", 2, "a", "m2", "w", 2, None, 1, None, None, None),
             ("lobby", 3, "b", "m3", "w", 3, None, None, None, None, None),
             ("lobby", 4, "c", "@a", "w", 4, None, None, None, '["a"]', files),
+            ("lobby", 5, "d", "m5", "w", 5, None, None, None, None, None),
         ], "as rows.LINE columns"
         assert record.owners_in({"lobby"}) == [
             ("lobby", 1, "g:s"),
             ("lobby", 2, "g:s"),
             ("lobby", 3, "g:s-b"),
             ("lobby", 4, "g:s-c"),
+            ("lobby", 5, "g:s-d"),
         ], "as rows.OWNER"
-        assert move_journal(conn) == 5  # what another connection's move does
+        assert move_journal(conn) == 6  # what another connection's move does
         record.forget_moved(conn)
         assert (record.count, record.batches) == (0, {})
         record.move(conn)
-        assert conn.execute("SELECT count(*) FROM messages").fetchone() == (5,)
+        assert conn.execute("SELECT count(*) FROM messages").fetchone() == (6,)
     finally:
         conn.close()
 
 
 def test_plain_journal_rows_move_beside_full_ones(tmp_path: Path) -> None:
-    """Rows of 8 columns (a guest's plain line; every line of the release before
-    conversations, which a crash may leave journaled) move owned by their sender's session;
-    rows of 11 (the release before people, without mentions) beside those of 12."""
+    """Rows of 7 columns (a guest's plain line without a ref) and of 8 (with one; every line
+    of the release before conversations, which a crash may leave journaled) move owned by their
+    sender's session, in one move with the wider rows; rows of 11 (the release before people,
+    without mentions) beside those of 12."""
     conn = open_writer(tmp_path / "chat.db", "NORMAL")
     try:
         old = [["lobby", 1, "a", "m1", "w", 1, "s-1", "s:r1"], ["lobby", 2, "b", "m2", "w", 2]]
         old[1] += [None, None]
         before_people = [["lobby", 4, "c", "m4", "w", 4, None, None, "a:c", 1, None]]
-        for rows in (old, _rows("lobby", 3, 1), before_people):
+        bare = [["lobby", 5, "d", "m5", "w", 5, "s-5"]]
+        for rows in (old, _rows("lobby", 3, 1), before_people, bare):
             conn.execute(JOURNAL_INSERT, (orjson.dumps(rows),))
-        assert move_journal(conn) == 4
+        assert move_journal(conn) == 5
         moved = conn.execute(
             f"SELECT id, sender, ref, {OWNER}, reply_to, thread, kind, deleted, mentions"
             " FROM messages"
@@ -120,6 +126,29 @@ def test_plain_journal_rows_move_beside_full_ones(tmp_path: Path) -> None:
             (2, None, None, None, None, None, None, 0, None),
             (3, None, None, "g:s", None, 1, None, 0, None),
             (4, None, None, "a:c", 1, None, None, 0, None),
+            (5, "s-5", None, "g:s-5", None, None, None, 0, None),
         ]
+    finally:
+        conn.close()
+
+
+def test_wide_rows_move_whatever_columns_they_leave_empty(tmp_path: Path) -> None:
+    """Rows of 13 columns move without their None columns, grouped by the columns they set,
+    each row's values into its own columns, the rooms' rows interleaved as commits make them."""
+    files = '[["f","f.txt",1,"text/plain",null,null]]'
+    rows = [
+        ("lobby", 1, "a", "m1", "w", 1, "s-a", None, "a:1", None, None, None, None),
+        ("other", 1, "b", "m2", "w", 2, "s-b", "s:r", "a:2", None, None, None, None),
+        ("lobby", 2, "a", "m3", "w", 3, "s-a", None, "a:1", 1, 1, '["b"]', None),
+        ("lobby", 3, "c", "m4", "w", 4, None, None, None, None, None, None, files),
+        ("other", 2, "b", "m5", "w", 5, "s-b", None, "a:2", None, None, None, None),
+    ]
+    conn = open_writer(tmp_path / "chat.db", "NORMAL")
+    try:
+        seq = conn.execute(JOURNAL_INSERT, (orjson.dumps(rows),)).lastrowid
+        assert seq is not None
+        assert move_batches(conn, {seq: rows}) == 5
+        moved = conn.execute(f"SELECT {JOURNAL_COLUMNS} FROM messages ORDER BY room, id").fetchall()
+        assert moved == sorted(rows)
     finally:
         conn.close()

@@ -17,7 +17,7 @@ import pytest
 from roomcast.store.base import NewMessage, owner_key
 from roomcast.store.people import Notification
 from roomcast.store.sqlite import SQLiteStore
-from roomcast.store.sqlite.journal import PLAIN_WIDTH
+from roomcast.store.sqlite.journal import BARE_WIDTH
 
 ALICE = owner_key("id-alice", "s-alice")
 BOB = owner_key("id-bob", "s-bob")
@@ -87,7 +87,7 @@ async def test_plain_lines_stay_narrow_and_mentions_go_wide(
     await store.append(_line("r", guest, "@Big Bob", ("Big Bob",)))
     with contextlib.closing(sqlite3.connect(tmp_path / "chat.db")) as conn:
         batches = [orjson.loads(b) for (b,) in conn.execute("SELECT batch FROM message_journal")]
-    assert [len(row) for batch in batches for row in batch] == [PLAIN_WIDTH, 13]
+    assert [len(row) for batch in batches for row in batch] == [BARE_WIDTH, 13]
     assert batches[1][0][-2:] == ['["Big Bob"]', None]
     await store._writer.settled()
     with contextlib.closing(sqlite3.connect(tmp_path / "chat.db")) as conn:

@@ -74,7 +74,7 @@ async def test_journaled_messages_left_by_a_crash_are_moved_when_the_store_opens
     # What a writer killed between its commit and the move leaves behind: journal rows, in the
     # writer's own format, and the rooms' last IDs already counting them.
     rows = [
-        ["lobby", 2, "bob", "journaled", "w2", 2, None, None],
+        ["lobby", 2, "bob", "journaled", "w2", 2, "s-2"],
         ["lobby", 3, "carol", "also", "w3", 3, "acct-1", "s:r1"],
     ]
     with contextlib.closing(sqlite3.connect(path)) as conn:
@@ -93,6 +93,41 @@ async def test_journaled_messages_left_by_a_crash_are_moved_when_the_store_opens
         assert again.message.id == 3
         nxt = await store.append(NewMessage("lobby", "dave", "next", "w4", 5))
         assert nxt.message.id == 4
+
+
+async def test_a_plain_line_is_journaled_without_the_columns_it_leaves_empty(
+    tmp_path: Path,
+) -> None:
+    """A guest's plain line without a ref is journaled 7 wide (no None to bind in the move),
+    with a ref 8 wide, any other line 13 wide; all read back and move alike."""
+    path = tmp_path / "chat.db"
+    async with _opened(path) as store:
+        lines = [
+            NewMessage("lobby", "a", "bare", "w1", 1, "s1", None, "g:s1"),
+            NewMessage("lobby", "a", "with ref", "w1", 2, "s1", "r1", "g:s1"),
+            NewMessage("lobby", "b", "owned", "w2", 3, "s2", None, "a:acct"),
+            NewMessage("lobby", "a", "reply", "w1", 4, "s1", None, "g:s1", 1),
+        ]
+        for line in lines:
+            await store.append(line)
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            journaled = [
+                row for (b,) in conn.execute("SELECT batch FROM message_journal")
+                for row in orjson.loads(b)
+            ]  # fmt: skip
+        assert [len(row) for row in journaled] == [7, 8, 13, 13]
+        page = [(m.id, m.text, m.reply_to) for m in await store.page("lobby", None, 10)]
+        expected = [(1, "bare", None), (2, "with ref", None), (3, "owned", None), (4, "reply", 1)]
+        assert page == expected
+        await store._writer.settled()
+        assert _counts(path) == (4, 0)
+        assert [(m.id, m.text, m.reply_to) for m in await store.page("lobby", None, 10)] == expected
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            stored = conn.execute("SELECT sender, ref, owner FROM messages ORDER BY id").fetchall()
+        guest, owned = ("s1", None, None), ("s2", None, "a:acct")
+        assert stored == [guest, ("s1", "s:r1", None), owned, guest]
+        again = await store.append(lines[1])
+        assert (again.duplicate, again.message.id) == (True, 2)
 
 
 async def test_a_resend_of_a_journaled_message_is_recognised(tmp_path: Path) -> None:

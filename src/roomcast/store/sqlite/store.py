@@ -3,9 +3,9 @@
 The database runs in WAL mode; with ``synchronous=NORMAL`` (the default) a committed message
 survives a crash of the process, with ``FULL`` also a crash of the machine. ``SQLiteStore`` is
 the facade over its parts: the writer thread (writer.py), the reads beside it (reads.py), the
-room administration (rooms.py), the access store (access.py), the people store (people.py) and
-the search with its index, in a database file of its own (search.py, search_index.py).
-the files, in a database of their own beside it (files.py).
+room administration (rooms.py), the access store (access.py), the people store (people.py), the
+search with its index, in a database file of its own (search.py, search_index.py), and the
+files, in a database of their own beside it (files.py).
 """
 
 from __future__ import annotations

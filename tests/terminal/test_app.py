@@ -14,8 +14,8 @@ from accounts import call, register, signed_in, unique
 from accounts import connect as connect_as
 from client.support import next_of
 from conftest import ServerProcess, free_port
-from roomcast.client import Message, Read, connect
-from roomcast.terminal.app import ChatApp
+from roomcast.client import Disconnected, Message, Read, connect
+from roomcast.terminal.app import ChatApp, closed_for_good
 from roomcast.terminal.commands import COMMANDS, offered
 from roomcast.terminal.complete import complete
 from roomcast.terminal.composer import Composer
@@ -504,3 +504,38 @@ async def test_a_resized_terminal_wraps_the_log_again_at_its_new_width(
                 await pilot.pause(0.05)
         assert log.size.width == 46
         assert text in flat_text(app), "wrapped again, not cut"
+
+
+async def test_a_revoked_token_ends_the_client_with_a_message_not_a_reconnect_loop(
+    server: ServerProcess,
+) -> None:
+    person = await register(server.http_url, unique("gone"))
+    made = await call("POST", f"{server.http_url}/api/tokens", body={}, cookie=person.cookie)
+    token = made.json()
+    app = ChatApp(
+        ChatOptions(f"{server.ws_url}?token={token['token']}", ("p",), "", bell=False, color=False)
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        async with asyncio.timeout(10):
+            while app.chat is None or not app.chat.connected:
+                await pilot.pause(0.05)
+        revoked = await call(
+            "DELETE", f"{server.http_url}/api/tokens/{token['id']}", cookie=person.cookie
+        )
+        assert revoked.status in (200, 204), revoked.body
+        async with asyncio.timeout(10):
+            while app.is_running:
+                await pilot.pause(0.05)
+    assert app.return_code == 1
+    assert app.chat is not None
+    assert app.chat.connected is False
+
+
+def test_the_end_message_says_why_and_what_to_do() -> None:
+    assert closed_for_good(Disconnected(4003, "token revoked", False)) == (
+        "the server closed the connection for good (4003: token revoked); sign in again "
+        "(--login NAME)"
+    )
+    assert closed_for_good(Disconnected(1008, "", False)) == (
+        "the server closed the connection for good (1008)"
+    )

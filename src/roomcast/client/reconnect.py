@@ -11,8 +11,9 @@ from typing import Final
 from roomcast.wire import protocol
 from roomcast.wire.restart_hint import retry_after
 
-# Close codes after which reconnecting would not help (the request itself is refused, or another
-# connection took over this session).
+# Close codes after which reconnecting would not help (the request itself is refused, another
+# connection took over this session, or the session or token was signed out: trying again would
+# be refused too, or come back as someone else, a guest).
 FINAL_CLOSE_CODES: Final = frozenset(
     {
         protocol.CLOSE_PROTOCOL_ERROR,
@@ -21,6 +22,7 @@ FINAL_CLOSE_CODES: Final = frozenset(
         protocol.CLOSE_POLICY_VIOLATION,
         protocol.CLOSE_MESSAGE_TOO_BIG,
         protocol.CLOSE_SESSION_REPLACED,
+        protocol.CLOSE_SIGNED_OUT,
     }
 )
 

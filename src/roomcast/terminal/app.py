@@ -48,6 +48,7 @@ from roomcast.terminal.message_log import MessageLog
 from roomcast.terminal.opening import CannotConnect, open_chat
 from roomcast.terminal.options import ChatOptions
 from roomcast.terminal.unread import Unread
+from roomcast.wire.protocol import CLOSE_SIGNED_OUT
 
 #: The client's own lines kept per room for redraws (older ones are dropped).
 MAX_NOTES = 200
@@ -152,6 +153,9 @@ class ChatApp(App[int]):
                 self._show_people()
             elif isinstance(event, ServerError):
                 self.notice(f"server error {event.code}: {event.message}")
+            elif isinstance(event, Disconnected) and not event.reconnecting:
+                self.exit(1, return_code=1, message=f"roomcast chat: {closed_for_good(event)}")
+                return
             elif isinstance(event, Disconnected):
                 self.offline = True
                 self.notice("offline: reconnecting, what you send goes when back")
@@ -450,6 +454,13 @@ class ChatApp(App[int]):
     async def on_unmount(self) -> None:
         if self.chat is not None:
             await self.chat.aclose()
+
+
+def closed_for_good(event: Disconnected) -> str:
+    """What to tell a person whose connection the server closed and will not take back."""
+    said = f"{event.code}: {event.reason}" if event.reason else str(event.code)
+    again = "; sign in again (--login NAME)" if event.code == CLOSE_SIGNED_OUT else ""
+    return f"the server closed the connection for good ({said}){again}"
 
 
 def run(options: ChatOptions) -> int:

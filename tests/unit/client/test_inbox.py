@@ -223,7 +223,9 @@ async def test_a_room_frame_answers_a_direct_and_blocks_answer_a_block() -> None
     await asyncio.sleep(0)
     assert not waiting_direct.done()
     dm = room | {"Room": DM, "Direct": True, "Members": ["bob", "me"]}
-    assert h.feed(dm | {"Ref": direct["Ref"]}) == [RoomInfo(DM, "", "none", (), False, ("bob", "me"))]
+    assert h.feed(dm | {"Ref": direct["Ref"]}) == [
+        RoomInfo(DM, "", "none", (), False, ("bob", "me"))
+    ]
     assert (await waiting_direct)["Room"] == DM
     blocks = {"Type": "Blocks", "Names": ["bob"], "Ref": block["Ref"]}
     assert h.feed(blocks) == []

@@ -7,13 +7,13 @@ import pytest
 from roomcast.client.reconnect import backoff_delay, worth_reconnecting
 
 
-@pytest.mark.parametrize("code", [None, 1000, 1001, 1006, 1011, 1012, 1013, 4003])
+@pytest.mark.parametrize("code", [None, 1000, 1001, 1006, 1011, 1012, 1013])
 def test_drops_worth_another_try(code: int | None) -> None:
     assert worth_reconnecting(code)
 
 
-@pytest.mark.parametrize("code", [1002, 1003, 1007, 1008, 1009, 4001])
-def test_refusals_and_a_taken_over_session_are_final(code: int) -> None:
+@pytest.mark.parametrize("code", [1002, 1003, 1007, 1008, 1009, 4001, 4003])
+def test_refusals_a_taken_over_session_and_a_sign_out_are_final(code: int) -> None:
     assert not worth_reconnecting(code)
 
 

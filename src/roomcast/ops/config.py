@@ -133,6 +133,7 @@ class Settings:
             (1 <= self.presence_ttl <= 300, "presence_ttl must be 1-300 seconds"),
             (0.5 <= self.store_timeout <= 300, "store_timeout must be 0.5-300 seconds"),
             (0.5 <= self.broker_timeout <= 300, "broker_timeout must be 0.5-300 seconds"),
+            (0 <= self.shutdown_timeout <= 600, "shutdown_timeout must be 0-600 seconds"),
             (
                 self.store_queue_bytes >= 1024 * 1024,
                 "store_queue_bytes must be at least 1048576",

@@ -109,3 +109,9 @@ def test_the_store_timeout() -> None:
     assert load({}, environ={"ROOMCAST_STORE_TIMEOUT": "1.5"}).store_timeout == 1.5
     with pytest.raises(ConfigError, match=r"store_timeout must be 0\.5-300 seconds"):
         load({"store_timeout": 0}, environ={})
+
+
+@pytest.mark.parametrize("bad", [-1, 601, float("nan")])
+def test_a_shutdown_timeout_out_of_range_is_refused(bad: float) -> None:
+    with pytest.raises(ConfigError, match=r"shutdown_timeout must be 0-600 seconds"):
+        load({"shutdown_timeout": bad}, environ={})

@@ -68,8 +68,7 @@ def upgrade(
     if refusal is not None:
         log.warning("connection from %s refused: %s", remote, refusal)
         return Refusal(503, "too_many_connections", refusal)
-    transport.write(response)
-    service.open(transport, request, remote, leftover)
+    service.open(transport, request, remote, leftover, response)
     return None
 
 

@@ -169,8 +169,11 @@ class WebSocketService:
         request: Request,
         remote: str,
         leftover: bytes,
+        handshake: bytes,
     ) -> WebSocketConnection:
-        """Take over an upgraded socket (the 101 answer is already written)."""
+        """Take over an upgraded socket; ``handshake`` (the 101 answer) goes out first, in the
+        same write as the frames queued with it (the Status frame, when admission does not wait),
+        which saves a send per connect."""
         connection = WebSocketConnection(self, transport, remote)
         sock = transport.get_extra_info("socket")
         if sock is not None:
@@ -181,6 +184,7 @@ class WebSocketService:
         transport.set_protocol(connection)
         self.connections[connection.wsid] = connection
         self.hub.metrics.connections_opened += 1
+        connection.send_frame(handshake)
         connection.begin(request, leftover)
         return connection
 

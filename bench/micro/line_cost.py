@@ -50,8 +50,6 @@ import bare  # bench/peers/bare.py, the ceiling server
 
 ROOMS = 100
 ROOM_SIZE = 10
-# What the upgrade answers before the connection is handed over (only counted here).
-SWITCHING = b"HTTP/1.1 101 Switching Protocols\r\n\r\n"
 MESSAGE = "aGVsbG8gd29ybGQgdGhpcyBpcyBhIHRlc3Q="  # "hello world this is a test"
 _MASK = b"\x11\x22\x33\x44"
 
@@ -162,7 +160,7 @@ async def roomcast_cost(store: Store, n: int) -> tuple[float, float]:
             nick = f"u{room}x{n_}"
             transport = CountingTransport()
             request = Request("GET", f"/ws?room=room{room}&nick={nick}", {})
-            connection = service.open(transport, request, "127.0.0.1", b"", SWITCHING)
+            connection = service.open(transport, request, "127.0.0.1", b"")
             senders.append((connection.data_received, client_frame(nick)))
             transports.append(transport)
     await wait_until(lambda: all(c.member and c.member.rooms for c in service.connections.values()))

@@ -68,7 +68,8 @@ def upgrade(
     if refusal is not None:
         log.warning("connection from %s refused: %s", remote, refusal)
         return Refusal(503, "too_many_connections", refusal)
-    service.open(transport, request, remote, leftover, response)
+    transport.write(response)
+    service.open(transport, request, remote, leftover)
     return None
 
 

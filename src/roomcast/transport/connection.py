@@ -169,11 +169,8 @@ class WebSocketService:
         request: Request,
         remote: str,
         leftover: bytes,
-        handshake: bytes,
     ) -> WebSocketConnection:
-        """Take over an upgraded socket; ``handshake`` (the 101 answer) goes out first, in the
-        same write as the frames queued with it (the Status frame, when admission does not wait),
-        which saves a send per connect."""
+        """Take over an upgraded socket (the 101 answer is already written)."""
         connection = WebSocketConnection(self, transport, remote)
         sock = transport.get_extra_info("socket")
         if sock is not None:
@@ -184,7 +181,6 @@ class WebSocketService:
         transport.set_protocol(connection)
         self.connections[connection.wsid] = connection
         self.hub.metrics.connections_opened += 1
-        connection.send_frame(handshake)
         connection.begin(request, leftover)
         return connection
 

@@ -126,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "started": stamp, "quick": args.quick, "repeats": plan.repeats,
         "plan": {k: v for k, v in vars(plan).items() if k != "log_dir"},
-        "throughput": [], "idle": [], "churn": [], "joinstorm": [], "slow": [], "storm": [], "profile": [],
-        "skipped": [], "errors": [],
+        "throughput": [], "idle": [], "churn": [], "joinstorm": [], "slow": [], "storm": [],
+        "profile": [], "skipped": [], "errors": [],
     }  # fmt: skip
 
     def over_budget(what: str) -> bool:

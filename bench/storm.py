@@ -189,9 +189,7 @@ class Storm:
 
     def __init__(self, port: int, clients: int, rooms: int, plain: bool) -> None:
         self.port, self.plain = port, plain
-        self.clients = [
-            Client(f"s{i % rooms}", f"n{i}", talker=i < rooms) for i in range(clients)
-        ]
+        self.clients = [Client(f"s{i % rooms}", f"n{i}", talker=i < rooms) for i in range(clients)]
         self.connections: dict[str, Connection] = {}
         self._slots = asyncio.Semaphore(_CONNECTING)
 

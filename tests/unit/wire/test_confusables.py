@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from roomcast.wire import protocol
-from roomcast.wire import confusables
+from roomcast.wire import confusables, protocol
 from roomcast.wire.confusables import generate, skeleton
 
 

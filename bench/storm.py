@@ -231,7 +231,7 @@ class Storm:
             seen = count
             await asyncio.sleep(seconds)
 
-    def check(self) -> dict[str, int]:
+    def check(self) -> dict[str, float]:
         """Lost and repeated IDs over every client, against the union of its room's IDs."""
         rooms: dict[str, set[int]] = {}
         for client in self.clients:

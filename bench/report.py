@@ -403,16 +403,17 @@ def storm_table(storms: list[dict[str, Any]]) -> list[str]:
     n, rooms = runs[0]["clients"], runs[0]["rooms"]
     out = [
         f"### Reconnect storm: {n:,} clients in {rooms:,} rooms come back after a restart", "",
-        "| server | how they come back | clients | restart, s | last client live after, s | "
-        "lost | repeated | generator CPU, s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| server | how they come back | clients | closed with a hint | restart, s | "
+        "last client live after, s | lost | repeated | generator CPU, s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]  # fmt: skip
     for r in runs:
         how = {"at_once": "all at once", "hinted": "after their 1012 hints"}[r["mode"]]
         if not r["server"].startswith("roomcast"):
             how += " (plain reconnect)"
         out.append(
-            f"| {_label(r['server'])} | {how} | {r['clients']:,} | {r['restart_secs']:.2f} | "
+            f"| {_label(r['server'])} | {how} | {r['clients']:,} | {r['hinted']:,} | "
+            f"{r['restart_secs']:.2f} | "
             f"{r['last_live_secs']:.2f} | {r.get('lost', '-')} | {r.get('repeated', '-')} | "
             f"{r['client_cpu']:.2f} |"
         )

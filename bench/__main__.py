@@ -4,6 +4,8 @@
     python -m bench --quick            smoke run, one repeat, short steps (a few minutes)
     python -m bench --only roomcast/fanout1000,bare/fanout1000
     python -m bench --only /idle       one scenario, every server
+    python -m bench --only roomcast/storm,uws/storm --storm 2000/200
+                                       the reconnect storm at a reduced size (clients/rooms)
     python -m bench --list             servers and scenarios
     python -m bench --only roomcast/rooms100x10 --at 80000,160000
                                        steps at fixed delivered rates only (CPU at equal load)
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import resource
 import sys
@@ -28,7 +31,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import install, report, scenarios, search
+from bench import install, report, scenarios, search, storm
 from bench.servers import SERVERS
 
 RESULTS_DIR = install.BENCH_DIR / "results"
@@ -37,6 +40,8 @@ PROFILED = ("fanout1000", "rooms100x10")
 PROFILE_FALLBACK = {"fanout1000": 150_000.0, "rooms100x10": 40_000.0}
 # scenarios other than the fan-outs, and the servers each one makes sense for
 ONLY_PRESENCE = {"joinstorm", "bigroom", "slow", "profile"}
+# the reconnect storm: roomcast resuming, uWebSockets.js's plain reconnect beside it
+STORM_SERVERS = {"roomcast", "uws"}
 
 
 def parse_filters(raw: str | None) -> list[tuple[str, str]]:
@@ -78,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list servers and scenarios")
     parser.add_argument("--report", metavar="RESULTS_JSON", help="only rewrite the docs from a run")
     parser.add_argument(
+        "--storm", metavar="CLIENTS/ROOMS", help="size of the reconnect storm (10000/1000)"
+    )
+    parser.add_argument(
         "--at", metavar="RATES", help="only steps at these delivered msgs/s (comma-separated)"
     )
     args = parser.parse_args(argv)
@@ -105,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         return fixed_rates(filters, [float(r) for r in args.at.split(",")], args.quick)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     plan = scenarios.make_plan(args.quick, args.repeats, RESULTS_DIR / f"logs-{stamp}")
+    if args.storm:
+        clients, _, rooms = args.storm.partition("/")
+        plan = dataclasses.replace(plan, storm_clients=int(clients), storm_rooms=int(rooms))
     budget = 60 * (args.max_minutes or (15 if args.quick else 33))
     started = time.monotonic()
     wanted = {s for s in SERVERS for c in all_scenarios if selected(filters, s, c)}
@@ -116,8 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": stamp, "quick": args.quick, "repeats": plan.repeats,
         "plan": {k: v for k, v in vars(plan).items() if k != "log_dir"},
         "throughput": [], "idle": [], "churn": [], "joinstorm": [], "bigroom": [], "slow": [],
-        "profile": [],
-        "skipped": [], "errors": [],
+        "storm": [], "profile": [], "skipped": [], "errors": [],
     }  # fmt: skip
 
     def over_budget(what: str) -> bool:
@@ -164,13 +174,15 @@ def main(argv: list[str] | None = None) -> int:
     fanout_repeat(0)
     for key, fn in (("idle", scenarios.idle), ("churn", scenarios.churn),
                     ("joinstorm", scenarios.joinstorm), ("bigroom", scenarios.bigroom),
-                    ("slow", scenarios.slow)):  # fmt: skip
+                    ("slow", scenarios.slow), ("storm", storm.scenario)):  # fmt: skip
         for name, spec in SERVERS.items():
             if not selected(filters, name, key):
                 continue
             if key in ONLY_PRESENCE and not spec.presence:
                 continue
             if key in ("slow", "bigroom") and name != "roomcast":
+                continue
+            if key == "storm" and name not in STORM_SERVERS:
                 continue
             if over_budget(f"{name}/{key}"):
                 continue

@@ -328,6 +328,8 @@ def tables(results: dict[str, Any]) -> str:
                 f"{' (' + str(c['failed']) + ' failed)' if c.get('failed') else ''} | "
                 f"{_ms(c.get('p50'))}/{_ms(c.get('p99'))} |")  # fmt: skip
         add("")
+    if results.get("storm"):
+        lines += storm_table(results["storm"])
     if results["joinstorm"]:
         add("### Join storm: 1,000 clients join one room at once")
         add("")
@@ -424,6 +426,29 @@ def plot(results: dict[str, Any], out_png: Path) -> None:
     tmp.write_text(json.dumps({**results, "throughput": peers_only, "labels": labels}))
     subprocess.run([str(python), str(install.BENCH_DIR / "plot.py"), str(tmp), str(out_png)],
                    check=True, timeout=120)  # fmt: skip
+
+
+def storm_table(storms: list[dict[str, Any]]) -> list[str]:
+    """The reconnect storm (bench/storm.py): roomcast resuming beside a plain reconnect."""
+    runs = [r for s in storms for r in s["runs"]]
+    n, rooms = runs[0]["clients"], runs[0]["rooms"]
+    out = [
+        f"### Reconnect storm: {n:,} clients in {rooms:,} rooms come back after a restart", "",
+        "| server | how they come back | clients | closed with a hint | restart, s | "
+        "last client live after, s | lost | repeated | generator CPU, s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]  # fmt: skip
+    for r in runs:
+        how = {"at_once": "all at once", "hinted": "after their 1012 hints"}[r["mode"]]
+        if not r["server"].startswith("roomcast"):
+            how += " (plain reconnect)"
+        out.append(
+            f"| {_label(r['server'])} | {how} | {r['clients']:,} | {r['hinted']:,} | "
+            f"{r['restart_secs']:.2f} | "
+            f"{r['last_live_secs']:.2f} | {r.get('lost', '-')} | {r.get('repeated', '-')} | "
+            f"{r['client_cpu']:.2f} |"
+        )
+    return [*out, ""]
 
 
 def write(results: dict[str, Any], md_path: Path, docs_dir: Path) -> None:

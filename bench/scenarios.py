@@ -55,6 +55,8 @@ class Plan:
     churn_conc: int
     profile_secs: float
     log_dir: Path
+    storm_clients: int = 10_000  # the reconnect storm (bench/storm.py): clients, rooms
+    storm_rooms: int = 1_000
 
 
 def make_plan(quick: bool, repeats: int | None, log_dir: Path) -> Plan:
@@ -87,7 +89,7 @@ FANOUTS: Final = {
         Fanout("rooms100x10", "100 rooms x 10 clients, all send", 1000, 100, 0, 2_500),
     )
 }
-OTHER_SCENARIOS: Final = ("idle", "churn", "joinstorm", "bigroom", "slow", "profile")
+OTHER_SCENARIOS: Final = ("idle", "churn", "joinstorm", "bigroom", "slow", "storm", "profile")
 
 
 def passes(step: dict[str, Any]) -> bool:

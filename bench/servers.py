@@ -276,6 +276,7 @@ class RunningServer:
     workdir: tempfile.TemporaryDirectory[str]
     log_path: Path
     shared: SharedState | None = None
+    extra: tuple[str, ...] = ()
     _mark: tuple[float, dict[str, dict[int, float]]] = field(default=(0.0, {}))
 
     @property
@@ -334,6 +335,28 @@ class RunningServer:
 
     def stop(self) -> None:
         """Stop the whole process group; drop a scale-out server's schema and Redis keys."""
+        self._terminate()
+        self.workdir.cleanup()
+        if self.shared is not None:
+            self.shared.drop()
+
+    def restart(self) -> float:
+        """Stop the server with SIGTERM (roomcast's graceful stop: 1012 and a retry hint to every
+        connection) and start it again on the same port and data; ``time.monotonic()`` of the
+        moment the new one accepts connections."""
+        self._terminate()
+        self.process = _launch(self.spec, self.port, Path(self.workdir.name), self.log_path,
+                               self.extra)  # fmt: skip
+        deadline = time.monotonic() + _START_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return time.monotonic()
+            except OSError:
+                time.sleep(0.01)
+        raise RuntimeError(f"{self.spec.name} did not listen again: see {self.log_path}")
+
+    def _terminate(self) -> None:
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGTERM)
@@ -343,9 +366,6 @@ class RunningServer:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=5)
-        self.workdir.cleanup()
-        if self.shared is not None:
-            self.shared.drop()
 
 
 def start_server(spec: ServerSpec, log_dir: Path, extra: tuple[str, ...] = ()) -> RunningServer:
@@ -354,21 +374,33 @@ def start_server(spec: ServerSpec, log_dir: Path, extra: tuple[str, ...] = ()) -
     workdir = tempfile.TemporaryDirectory(prefix=f"bench-{spec.name}-")
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{spec.name}-{port}.log"
-    env = dict(os.environ)
-    if spec.name in install.NODE_PEERS:
-        env["NODE_PATH"] = str(install.node_dir(spec.name) / "node_modules")
-    env["PYTHONUNBUFFERED"] = "1"
     shared = SharedState() if spec.workers else None
     if shared is not None:
         shared.create()
         extra = (*shared.args(spec.workers), *extra)
-    cmd = ["taskset", "-c", spec.cpus, *spec.command(port, Path(workdir.name), extra)]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
+    process = _launch(spec, port, Path(workdir.name), log_path, extra)
+    server = RunningServer(spec, port, process, workdir, log_path, shared, extra)
+    _await_listening(server)
+    return server
+
+
+def _launch(
+    spec: ServerSpec, port: int, workdir: Path, log_path: Path, extra: tuple[str, ...]
+) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    if spec.name in install.NODE_PEERS:
+        env["NODE_PATH"] = str(install.node_dir(spec.name) / "node_modules")
+    env["PYTHONUNBUFFERED"] = "1"
+    cmd = ["taskset", "-c", spec.cpus, *spec.command(port, workdir, extra)]
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
             cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             cwd=install.ROOT, env=env, start_new_session=True,
         )  # fmt: skip
-    server = RunningServer(spec, port, process, workdir, log_path, shared)
+
+
+def _await_listening(server: RunningServer) -> None:
+    spec, port, process, log_path = server.spec, server.port, server.process, server.log_path
     deadline = time.monotonic() + _START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -387,4 +419,3 @@ def start_server(spec: ServerSpec, log_dir: Path, extra: tuple[str, ...] = ()) -
         server.stop()
         raise RuntimeError(f"{spec.name} did not listen within {_START_TIMEOUT}s: see {log_path}")
     time.sleep(0.3)
-    return server

@@ -78,15 +78,16 @@ class RateBudgets:
         self._flood_limit = settings.flood_limit
         self._monotonic = clock.monotonic
 
-    def new_member(self) -> dict[str, TokenBucket]:
-        """Full buckets for a new connection."""
-        now = self._monotonic()
-        return {kind: TokenBucket(rate, now) for kind, rate in self._rates.items()}
-
     def spend(self, member: Member, kind: str, ref: Ref | None) -> None:
         """Take one token of ``kind`` or raise ``rate_limited``; close persistent flooders."""
         now = self._monotonic()
-        wait = member.budgets[kind].take(now)
+        # A connection's bucket of a kind is made, full, when it first spends one: a bucket made
+        # at connect time would be as full by then (it refills up to its burst), and an idle
+        # connection holds none.
+        bucket = member.budgets.get(kind)
+        if bucket is None:
+            bucket = member.budgets[kind] = TokenBucket(self._rates[kind], now)
+        wait = bucket.take(now)
         if not wait and kind == "messages" and member.remote:
             wait = self._messages_per_ip.take(member.remote, now)
         if not wait:

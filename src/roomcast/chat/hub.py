@@ -196,7 +196,6 @@ class Hub:
             session=session or secrets.token_urlsafe(18),
             userlist_diffs=userlist_diffs,
             remote=remote,
-            budgets=self._budgets.new_member(),
             identity=identity,
         )
         registry.add(member)

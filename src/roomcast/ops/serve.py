@@ -33,7 +33,7 @@ from roomcast.presence import Presence, open_presence
 from roomcast.store import Store, open_store
 from roomcast.transport.admission import parse_origins
 from roomcast.transport.connection import Outbox, WebSocketService
-from roomcast.wire import protocol
+from roomcast.wire import confusables, protocol
 from roomcast.wire.restart_hint import restart_reason
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     )
     hub, service = node.hub, node.service
     await hub.start()
+    confusables.preload()
     runner = web.AppRunner(
         node.app,
         access_log=None,

@@ -259,7 +259,9 @@ class WebSocketConnection(asyncio.Protocol):
         self._service = service
         self._transport = transport
         self._parser = FrameParser(service.settings.max_frame_bytes)
-        self._chunks: list[bytes] = []
+        # Frames queued for the end of this loop iteration; None when there are none (most idle
+        # connections), so an idle connection holds no list.
+        self._chunks: list[bytes] | None = None
         self._failed = False
         self._paused = 0
         # Texts waiting behind a command in progress; None when nothing is in progress.
@@ -326,7 +328,7 @@ class WebSocketConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
-        self._chunks.clear()
+        self._chunks = None
         self._service.forget(self)
         if self.member is not None:
             log.info("connection %s closed (code %s)", self.wsid, self.close_code)
@@ -485,17 +487,19 @@ class WebSocketConnection(asyncio.Protocol):
         """Queue one complete WebSocket frame for this client."""
         if self.closing:
             return
-        if not self._chunks:
+        chunks = self._chunks
+        if chunks is None:
+            self._chunks = [frame]
             self._service.outbox.connection_dirty(self)
-        self._chunks.append(frame)
+        else:
+            chunks.append(frame)
 
     def flush(self) -> None:
         chunks = self._chunks
-        if not chunks:
+        if chunks is None:
             return
-        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        chunks.clear()
-        self.write(data)
+        self._chunks = None
+        self.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
 
     def write(self, data: bytes) -> None:
         if self.closing:
@@ -510,7 +514,7 @@ class WebSocketConnection(asyncio.Protocol):
         self._service.hub.metrics.slow_consumers_dropped += 1
         self.closing = True
         self.close_code = protocol.CLOSE_TRY_AGAIN_LATER
-        self._chunks.clear()
+        self._chunks = None
         transport = self._transport
         transport.write(websocket.close_frame(self.close_code, "slow consumer: output full"))
         transport.close()

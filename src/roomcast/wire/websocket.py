@@ -91,7 +91,8 @@ class FrameParser:
     max_message_bytes: int
     _buffer: bytearray = field(default_factory=bytearray)
     _offset: int = 0
-    _fragments: list[bytes] = field(default_factory=list)
+    # The parts of a fragmented message so far; None between messages (most are not fragmented).
+    _fragments: list[bytes] | None = None
     _fragment_opcode: int = 0
     _fragment_size: int = 0
 
@@ -188,14 +189,17 @@ class FrameParser:
         if not fin:
             if opcode != OP_CONTINUATION:
                 self._fragment_opcode = opcode
-            self._fragments.append(payload)
+            if self._fragments is None:
+                self._fragments = [payload]
+            else:
+                self._fragments.append(payload)
             self._fragment_size += len(payload)
             return None
         if opcode == OP_CONTINUATION:
-            self._fragments.append(payload)
-            payload = b"".join(self._fragments)
+            parts, self._fragments = self._fragments or [], None
+            parts.append(payload)
+            payload = b"".join(parts)
             opcode = self._fragment_opcode
-            self._fragments.clear()
             self._fragment_opcode = self._fragment_size = 0
         if opcode == OP_BINARY:
             return BinaryMessage(payload)

@@ -24,13 +24,13 @@ def budgets(clock: Any, **rates: Any) -> RateBudgets:
     return RateBudgets(Settings(**{**chosen, **rates}), clock)
 
 
-def member(budgets: RateBudgets, peer: Peers, wsid: str, remote: str = "") -> Member:
-    return Member(peer(wsid), wsid, f"session-{wsid}", remote=remote, budgets=budgets.new_member())
+def member(peer: Peers, wsid: str, remote: str = "") -> Member:
+    return Member(peer(wsid), wsid, f"session-{wsid}", remote=remote)
 
 
 def test_a_burst_then_one_a_second(clock: Any, peer: Peers) -> None:
     limits = budgets(clock)
-    alice = member(limits, peer, "a")
+    alice = member(peer, "a")
     limits.spend(alice, "messages", None)
     limits.spend(alice, "messages", None)
     with pytest.raises(ProtocolError) as caught:
@@ -45,18 +45,18 @@ def test_a_burst_then_one_a_second(clock: Any, peer: Peers) -> None:
 
 def test_one_address_shares_its_budget_across_connections(clock: Any, peer: Peers) -> None:
     limits = budgets(clock, rate_messages="0", rate_messages_per_ip="1/2")
-    one, two = member(limits, peer, "1", "9.9.9.9"), member(limits, peer, "2", "9.9.9.9")
+    one, two = member(peer, "1", "9.9.9.9"), member(peer, "2", "9.9.9.9")
     limits.spend(one, "messages", None)
     limits.spend(two, "messages", None)
     with pytest.raises(ProtocolError):
         limits.spend(one, "messages", None)
-    other = member(limits, peer, "3", "8.8.8.8")
+    other = member(peer, "3", "8.8.8.8")
     limits.spend(other, "messages", None)
 
 
 def test_a_flooder_is_closed_after_the_flood_limit(clock: Any, peer: Peers) -> None:
     limits = budgets(clock)
-    flooder = member(limits, peer, "f")
+    flooder = member(peer, "f")
     for _ in range(2):
         limits.spend(flooder, "messages", None)
     for _ in range(3):
@@ -68,3 +68,17 @@ def test_a_flooder_is_closed_after_the_flood_limit(clock: Any, peer: Peers) -> N
 def test_administration_shares_the_joins_budget() -> None:
     assert BUDGETED[SendChat] == "messages"
     assert BUDGETED[SetTopic] == "joins"
+
+
+def test_an_idle_connection_holds_no_bucket_and_its_first_burst_is_whole(
+    clock: Any, peer: Peers
+) -> None:
+    limits = budgets(clock)
+    alice = member(peer, "a")
+    assert alice.budgets == {}
+    clock.advance(3600)
+    limits.spend(alice, "messages", None)
+    assert set(alice.budgets) == {"messages"}
+    limits.spend(alice, "messages", None)
+    with pytest.raises(ProtocolError):
+        limits.spend(alice, "messages", None)

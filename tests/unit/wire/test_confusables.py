@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from roomcast.wire import protocol
+from roomcast.wire import confusables, protocol
 from roomcast.wire.confusables import generate, skeleton
 
 
@@ -64,3 +64,11 @@ def test_the_table_is_generated_from_confusables_txt() -> None:
     assert "0430\t0061" in table.splitlines()
     assert "006D\t0072 006E" in table.splitlines()
     assert "# Version: 99" in table
+
+
+def test_preload_reads_the_table_so_the_first_skeleton_does_not() -> None:
+    confusables._prototypes.cache_clear()
+    confusables.preload()
+    assert confusables._prototypes.cache_info().currsize == 1
+    skeleton("a")
+    assert confusables._prototypes.cache_info().hits >= 1

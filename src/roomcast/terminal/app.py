@@ -52,7 +52,7 @@ from roomcast.wire.protocol import CLOSE_SIGNED_OUT
 
 #: The client's own lines kept per room for redraws (older ones are dropped).
 MAX_NOTES = 200
-#: Seconds after a line is shown before the room's read marker goes out (one per pause).
+#: Seconds after a line is shown before the room's read marker goes out (one Read per such wait).
 READ_PAUSE = 0.5
 #: Cells of the room list, its border included (its ``width`` in ``ChatApp.CSS``).
 ROOMS_WIDTH = 18

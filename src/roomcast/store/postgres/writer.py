@@ -212,27 +212,17 @@ class Writer(AppendsAsFutures):
     async def _bounded(
         self, work: Awaitable[None], born: float, abandon: Callable[[], None]
     ) -> None:
-        """Wait for ``work`` (a commit, or a change) to end; meanwhile refuse what has been
-        queued for ``timeout``, and once ``work`` has waited that long (since ``born``, when its
-        oldest item came), ``abandon`` it: its callers are answered, it ends unawaited."""
+        """Wait for ``work`` (a commit, or a change) to end; once it has waited ``timeout``
+        since ``born`` (when its oldest item came), ``abandon`` it: its callers are answered, it
+        ends unawaited. What is still queued came after ``born``, so its own deadline comes
+        later: the write loop refuses it then (``_expire``)."""
         task = asyncio.ensure_future(work)
-        while not task.done():
-            deadlines = [born + self._timeout]
-            if self._born:
-                deadlines.append(self._born[0] + self._timeout)
-            # With nothing queued, look again after ``timeout``: lines may come meanwhile.
-            soonest = min(deadlines) if deadlines else time.monotonic() + self._timeout
-            wait = max(soonest - time.monotonic(), 0.0)
-            await asyncio.wait([task], timeout=wait)
-            if task.done():
-                break
-            now = time.monotonic()
-            if now >= born + self._timeout:
-                abandon()
-                self._abandoned.add(task)
-                task.add_done_callback(self._forget)
-                return
-            self._expire(now - self._timeout)
+        await asyncio.wait([task], timeout=max(born + self._timeout - time.monotonic(), 0.0))
+        if not task.done():
+            abandon()
+            self._abandoned.add(task)
+            task.add_done_callback(self._forget)
+            return
         await task
 
     def _abandon(self, attempt: _Attempt) -> None:

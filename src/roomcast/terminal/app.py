@@ -99,8 +99,8 @@ class ChatApp(App[int]):
         #: The people of each direct conversation, which is shown by their names.
         self.members: dict[str, tuple[str, ...]] = {}
         #: The client's own lines in each room, each after the ID of the message it followed
-        #: (None: before any), so that a redraw keeps them where they were.
-        self.notes: dict[str, list[tuple[int | None, Text]]] = defaultdict(list)
+        #: (0: before any), so that a redraw keeps them where they were.
+        self.notes: dict[str, list[tuple[int, Text]]] = defaultdict(list)
 
     def compose(self) -> ComposeResult:
         yield Static(id="status", markup=False)
@@ -144,8 +144,7 @@ class ChatApp(App[int]):
             elif isinstance(event, Rooms):
                 self._person_rooms(event)
             elif isinstance(event, Read):
-                known = self.messages[event.room]
-                self.unread.read_elsewhere(event, known[-1].id if known else 0)
+                self.unread.read_elsewhere(event, self._newest_id(event.room))
                 self._show_rooms()
             elif isinstance(event, Users):
                 self.people[event.room] = event.names
@@ -167,12 +166,12 @@ class ChatApp(App[int]):
 
     def _receive(self, message: Message) -> None:
         self.messages[message.room].append(message)
-        mentioned = mentions_me(message, self.chat.nick if self.chat else None)
+        mentioned = mentions_me(message, self._me)
         if message.room == self.room:
             self.query_one(RichLog).write(self._line(message))
             if self._read_timer is None:
                 self._read_timer = self.set_timer(READ_PAUSE, self._mark_read)
-        elif message.author != (self.chat.nick if self.chat else None):
+        elif message.author != self._me:
             self.unread.arrived(message, mentioned)
         if mentioned and self.options.bell and not message.backlog:
             self.bell()
@@ -181,8 +180,7 @@ class ChatApp(App[int]):
     def _mark_read(self) -> None:
         """The shown room read to its newest line, for the person's other tabs and devices."""
         self._read_timer = None
-        known = self.messages[self.room]
-        marker = self.unread.to_mark(self.room, known[-1].id if known else 0)
+        marker = self.unread.to_mark(self.room, self._newest_id(self.room))
         if marker is not None and self.chat is not None and self.room in self.chat.rooms:
             self.chat.read(self.room, marker)
 
@@ -208,32 +206,30 @@ class ChatApp(App[int]):
         """``message`` rendered, with the line it replies to when that line is here."""
         known = self.messages[message.room]
         quoted = next((m for m in known if m.id == message.reply_to), None)
-        return render(message, self.chat.nick if self.chat else None, self.options.color, quoted)
+        return render(message, self._me, self.options.color, quoted)
 
     def _show_rooms(self) -> None:
         rooms = self.chat.rooms if self.chat else list(self.options.rooms)
-        listed = Text(no_wrap=True)
+        rows = []
         for room in rooms:
             # One row a room, however long its name: the name cut with an ellipsis, the counts
             # kept whole.
             counts = self.unread.label(room)
             name = Text(self._title(room))
             name.truncate(max(1, ROOMS_WIDTH - 3 - cell_len(counts)), overflow="ellipsis")
-            listed.append(f"{'>' if room == self.room else ' '} ").append(name).append(counts)
-            listed.append("\n" if room != rooms[-1] else "")
-        self.query_one("#rooms", Static).update(listed)
+            rows.append(Text(f"{'>' if room == self.room else ' '} ").append(name).append(counts))
+        self.query_one("#rooms", Static).update(Text("\n", no_wrap=True).join(rows))
 
     def _show_status(self) -> None:
         """The top line: the room and its topic, who this client is, and whether it is online."""
         info = self.rooms_info.get(self.room)
-        state = "OFFLINE, reconnecting" if self.offline else (self.chat.nick if self.chat else "")
+        state = "OFFLINE, reconnecting" if self.offline else (self._me or "")
         topic = f" · {info.topic}" if info and info.topic else ""
         self.query_one("#status", Static).update(f"{self._title(self.room)}{topic} · {state}")
 
     def _title(self, room: str) -> str:
         """How ``room`` is named on screen: a direct conversation by its other people."""
-        me = self.chat.nick if self.chat else None
-        others = [name for name in self.members.get(room, ()) if name != me]
+        others = [name for name in self.members.get(room, ()) if name != self._me]
         return "@" + ",".join(others) if others else room
 
     def _show_people(self) -> None:
@@ -263,6 +259,16 @@ class ChatApp(App[int]):
             self.notice(f"nothing in {self.room} to react to")
         return live[-1] if live else None
 
+    @property
+    def _me(self) -> str | None:
+        """This client's nickname (None before it is connected)."""
+        return self.chat.nick if self.chat else None
+
+    def _newest_id(self, room: str) -> int:
+        """The ID of the newest line of ``room`` known here (0: none)."""
+        known = self.messages[room]
+        return known[-1].id if known else 0
+
     def _role(self) -> str:
         info = self.rooms_info.get(self.room)
         return info.role if info else "none"
@@ -270,8 +276,8 @@ class ChatApp(App[int]):
     def notice(self, text: str, scroll_end: bool | None = None) -> None:
         """A line of the client's own (an error, a state) in the log, kept across redraws."""
         line = Text(f"* {text}", style="italic" if self.options.color else "")
-        known, notes = self.messages[self.room], self.notes[self.room]
-        notes.append((known[-1].id if known else None, line))
+        notes = self.notes[self.room]
+        notes.append((self._newest_id(self.room), line))
         del notes[:-MAX_NOTES]
         self.query_one(RichLog).write(line, scroll_end=scroll_end)
 
@@ -285,7 +291,7 @@ class ChatApp(App[int]):
 
     def on_composer_edit_last(self) -> None:
         """Up in the empty composer: one's last line here, to edit."""
-        nick = self.chat.nick if self.chat else None
+        nick = self._me
         mine = [m for m in self.messages[self.room] if m.author == nick and m.text != DELETED]
         if mine:
             self.query_one(Composer).hold_for_edit(mine[-1].id, mine[-1].text)
@@ -388,10 +394,10 @@ class ChatApp(App[int]):
         log.clear()
         if self.room in self.complete:
             log.write(Text(f"* the start of {self.room}"), scroll_end=scroll_end)
-        following: dict[int | None, list[Text]] = defaultdict(list)
+        following: dict[int, list[Text]] = defaultdict(list)
         for after, note in self.notes[self.room]:
             following[after].append(note)
-        for note in following.pop(None, []):
+        for note in following.pop(0, []):
             log.write(note, scroll_end=scroll_end)
         for message in self.messages[self.room]:
             log.write(self._line(message), scroll_end=scroll_end)

@@ -144,7 +144,7 @@ class ChatApp(App[int]):
             elif isinstance(event, Rooms):
                 self._person_rooms(event)
             elif isinstance(event, Read):
-                self.unread.read_elsewhere(event, self._newest_id(event.room))
+                self.unread.read_elsewhere(event, newest_id(self.messages[event.room]))
                 self._show_rooms()
             elif isinstance(event, Users):
                 self.people[event.room] = event.names
@@ -180,7 +180,7 @@ class ChatApp(App[int]):
     def _mark_read(self) -> None:
         """The shown room read to its newest line, for the person's other tabs and devices."""
         self._read_timer = None
-        marker = self.unread.to_mark(self.room, self._newest_id(self.room))
+        marker = self.unread.to_mark(self.room, newest_id(self.messages[self.room]))
         if marker is not None and self.chat is not None and self.room in self.chat.rooms:
             self.chat.read(self.room, marker)
 
@@ -264,11 +264,6 @@ class ChatApp(App[int]):
         """This client's nickname (None before it is connected)."""
         return self.chat.nick if self.chat else None
 
-    def _newest_id(self, room: str) -> int:
-        """The ID of the newest line of ``room`` known here (0: none)."""
-        known = self.messages[room]
-        return known[-1].id if known else 0
-
     def _role(self) -> str:
         info = self.rooms_info.get(self.room)
         return info.role if info else "none"
@@ -277,7 +272,7 @@ class ChatApp(App[int]):
         """A line of the client's own (an error, a state) in the log, kept across redraws."""
         line = Text(f"* {text}", style="italic" if self.options.color else "")
         notes = self.notes[self.room]
-        notes.append((self._newest_id(self.room), line))
+        notes.append((newest_id(self.messages[self.room]), line))
         del notes[:-MAX_NOTES]
         self.query_one(RichLog).write(line, scroll_end=scroll_end)
 
@@ -460,6 +455,11 @@ class ChatApp(App[int]):
     async def on_unmount(self) -> None:
         if self.chat is not None:
             await self.chat.aclose()
+
+
+def newest_id(known: list[Message]) -> int:
+    """The ID of the newest of a room's ``known`` lines (0: none)."""
+    return known[-1].id if known else 0
 
 
 def closed_for_good(event: Disconnected) -> str:

@@ -6,6 +6,8 @@
     python -m bench --only /idle       one scenario, every server
     python -m bench --only roomcast/storm,uws/storm --storm 2000/200
                                        the reconnect storm at a reduced size (clients/rooms)
+    python -m bench --only roomcast/crash
+                                       kill -9 while 10,000 clients send (--storm: the size)
     python -m bench --list             servers and scenarios
     python -m bench --only roomcast/rooms100x10 --at 80000,160000
                                        steps at fixed delivered rates only (CPU at equal load)
@@ -31,7 +33,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import install, report, scenarios, search, storm
+from bench import crash, install, report, scenarios, search, storm
 from bench.servers import SERVERS
 
 RESULTS_DIR = install.BENCH_DIR / "results"
@@ -96,8 +98,11 @@ def main(argv: list[str] | None = None) -> int:
         print("scenarios:", " ".join(all_scenarios))
         return 0
     if args.report:
-        results = json.loads(Path(args.report).read_text())
-        report.write(results, install.ROOT / "docs" / "benchmarks.md", DOCS_DIR)
+        report.write(
+            json.loads(Path(args.report).read_text()),
+            install.ROOT / "docs" / "benchmarks.md",
+            DOCS_DIR,
+        )
         print("bench: docs/benchmarks.md and docs/benchmarks/ rewritten", flush=True)
         return 0
     filters = parse_filters(args.only)
@@ -127,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": stamp, "quick": args.quick, "repeats": plan.repeats,
         "plan": {k: v for k, v in vars(plan).items() if k != "log_dir"},
         "throughput": [], "idle": [], "churn": [], "joinstorm": [], "bigroom": [], "slow": [],
-        "storm": [], "profile": [], "skipped": [], "errors": [],
+        "storm": [], "crash": [], "profile": [], "skipped": [], "errors": [],
     }  # fmt: skip
 
     def over_budget(what: str) -> bool:
@@ -174,13 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     fanout_repeat(0)
     for key, fn in (("idle", scenarios.idle), ("churn", scenarios.churn),
                     ("joinstorm", scenarios.joinstorm), ("bigroom", scenarios.bigroom),
-                    ("slow", scenarios.slow), ("storm", storm.scenario)):  # fmt: skip
+                    ("slow", scenarios.slow), ("storm", storm.scenario),
+                    ("crash", crash.scenario)):  # fmt: skip
         for name, spec in SERVERS.items():
             if not selected(filters, name, key):
                 continue
             if key in ONLY_PRESENCE and not spec.presence:
                 continue
-            if key in ("slow", "bigroom") and name != "roomcast":
+            if key in ("slow", "bigroom", "crash") and name != "roomcast":
                 continue
             if key == "storm" and name not in STORM_SERVERS:
                 continue

@@ -330,6 +330,8 @@ def tables(results: dict[str, Any]) -> str:
         add("")
     if results.get("storm"):
         lines += storm_table(results["storm"])
+    if results.get("crash"):
+        lines += crash_table(results["crash"])
     if results["joinstorm"]:
         add("### Join storm: 1,000 clients join one room at once")
         add("")
@@ -447,6 +449,27 @@ def storm_table(storms: list[dict[str, Any]]) -> list[str]:
             f"{r['restart_secs']:.2f} | "
             f"{r['last_live_secs']:.2f} | {r.get('lost', '-')} | {r.get('repeated', '-')} | "
             f"{r['client_cpu']:.2f} |"
+        )
+    return [*out, ""]
+
+
+def crash_table(crashes: list[dict[str, Any]]) -> list[str]:
+    """Kill -9 while every client sends (bench/crash.py): what was acknowledged, what was kept."""
+    n, rooms = crashes[0]["clients"], crashes[0]["rooms"]
+    out = [
+        f"### Kill -9 while {n:,} clients in {rooms:,} rooms send", "",
+        "Every client sends lines with a `Ref` in turn; the server's process group gets SIGKILL "
+        "with lines in flight, starts again on the same data, and every room is read back over "
+        "REST. *acked and lost*: acknowledged before the kill, missing or changed after it.", "",
+        "| server | clients | lines sent | acked before the kill | acked and lost | holes | "
+        "stored, not acked (in flight) | Error frames | kill to listening, s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]  # fmt: skip
+    for r in crashes:
+        out.append(
+            f"| {_label(r['server'])} | {r['clients']:,} | {r['sent']:,} | {r['acked']:,} | "
+            f"**{r['lost']}** | {r['holes']} | {r['unacked_stored']:,} | {r['errors']} | "
+            f"{r['restart_secs']:.2f} |"
         )
     return [*out, ""]
 

@@ -89,13 +89,15 @@ FANOUTS: Final = {
         Fanout("rooms100x10", "100 rooms x 10 clients, all send", 1000, 100, 0, 2_500),
     )
 }
-OTHER_SCENARIOS: Final = ("idle", "churn", "joinstorm", "bigroom", "slow", "storm", "profile")
+OTHER_SCENARIOS: Final = (
+    "idle", "churn", "joinstorm", "bigroom", "slow", "storm", "crash", "profile"
+)  # fmt: skip
 
 
 def passes(step: dict[str, Any]) -> bool:
     """Delivery >= 99.9 %, p99 <= 100 ms, and the generator sent what it offered."""
     wanted = step["rate"] * step["measure_secs"]
-    return (
+    return bool(
         step["expected"] > 0
         and step["delivery"] >= MIN_DELIVERY
         and 0 <= step["p99"] <= P99_LIMIT_MS
@@ -160,7 +162,7 @@ def run_step(
 
 
 def disturbed(step: dict[str, Any]) -> bool:
-    return max(step.get("server_wait", 0.0), step.get("gen_wait", 0.0)) > DISTURBED
+    return bool(max(step.get("server_wait", 0.0), step.get("gen_wait", 0.0)) > DISTURBED)
 
 
 def checked_step(

@@ -340,10 +340,14 @@ class RunningServer:
         if self.shared is not None:
             self.shared.drop()
 
-    def restart(self) -> float:
+    def restart(self, kill: bool = False) -> float:
         """Stop the server with SIGTERM (roomcast's graceful stop: 1012 and a retry hint to every
-        connection) and start it again on the same port and data; ``time.monotonic()`` of the
-        moment the new one accepts connections."""
+        connection), or with SIGKILL when ``kill``, and start it again on the same port and data;
+        ``time.monotonic()`` of the moment the new one accepts connections."""
+        if kill and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
         self._terminate()
         self.process = _launch(self.spec, self.port, Path(self.workdir.name), self.log_path,
                                self.extra)  # fmt: skip

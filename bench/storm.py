@@ -187,6 +187,8 @@ class Connection(asyncio.Protocol):
 class Storm:
     """The clients of one run and the connections they have open."""
 
+    connection_class: type[Connection] = Connection
+
     def __init__(self, port: int, clients: int, rooms: int, plain: bool) -> None:
         self.port, self.plain = port, plain
         self.clients = [Client(f"s{i % rooms}", f"n{i}", talker=i < rooms) for i in range(clients)]
@@ -200,7 +202,9 @@ class Storm:
             async with self._slots:
                 try:
                     _, connection = await loop.create_connection(
-                        lambda: Connection(client, self.plain, self), "127.0.0.1", self.port
+                        lambda: self.connection_class(client, self.plain, self),
+                        "127.0.0.1",
+                        self.port,
                     )
                     await asyncio.wait_for(connection.live, 60)
                 except (ConnectionError, OSError, RuntimeError):

@@ -310,6 +310,7 @@ def tables(results: dict[str, Any]) -> str:
                 cells.append(f"{_ms(a['half_p50'])}/{_ms(a['half_p99'])}; {cpu}")
             add(f"| {_label(s)} | " + " | ".join(cells) + " |")
         add("")
+    lines += stalls_table(results)
     lines += scale_out(agg)
     if results["idle"]:
         add("### Idle connections, churn")
@@ -449,6 +450,58 @@ def storm_table(storms: list[dict[str, Any]]) -> list[str]:
             f"{r['restart_secs']:.2f} | "
             f"{r['last_live_secs']:.2f} | {r.get('lost', '-')} | {r.get('repeated', '-')} | "
             f"{r['client_cpu']:.2f} |"
+        )
+    return [*out, ""]
+
+
+STALL_SHARE = 0.8  # steps at most this share of their ramp's best rate are held to no stall
+STALL_MS = 50.0
+
+
+def stalls_table(results: dict[str, Any]) -> list[str]:
+    """Every roomcast step below 80 % of its ramp's maximum: the latest delivery and the loop's
+    lag (bench/lag.py), against the target of none over 50 ms."""
+    rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for ramp in results["throughput"]:
+        spec = SERVERS.get(ramp["server"])
+        if spec is None or not ramp["server"].startswith("roomcast") or spec.workers:
+            continue
+        best = ramp.get("best")
+        if best is None:
+            continue
+        limit = STALL_SHARE * best["offered"]
+        rows.setdefault((ramp["server"], ramp["scenario"]), []).extend(
+            step for step in ramp["steps"]
+            if step["offered"] <= limit and not step.get("retried")
+        )  # fmt: skip
+    if not rows:
+        return []
+    out = [
+        f"### Stalls: every step below {STALL_SHARE:.0%} of its ramp's maximum", "",
+        "All repeats' steps at most 80 % of the best passing rate of their own ramp (steps "
+        "re-run because other work held the cores left out). *latest delivery*: the largest "
+        "`max` of those steps (the latest copy of any line), with the step's delivered rate; "
+        "*loop lag*: samples of roomcast's own event-loop lag sampler (every 100 ms, "
+        "`roomcast_event_loop_lag_seconds`) over 50 ms, of all samples, and the highest "
+        "histogram bucket reached. Target: no delivery and no lag over 50 ms.", "",
+        "| server | scenario | steps | latest delivery, ms (at msgs/s) | steps with a delivery "
+        "over 50 ms | loop lag: samples over 50 ms / all | highest lag bucket, ms |",
+        "|---|---|---|---|---|---|---|",
+    ]  # fmt: skip
+    for (server, scenario), steps in rows.items():
+        if not steps:
+            continue
+        worst = max(steps, key=lambda step: step["max"])
+        late = sum(step["max"] > STALL_MS for step in steps)
+        over = sum(step.get("lag_over_50ms", 0) for step in steps)
+        samples = sum(step.get("lag_samples", 0) for step in steps)
+        bucket = max(step.get("lag_max_le", 0.0) for step in steps)
+        lag = f"{over:,.0f} / {samples:,.0f}" if samples else "n/a"
+        out.append(
+            f"| {_label(server)} | {FANOUTS[scenario].title} | {len(steps)} | "
+            f"{_ms(worst['max'])} ({_fmt_rate(worst['delivered_per_sec'])}) | {late} | {lag} | "
+            f"{'> 2,500' if bucket == float('inf') else _ms(1000 * bucket) if bucket else '<= 1'}"
+            " |"
         )
     return [*out, ""]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from bench import install
+from bench import install, lag
 from bench.driver import Loadgen
 from bench.servers import (
     GENERATOR_CPU,
@@ -131,6 +131,8 @@ def run_step(
     send_rate = delivered / fan.room_size
     # at low rates measure long enough to see at least ~10 messages, within 5 s
     measure = max(plan.measure, min(5.0, 10.0 / send_rate))
+    watch_lag = server.spec.name.startswith("roomcast") and not server.spec.workers
+    lag_before = lag.scrape(server.port) if watch_lag else None
     server.mark()
     t0, sw0, gw0 = time.monotonic(), server.run_queue_wait(), run_queue_wait(lg.pid)
     step = lg.command(
@@ -139,6 +141,8 @@ def run_step(
     )
     elapsed = time.monotonic() - t0
     step.update({key: round(cores, 3) for key, cores in server.cpus_since_mark().items()})
+    if watch_lag:
+        step.update(lag.between(lag_before, lag.scrape(server.port)))
     step["server_wait"] = round((server.run_queue_wait() - sw0) / elapsed, 3)
     step["gen_wait"] = round((run_queue_wait(lg.pid) - gw0) / elapsed, 3)
     step["offered"] = delivered
@@ -155,7 +159,8 @@ def run_step(
         f"p99 {step['p99']:8.2f} max {step['max']:8.2f} ms loss {1 - step['delivery']:.4f} "
         f"cpu srv {step['server_cpu']:.2f} gen {step['gen_cpu']:.2f} {services}"
         f"wait {step['server_wait']:.2f}/{step['gen_wait']:.2f} "
-        f"{'ok' if step['ok'] else 'FAIL'}",
+        + (f"lag>50ms {step['lag_over_50ms']} " if "lag_over_50ms" in step else "")
+        + ("ok" if step["ok"] else "FAIL"),
         flush=True,
     )
     return step

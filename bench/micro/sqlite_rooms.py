@@ -14,11 +14,18 @@ both ways, is left out, and so are checkpoints, which run in a thread of their o
   them into ``messages`` (``move_batches``, the store's own).
 
 Run: taskset -c 0 .venv/bin/python bench/micro/sqlite_rooms.py
+
+``sqlite_rooms.py moves`` measures the journal's moves by their size instead: 100 rooms of 600
+messages each first, then 40 commits of 1,000 messages over the 100 rooms, each followed by a
+checkpoint that copies every WAL frame back (as the store's checkpoints do): WAL frames written
+and the writer's CPU per message, checkpoints included and shown apart.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -41,49 +48,103 @@ MESSAGES = 40_000
 TEXT = "RCB12|1|1764000000000000000|" + "x" * 36  # as long as the load generator's lines
 
 
-def cpu_per_message(folder: Path, rooms: int, per_commit: int, journal: bool) -> float:
-    conn = open_writer(folder / f"{'j' if journal else 'd'}-r{rooms}-b{per_commit}.db", "NORMAL")
-    last: dict[str, int] = {}
-    journaled: Batches = {}
-    count = 0
-    start = time.thread_time()
-    for first in range(0, MESSAGES, per_commit):
+class Rows:
+    """Commits of guests' plain lines over ``rooms`` rooms, journaled or straight into
+    ``messages``, with the journal moved every ``move_rows`` messages."""
+
+    def __init__(self, conn: sqlite3.Connection, rooms: int, journal: bool, move_rows: int):
+        self.conn = conn
+        self.rooms = rooms
+        self.journal = journal
+        self.move_rows = move_rows
+        self.last: dict[str, int] = {}
+        self.journaled: Batches = {}
+        self.count = 0
+        self.sent = 0
+
+    def commit(self, per_commit: int) -> None:
         rows = []
-        for n in range(first, first + per_commit):
-            room = f"room-{n % rooms}"
-            last[room] = last.get(room, 0) + 1
+        for n in range(self.sent, self.sent + per_commit):
+            room = f"room-{n % self.rooms}"
+            self.last[room] = self.last.get(room, 0) + 1
             # A guest's line without ref, reply or thread, as the writer journals it (the first
             # journal.BARE_WIDTH of JOURNAL_COLUMNS).
-            rows.append((room, last[room], "nick-12", TEXT, "w-123456", n, "s-123456"))
-        touched = [(room, last[room], 0) for room in {row[0] for row in rows}]
+            rows.append((room, self.last[room], "nick-12", TEXT, "w-123456", n, "s-123456"))
+        self.sent += per_commit
+        touched = [(room, self.last[room], 0) for room in {row[0] for row in rows}]
+        conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
-        if journal:
-            journaled[conn.execute(JOURNAL_INSERT, (orjson.dumps(rows),)).lastrowid or 0] = rows
-            count += len(rows)
+        if self.journal:
+            seq = conn.execute(JOURNAL_INSERT, (orjson.dumps(rows),)).lastrowid or 0
+            self.journaled[seq] = rows
+            self.count += len(rows)
         else:
             rows.sort()
             insert_many(conn, BARE_INSERT, rows)
         insert_many(conn, ROOMS_UPSERT, touched, ROOMS_UPSERT_TAIL)
         conn.execute("COMMIT")
-        if count >= MOVE_ROWS:
-            move_batches(conn, journaled)
-            journaled, count = {}, 0
-    if journaled:
-        move_batches(conn, journaled)
+        if self.count >= self.move_rows:
+            self.move()
+
+    def move(self) -> None:
+        if self.journaled:
+            move_batches(self.conn, self.journaled)
+            self.journaled, self.count = {}, 0
+
+
+def cpu_per_message(folder: Path, rooms: int, per_commit: int, journal: bool) -> float:
+    conn = open_writer(folder / f"{'j' if journal else 'd'}-r{rooms}-b{per_commit}.db", "NORMAL")
+    rows = Rows(conn, rooms, journal, MOVE_ROWS)
+    start = time.thread_time()
+    for _ in range(0, MESSAGES, per_commit):
+        rows.commit(per_commit)
+    rows.move()
     elapsed = time.thread_time() - start
-    _check(conn)
+    _check(conn, MESSAGES)
     conn.close()
     return elapsed / MESSAGES * 1e6
 
 
-def _check(conn: sqlite3.Connection) -> None:
+def moves(folder: Path, move_rows: int) -> tuple[float, float, float]:
+    """WAL frames, CPU and checkpoint CPU per message with moves of ``move_rows``."""
+    path = folder / f"moves-{move_rows}.db"
+    conn = open_writer(path, "NORMAL")
+    rows = Rows(conn, 100, True, move_rows)
+    while rows.sent < 60_000:
+        rows.commit(1000)
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    rows.move()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    sent, frames, checkpoints = rows.sent, 0, 0.0
+    start = time.thread_time()
+    for _ in range(40):
+        rows.commit(1000)
+        frames += (os.path.getsize(f"{path}-wal") - 32) // (4096 + 24)
+        before = time.thread_time()
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        checkpoints += time.thread_time() - before
+    elapsed = time.thread_time() - start  # the journal left over is not moved: not counted
+    count = rows.sent - sent - rows.count
+    rows.move()
+    _check(conn, rows.sent)
+    conn.close()
+    return frames / count, elapsed / count * 1e6, checkpoints / count * 1e6
+
+
+def _check(conn: sqlite3.Connection, messages: int) -> None:
     stored = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
     left = conn.execute("SELECT count(*) FROM message_journal").fetchone()[0]
-    assert (stored, left) == (MESSAGES, 0), (stored, left)
+    assert (stored, left) == (messages, 0), (stored, left)
 
 
 def main() -> None:
     folder = Path(tempfile.mkdtemp())
+    if sys.argv[1:] == ["moves"]:
+        print("move size  WAL frames/msg  us/msg  of which checkpoint")
+        for move_rows in (2048, 4096, 8192, 16384):
+            frames, cpu, checkpoint = moves(folder, move_rows)
+            print(f"{move_rows:9d}  {frames:13.3f}  {cpu:6.2f}  {checkpoint:19.2f}")
+        return
     print("messages/commit  rooms  direct us/msg  journal us/msg")
     for rooms, per_commit in ((1, 20), (100, 20), (100, 100), (100, 400), (100, 1000)):
         direct = cpu_per_message(folder, rooms, per_commit, journal=False)

@@ -67,11 +67,14 @@ _STOP: Final = object()
 # of the time, waiting at most _MAX_COMMIT_DELAY before a commit.
 _WRITER_SHARE: Final = 0.2
 _MAX_COMMIT_DELAY: Final = 0.01
-# Journal rows move into `messages` once this many messages have gathered (with 100 busy rooms,
-# some 20 rows per room and page instead of a few per commit), or once the oldest has waited this
-# long. A move of 2,048 takes a few ms; the cost per message hardly changes from 1,024 to 8,192
-# (bench/micro/sqlite_rooms.py), while larger moves hold back the commits behind them for longer.
-MOVE_ROWS: Final = 2048
+# Journal rows move into `messages` once this many messages have gathered, or once the oldest has
+# waited this long. A move rewrites some three B-tree pages per room it writes to (the room's last
+# leaf is full, so SQLite rebalances it with its neighbours) however few rows the room gets, and a
+# checkpoint copies each of them again: in 100 busy rooms, moves of 2,048 wrote 0.23 WAL frames
+# per message and cost the writer 4.2 us per message, checkpoints included; moves of 8,192 0.15
+# and 3.5 us, 16,384 no less (`bench/micro/sqlite_rooms.py moves`). A move of 8,192 holds the
+# commits behind it back for some 20 ms.
+MOVE_ROWS: Final = 8192
 _MOVE_AGE: Final = 1.0
 
 _T = TypeVar("_T")
@@ -110,7 +113,11 @@ class _Exclusive:
     keeps_ids: bool = False
 
 
-_Item = list[Submission] | _Barrier | _Exclusive | object
+# One loop iteration's appends, with the sum of their ``queued_size``: summed as they are
+# submitted, since a sum over the batch on the writer thread cost it 2,216 instructions a line
+# (callgrind of bench/micro/line_cost.py, see docs/decisions.md).
+_Batch = tuple[list[Submission], int]
+_Item = _Batch | _Barrier | _Exclusive | object
 
 
 class Writer(AppendsAsFutures):
@@ -126,6 +133,7 @@ class Writer(AppendsAsFutures):
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         # Appends of the current event-loop iteration, not yet handed to the writer.
         self._gathering: list[Submission] = []
+        self._gathering_bytes = 0
         self._pending = 0
         self._pending_bytes = 0  # queued_size of the lines submitted and not yet resolved
         self._last_ids: dict[str, int] = {}
@@ -168,8 +176,10 @@ class Writer(AppendsAsFutures):
         elif self._pending >= self._max_pending or self._pending_bytes >= self._max_bytes:
             report(done, StoreUnavailable("the store is overloaded; try again"))
         else:
+            size = queued_size(message)
             self._pending += 1
-            self._pending_bytes += queued_size(message)
+            self._pending_bytes += size
+            self._gathering_bytes += size
             if not self._gathering:
                 (self._loop or asyncio.get_running_loop()).call_soon(self._hand_over)
             self._gathering.append((done, message))
@@ -178,7 +188,8 @@ class Writer(AppendsAsFutures):
         """Give this loop iteration's appends to the writer in one piece: one thread wake-up."""
         batch, self._gathering = self._gathering, []
         if batch:
-            self._queue.put(batch)
+            self._queue.put((batch, self._gathering_bytes))
+            self._gathering_bytes = 0
 
     async def journaled_in(self, room: str) -> list[tuple[Any, ...]]:
         """Wait for the writer to commit every message submitted before this call; the rows of
@@ -258,7 +269,7 @@ class Writer(AppendsAsFutures):
                 except queue.Empty:
                     self._move(conn)  # the oldest journaled message has waited _MOVE_AGE
                     continue
-                if isinstance(item, list):
+                if isinstance(item, tuple):
                     # Group commit: after a commit that took the writer c seconds of CPU, the
                     # next starts c / _WRITER_SHARE later at the earliest, so under load the rows
                     # of several loop iterations share one commit. After a quiet spell, at once.
@@ -266,11 +277,10 @@ class Writer(AppendsAsFutures):
                     if wait > 0:
                         time.sleep(wait)
                 started, cpu = time.monotonic(), time.thread_time()
-                batch, barriers, exclusives, stop = self._gather(item)
+                batch, size, barriers, exclusives, stop = self._gather(item)
                 if batch:
                     outcome = self._commit(conn, batch)
                     next_commit = started + (time.thread_time() - cpu) / _WRITER_SHARE
-                    size = sum(queued_size(message) for _, message in batch)
                     self._loop.call_soon_threadsafe(self._resolve, outcome, size)
                 error = None
                 if (
@@ -293,28 +303,31 @@ class Writer(AppendsAsFutures):
 
     def _gather(
         self, first: _Item
-    ) -> tuple[list[Submission], list[_Barrier], list[_Exclusive], bool]:
-        """``first`` and what queued behind it: appends, barriers, exclusive writes, and whether
-        to stop."""
+    ) -> tuple[list[Submission], int, list[_Barrier], list[_Exclusive], bool]:
+        """``first`` and what queued behind it: appends with their ``queued_size``, barriers,
+        exclusive writes, and whether to stop."""
         batch: list[Submission] = []
+        size = 0
         barriers: list[_Barrier] = []
         exclusives: list[_Exclusive] = []
         item = first
         while True:
             if item is _STOP:
-                return batch, barriers, exclusives, True
+                return batch, size, barriers, exclusives, True
             if isinstance(item, _Barrier):
                 barriers.append(item)
             elif isinstance(item, _Exclusive):
                 exclusives.append(item)
             else:
-                batch.extend(cast(list[Submission], item))
+                appends, appends_size = cast(_Batch, item)
+                batch.extend(appends)
+                size += appends_size
             if len(batch) >= _MAX_BATCH:
-                return batch, barriers, exclusives, False
+                return batch, size, barriers, exclusives, False
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return batch, barriers, exclusives, False
+                return batch, size, barriers, exclusives, False
 
     def _commit(self, conn: sqlite3.Connection, batch: list[Submission]) -> Outcomes:
         """Journal ``batch`` in one transaction: IDs assigned, resent refs recognised."""

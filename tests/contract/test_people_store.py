@@ -91,10 +91,11 @@ async def test_a_read_marker_never_moves_back_and_is_clamped(store: Store) -> No
     assert await store.set_read(ALICE, "r", 99) == 3
     assert await store.read_marker(ALICE, "r") == 3
     assert await store.read_marker(ALICE, "elsewhere") == 0
-    # The marker survives leaving and coming back.
+    # The marker survives leaving and coming back; the join tells it.
     await store.remove_person_room(ALICE, "r")
-    await store.add_person_room(ALICE, "r")
+    assert await store.add_person_room(ALICE, "r") == 3
     assert (await store.person_rooms(ALICE))[0].read_id == 3
+    assert await store.add_person_room(ALICE, "new") == 0
 
 
 async def test_mentions_count_after_the_marker(store: Store) -> None:

@@ -111,8 +111,7 @@ class People:
 
     async def joined(self, member: Member, room: str) -> int:
         """``member`` joined ``room``: it is one of the person's rooms; its read marker."""
-        await self._store.add_person_room(member.owner, room)
-        return await self._store.read_marker(member.owner, room)
+        return await self._store.add_person_room(member.owner, room)
 
     async def left(self, member: Member, room: str) -> None:
         """``member`` left ``room`` by a ``Leave``: the person's rooms no longer hold it."""

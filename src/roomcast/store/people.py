@@ -68,8 +68,9 @@ class PeopleStore(Protocol):
     async def person_rooms(self, person: str) -> list[PersonRoom]:
         """The person's rooms (joined, and not left), in the order first joined."""
 
-    async def add_person_room(self, person: str, room: str) -> None:
-        """Remember ``room`` as one of the person's (a Join); kept if already there."""
+    async def add_person_room(self, person: str, room: str) -> int:
+        """Remember ``room`` as one of the person's (a Join); kept if already there. The
+        person's read marker in ``room`` (0 when none), so a join needs one round trip."""
 
     async def remove_person_room(self, person: str, room: str) -> None:
         """Forget ``room`` for the person (a Leave); its read marker is kept."""

@@ -104,8 +104,12 @@ class People:
             )
         ]
 
-    async def add_person_room(self, person: str, room: str) -> None:
-        await self._writer.run(lambda conn: conn.execute(_JOIN, (person, room)))
+    async def add_person_room(self, person: str, room: str) -> int:
+        def join(conn: sqlite3.Connection) -> int:
+            (marker,) = conn.execute(_JOIN + " RETURNING read_id", (person, room)).fetchone()
+            return int(marker)
+
+        return await self._writer.run(join)
 
     async def remove_person_room(self, person: str, room: str) -> None:
         await self._writer.run(

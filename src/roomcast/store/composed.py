@@ -235,6 +235,9 @@ class ComposedStore(ABC):
     async def add_person_room(self, person: str, room: str) -> int:
         return await self._people.add_person_room(person, room)
 
+    async def add_first_person_room(self, person: str, room: str) -> None:
+        await self._people.add_first_person_room(person, room)
+
     async def remove_person_room(self, person: str, room: str) -> None:
         await self._people.remove_person_room(person, room)
 

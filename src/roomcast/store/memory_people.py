@@ -114,6 +114,9 @@ class MemoryPeople(ABC):
         self._check_open()
         return self._join(person, room)
 
+    async def add_first_person_room(self, person: str, room: str) -> None:
+        await self.add_person_room(person, room)
+
     async def remove_person_room(self, person: str, room: str) -> None:
         self._check_open()
         marker = self._markers.get(person, {}).get(room)

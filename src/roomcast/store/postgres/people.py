@@ -138,6 +138,10 @@ class People:
         )
         return int(rows[0][0])
 
+    async def add_first_person_room(self, person: str, room: str) -> None:
+        # Waited for: the pool's connections could run a later write of the person first.
+        await self.add_person_room(person, room)
+
     async def remove_person_room(self, person: str, room: str) -> None:
         await self._pool.transaction(
             (

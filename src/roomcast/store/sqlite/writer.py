@@ -74,6 +74,10 @@ _MAX_COMMIT_DELAY: Final = 0.01
 MOVE_ROWS: Final = 2048
 _MOVE_AGE: Final = 1.0
 
+# ``run_later``'s writes are handed over at the latest this long after the first of them, so
+# the clients connecting over that time share one wake-up of the writer and one transaction.
+_LATER: Final = 0.01
+
 _T = TypeVar("_T")
 
 
@@ -153,6 +157,9 @@ class Writer(AppendsAsFutures):
         self._gathering: list[Submission] = []
         # Exclusive writes of the current iteration that wait for no move, handed over with them.
         self._writes: list[_Exclusive] = []
+        self._soon = False  # a hand-over is due at the end of this iteration
+        self._later: asyncio.TimerHandle | None = None  # one is due for ``run_later``'s writes
+        self.writing_later = 0  # ``run_later``'s writes not committed yet
         self._pending = 0
         self._pending_bytes = 0  # queued_size of the lines submitted and not yet resolved
         self._last_ids: dict[str, int] = {}
@@ -202,10 +209,10 @@ class Writer(AppendsAsFutures):
             self._gathering.append((done, message))
 
     def _hand_over(self) -> None:
-        """Give this loop iteration's appends, then its exclusive writes, to the writer in one
-        piece each: one thread wake-up and one transaction for all the writes of the clients
-        connecting in one iteration (each connect adds a person's room: 356 -> xx us of server
-        CPU per connect, bench/micro/connect_cost.py)."""
+        """Give this loop iteration's appends, then the exclusive writes queued since the last
+        hand-over, to the writer in one piece each: one thread wake-up, and one transaction for
+        the writes."""
+        self._soon = False
         batch, self._gathering = self._gathering, []
         if batch:
             self._queue.put(batch)
@@ -270,10 +277,36 @@ class Writer(AppendsAsFutures):
             self._hand_over()
             self._queue.put(exclusive)
         else:
-            if not self._writes:
-                loop.call_soon(self._hand_over)
             self._writes.append(exclusive)
+            if not self._soon:
+                self._soon = True
+                loop.call_soon(self._hand_over)
         return cast(_T, await exclusive.done)
+
+    def run_later(self, work: Callable[[sqlite3.Connection], object]) -> None:
+        """Run ``work`` as ``run`` does, in order with the writes queued before and after it,
+        without waiting: it goes over with the next hand-over, within ``_LATER`` seconds. Its
+        failure is logged. A guest's first room is written so at each connect: a hop to the
+        writer thread and back cost the connect some 5 context switches and about 100 us of
+        server CPU (bench/micro/connect_cost.py, roomcast against roomcast-mem)."""
+        if self.closed or self._thread is None:
+            raise StoreUnavailable("the store is not open")
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        done.add_done_callback(self._written_later)
+        self.writing_later += 1
+        self._writes.append(_Exclusive(work, False, done))
+        if self._later is None:
+            self._later = loop.call_later(_LATER, self._hand_over_later)
+
+    def _hand_over_later(self) -> None:
+        self._later = None
+        self._hand_over()
+
+    def _written_later(self, done: asyncio.Future[Any]) -> None:
+        self.writing_later -= 1
+        if done.exception() is not None:
+            log.error("a write failed", exc_info=done.exception())
 
     async def settled(self) -> None:
         """Wait until every message submitted before this call is in the ``messages`` table."""
@@ -318,7 +351,8 @@ class Writer(AppendsAsFutures):
                 ):
                     error = self._move(conn)
                 if exclusives:
-                    self._run_exclusives(conn, exclusives, error)
+                    outcomes = _run_all(conn, exclusives, error, self._last_ids)
+                    self._loop.call_soon_threadsafe(_settle_all, outcomes)
                 for barrier in barriers:
                     rows = self._journaled_in(conn, barrier.pick)
                     self._loop.call_soon_threadsafe(_settle, barrier.released, rows, None)
@@ -453,56 +487,6 @@ class Writer(AppendsAsFutures):
             return StoreUnavailable(f"the message store failed: {exc}")
         return None
 
-    def _run_exclusives(
-        self,
-        conn: sqlite3.Connection,
-        exclusives: list[_Exclusive],
-        move_error: StoreUnavailable | None,
-    ) -> None:
-        """Run the exclusive writes in order (those that waited for a move after it, which
-        failed when ``move_error``) and hand their outcomes to the loop in one call. Neighbours
-        that wait for no move share one transaction; when it fails, each runs again alone, so
-        one write's error is its own."""
-        assert self._loop is not None
-        outcomes: list[_Outcome] = []
-        shared: list[_Exclusive] = []
-        for exclusive in exclusives:
-            if not exclusive.settle:
-                shared.append(exclusive)
-                continue
-            outcomes += self._run_group(conn, shared)
-            shared = []
-            outcomes.append(self._run_alone(conn, exclusive, move_error))
-        outcomes += self._run_group(conn, shared)
-        self._loop.call_soon_threadsafe(_settle_all, outcomes)
-
-    def _run_group(self, conn: sqlite3.Connection, group: list[_Exclusive]) -> list[_Outcome]:
-        return _together(conn, group) or [self._run_alone(conn, e, None) for e in group]
-
-    def _run_alone(
-        self, conn: sqlite3.Connection, exclusive: _Exclusive, move_error: StoreUnavailable | None
-    ) -> _Outcome:
-        """Run one exclusive write in a transaction of its own: its outcome for the loop."""
-        result: Any = None
-        error: BaseException | None = move_error if exclusive.settle else None
-        if error is None:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                result = exclusive.work(conn)
-                conn.execute("COMMIT")
-            except Exception as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                error = exc
-                if isinstance(exc, sqlite3.Error):
-                    error = StoreUnavailable(f"the message store failed: {exc}")
-                    error.__cause__ = exc
-            if exclusive.settle and (
-                not exclusive.keeps_ids or isinstance(error, StoreUnavailable)
-            ):
-                self._last_ids.clear()  # an import raises them; a failed commit leaves them
-        return exclusive.done, result, error
-
     def _journaled_in(
         self, conn: sqlite3.Connection, pick: Callable[[Journaled], list[tuple[Any, ...]]]
     ) -> list[tuple[Any, ...]]:
@@ -533,3 +517,52 @@ class Writer(AppendsAsFutures):
         """The answer to a line re-sent with a ref a line or a change of ``messages`` used."""
         event = find_ref(conn, sender, key)
         return None if event is None else Appended(as_line(event), duplicate=True)
+
+
+def _run_all(
+    conn: sqlite3.Connection,
+    exclusives: list[_Exclusive],
+    move_error: StoreUnavailable | None,
+    last_ids: dict[str, int],
+) -> list[_Outcome]:
+    """Run the exclusive writes in order (those that waited for a move after it, which failed
+    when ``move_error``): their outcomes, for the loop. Neighbours that wait for no move share
+    one transaction; when it fails, each runs again alone, so one write's error is its own.
+    ``last_ids``: the writer's cached last IDs, which a write that waited for a move may void."""
+    outcomes: list[_Outcome] = []
+    shared: list[_Exclusive] = []
+    for exclusive in (*exclusives, None):
+        if exclusive is not None and not exclusive.settle:
+            shared.append(exclusive)
+            continue
+        outcomes += _together(conn, shared) or [_alone(conn, e, None, last_ids) for e in shared]
+        shared = []
+        if exclusive is not None:
+            outcomes.append(_alone(conn, exclusive, move_error, last_ids))
+    return outcomes
+
+
+def _alone(
+    conn: sqlite3.Connection,
+    exclusive: _Exclusive,
+    move_error: StoreUnavailable | None,
+    last_ids: dict[str, int],
+) -> _Outcome:
+    """Run one exclusive write in a transaction of its own: its outcome for the loop."""
+    result: Any = None
+    error: BaseException | None = move_error if exclusive.settle else None
+    if error is None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            result = exclusive.work(conn)
+            conn.execute("COMMIT")
+        except Exception as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            error = exc
+            if isinstance(exc, sqlite3.Error):
+                error = StoreUnavailable(f"the message store failed: {exc}")
+                error.__cause__ = exc
+        if exclusive.settle and (not exclusive.keeps_ids or isinstance(error, StoreUnavailable)):
+            last_ids.clear()  # an import raises them; a failed commit leaves them
+    return exclusive.done, result, error

@@ -139,7 +139,7 @@ class _Exclusive:
 
 
 # A tuple: the exclusive writes of one event-loop iteration that wait for no move (``_hand_over``).
-_Item = list[Submission] | tuple[_Exclusive, ...] | _Barrier | _Exclusive | object
+_Item = list[Submission] | tuple[_Exclusive | _Barrier, ...] | _Barrier | _Exclusive | object
 
 
 class Writer(AppendsAsFutures):
@@ -156,7 +156,7 @@ class Writer(AppendsAsFutures):
         # Appends of the current event-loop iteration, not yet handed to the writer.
         self._gathering: list[Submission] = []
         # Exclusive writes of the current iteration that wait for no move, handed over with them.
-        self._writes: list[_Exclusive] = []
+        self._writes: list[_Exclusive | _Barrier] = []
         self._soon = False  # a hand-over is due at the end of this iteration
         self._later: asyncio.TimerHandle | None = None  # one is due for ``run_later``'s writes
         self.writing_later = 0  # ``run_later``'s writes not committed yet
@@ -209,9 +209,10 @@ class Writer(AppendsAsFutures):
             self._gathering.append((done, message))
 
     def _hand_over(self) -> None:
-        """Give this loop iteration's appends, then the exclusive writes queued since the last
-        hand-over, to the writer in one piece each: one thread wake-up, and one transaction for
-        the writes."""
+        """Give this loop iteration's appends, then the exclusive writes and barriers queued
+        since the last hand-over, to the writer in one piece each: one thread wake-up, one
+        transaction for the writes and one call back for their outcomes, however many clients
+        connected or resumed meanwhile."""
         self._soon = False
         batch, self._gathering = self._gathering, []
         if batch:
@@ -241,9 +242,12 @@ class Writer(AppendsAsFutures):
             raise StoreUnavailable("the store is closed")
         if self._thread is None:
             return []
-        barrier = _Barrier(pick, asyncio.get_running_loop().create_future())
-        self._hand_over()
-        self._queue.put(barrier)
+        loop = asyncio.get_running_loop()
+        barrier = _Barrier(pick, loop.create_future())
+        self._writes.append(barrier)  # with the writes: one wake-up for many resuming clients
+        if not self._soon:
+            self._soon = True
+            loop.call_soon(self._hand_over)
         return await barrier.released
 
     async def run(self, work: Callable[[sqlite3.Connection], _T], *, settle: bool = False) -> _T:
@@ -353,9 +357,11 @@ class Writer(AppendsAsFutures):
                 if exclusives:
                     outcomes = _run_all(conn, exclusives, error, self._last_ids)
                     self._loop.call_soon_threadsafe(_settle_all, outcomes)
-                for barrier in barriers:
-                    rows = self._journaled_in(conn, barrier.pick)
-                    self._loop.call_soon_threadsafe(_settle, barrier.released, rows, None)
+                if barriers:
+                    released: list[_Outcome] = [
+                        (b.released, self._journaled_in(conn, b.pick), None) for b in barriers
+                    ]
+                    self._loop.call_soon_threadsafe(_settle_all, released)
                 self._checkpointer.after_commit(conn)
                 if stop:
                     return
@@ -379,7 +385,11 @@ class Writer(AppendsAsFutures):
             elif isinstance(item, _Exclusive):
                 exclusives.append(item)
             elif isinstance(item, tuple):
-                exclusives.extend(item)
+                for each in item:
+                    if isinstance(each, _Barrier):
+                        barriers.append(each)
+                    else:
+                        exclusives.append(each)
             else:
                 batch.extend(cast(list[Submission], item))
             if len(batch) >= _MAX_BATCH:

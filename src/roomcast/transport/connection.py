@@ -276,7 +276,7 @@ class WebSocketConnection(asyncio.Protocol):
 
         The 101 answer ``accepted`` is held, with every frame sent until the admission is over
         (Status, Joined, the room's state), and written in one piece when the connection joins
-        its room (``RoomFanout.add``) or is refused: one write instead of three per connect
+        its room (``RoomFanout.add``) or is refused: one write instead of two or three per connect
         (bench/micro/connect_cost.py).
         """
         self._queue = deque()

@@ -71,6 +71,15 @@ async def test_a_persons_rooms_are_kept_in_join_order(store: Store) -> None:
     assert [r.room for r in await store.person_rooms(GUEST)] == ["a"]
 
 
+async def test_a_first_room_is_read_back_at_once_and_kept_in_order(store: Store) -> None:
+    await store.add_first_person_room(GUEST, "a")
+    assert [r.room for r in await store.person_rooms(GUEST)] == ["a"]
+    assert await store.read_marker(GUEST, "a") == 0
+    await store.add_first_person_room(BOB, "b")
+    await store.remove_person_room(BOB, "b")  # written after the first, though not waited for
+    assert await store.person_rooms(BOB) == []
+
+
 async def test_unread_counts_lines_by_others_after_the_marker(store: Store) -> None:
     await store.add_person_room(ALICE, "r")
     await say(store, "r", BOB, "1", "2")
@@ -91,10 +100,11 @@ async def test_a_read_marker_never_moves_back_and_is_clamped(store: Store) -> No
     assert await store.set_read(ALICE, "r", 99) == 3
     assert await store.read_marker(ALICE, "r") == 3
     assert await store.read_marker(ALICE, "elsewhere") == 0
-    # The marker survives leaving and coming back.
+    # The marker survives leaving and coming back; the join tells it.
     await store.remove_person_room(ALICE, "r")
-    await store.add_person_room(ALICE, "r")
+    assert await store.add_person_room(ALICE, "r") == 3
     assert (await store.person_rooms(ALICE))[0].read_id == 3
+    assert await store.add_person_room(ALICE, "new") == 0
 
 
 async def test_mentions_count_after_the_marker(store: Store) -> None:

@@ -53,6 +53,9 @@ class People:
         self._spawn = spawn
         self._readable = readable
         self._here: dict[str, dict[str, Member]] = {}
+        # Connections of guests with a session made for them, until their first join: nothing
+        # of their person is stored yet.
+        self._new: set[str] = set()
         self._handlers: dict[str, PersonEvents] = {"read": self._on_read, "close": self._on_close}
 
     def on(self, op: str, handler: PersonEvents) -> None:
@@ -76,10 +79,13 @@ class People:
         here[member.wsid] = member
         if member.identity.account_id is not None or returning:
             member.send(await self.rooms_payload(member.identity, person))
+        else:
+            self._new.add(member.wsid)
 
     def gone(self, member: Member) -> None:
         """A connection closed."""
         person = member.owner
+        self._new.discard(member.wsid)
         here = self._here.get(person)
         if here is None or here.pop(member.wsid, None) is None:
             return
@@ -111,8 +117,11 @@ class People:
 
     async def joined(self, member: Member, room: str) -> int:
         """``member`` joined ``room``: it is one of the person's rooms; its read marker."""
-        await self._store.add_person_room(member.owner, room)
-        return await self._store.read_marker(member.owner, room)
+        if member.wsid in self._new:  # no marker yet, and the store need not be waited for
+            self._new.discard(member.wsid)
+            await self._store.add_first_person_room(member.owner, room)
+            return 0
+        return await self._store.add_person_room(member.owner, room)
 
     async def left(self, member: Member, room: str) -> None:
         """``member`` left ``room`` by a ``Leave``: the person's rooms no longer hold it."""

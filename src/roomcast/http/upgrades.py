@@ -1,12 +1,12 @@
 """WebSocket upgrades, wherever they come on a connection: one set of checks, two doors.
 
-``upgrade`` checks an upgrade request (shutdown, origin, handshake, guests, connection limits),
-writes the ``101`` and hands the socket to ``WebSocketService``; it answers a ``Refusal`` instead
-when one check fails. ``front_door.FrontDoor`` calls it for an upgrade that is a connection's
-first request. ``late_upgrade`` is the aiohttp route for the same paths: an upgrade sent on a
-kept-alive connection after plain HTTP requests (a reverse proxy's pooled upstream connection)
-reaches aiohttp, which lets go of the socket here, unanswered and open, with the bytes it had
-already read after the request head.
+``upgrade`` checks an upgrade request (shutdown, origin, handshake, guests, connection limits)
+and hands the socket and its ``101`` answer to ``WebSocketService``; it answers a ``Refusal``
+instead when one check fails. ``front_door.FrontDoor`` calls it for an upgrade that is a
+connection's first request. ``late_upgrade`` is the aiohttp route for the same paths: an upgrade
+sent on a kept-alive connection after plain HTTP requests (a reverse proxy's pooled upstream
+connection) reaches aiohttp, which lets go of the socket here, unanswered and open, with the
+bytes it had already read after the request head.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def upgrade(
     transport: asyncio.Transport,
     leftover: bytes,
 ) -> Refusal | None:
-    """Check ``request``; if it passes, answer ``101`` and give ``transport`` to ``service``
+    """Check ``request``; if it passes, give ``transport`` and the ``101`` answer to ``service``
     (``leftover``: bytes already read after the request head). Otherwise the refusal to send."""
     if service.hub.closing:
         return Refusal(503, "shutting_down", "the server is shutting down")
@@ -68,8 +68,7 @@ def upgrade(
     if refusal is not None:
         log.warning("connection from %s refused: %s", remote, refusal)
         return Refusal(503, "too_many_connections", refusal)
-    transport.write(response)
-    service.open(transport, request, remote, leftover)
+    service.open(transport, request, remote, leftover, response)
     return None
 
 

@@ -232,8 +232,11 @@ class ComposedStore(ABC):
     async def person_rooms(self, person: str) -> list[PersonRoom]:
         return await self._people.person_rooms(person)
 
-    async def add_person_room(self, person: str, room: str) -> None:
-        await self._people.add_person_room(person, room)
+    async def add_person_room(self, person: str, room: str) -> int:
+        return await self._people.add_person_room(person, room)
+
+    async def add_first_person_room(self, person: str, room: str) -> None:
+        await self._people.add_first_person_room(person, room)
 
     async def remove_person_room(self, person: str, room: str) -> None:
         await self._people.remove_person_room(person, room)

@@ -105,13 +105,17 @@ class MemoryPeople(ABC):
         after = ids[bisect.bisect_right(ids, read_id) :]
         return min(COUNT_CAP, sum(1 for n in after if self._find(room, n) is not None))
 
-    def _join(self, person: str, room: str) -> None:
+    def _join(self, person: str, room: str) -> int:
         marker = self._markers.setdefault(person, {}).setdefault(room, _Marker(0, True))
         marker.joined = True
+        return marker.read_id
 
-    async def add_person_room(self, person: str, room: str) -> None:
+    async def add_person_room(self, person: str, room: str) -> int:
         self._check_open()
-        self._join(person, room)
+        return self._join(person, room)
+
+    async def add_first_person_room(self, person: str, room: str) -> None:
+        await self.add_person_room(person, room)
 
     async def remove_person_room(self, person: str, room: str) -> None:
         self._check_open()

@@ -68,8 +68,14 @@ class PeopleStore(Protocol):
     async def person_rooms(self, person: str) -> list[PersonRoom]:
         """The person's rooms (joined, and not left), in the order first joined."""
 
-    async def add_person_room(self, person: str, room: str) -> None:
-        """Remember ``room`` as one of the person's (a Join); kept if already there."""
+    async def add_person_room(self, person: str, room: str) -> int:
+        """Remember ``room`` as one of the person's (a Join); kept if already there. The
+        person's read marker in ``room`` (0 when none), so a join needs one round trip."""
+
+    async def add_first_person_room(self, person: str, room: str) -> None:
+        """``add_person_room`` for a person nothing is stored of yet (a guest's session made for
+        the connection joining), whose read marker is 0: the store may write it behind without
+        making the caller wait, in order with the person's later writes."""
 
     async def remove_person_room(self, person: str, room: str) -> None:
         """Forget ``room`` for the person (a Leave); its read marker is kept."""

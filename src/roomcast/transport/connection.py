@@ -169,8 +169,10 @@ class WebSocketService:
         request: Request,
         remote: str,
         leftover: bytes,
+        accepted: bytes,
     ) -> WebSocketConnection:
-        """Take over an upgraded socket (the 101 answer is already written)."""
+        """Take over an upgraded socket; ``accepted``, its 101 answer, goes out with the first
+        frames."""
         connection = WebSocketConnection(self, transport, remote)
         sock = transport.get_extra_info("socket")
         if sock is not None:
@@ -181,7 +183,7 @@ class WebSocketService:
         transport.set_protocol(connection)
         self.connections[connection.wsid] = connection
         self.hub.metrics.connections_opened += 1
-        connection.begin(request, leftover)
+        connection.begin(request, leftover, accepted)
         return connection
 
     def forget(self, connection: WebSocketConnection) -> None:
@@ -269,14 +271,32 @@ class WebSocketConnection(asyncio.Protocol):
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def begin(self, request: Request, leftover: bytes) -> None:
-        """Admit the client in the background; frames that arrive meanwhile wait their turn."""
+    def begin(self, request: Request, leftover: bytes, accepted: bytes) -> None:
+        """Admit the client in the background; frames that arrive meanwhile wait their turn.
+
+        The 101 answer ``accepted`` is held, with every frame sent until the admission is over
+        (Status, Joined, the room's state), and written in one piece when the connection joins
+        its room (``RoomFanout.add``) or is refused: one write instead of two or three per connect
+        (bench/micro/connect_cost.py).
+        """
         self._queue = deque()
+        self._chunks = [accepted]  # not handed to the outbox: ``_admit`` flushes it
         asyncio.get_running_loop().create_task(self._admit(request))
         if leftover:
             self.data_received(leftover)
 
     async def _admit(self, request: Request) -> None:
+        try:
+            admitted = await self._admit_member(request)
+        finally:
+            if not self._transport.is_closing():
+                self.flush()
+        if admitted:
+            await self._drain()
+
+    async def _admit_member(self, request: Request) -> bool:
+        """Identify the client and connect it to the hub: whether it is in (or it is refused,
+        or gone)."""
         hub, query = self._service.hub, request.query
         # Mistakes in the URL are reported after the Status frame, which always comes first.
         mistakes: list[ProtocolError] = []
@@ -296,7 +316,7 @@ class WebSocketConnection(asyncio.Protocol):
         if refusal is not None:
             hub.send_error(self, ProtocolError(ErrorCode.LOGIN_REQUIRED, refusal))
             self.close(protocol.CLOSE_SIGNED_OUT, "sign in again")
-            return
+            return False
         form = query.get("userlist", "full")
         if form not in ("full", "diff"):
             mistakes.append(ProtocolError(ErrorCode.BAD_FIELD, "userlist must be full or diff"))
@@ -315,16 +335,16 @@ class WebSocketConnection(asyncio.Protocol):
         except ProtocolError as exc:
             hub.send_error(self, exc)
             self.close(protocol.CLOSE_POLICY_VIOLATION, exc.message)
-            return
+            return False
         except StoreUnavailable as exc:
             hub.send_error(self, ProtocolError(ErrorCode.STORE_UNAVAILABLE, str(exc)))
             self.close(protocol.CLOSE_TRY_AGAIN_LATER, "message store unavailable")
-            return
+            return False
         if self._transport.is_closing():
             await hub.disconnect(self.member)
-            return
+            return False
         log.info("connection %s open from %s as %s", self.wsid, self.remote, self.member.nick)
-        await self._drain()
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True

@@ -129,14 +129,18 @@ class People:
         rows = await self._pool.fetch(_ROOMS, person)
         return [PersonRoom(*row) for row in rows]
 
-    async def add_person_room(self, person: str, room: str) -> None:
-        await self._pool.transaction(
-            (
-                "INSERT INTO person_rooms (person, room) VALUES ($1, $2)"
-                " ON CONFLICT (person, room) DO UPDATE SET joined = true",
-                (person, room),
-            )
+    async def add_person_room(self, person: str, room: str) -> int:
+        rows = await self._pool.fetch(
+            "INSERT INTO person_rooms (person, room) VALUES ($1, $2)"
+            " ON CONFLICT (person, room) DO UPDATE SET joined = true RETURNING read_id",
+            person,
+            room,
         )
+        return int(rows[0][0])
+
+    async def add_first_person_room(self, person: str, room: str) -> None:
+        # Waited for: the pool's connections could run a later write of the person first.
+        await self.add_person_room(person, room)
 
     async def remove_person_room(self, person: str, room: str) -> None:
         await self._pool.transaction(

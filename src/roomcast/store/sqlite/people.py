@@ -78,6 +78,7 @@ class People:
     async def person_rooms(self, person: str) -> list[PersonRoom]:
         """Two queries and a wait for the writer, however many rooms: the rooms, the lines of
         theirs still in the journal, then the counts of all of them."""
+        await self._written()
         rooms = await self._reads.query(_ROOMS, (person,))
         if not rooms:
             return []
@@ -104,8 +105,21 @@ class People:
             )
         ]
 
-    async def add_person_room(self, person: str, room: str) -> None:
-        await self._writer.run(lambda conn: conn.execute(_JOIN, (person, room)))
+    async def add_person_room(self, person: str, room: str) -> int:
+        def join(conn: sqlite3.Connection) -> int:
+            (marker,) = conn.execute(_JOIN + " RETURNING read_id", (person, room)).fetchone()
+            return int(marker)
+
+        return await self._writer.run(join)
+
+    async def add_first_person_room(self, person: str, room: str) -> None:
+        self._writer.run_later(lambda conn: conn.execute(_JOIN, (person, room)))
+
+    async def _written(self) -> None:
+        """Wait for ``add_first_person_room``'s writes, if any are not committed yet, so a read
+        sees them (a guest coming back at once with the session it was just given)."""
+        if self._writer.writing_later:
+            await self._writer.run(lambda conn: None)
 
     async def remove_person_room(self, person: str, room: str) -> None:
         await self._writer.run(
@@ -129,6 +143,7 @@ class People:
         return await self._writer.run(mark)
 
     async def read_marker(self, person: str, room: str) -> int:
+        await self._written()
         rows = await self._reads.query(
             "SELECT read_id FROM person_rooms WHERE person = ? AND room = ?", (person, room)
         )

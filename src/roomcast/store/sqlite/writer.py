@@ -77,6 +77,10 @@ _MAX_COMMIT_DELAY: Final = 0.01
 MOVE_ROWS: Final = 8192
 _MOVE_AGE: Final = 1.0
 
+# ``run_later``'s writes are handed over at the latest this long after the first of them, so
+# the clients connecting over that time share one wake-up of the writer and one transaction.
+_LATER: Final = 0.01
+
 _T = TypeVar("_T")
 
 
@@ -88,6 +92,30 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
         future.set_result(result)
     else:
         future.set_exception(error)
+
+
+_Outcome = tuple[asyncio.Future[Any], Any, BaseException | None]
+
+
+def _settle_all(outcomes: list[_Outcome]) -> None:
+    for future, result, error in outcomes:
+        _settle(future, result, error)
+
+
+def _together(conn: sqlite3.Connection, group: list[_Exclusive]) -> list[_Outcome]:
+    """Run several exclusive writes in one transaction: their outcomes, none when there are
+    fewer than two or the transaction failed (then each must run alone)."""
+    if len(group) < 2:
+        return []
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        results = [exclusive.work(conn) for exclusive in group]
+        conn.execute("COMMIT")
+    except Exception:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        return []
+    return [(e.done, result, None) for e, result in zip(group, results, strict=True)]
 
 
 @dataclasses.dataclass(slots=True)
@@ -113,11 +141,18 @@ class _Exclusive:
     keeps_ids: bool = False
 
 
-# One loop iteration's appends, with the sum of their ``queued_size``: summed as they are
-# submitted, since a sum over the batch on the writer thread cost it 2,216 instructions a line
-# (callgrind of bench/micro/line_cost.py, see docs/decisions.md).
-_Batch = tuple[list[Submission], int]
-_Item = _Batch | _Barrier | _Exclusive | object
+@dataclasses.dataclass(slots=True)
+class _Appends:
+    """One loop iteration's appends, with the sum of their ``queued_size``: summed as they are
+    submitted, since a sum over the batch on the writer thread cost it 2,216 instructions a line
+    (callgrind of bench/micro/line_cost.py, see docs/decisions.md)."""
+
+    submissions: list[Submission]
+    size: int
+
+
+# A tuple: the exclusive writes of one event-loop iteration that wait for no move (``_hand_over``).
+_Item = _Appends | tuple[_Exclusive | _Barrier, ...] | _Barrier | _Exclusive | object
 
 
 class Writer(AppendsAsFutures):
@@ -134,6 +169,11 @@ class Writer(AppendsAsFutures):
         # Appends of the current event-loop iteration, not yet handed to the writer.
         self._gathering: list[Submission] = []
         self._gathering_bytes = 0
+        # Exclusive writes of the current iteration that wait for no move, handed over with them.
+        self._writes: list[_Exclusive | _Barrier] = []
+        self._soon = False  # a hand-over is due at the end of this iteration
+        self._later: asyncio.TimerHandle | None = None  # one is due for ``run_later``'s writes
+        self.writing_later = 0  # ``run_later``'s writes not committed yet
         self._pending = 0
         self._pending_bytes = 0  # queued_size of the lines submitted and not yet resolved
         self._last_ids: dict[str, int] = {}
@@ -185,11 +225,18 @@ class Writer(AppendsAsFutures):
             self._gathering.append((done, message))
 
     def _hand_over(self) -> None:
-        """Give this loop iteration's appends to the writer in one piece: one thread wake-up."""
+        """Give this loop iteration's appends, then the exclusive writes and barriers queued
+        since the last hand-over, to the writer in one piece each: one thread wake-up, one
+        transaction for the writes and one call back for their outcomes, however many clients
+        connected or resumed meanwhile."""
+        self._soon = False
         batch, self._gathering = self._gathering, []
         if batch:
-            self._queue.put((batch, self._gathering_bytes))
+            self._queue.put(_Appends(batch, self._gathering_bytes))
             self._gathering_bytes = 0
+        writes, self._writes = self._writes, []
+        if writes:
+            self._queue.put(tuple(writes))
 
     async def journaled_in(self, room: str) -> list[tuple[Any, ...]]:
         """Wait for the writer to commit every message submitted before this call; the rows of
@@ -212,9 +259,12 @@ class Writer(AppendsAsFutures):
             raise StoreUnavailable("the store is closed")
         if self._thread is None:
             return []
-        barrier = _Barrier(pick, asyncio.get_running_loop().create_future())
-        self._hand_over()
-        self._queue.put(barrier)
+        loop = asyncio.get_running_loop()
+        barrier = _Barrier(pick, loop.create_future())
+        self._writes.append(barrier)  # with the writes: one wake-up for many resuming clients
+        if not self._soon:
+            self._soon = True
+            loop.call_soon(self._hand_over)
         return await barrier.released
 
     async def run(self, work: Callable[[sqlite3.Connection], _T], *, settle: bool = False) -> _T:
@@ -244,9 +294,40 @@ class Writer(AppendsAsFutures):
             raise StoreUnavailable("the store is not open")
         loop = asyncio.get_running_loop()
         exclusive = _Exclusive(work, settle, loop.create_future(), keeps_ids)
-        self._hand_over()
-        self._queue.put(exclusive)
+        if settle:
+            self._hand_over()
+            self._queue.put(exclusive)
+        else:
+            self._writes.append(exclusive)
+            if not self._soon:
+                self._soon = True
+                loop.call_soon(self._hand_over)
         return cast(_T, await exclusive.done)
+
+    def run_later(self, work: Callable[[sqlite3.Connection], object]) -> None:
+        """Run ``work`` as ``run`` does, in order with the writes queued before and after it,
+        without waiting: it goes over with the next hand-over, within ``_LATER`` seconds. Its
+        failure is logged. A guest's first room is written so at each connect: a hop to the
+        writer thread and back cost the connect some 5 context switches and about 100 us of
+        server CPU (bench/micro/connect_cost.py, roomcast against roomcast-mem)."""
+        if self.closed or self._thread is None:
+            raise StoreUnavailable("the store is not open")
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        done.add_done_callback(self._written_later)
+        self.writing_later += 1
+        self._writes.append(_Exclusive(work, False, done))
+        if self._later is None:
+            self._later = loop.call_later(_LATER, self._hand_over_later)
+
+    def _hand_over_later(self) -> None:
+        self._later = None
+        self._hand_over()
+
+    def _written_later(self, done: asyncio.Future[Any]) -> None:
+        self.writing_later -= 1
+        if done.exception() is not None:
+            log.error("a write failed", exc_info=done.exception())
 
     async def settled(self) -> None:
         """Wait until every message submitted before this call is in the ``messages`` table."""
@@ -269,7 +350,7 @@ class Writer(AppendsAsFutures):
                 except queue.Empty:
                     self._move(conn)  # the oldest journaled message has waited _MOVE_AGE
                     continue
-                if isinstance(item, tuple):
+                if isinstance(item, _Appends):
                     # Group commit: after a commit that took the writer c seconds of CPU, the
                     # next starts c / _WRITER_SHARE later at the earliest, so under load the rows
                     # of several loop iterations share one commit. After a quiet spell, at once.
@@ -290,11 +371,13 @@ class Writer(AppendsAsFutures):
                 ):
                     error = self._move(conn)
                 if exclusives:
-                    for exclusive in exclusives:
-                        self._run_exclusive(conn, exclusive, error)
-                for barrier in barriers:
-                    rows = self._journaled_in(conn, barrier.pick)
-                    self._loop.call_soon_threadsafe(_settle, barrier.released, rows, None)
+                    outcomes = _run_all(conn, exclusives, error, self._last_ids)
+                    self._loop.call_soon_threadsafe(_settle_all, outcomes)
+                if barriers:
+                    released: list[_Outcome] = [
+                        (b.released, self._journaled_in(conn, b.pick), None) for b in barriers
+                    ]
+                    self._loop.call_soon_threadsafe(_settle_all, released)
                 self._checkpointer.after_commit(conn)
                 if stop:
                     return
@@ -318,10 +401,16 @@ class Writer(AppendsAsFutures):
                 barriers.append(item)
             elif isinstance(item, _Exclusive):
                 exclusives.append(item)
+            elif isinstance(item, tuple):
+                for each in item:
+                    if isinstance(each, _Barrier):
+                        barriers.append(each)
+                    else:
+                        exclusives.append(each)
             else:
-                appends, appends_size = cast(_Batch, item)
-                batch.extend(appends)
-                size += appends_size
+                appends = cast(_Appends, item)
+                batch.extend(appends.submissions)
+                size += appends.size
             if len(batch) >= _MAX_BATCH:
                 return batch, size, barriers, exclusives, False
             try:
@@ -427,32 +516,6 @@ class Writer(AppendsAsFutures):
             return StoreUnavailable(f"the message store failed: {exc}")
         return None
 
-    def _run_exclusive(
-        self, conn: sqlite3.Connection, exclusive: _Exclusive, move_error: StoreUnavailable | None
-    ) -> None:
-        """Run one exclusive write (after the move it waited for, which failed when
-        ``move_error``) and hand its outcome to the loop."""
-        assert self._loop is not None
-        result: Any = None
-        error: BaseException | None = move_error if exclusive.settle else None
-        if error is None:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                result = exclusive.work(conn)
-                conn.execute("COMMIT")
-            except Exception as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                error = exc
-                if isinstance(exc, sqlite3.Error):
-                    error = StoreUnavailable(f"the message store failed: {exc}")
-                    error.__cause__ = exc
-            if exclusive.settle and (
-                not exclusive.keeps_ids or isinstance(error, StoreUnavailable)
-            ):
-                self._last_ids.clear()  # an import raises them; a failed commit leaves them
-        self._loop.call_soon_threadsafe(_settle, exclusive.done, result, error)
-
     def _journaled_in(
         self, conn: sqlite3.Connection, pick: Callable[[Journaled], list[tuple[Any, ...]]]
     ) -> list[tuple[Any, ...]]:
@@ -483,3 +546,52 @@ class Writer(AppendsAsFutures):
         """The answer to a line re-sent with a ref a line or a change of ``messages`` used."""
         event = find_ref(conn, sender, key)
         return None if event is None else Appended(as_line(event), duplicate=True)
+
+
+def _run_all(
+    conn: sqlite3.Connection,
+    exclusives: list[_Exclusive],
+    move_error: StoreUnavailable | None,
+    last_ids: dict[str, int],
+) -> list[_Outcome]:
+    """Run the exclusive writes in order (those that waited for a move after it, which failed
+    when ``move_error``): their outcomes, for the loop. Neighbours that wait for no move share
+    one transaction; when it fails, each runs again alone, so one write's error is its own.
+    ``last_ids``: the writer's cached last IDs, which a write that waited for a move may void."""
+    outcomes: list[_Outcome] = []
+    shared: list[_Exclusive] = []
+    for exclusive in (*exclusives, None):
+        if exclusive is not None and not exclusive.settle:
+            shared.append(exclusive)
+            continue
+        outcomes += _together(conn, shared) or [_alone(conn, e, None, last_ids) for e in shared]
+        shared = []
+        if exclusive is not None:
+            outcomes.append(_alone(conn, exclusive, move_error, last_ids))
+    return outcomes
+
+
+def _alone(
+    conn: sqlite3.Connection,
+    exclusive: _Exclusive,
+    move_error: StoreUnavailable | None,
+    last_ids: dict[str, int],
+) -> _Outcome:
+    """Run one exclusive write in a transaction of its own: its outcome for the loop."""
+    result: Any = None
+    error: BaseException | None = move_error if exclusive.settle else None
+    if error is None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            result = exclusive.work(conn)
+            conn.execute("COMMIT")
+        except Exception as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            error = exc
+            if isinstance(exc, sqlite3.Error):
+                error = StoreUnavailable(f"the message store failed: {exc}")
+                error.__cause__ = exc
+        if exclusive.settle and (not exclusive.keeps_ids or isinstance(error, StoreUnavailable)):
+            last_ids.clear()  # an import raises them; a failed commit leaves them
+    return exclusive.done, result, error

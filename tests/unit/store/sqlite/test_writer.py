@@ -7,7 +7,7 @@ import contextlib
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import orjson
@@ -281,3 +281,31 @@ async def test_the_queue_refuses_lines_beyond_its_bytes(tmp_path: Path) -> None:
         await store.close()
     assert [isinstance(r, Appended) for r in results] == [True, True, True, False, False]
     assert all("overloaded" in str(r) for r in results[3:])
+
+
+async def test_writes_of_one_loop_iteration_share_a_transaction_but_not_their_errors(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "chat.db"
+    async with _opened(path) as store:
+        writer = store._writer
+
+        def name(key: str) -> Callable[[sqlite3.Connection], str]:
+            def insert(conn: sqlite3.Connection) -> str:
+                conn.execute("INSERT INTO room_names (key, name) VALUES (?, ?)", (key, key))
+                if key == "bad":
+                    raise ValueError("refused")
+                return key
+
+            return insert
+
+        outcomes = await asyncio.gather(
+            *(writer.run(name(key)) for key in ("one", "bad", "two")), return_exceptions=True
+        )
+        assert outcomes[0] == "one"
+        assert outcomes[2] == "two"
+        assert isinstance(outcomes[1], ValueError)
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            keys = {row[0] for row in conn.execute("SELECT key FROM room_names")}
+        assert {"one", "two"} <= keys
+        assert "bad" not in keys

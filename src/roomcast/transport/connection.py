@@ -258,7 +258,10 @@ class WebSocketConnection(asyncio.Protocol):
         self.ping_sent = 0.0
         self._service = service
         self._transport = transport
-        self._parser = FrameParser(service.settings.max_frame_bytes)
+        # Made when bytes arrive and dropped once they are all handled, so an idle connection
+        # holds none: 136 bytes (the parser and its buffer) less each, for a parser made per
+        # burst of frames read.
+        self._parser: FrameParser | None = None
         # Frames queued for the end of this loop iteration; None when there are none (most idle
         # connections), so an idle connection holds no list.
         self._chunks: list[bytes] | None = None
@@ -346,18 +349,24 @@ class WebSocketConnection(asyncio.Protocol):
             return  # after a violation the rest of the stream is noise; wait for the EOF
         self.last_seen = asyncio.get_running_loop().time()
         self.ping_sent = 0.0
-        self._parser.feed(data)
+        parser = self._parser
+        if parser is None:
+            parser = self._parser = FrameParser(self._service.settings.max_frame_bytes)
+        parser.feed(data)
         if not self._paused & _PAUSED_FOR_FAIRNESS:
             self._consume()
 
     def _consume(self) -> None:
         """Handle up to ``_EVENTS_PER_TURN`` events, then give other connections a turn."""
-        if self._failed:
+        parser = self._parser
+        if self._failed or parser is None:
             return
         try:
             for _ in range(_EVENTS_PER_TURN):
-                event = self._parser.next_event()
+                event = parser.next_event()
                 if event is None:
+                    if parser.idle:
+                        self._parser = None
                     self._resume(_PAUSED_FOR_FAIRNESS)
                     return
                 if isinstance(event, TextMessage):

@@ -11,21 +11,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Final
+from typing import Any
 
 import orjson
 
 from roomcast.auth import Identity
 from roomcast.broker import Broker
-from roomcast.chat.state import Member
+from roomcast.chat.state import PERSON_PREFIX, Member
 from roomcast.store.people import PeopleStore, PersonRoom
 from roomcast.wire import frames, protocol
 from roomcast.wire.protocol import ErrorCode, ProtocolError, Ref
 
 log = logging.getLogger(__name__)
-
-# The broker "room" of a person's own events.
-PERSON_PREFIX: Final = "~p:"
 
 
 def person_channel(person: str) -> str:
@@ -52,8 +49,9 @@ class People:
         self._broker = broker
         self._spawn = spawn
         self._readable = readable
-        # A person's connections here: a tuple (48 bytes for one connection, where a dict took
-        # 184), remade on each arrival and departure, as a person has few connections.
+        # A person's connections here by its channel (the members' own string): a tuple (48
+        # bytes for one connection, where a dict took 184), remade on each arrival and
+        # departure, as a person has few connections.
         self._here: dict[str, tuple[Member, ...]] = {}
         self._handlers: dict[str, PersonEvents] = {"read": self._on_read, "close": self._on_close}
 
@@ -65,32 +63,32 @@ class People:
 
     def connections(self, person: str) -> list[Member]:
         """This node's connections of ``person``."""
-        return list(self._here.get(person, ()))
+        return list(self._here.get(person_channel(person), ()))
 
     async def arrived(self, member: Member, returning: bool) -> None:
         """A new connection: listen to its person's events; tell it its rooms when the person is
         signed in or ``returning`` (a guest that presented its session)."""
-        person = member.owner
-        here = self._here.get(person)
+        channel = member.person_channel
+        here = self._here.get(channel)
         if here is None:
-            self._here[person] = (member,)
-            self._broker.subscribe(person_channel(person))
+            self._here[channel] = (member,)
+            self._broker.subscribe(channel)
         elif all(m is not member for m in here):
-            self._here[person] = (*here, member)
+            self._here[channel] = (*here, member)
         if member.identity.account_id is not None or returning:
-            member.send(await self.rooms_payload(member.identity, person))
+            member.send(await self.rooms_payload(member.identity, member.owner))
 
     def gone(self, member: Member) -> None:
         """A connection closed."""
-        person = member.owner
-        here = self._here.get(person)
+        channel = member.person_channel
+        here = self._here.get(channel)
         if here is None or all(m is not member for m in here):
             return
         if len(here) > 1:
-            self._here[person] = tuple(m for m in here if m is not member)
+            self._here[channel] = tuple(m for m in here if m is not member)
         else:
-            del self._here[person]
-            self._broker.unsubscribe(person_channel(person))
+            del self._here[channel]
+            self._broker.unsubscribe(channel)
 
     async def rooms_of(self, identity: Identity, person: str) -> list[PersonRoom]:
         """The person's rooms that ``identity`` may still read (not a private room it was
@@ -151,7 +149,7 @@ class People:
 
     def control(self, channel: str, payload: bytes) -> None:
         """A person event from the broker (``channel`` is the person's)."""
-        members = self.connections(channel.removeprefix(PERSON_PREFIX))
+        members = list(self._here.get(channel, ()))
         if not members:
             return
         try:

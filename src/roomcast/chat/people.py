@@ -49,10 +49,11 @@ class People:
         self._broker = broker
         self._spawn = spawn
         self._readable = readable
-        # A person's connections here by its channel (the members' own string): a tuple (48
-        # bytes for one connection, where a dict took 184), remade on each arrival and
-        # departure, as a person has few connections.
-        self._here: dict[str, tuple[Member, ...]] = {}
+        # A person's connections here, by its channel (the members' own string): the member
+        # itself while it is the person's only one (as most are), else a tuple remade on each
+        # arrival and departure (a person has few connections). A dict per person took 184
+        # bytes per connection (docs/decisions.md).
+        self._here: dict[str, Member | tuple[Member, ...]] = {}
         self._handlers: dict[str, PersonEvents] = {"read": self._on_read, "close": self._on_close}
 
     def on(self, op: str, handler: PersonEvents) -> None:
@@ -63,7 +64,13 @@ class People:
 
     def connections(self, person: str) -> list[Member]:
         """This node's connections of ``person``."""
-        return list(self._here.get(person_channel(person), ()))
+        return self._members_of(person_channel(person))
+
+    def _members_of(self, channel: str) -> list[Member]:
+        here = self._here.get(channel)
+        if here is None:
+            return []
+        return [here] if isinstance(here, Member) else list(here)
 
     async def arrived(self, member: Member, returning: bool) -> None:
         """A new connection: listen to its person's events; tell it its rooms when the person is
@@ -71,24 +78,27 @@ class People:
         channel = member.person_channel
         here = self._here.get(channel)
         if here is None:
-            self._here[channel] = (member,)
+            self._here[channel] = member
             self._broker.subscribe(channel)
-        elif all(m is not member for m in here):
-            self._here[channel] = (*here, member)
+        else:
+            others = (here,) if isinstance(here, Member) else here
+            if all(m is not member for m in others):
+                self._here[channel] = (*others, member)
         if member.identity.account_id is not None or returning:
             member.send(await self.rooms_payload(member.identity, member.owner))
 
     def gone(self, member: Member) -> None:
         """A connection closed."""
         channel = member.person_channel
-        here = self._here.get(channel)
-        if here is None or all(m is not member for m in here):
+        members = self._members_of(channel)
+        if all(m is not member for m in members):
             return
-        if len(here) > 1:
-            self._here[channel] = tuple(m for m in here if m is not member)
-        else:
+        rest = [m for m in members if m is not member]
+        if not rest:
             del self._here[channel]
             self._broker.unsubscribe(channel)
+        else:
+            self._here[channel] = rest[0] if len(rest) == 1 else tuple(rest)
 
     async def rooms_of(self, identity: Identity, person: str) -> list[PersonRoom]:
         """The person's rooms that ``identity`` may still read (not a private room it was
@@ -149,7 +159,7 @@ class People:
 
     def control(self, channel: str, payload: bytes) -> None:
         """A person event from the broker (``channel`` is the person's)."""
-        members = list(self._here.get(channel, ()))
+        members = self._members_of(channel)
         if not members:
             return
         try:

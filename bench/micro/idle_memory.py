@@ -1,13 +1,16 @@
 """Resident memory per idle WebSocket connection of a roomcast server.
 
-Run: .venv/bin/python bench/micro/idle_memory.py [CONNECTIONS]
+Run: .venv/bin/python bench/micro/idle_memory.py [CONNECTIONS] [--db memory://|sqlite]
 Opens CONNECTIONS (default 3,000) idle connections spread over 100 rooms and reports the growth
-of the server's RSS divided by the count.
+of the server's RSS divided by the count. ``--db sqlite`` serves from an SQLite file in a fresh
+directory, as the benchmark's ``roomcast/idle`` does; the default is ``memory://``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import os
 import subprocess
 import sys
 import tempfile
@@ -46,16 +49,20 @@ async def measure(pid: int, count: int) -> None:
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
+    parser = argparse.ArgumentParser(description="RSS per idle WebSocket connection")
+    parser.add_argument("count", nargs="?", type=int, default=3000, help="connections to open")
+    parser.add_argument("--db", choices=("memory://", "sqlite"), default="memory://")
+    args = parser.parse_args()
     data = tempfile.mkdtemp()
+    db = os.path.join(data, "roomcast.db") if args.db == "sqlite" else args.db
     server = subprocess.Popen(
-        [sys.executable, "-m", "roomcast", "serve", "--port", str(PORT), "--db", "memory://",
+        [sys.executable, "-m", "roomcast", "serve", "--port", str(PORT), "--db", db,
          "--data-dir", data, "--log-level", "WARNING", "--max-connections-per-ip", "100000",
          "--rate-joins", "0"]
     )  # fmt: skip
     try:
         time.sleep(2)
-        asyncio.run(measure(server.pid, count))
+        asyncio.run(measure(server.pid, args.count))
     finally:
         server.terminate()
         server.wait()

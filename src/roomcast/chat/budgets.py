@@ -84,9 +84,12 @@ class RateBudgets:
         # A connection's bucket of a kind is made, full, when it first spends one: a bucket made
         # at connect time would be as full by then (it refills up to its burst), and an idle
         # connection holds none.
-        bucket = member.budgets.get(kind)
+        budgets = member.budgets
+        if budgets is None:
+            budgets = member.budgets = {}
+        bucket = budgets.get(kind)
         if bucket is None:
-            bucket = member.budgets[kind] = TokenBucket(self._rates[kind], now)
+            bucket = budgets[kind] = TokenBucket(self._rates[kind], now)
         wait = bucket.take(now)
         if not wait and kind == "messages" and member.remote:
             wait = self._messages_per_ip.take(member.remote, now)

@@ -11,21 +11,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Final
+from typing import Any
 
 import orjson
 
 from roomcast.auth import Identity
 from roomcast.broker import Broker
-from roomcast.chat.state import Member
+from roomcast.chat.state import PERSON_PREFIX, Member
 from roomcast.store.people import PeopleStore, PersonRoom
 from roomcast.wire import frames, protocol
 from roomcast.wire.protocol import ErrorCode, ProtocolError, Ref
 
 log = logging.getLogger(__name__)
-
-# The broker "room" of a person's own events.
-PERSON_PREFIX: Final = "~p:"
 
 
 def person_channel(person: str) -> str:
@@ -52,7 +49,11 @@ class People:
         self._broker = broker
         self._spawn = spawn
         self._readable = readable
-        self._here: dict[str, dict[str, Member]] = {}
+        # A person's connections here, by its channel (the members' own string): the member
+        # itself while it is the person's only one (as most are), else a tuple remade on each
+        # arrival and departure (a person has few connections). A dict per person took 184
+        # bytes per connection (docs/decisions.md).
+        self._here: dict[str, Member | tuple[Member, ...]] = {}
         # Connections of guests with a session made for them, until their first join: nothing
         # of their person is stored yet.
         self._new: set[str] = set()
@@ -66,32 +67,44 @@ class People:
 
     def connections(self, person: str) -> list[Member]:
         """This node's connections of ``person``."""
-        return list(self._here.get(person, {}).values())
+        return self._members_of(person_channel(person))
+
+    def _members_of(self, channel: str) -> list[Member]:
+        here = self._here.get(channel)
+        if here is None:
+            return []
+        return [here] if isinstance(here, Member) else list(here)
 
     async def arrived(self, member: Member, returning: bool) -> None:
         """A new connection: listen to its person's events; tell it its rooms when the person is
         signed in or ``returning`` (a guest that presented its session)."""
-        person = member.owner
-        here = self._here.get(person)
+        channel = member.person_channel
+        here = self._here.get(channel)
         if here is None:
-            here = self._here[person] = {}
-            self._broker.subscribe(person_channel(person))
-        here[member.wsid] = member
+            self._here[channel] = member
+            self._broker.subscribe(channel)
+        else:
+            others = (here,) if isinstance(here, Member) else here
+            if all(m is not member for m in others):
+                self._here[channel] = (*others, member)
         if member.identity.account_id is not None or returning:
-            member.send(await self.rooms_payload(member.identity, person))
+            member.send(await self.rooms_payload(member.identity, member.owner))
         else:
             self._new.add(member.wsid)
 
     def gone(self, member: Member) -> None:
         """A connection closed."""
-        person = member.owner
         self._new.discard(member.wsid)
-        here = self._here.get(person)
-        if here is None or here.pop(member.wsid, None) is None:
+        channel = member.person_channel
+        members = self._members_of(channel)
+        if all(m is not member for m in members):
             return
-        if not here:
-            del self._here[person]
-            self._broker.unsubscribe(person_channel(person))
+        rest = [m for m in members if m is not member]
+        if not rest:
+            del self._here[channel]
+            self._broker.unsubscribe(channel)
+        else:
+            self._here[channel] = rest[0] if len(rest) == 1 else tuple(rest)
 
     async def rooms_of(self, identity: Identity, person: str) -> list[PersonRoom]:
         """The person's rooms that ``identity`` may still read (not a private room it was
@@ -155,7 +168,7 @@ class People:
 
     def control(self, channel: str, payload: bytes) -> None:
         """A person event from the broker (``channel`` is the person's)."""
-        members = self.connections(channel.removeprefix(PERSON_PREFIX))
+        members = self._members_of(channel)
         if not members:
             return
         try:

@@ -10,11 +10,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
 
 from roomcast.auth import GUEST, Identity
 from roomcast.ratelimit import TokenBucket
 from roomcast.store import owner_key
+
+# The broker "room" of a person's own events: this and the person's owner key (``people``).
+PERSON_PREFIX: Final = "~p:"
+# Where the owner key starts in a person's channel, and a guest's sender in it (``g:<sender>``).
+_OWNER_AT: Final = len(PERSON_PREFIX)
+_GUEST_SENDER_AT: Final = _OWNER_AT + len("g:")
 
 
 def session_sender(session: str) -> str:
@@ -97,17 +103,32 @@ class Member:
     connected: bool = True
     userlist_diffs: bool = False
     remote: str = ""
-    budgets: dict[str, TokenBucket] = field(default_factory=dict)
+    # The rate buckets, made at the first budgeted command: an idle connection holds no dict.
+    budgets: dict[str, TokenBucket] | None = None
     strikes: int = 0
     identity: Identity = GUEST
-    # Who sent a message, for idempotent re-sends: a hash of the session secret.
-    sender: str = field(init=False)
-    # Whose its messages are (who may edit them): the account, or for a guest the session.
-    owner: str = field(init=False)
+    # The channel of its person's events (``PERSON_PREFIX`` and the owner key): one string that
+    # the member, the node's people and the broker's subscription share. ``owner`` and a
+    # guest's ``sender`` are cut from it at each use rather than held: 164 bytes less per idle
+    # guest connection (docs/decisions.md).
+    person_channel: str = field(init=False)
+    # A signed-in member's ``sender``; None for a guest, whose channel ends with it.
+    _account_sender: str | None = field(init=False)
 
     def __post_init__(self) -> None:
-        self.sender = session_sender(self.session)
-        self.owner = owner_key(self.identity.account_id, self.sender)
+        sender = session_sender(self.session)
+        self.person_channel = PERSON_PREFIX + owner_key(self.identity.account_id, sender)
+        self._account_sender = None if self.identity.account_id is None else sender
+
+    @property
+    def owner(self) -> str:
+        """Whose its messages are (who may edit them): the account, or for a guest the session."""
+        return self.person_channel[_OWNER_AT:]
+
+    @property
+    def sender(self) -> str:
+        """Who sent a message, for idempotent re-sends: a hash of the session secret."""
+        return self._account_sender or self.person_channel[_GUEST_SENDER_AT:]
 
     @property
     def wsid(self) -> str:

@@ -96,6 +96,12 @@ class FrameParser:
     _fragment_opcode: int = 0
     _fragment_size: int = 0
 
+    @property
+    def idle(self) -> bool:
+        """True when every byte fed is consumed and no fragmented message is open: the parser
+        is as new, and whoever holds it may drop it."""
+        return self._offset == len(self._buffer) and self._fragments is None
+
     def feed(self, data: bytes) -> None:
         if self._offset and self._offset == len(self._buffer):
             self._buffer.clear()

@@ -152,6 +152,24 @@ async def test_a_read_marker_reaches_the_persons_other_connections(hub: Hub, pee
     assert one.of("Error")[-1]["Code"] == "not_in_room"
 
 
+async def test_the_node_follows_a_person_while_it_holds_one_of_its_connections(
+    hub: Hub, peer: Peers
+) -> None:
+    tabs = [await hub.connect(peer(f"t{i}"), room="r", identity=ALICE) for i in range(3)]
+    person, channel = tabs[0].owner, tabs[0].person_channel
+    assert (person, channel) == ("a:id-alice", "~p:a:id-alice")
+    assert hub.people.connections(person) == tabs
+    for gone, left in ((1, [tabs[0], tabs[2]]), (0, [tabs[2]]), (2, [])):
+        assert isinstance(hub.broker, MemoryBroker)
+        assert channel in hub.broker._rooms
+        await hub.disconnect(tabs[gone])
+        assert hub.people.connections(person) == left
+    assert channel not in hub.broker._rooms
+    guest = await hub.connect(peer("g"), room="r")
+    assert guest.owner == "g:" + guest.sender
+    assert hub.people.connections(guest.owner) == [guest]
+
+
 async def test_a_mention_notifies_the_person_and_counts(hub: Hub, peer: Peers) -> None:
     alice_tab, bob_tab, bob_phone = peer("a"), peer("b1"), peer("b2")
     alice = await hub.connect(alice_tab, room="r", identity=ALICE)

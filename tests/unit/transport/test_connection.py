@@ -21,6 +21,7 @@ from fake_socket import (
     upgrade_request,
 )
 from roomcast.ops.config import Settings
+from roomcast.transport.connection import WebSocketConnection
 
 OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_CONTINUATION = 0x1, 0x2, 0x8, 0x9, 0xA, 0x0
 
@@ -172,6 +173,28 @@ async def test_many_frames_in_one_read_pause_reading_until_handled(server: Serve
     frames = await wire.frames()
     assert frames == [(OP_PONG, str(i).encode()) for i in range(450)]
     assert wire.transport.reading
+
+
+async def test_only_a_chatting_client_keeps_a_frame_parser(server: Server) -> None:
+    """An idle client (pongs and pings only) holds no parser between reads; one that chats keeps
+    its own rather than have one made per read; the heartbeat drops it once the client is
+    silent."""
+    wire = await server.connected("room=lobby&nick=quiet")
+    connection = wire.transport.get_protocol()
+    assert isinstance(connection, WebSocketConnection)
+    assert connection._parser is None
+    wire.send(MASKED_PING_HELLO)
+    assert await wire.frames() == [(OP_PONG, b"Hello")]
+    assert connection._parser is None
+    body = json.dumps({"Message": base64.b64encode(b"hi").decode()}).encode()
+    wire.send(client_frame(OP_TEXT, body[:3], fin=False))  # a message begun is kept
+    await wire.settle()
+    assert connection._parser is not None
+    wire.send(client_frame(OP_CONTINUATION, body[3:]))
+    assert any(f["Type"] == "Chat" for f in await wire.json_frames())
+    assert connection._parser is not None
+    connection.release_parser()
+    assert connection._parser is None
 
 
 async def test_a_client_close_is_echoed_and_the_member_leaves(server: Server) -> None:

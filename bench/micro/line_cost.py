@@ -189,7 +189,7 @@ async def roomcast_cost(store: Store, n: int) -> tuple[float, float]:
             nick = f"u{room}x{n_}"
             transport = CountingTransport(tally)
             request = Request("GET", f"/ws?room=room{room}&nick={nick}", {})
-            connection = service.open(transport, request, "127.0.0.1", b"")
+            connection = service.open(transport, request, "127.0.0.1", b"", b"")
             senders.append((connection.data_received, client_frame(nick)))
             transports.append(transport)
     await wait_until(lambda: all(c.member and c.member.rooms for c in service.connections.values()))

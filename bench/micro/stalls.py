@@ -2,7 +2,8 @@
 
 Runs ``roomcast serve`` in this process with recorders around it, drives it with the bench's C
 load generator (``bench/.peers/loadgen``, built by the first ``python -m bench`` run) and prints
-what it found. The recorders are measurement only, they change nothing the server does:
+what it found. The recorders only watch; their cost is a 2-ms timer on the loop and a thread
+that takes the GIL for a few microseconds each millisecond:
 
 - a ticker on the event loop (every 2 ms): a gap over ``--stall-ms`` between two ticks is a stall;
 - a watchdog thread (every 1 ms) that, while the ticker is late, samples the main thread's stack
@@ -18,8 +19,9 @@ Delivery latency comes from the load generator: p50, p99 and max of every copy o
 Run (one room of 1,000 members, one sender at 20 lines/s, 8 s):
   PYTHONPATH=$PWD/src .venv/bin/python bench/micro/stalls.py --clients 1000 --rate 20
   ... --db memory://        the same on the memory store
-  ... --idle 10000 --rooms 1000 --seconds 60
+  ... --clients 0 --idle 10000 --rooms 1000 --rate 0 --seconds 45
                             10,000 idle connections, no lines
+  ... --rate 1000           1,000,000 deliveries a second
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from roomcast.ops.metrics import Histogram
+
 ROOT = Path(__file__).resolve().parents[2]
 LOADGEN = ROOT / "bench" / ".peers" / "loadgen"
 BENCH_FLAGS = [
@@ -61,14 +65,16 @@ class Recorder:
         self.stalls: list[dict[str, Any]] = []
         self.gcs: list[tuple[float, float, int, int]] = []  # start, seconds, generation, objects
         self.spans: dict[str, list[tuple[float, float, float]]] = collections.defaultdict(list)
+        self.values: dict[str, list[int]] = collections.defaultdict(list)  # what timed calls gave
         self.samples: list[tuple[float, str]] = []  # (time, main thread's stack) while late
-        self.ring: collections.deque[tuple[float, dict[str, tuple[int, int]]]] = (
-            collections.deque(maxlen=40_000)
+        self.ring: collections.deque[tuple[float, dict[str, tuple[int, int]]]] = collections.deque(
+            maxlen=40_000
         )
         self._gc_started = 0.0
         self.full_outside: list[float] = []  # ms of each full collection outside the window
         self.counting = False
-        self._main = threading.main_thread().ident
+        self.lag: Histogram | None = None  # the server's roomcast_event_loop_lag_seconds
+        self._main = threading.get_ident()  # made on the main thread
         gc.callbacks.append(self._on_gc)
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
@@ -87,9 +93,13 @@ class Recorder:
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             started, cpu = time.perf_counter(), time.thread_time()
+            result = None
             try:
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
+                return result
             finally:
+                if self.counting and isinstance(result, int):
+                    self.values[name].append(result)
                 if self.counting:
                     self.spans[name].append(
                         (started, time.perf_counter() - started, time.thread_time() - cpu)
@@ -132,7 +142,7 @@ class Recorder:
                 self.ring.append((now, snap))
             polls += 1
             if self.counting and now - self.last_tick > self.stall * 0.8:
-                frame = sys._current_frames().get(self._main)  # noqa: SLF001
+                frame = sys._current_frames().get(self._main)
                 if frame is not None:
                     stack = traceback.extract_stack(frame)[-6:]
                     self.samples.append(
@@ -175,6 +185,11 @@ def _tracked() -> int:
     return sum(gc.get_count())
 
 
+def _run_queue_wait(pid: int) -> float:
+    """Seconds process ``pid`` has waited for a core."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -200,6 +215,7 @@ def install(rec: Recorder) -> None:
 
     def start(self: loop_lag.LoopLagSampler) -> None:
         original_start(self)
+        rec.lag = self._histogram
         rec.start_ticker(asyncio.get_running_loop())
 
     loop_lag.LoopLagSampler.start = start  # type: ignore[method-assign]
@@ -216,10 +232,11 @@ def drive(args: argparse.Namespace, port: int, rec: Recorder) -> dict[str, Any]:
     cmd = ["taskset", "-c", args.loadgen_cpu, str(LOADGEN), "--port", str(port), "--path", path,
            "--ready-token", '"Joined"']  # fmt: skip
     lg = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert lg.stdin is not None and lg.stdout is not None
+    assert lg.stdin is not None
 
     def command(line: str) -> dict[str, Any]:
-        assert lg.stdin is not None and lg.stdout is not None
+        assert lg.stdin is not None
+        assert lg.stdout is not None
         lg.stdin.write(line + "\n")
         lg.stdin.flush()
         return dict(json.loads(lg.stdout.readline()))
@@ -239,13 +256,21 @@ def drive(args: argparse.Namespace, port: int, rec: Recorder) -> dict[str, Any]:
                  round((time.thread_time() - cpu) * 1000, 1))
             )  # fmt: skip
         time.sleep(0.5)
+        assert rec.lag is not None
+        lag_before = list(rec.lag.counts)
+        gen_wait = _run_queue_wait(lg.pid)
         rec.counting = True
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         if args.rate:
             result["step"] = command(f"step {args.rate} 1 {args.seconds} 1 1")
         else:
             result["wait"] = command(f"wait {args.seconds}")
         result["window"] = (started, time.perf_counter())
+        result["lag"] = [n - before for n, before in zip(rec.lag.counts, lag_before, strict=True)]
+        result["gen_wait"] = (_run_queue_wait(lg.pid) - gen_wait) / (time.perf_counter() - started)
+        result["cores"] = (time.process_time() - cpu) / (time.perf_counter() - started)
+        wal = Path(args.workdir) / "roomcast.db-wal"
+        result["wal_bytes"] = wal.stat().st_size if wal.exists() else 0
         rec.counting = False
         lg.stdin.write("quit\n")
         lg.stdin.flush()
@@ -260,11 +285,24 @@ def report(rec: Recorder, result: dict[str, Any]) -> None:
     step = result.get("step")
     if step:
         print(f"delivery: p50 {step['p50']:.2f} p99 {step['p99']:.2f} max {step['max']:.2f} ms, "
-              f"{step['delivered_per_sec']:.0f}/s, loss {1 - step['delivery']:.4f}")  # fmt: skip
+              f"{step['delivered_per_sec']:.0f}/s, loss {1 - step['delivery']:.4f}; the generator "
+              f"waited for its core {result['gen_wait']:.0%} of the time")  # fmt: skip
     gaps = sorted(stall["gap"] * 1000 for stall in rec.stalls)
-    print(f"window {end - start:.1f} s; stalls over {rec.stall * 1000:.0f} ms: {len(gaps)}, "
+    print(f"window {end - start:.1f} s, server CPU {result['cores']:.2f} cores; "
+          f"stalls over {rec.stall * 1000:.0f} ms: {len(gaps)}, "
           f"over 25 ms: {sum(g > 25 for g in gaps)}, over 50 ms: {sum(g > 50 for g in gaps)}, "
           f"max {max(gaps, default=0):.1f} ms; the longest:")  # fmt: skip
+    # A stall in which the main thread waited for a core for more than half of it is the
+    # machine's (other processes), not the server's.
+    machine = [
+        stall
+        for stall in rec.stalls
+        if rec.threads_in(stall["start"], stall["end"]).get("MainThread", (0, 0))[1]
+        > stall["gap"] * 500
+    ]
+    own = sorted(stall["gap"] * 1000 for stall in rec.stalls if stall not in machine)
+    print(f"  of which the main thread waited for a core most of the time: {len(machine)}; "
+          f"the others: {len(own)}, max {max(own, default=0):.1f} ms")  # fmt: skip
     for stall in sorted(rec.stalls, key=lambda st: -st["gap"])[: rec.show]:
         s, e = stall["start"], stall["end"]
         gcs = [g for g in rec.gcs if g[0] < e and g[0] + g[1] > s]
@@ -288,6 +326,10 @@ def report(rec: Recorder, result: dict[str, Any]) -> None:
             print(f"    {span}")
         for stack, n in samples.most_common(3):
             print(f"    {n} x {stack}")
+    assert rec.lag is not None
+    bounds = [f"<={b * 1000:g}ms" for b in rec.lag.bounds] + ["more"]
+    lag = ", ".join(f"{b} {n}" for b, n in zip(bounds, result["lag"], strict=True) if n)
+    print(f"roomcast_event_loop_lag_seconds in the window (samples per bucket): {lag}")
     print("gc in window:")
     by_gen: dict[int, list[float]] = collections.defaultdict(list)
     for g in rec.gcs:
@@ -297,11 +339,14 @@ def report(rec: Recorder, result: dict[str, Any]) -> None:
               f"total {sum(pauses) * 1000:.1f} ms")  # fmt: skip
     print("timers in window (count, max wall ms, max cpu ms, total wall ms):")
     for name, items in sorted(rec.spans.items()):
-        print(f"  {name:22} {len(items):6} {max(d for _, d, _ in items) * 1000:8.2f} "
-              f"{max(c for _, _, c in items) * 1000:8.2f} {sum(d for _, d, _ in items) * 1000:9.1f}")  # fmt: skip
+        walls, cpus = [d * 1000 for _, d, _ in items], [c * 1000 for _, _, c in items]
+        print(f"  {name:22} {len(items):6} {max(walls):8.2f} {max(cpus):8.2f} {sum(walls):9.1f}")
     print(f"full collections before the window (wall ms, cpu ms): {result['full_gc_ms']}")
     automatic = [round(ms, 1) for ms in rec.full_outside]
     print(f"full collections outside the window (ms, with the 3 above): {automatic}")
+    for name, values in rec.values.items():
+        print(f"{name} returned: {values}")
+    print(f"write-ahead log file: {result['wal_bytes']:,} bytes")
     print(f"objects tracked by gc at the end: {len(gc.get_objects())}, "
           f"frozen {gc.get_freeze_count()}")  # fmt: skip
 
@@ -327,6 +372,7 @@ def main() -> None:
     port = _free_port()
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="roomcast-stalls-") as workdir:
+        args.workdir = workdir
         db = f"{workdir}/roomcast.db" if args.db == "sqlite" else args.db
         argv = ["serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", workdir,
                 "--db", db, *BENCH_FLAGS, *args.extra]  # fmt: skip

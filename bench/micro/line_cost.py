@@ -168,7 +168,10 @@ async def roomcast_cost(store: Store, n: int) -> tuple[float, float]:
             senders.append((connection.data_received, client_frame(nick)))
             transports.append(transport)
     await wait_until(lambda: all(c.member and c.member.rooms for c in service.connections.values()))
-    await asyncio.sleep(0.1)  # the joins' own frames are out
+    written = -1
+    while written != CountingTransport.all_writes:  # the joins' own frames are out
+        written = CountingTransport.all_writes
+        await asyncio.sleep(0.1)
     metrics = hub.metrics
     expected = [metrics.messages_delivered]
 

@@ -265,6 +265,8 @@ def drive(args: argparse.Namespace, port: int, rec: Recorder) -> dict[str, Any]:
             result["step"] = command(f"step {args.rate} 1 {args.seconds} 1 1")
         else:
             result["wait"] = command(f"wait {args.seconds}")
+        if args.drop:
+            result["closeall"] = command("closeall 20")
         result["window"] = (started, time.perf_counter())
         result["lag"] = [n - before for n, before in zip(rec.lag.counts, lag_before, strict=True)]
         result["gen_wait"] = (_run_queue_wait(lg.pid) - gen_wait) / (time.perf_counter() - started)
@@ -360,6 +362,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20, help="lines/s from one sender (0: none)")
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--stall-ms", type=float, default=10)
+    parser.add_argument("--drop", action="store_true", help="then every client leaves at once")
     parser.add_argument("--server-cpu", default="0")
     parser.add_argument("--loadgen-cpu", default="1")
     parser.add_argument("extra", nargs="*", help="more flags for roomcast serve (after --)")

@@ -69,20 +69,21 @@ _KERNEL_SEND_BUFFER: Final = 128 * 1024
 # Events one connection may handle before the event loop serves the others.
 _EVENTS_PER_TURN: Final = 200
 _PAUSED_FOR_QUEUE: Final = 1
+_PAUSED_FOR_FAIRNESS: Final = 2
 # Transport writes of the outbox per event-loop turn. One line to a room of 1,000 was 1,000
 # writes in one callback, 8-17 ms of CPU (bench/micro/stalls.py, 1 x 1,000 at 20 lines/s):
-# the loop served nothing else meanwhile. 256 writes take some 2-4 ms.
+# the loop served nothing else meanwhile. 256 writes took at most 2.8 ms there.
 _WRITES_PER_TURN: Final = 256
 # Slices of the heartbeat's visit of every connection, one per timer call spread over the quarter
 # interval. 10,000 idle connections (bench/micro/stalls.py --idle 10000 --rooms 1000 --rate 0)
-# came due together and their pings took 28-56 ms to write in one turn, the pongs some 25 ms
-# more: event-loop stalls of 48-82 ms every 19 s. In 32 slices a turn writes at most ~320 pings.
+# came due together and their pings took 28-87 ms to write in one turn, their pongs the rest of
+# event-loop stalls of 48-140 ms every 19 s. In 32 slices a turn writes some 320 pings.
 _HEARTBEAT_SLICES: Final = 32
-_PAUSED_FOR_FAIRNESS: Final = 2
 
 
 class Outbox:
-    """Writes what was queued during one loop iteration: room frames first, then own frames."""
+    """Writes what was queued during one loop iteration: room frames first, then own frames,
+    over as many turns as ``_WRITES_PER_TURN`` makes it."""
 
     __slots__ = ("_connections", "_loop", "_rooms", "_scheduled", "_timings", "_writes")
 

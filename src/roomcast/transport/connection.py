@@ -72,8 +72,13 @@ _PAUSED_FOR_QUEUE: Final = 1
 _PAUSED_FOR_FAIRNESS: Final = 2
 # Transport writes of the outbox per event-loop turn. One line to a room of 1,000 was 1,000
 # writes in one callback, 8-17 ms of CPU (bench/micro/stalls.py, 1 x 1,000 at 20 lines/s):
-# the loop served nothing else meanwhile. 256 writes took at most 2.8 ms there.
+# the loop served nothing else meanwhile. 256 writes took at most 2.8 ms there; but where the
+# sockets are full (at 1,000,000 deliveries a second with the generator short of a core) a write
+# costs more and 256 took up to 10.9 ms, so a turn also ends after _TURN_SECONDS, checked every
+# _WRITES_PER_CHECK writes (the longest turn in one such window then: 4.2 ms of CPU).
 _WRITES_PER_TURN: Final = 256
+_TURN_SECONDS: Final = 0.002
+_WRITES_PER_CHECK: Final = 32
 # Slices of the heartbeat's visit of every connection, one per timer call spread over the quarter
 # interval. 10,000 idle connections (bench/micro/stalls.py --idle 10000 --rooms 1000 --rate 0)
 # came due together and their pings took 28-87 ms to write in one turn, their pongs the rest of
@@ -144,20 +149,25 @@ class Outbox:
 
     def _write(self, budget: int) -> None:
         writes = self._writes
+        deadline = time.perf_counter() + _TURN_SECONDS
         while writes and budget > 0:
             data, targets, timed = writes[0]
-            started = time.perf_counter()
-            if len(targets) <= budget:
-                writes.popleft()
-                now = targets
-            else:
-                now = targets[-budget:]
-                del targets[-budget:]
-            budget -= len(now)
-            for connection in now:
-                connection.write(data)
+            started = ended = time.perf_counter()
+            while budget > 0 and ended <= deadline:
+                step = min(budget, _WRITES_PER_CHECK)
+                now = targets[-step:]
+                del targets[-step:]
+                budget -= len(now)
+                for connection in now:
+                    connection.write(data)
+                ended = time.perf_counter()
+                if not targets:
+                    writes.popleft()
+                    break
             if timed:
-                self._timings.observe(time.perf_counter() - started)
+                self._timings.observe(ended - started)
+            if ended > deadline:
+                return
 
 
 class RoomFanout:

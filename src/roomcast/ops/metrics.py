@@ -217,7 +217,7 @@ def render(metrics: Metrics, *, connections: int, rooms: Mapping[str, int]) -> s
     out.histogram(
         "roomcast_fanout_seconds",
         "Time to write one room's frames to its members on this node, per event-loop turn"
-        " (at most 256 writes a turn: a bigger room takes several).",
+        " (at most 256 writes or 2 ms a turn: a bigger room takes several).",
         metrics.fanout_seconds,
     )
     out.histogram(

@@ -80,7 +80,7 @@ class Tally:
 
 
 class CountingTransport(asyncio.Transport):
-    """A transport that takes every write at once and counts them."""
+    """A transport that takes every write at once and counts them (and in ``tally``, if any)."""
 
     def __init__(self, tally: Tally | None = None) -> None:
         super().__init__()
@@ -193,11 +193,22 @@ async def roomcast_cost(store: Store, n: int) -> tuple[float, float]:
             senders.append((connection.data_received, client_frame(nick)))
             transports.append(transport)
     await wait_until(lambda: all(c.member and c.member.rooms for c in service.connections.values()))
-    await asyncio.sleep(0.1)  # the joins' own frames are out
+    written = -1
+    while written != tally.writes:  # the joins' own frames are out
+        written = tally.writes
+        await asyncio.sleep(0.1)
+    metrics = hub.metrics
+    expected = [metrics.messages_delivered]
 
     async def fanned_out() -> None:
-        # Each member's one joined write of the round, once the store has committed the lines.
-        await tally.wait_for(tally.writes + len(transports))
+        # Every line of the round fanned out (once the store committed it), and the joined
+        # writes, one per member, a few hundred per event-loop turn: waited for on the tally's
+        # future, not by polling.
+        expected[0] += len(senders) * ROOM_SIZE
+        target = tally.writes + len(transports)
+        await tally.wait_for(target)
+        while metrics.messages_delivered < expected[0] or tally.writes < target:
+            await tally.wait_for(tally.writes + 1)
 
     await rounds(senders, transports, 5, fanned_out)  # warm up
     process_start = time.process_time()

@@ -11,12 +11,16 @@ Writing: the hub hands the JSON payload of each frame over, room traffic through
 ``RoomFanout`` per room and everything else through the connection itself; both frame it here,
 a room's payload once for all its members. ``Outbox`` collects the frames of an event-loop
 iteration and then writes each room's frames, joined, once to each member's transport, then each
-connection's own frames. A transport whose unsent bytes pass the high-water mark belongs to a
-slow consumer, which is dropped with close code 1013.
+connection's own frames, at most ``_WRITES_PER_TURN`` writes per event-loop turn: what is left
+(the rest of a big room) goes on in the next turn, before any frame queued since. A transport
+whose unsent bytes pass the high-water mark belongs to a slow consumer, which is dropped with
+close code 1013.
 
 Liveness: one timer for all connections pings those that were silent for ``ping_interval``
 seconds and drops those that leave a ping unanswered for half of that, so a vanished peer is gone
-within two intervals.
+within two intervals. It visits every connection once per quarter interval, a slice at a time
+(``_HEARTBEAT_SLICES``), so connections opened together are not all pinged, nor their pongs
+read, in one event-loop turn.
 """
 
 from __future__ import annotations
@@ -66,19 +70,37 @@ _KERNEL_SEND_BUFFER: Final = 128 * 1024
 _EVENTS_PER_TURN: Final = 200
 _PAUSED_FOR_QUEUE: Final = 1
 _PAUSED_FOR_FAIRNESS: Final = 2
+# Transport writes of the outbox per event-loop turn. One line to a room of 1,000 was 1,000
+# writes in one callback, 8-17 ms of CPU (bench/micro/stalls.py, 1 x 1,000 at 20 lines/s):
+# the loop served nothing else meanwhile. 256 writes took at most 2.8 ms there; but where the
+# sockets are full (at 1,000,000 deliveries a second with the generator short of a core) a write
+# costs more and 256 took up to 10.9 ms, so a turn also ends after _TURN_SECONDS, checked every
+# _WRITES_PER_CHECK writes (the longest turn in one such window then: 4.2 ms of CPU).
+_WRITES_PER_TURN: Final = 256
+_TURN_SECONDS: Final = 0.002
+_WRITES_PER_CHECK: Final = 32
+# Slices of the heartbeat's visit of every connection, one per timer call spread over the quarter
+# interval. 10,000 idle connections (bench/micro/stalls.py --idle 10000 --rooms 1000 --rate 0)
+# came due together and their pings took 28-87 ms to write in one turn, their pongs the rest of
+# event-loop stalls of 48-140 ms every 19 s. In 32 slices a turn writes some 320 pings.
+_HEARTBEAT_SLICES: Final = 32
 
 
 class Outbox:
-    """Writes what was queued during one loop iteration: room frames first, then own frames."""
+    """Writes what was queued during one loop iteration: room frames first, then own frames,
+    over as many turns as ``_WRITES_PER_TURN`` makes it."""
 
-    __slots__ = ("_connections", "_loop", "_rooms", "_scheduled", "_timings")
+    __slots__ = ("_connections", "_loop", "_rooms", "_scheduled", "_timings", "_writes")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, timings: Histogram) -> None:
-        """``timings``: what writing each room's frames to its members took, per iteration."""
+        """``timings``: what writing a room's frames to its members took, per turn."""
         self._loop = loop
         self._timings = timings
         self._rooms: list[RoomFanout] = []
         self._connections: list[WebSocketConnection] = []
+        # Taken from the rooms and connections and not yet written: the bytes, the connections
+        # still to write them to (written from the end), and whether they are a room's.
+        self._writes: deque[tuple[bytes, list[WebSocketConnection], bool]] = deque()
         self._scheduled = False
 
     def room(self) -> RoomFanout:
@@ -87,27 +109,65 @@ class Outbox:
 
     def room_dirty(self, room: RoomFanout) -> None:
         self._rooms.append(room)
-        if not self._scheduled:
-            self._scheduled = True
-            self._loop.call_soon(self._flush)
+        self._schedule()
 
     def connection_dirty(self, connection: WebSocketConnection) -> None:
         self._connections.append(connection)
+        self._schedule()
+
+    def _schedule(self) -> None:
         if not self._scheduled:
             self._scheduled = True
             self._loop.call_soon(self._flush)
 
     def _flush(self) -> None:
         self._scheduled = False
+        if not self._writes:
+            self._take()
+        self._write(_WRITES_PER_TURN)
+        if self._writes or self._rooms or self._connections:
+            self._schedule()
+
+    def drain(self) -> None:
+        """Write at once what was taken and not yet written, for a write outside the outbox
+        (a member joining a room, a close frame) to come after it."""
+        while self._writes:
+            self._write(_WRITES_PER_TURN)
+
+    def _take(self) -> None:
+        """Take the frames queued since the last take: each room's, then each connection's."""
         rooms, self._rooms = self._rooms, []
-        observe = self._timings.observe
         for room in rooms:
-            started = time.perf_counter()
-            room.flush()
-            observe(time.perf_counter() - started)
+            data = room.take()
+            if data is not None:
+                self._writes.append((data, room.members(), True))
         connections, self._connections = self._connections, []
         for connection in connections:
-            connection.flush()
+            data = connection.take()
+            if data is not None:
+                self._writes.append((data, [connection], False))
+
+    def _write(self, budget: int) -> None:
+        writes = self._writes
+        deadline = time.perf_counter() + _TURN_SECONDS
+        while writes and budget > 0:
+            data, targets, timed = writes[0]
+            started = ended = time.perf_counter()
+            while budget > 0 and ended <= deadline:
+                step = min(budget, _WRITES_PER_CHECK)
+                now = targets[-step:]
+                del targets[-step:]
+                budget -= len(now)
+                for connection in now:
+                    connection.write(data)
+                ended = time.perf_counter()
+                if not targets:
+                    writes.popleft()
+                    break
+            if timed:
+                self._timings.observe(ended - started)
+            if ended > deadline:
+                return
 
 
 class RoomFanout:
@@ -138,14 +198,25 @@ class RoomFanout:
     def discard(self, peer: Peer) -> None:
         self._members.pop(peer.wsid, None)
 
-    def flush(self) -> None:
+    def members(self) -> list[WebSocketConnection]:
+        return list(self._members.values())
+
+    def take(self) -> bytes | None:
+        """The frames queued since the last take, joined; None when there are none."""
         pending = self._pending
         if not pending:
-            return
+            return None
         data = pending[0] if len(pending) == 1 else b"".join(pending)
         pending.clear()
-        for member in self._members.values():
-            member.write(data)
+        return data
+
+    def flush(self) -> None:
+        """Write the queued frames to every member now, after what the outbox holds."""
+        self._outbox.drain()
+        data = self.take()
+        if data is not None:
+            for member in self._members.values():
+                member.write(data)
 
 
 class WebSocketService:
@@ -158,6 +229,9 @@ class WebSocketService:
         self.connections: dict[str, WebSocketConnection] = {}
         self.limits = ConnectionLimits(settings.max_connections, settings.max_connections_per_ip)
         self._heartbeat: asyncio.TimerHandle | None = None
+        # The heartbeat's round: the connections it has yet to visit, and its timer calls left.
+        self._unvisited: list[WebSocketConnection] = []
+        self._beats_left = 0
         self._all_gone: asyncio.Event | None = None
 
     def start(self) -> None:
@@ -209,15 +283,25 @@ class WebSocketService:
 
     def _schedule_heartbeat(self) -> None:
         self._heartbeat = asyncio.get_running_loop().call_later(
-            self.settings.ping_interval / 4, self._beat
+            self.settings.ping_interval / 4 / _HEARTBEAT_SLICES, self._beat
         )
 
     def _beat(self) -> None:
-        """Ping silent connections; drop those whose ping went unanswered."""
+        """Visit the next slice of connections: ping the silent, drop those whose ping went
+        unanswered."""
+        if not self._beats_left:
+            self._unvisited = list(self.connections.values())
+            self._beats_left = _HEARTBEAT_SLICES
+        unvisited = self._unvisited
+        # From the end, so what is visited is let go of slice by slice.
+        start = len(unvisited) - -(-len(unvisited) // self._beats_left)
+        visiting = unvisited[start:]
+        del unvisited[start:]
+        self._beats_left -= 1
         now = asyncio.get_running_loop().time()
         interval = self.settings.ping_interval
         ping = websocket.ping_frame()
-        for connection in list(self.connections.values()):
+        for connection in visiting:
             if connection.ping_sent:
                 if now - connection.ping_sent > interval / 2:
                     log.info("connection %s dropped: no answer to ping", connection.wsid)
@@ -533,12 +617,20 @@ class WebSocketConnection(asyncio.Protocol):
         else:
             chunks.append(frame)
 
-    def flush(self) -> None:
+    def take(self) -> bytes | None:
+        """The frames queued since the last take, joined; None when there are none."""
         chunks = self._chunks
         if chunks is None:
-            return
+            return None
         self._chunks = None
-        self.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def flush(self) -> None:
+        """Write the queued frames now, after what the outbox holds (for this client too)."""
+        self._service.outbox.drain()
+        data = self.take()
+        if data is not None:
+            self.write(data)
 
     def write(self, data: bytes) -> None:
         if self.closing:

@@ -1,5 +1,6 @@
 """The transport frames what the chat domain hands it: a room's payloads once for all members,
-joined into one write per member per loop iteration; a connection's own payloads apart."""
+joined into one write per member per loop iteration; a connection's own payloads apart. Writes
+are spread over event-loop turns, the heartbeat's pings too."""
 
 from __future__ import annotations
 
@@ -73,3 +74,58 @@ async def test_a_connections_own_payloads_follow_its_rooms_and_come_framed() -> 
         text_frame(b'{"Type":"Chat","ID":1}'),
         text_frame(b'{"Type":"Ack","ID":1}'),
     ]
+
+
+async def test_a_big_rooms_fan_out_takes_turns_and_keeps_every_clients_order() -> None:
+    websockets = service()
+    transports = [RecordingTransport() for _ in range(600)]
+    members = [WebSocketConnection(websockets, t, "127.0.0.1") for t in transports]
+    room = websockets.outbox.room()
+    for member in members:
+        room.add(member)
+    one, two = (text_frame(b'{"Type":"Chat","ID":%d}' % n) for n in (1, 2))
+    ack = text_frame(b'{"Type":"Ack","ID":2}')
+    room.send(b'{"Type":"Chat","ID":1}')
+    await asyncio.sleep(0)
+    assert 0 < sum(1 for t in transports if t.writes) <= 256  # one turn's, the rest after
+    room.send(b'{"Type":"Chat","ID":2}')
+    members[0].send(b'{"Type":"Ack","ID":2}')
+    for _ in range(6):
+        await asyncio.sleep(0)
+    assert transports[0].writes == [one, two, ack]
+    assert all(t.writes == [one, two] for t in transports[1:])
+
+
+async def test_a_write_outside_the_outbox_comes_after_what_it_took() -> None:
+    websockets = service()
+    transports = [RecordingTransport() for _ in range(600)]
+    members = [WebSocketConnection(websockets, t, "127.0.0.1") for t in transports]
+    room = websockets.outbox.room()
+    for member in members:
+        room.add(member)
+    room.send(b'{"Type":"Chat","ID":1}')
+    await asyncio.sleep(0)  # part of the room has it
+    newcomer = RecordingTransport()
+    newcomer_member = WebSocketConnection(websockets, newcomer, "127.0.0.1")
+    newcomer_member.send(b'{"Type":"Joined"}')
+    room.add(newcomer_member)  # its own frame first, and everyone else's Chat before
+    one = text_frame(b'{"Type":"Chat","ID":1}')
+    assert all(t.writes == [one] for t in transports)
+    assert newcomer.writes == [text_frame(b'{"Type":"Joined"}')]
+
+
+async def test_the_heartbeat_pings_a_slice_of_the_connections_per_call() -> None:
+    websockets = service()
+    transports = [RecordingTransport() for _ in range(64)]
+    for transport in transports:
+        connection = WebSocketConnection(websockets, transport, "127.0.0.1")
+        connection.last_seen -= websockets.settings.ping_interval  # silent for a whole interval
+        websockets.connections[connection.wsid] = connection
+    pinged = []
+    for _ in range(32):  # one quarter interval's visit, the timer's calls made here
+        websockets._beat()
+        assert websockets._heartbeat is not None
+        websockets._heartbeat.cancel()
+        await asyncio.sleep(0)
+        pinged.append(sum(1 for t in transports if t.writes))
+    assert pinged == list(range(2, 66, 2))  # 64 / 32 each time

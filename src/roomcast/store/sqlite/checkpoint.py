@@ -8,11 +8,16 @@ checkpoints come in two steps:
 
 1. At most four times a second while there are commits, this thread runs a passive checkpoint on its
    own connection. It copies the bulk of the log beside the writer, which goes on committing.
-2. The log can only start again from its beginning once every frame in it has been copied, and
-   the writer keeps adding frames during step 1. So after its next commit the writer finishes
-   the job on its own connection: a passive checkpoint of the few frames written meanwhile,
-   with no writer beside it, after which the next commit starts the log afresh. Without this
-   step the log grows for as long as messages keep coming.
+   When no commit came while it ran, every frame is copied and the next commit starts the log
+   afresh.
+2. Otherwise the log can only start again from its beginning once every frame in it has been
+   copied, and the writer keeps adding frames during step 1. So once the log has grown past
+   ``FINISH_FRAMES``, after its next commit the writer finishes the job on its own connection: a
+   passive checkpoint of the few frames written meanwhile, with no writer beside it, after which
+   the next commit starts the log afresh. Without this step the log grows for as long as
+   messages keep coming back to back. It is not taken on a shorter log, as it once was after
+   every step 1: the commits queued behind it wait for its two syncs of the disk (2-13 ms on a
+   quiet disk, hundreds under other writers; bench/micro/stalls.py at 20 lines/s).
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ log = logging.getLogger(__name__)
 # 100 busy rooms the log grows by up to 40 MiB a second; a quiet store costs one small
 # checkpoint after a commit.
 _INTERVAL: Final = 0.25
+# A log this long (in pages) gets the writer's finishing step: SQLite's automatic checkpoint
+# starts at the same length.
+FINISH_FRAMES: Final = 1000
 
 
 class Checkpointer:
@@ -37,7 +45,7 @@ class Checkpointer:
     def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
         self._connect = connect
         self._due = threading.Event()
-        self._bulk_done = threading.Event()
+        self._finish = threading.Event()  # the log is long: the writer's step 2 is due
         self._stopping = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name="roomcast-sqlite-checkpoint", daemon=True
@@ -48,8 +56,8 @@ class Checkpointer:
 
     def after_commit(self, writer: sqlite3.Connection) -> None:
         """The writer's part, after each commit (and after its messages were handed back)."""
-        if self._bulk_done.is_set():
-            self._bulk_done.clear()
+        if self._finish.is_set():
+            self._finish.clear()
             _checkpoint(writer)
         self._due.set()
 
@@ -72,16 +80,19 @@ class Checkpointer:
                 if self._stopping.is_set():
                     return
                 self._due.clear()
-                _checkpoint(conn)
-                self._bulk_done.set()
+                if _checkpoint(conn) >= FINISH_FRAMES:
+                    self._finish.set()
                 if self._stopping.wait(_INTERVAL):
                     return
         finally:
             conn.close()
 
 
-def _checkpoint(conn: sqlite3.Connection) -> None:
+def _checkpoint(conn: sqlite3.Connection) -> int:
+    """A passive checkpoint; the log's length in pages (0 when the checkpoint failed)."""
     try:
-        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        _, pages, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     except sqlite3.Error as exc:
         log.warning("SQLite checkpoint failed: %s", exc)
+        return 0
+    return int(pages)

@@ -15,7 +15,12 @@ from roomcast.ops.metrics import Metrics
 from roomcast.ops.wiring import build_hub
 from roomcast.presence.memory import MemoryPresence
 from roomcast.store.memory import MemoryStore
-from roomcast.transport.connection import Outbox, WebSocketConnection, WebSocketService
+from roomcast.transport.connection import (
+    Outbox,
+    RoomFanout,
+    WebSocketConnection,
+    WebSocketService,
+)
 from roomcast.wire.websocket import text_frame
 
 
@@ -45,13 +50,21 @@ def service() -> WebSocketService:
     )
 
 
-async def test_a_rooms_payloads_are_framed_once_and_joined_per_member() -> None:
-    websockets = service()
-    transports = [RecordingTransport() for _ in range(3)]
+def room_of(
+    websockets: WebSocketService, n: int
+) -> tuple[list[RecordingTransport], list[WebSocketConnection], RoomFanout]:
+    """A room of ``n`` members, each on a transport of its own."""
+    transports = [RecordingTransport() for _ in range(n)]
     members = [WebSocketConnection(websockets, t, "127.0.0.1") for t in transports]
     room = websockets.outbox.room()
     for member in members:
         room.add(member)
+    return transports, members, room
+
+
+async def test_a_rooms_payloads_are_framed_once_and_joined_per_member() -> None:
+    websockets = service()
+    transports, _, room = room_of(websockets, 3)
     room.send(b'{"Type":"Chat","ID":1}')
     room.send(b'{"Type":"Chat","ID":2}')
     assert all(t.writes == [] for t in transports)  # written at the end of the iteration
@@ -78,11 +91,7 @@ async def test_a_connections_own_payloads_follow_its_rooms_and_come_framed() -> 
 
 async def test_a_big_rooms_fan_out_takes_turns_and_keeps_every_clients_order() -> None:
     websockets = service()
-    transports = [RecordingTransport() for _ in range(600)]
-    members = [WebSocketConnection(websockets, t, "127.0.0.1") for t in transports]
-    room = websockets.outbox.room()
-    for member in members:
-        room.add(member)
+    transports, members, room = room_of(websockets, 600)
     one, two = (text_frame(b'{"Type":"Chat","ID":%d}' % n) for n in (1, 2))
     ack = text_frame(b'{"Type":"Ack","ID":2}')
     room.send(b'{"Type":"Chat","ID":1}')
@@ -98,11 +107,7 @@ async def test_a_big_rooms_fan_out_takes_turns_and_keeps_every_clients_order() -
 
 async def test_a_write_outside_the_outbox_comes_after_what_it_took() -> None:
     websockets = service()
-    transports = [RecordingTransport() for _ in range(600)]
-    members = [WebSocketConnection(websockets, t, "127.0.0.1") for t in transports]
-    room = websockets.outbox.room()
-    for member in members:
-        room.add(member)
+    transports, _, room = room_of(websockets, 600)
     room.send(b'{"Type":"Chat","ID":1}')
     await asyncio.sleep(0)  # part of the room has it
     newcomer = RecordingTransport()

@@ -220,9 +220,15 @@ class Writer(AppendsAsFutures):
             self._pending += 1
             self._pending_bytes += size
             self._gathering_bytes += size
-            if not self._gathering:
-                (self._loop or asyncio.get_running_loop()).call_soon(self._hand_over)
+            if not self._soon:  # checked here too: no call per line
+                self._hand_over_soon()
             self._gathering.append((done, message))
+
+    def _hand_over_soon(self) -> None:
+        """Hand over at the end of this loop iteration (once, however much is queued)."""
+        if not self._soon:
+            self._soon = True
+            (self._loop or asyncio.get_running_loop()).call_soon(self._hand_over)
 
     def _hand_over(self) -> None:
         """Give this loop iteration's appends, then the exclusive writes and barriers queued
@@ -262,9 +268,7 @@ class Writer(AppendsAsFutures):
         loop = asyncio.get_running_loop()
         barrier = _Barrier(pick, loop.create_future())
         self._writes.append(barrier)  # with the writes: one wake-up for many resuming clients
-        if not self._soon:
-            self._soon = True
-            loop.call_soon(self._hand_over)
+        self._hand_over_soon()
         return await barrier.released
 
     async def run(self, work: Callable[[sqlite3.Connection], _T], *, settle: bool = False) -> _T:
@@ -299,9 +303,7 @@ class Writer(AppendsAsFutures):
             self._queue.put(exclusive)
         else:
             self._writes.append(exclusive)
-            if not self._soon:
-                self._soon = True
-                loop.call_soon(self._hand_over)
+            self._hand_over_soon()
         return cast(_T, await exclusive.done)
 
     def run_later(self, work: Callable[[sqlite3.Connection], object]) -> None:

@@ -526,6 +526,9 @@ def test_events_missed_while_away_are_applied_on_resume(
     network["up"] = False
     sockets[-1].close(code=4000, reason="cable pulled")
     expect(alice.connection).to_have_text(re.compile(r"Reconnecting"))
+    # Bob's page says alice left: wait for that notice, which scrolls his log, before aiming
+    # at a line's buttons (a click aimed before the scroll lands on the line below).
+    expect(bob.notices.filter(has_text="alice left")).to_have_count(1)
     act(bob, line(bob, "typo here"), "Edit")
     bob.messages.locator("textarea.editor-input").fill("no typo here")
     bob.messages.locator("textarea.editor-input").press("Enter")

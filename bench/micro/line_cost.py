@@ -192,7 +192,9 @@ async def roomcast_cost(store: Store, n: int) -> tuple[float, float]:
             connection = service.open(transport, request, "127.0.0.1", b"", b"")
             senders.append((connection.data_received, client_frame(nick)))
             transports.append(transport)
-    await wait_until(lambda: all(c.member and c.member.rooms for c in service.connections.values()))
+    await wait_until(
+        lambda: all(c.member and c.member.room_count() for c in service.connections.values())
+    )
     written = -1
     while written != tally.writes:  # the joins' own frames are out
         written = tally.writes

@@ -161,7 +161,7 @@ class Conversation:
         member.send(protocol.encode_edits(command.room, command.target, versions, command.ref))
 
     def _not_muted(self, member: Member, room: str, ref: Ref | None) -> None:
-        if member.rooms[room].muted_until > self._now_ms():
+        if member.place(room).muted_until > self._now_ms():
             raise ProtocolError(ErrorCode.MUTED, f"you are muted in {room!r}", ref)
 
     async def _apply(

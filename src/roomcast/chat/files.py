@@ -46,7 +46,7 @@ class Files:
         (``muted`` first: a line that may not be sent claims nothing)."""
         if not command.attachments:
             return ()
-        if member.rooms[room].muted_until > self._now_ms():
+        if member.place(room).muted_until > self._now_ms():
             raise ProtocolError(ErrorCode.MUTED, f"you are muted in {room!r}", command.ref)
         try:
             uploads = await self._store.attach_uploads(room, member.owner, command.attachments)

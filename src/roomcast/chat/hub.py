@@ -237,7 +237,7 @@ class Hub:
         self.registry.drop(member)
         self.people.gone(member)
         self.nicknames.remember(member)
-        for room_name in list(member.rooms):
+        for room_name in member.room_names():
             await self.registry.leave(member, room_name)
         await self.nicknames.release(member)
 
@@ -410,12 +410,12 @@ class Hub:
     ) -> None:
         registry = self.registry
         room_name = await self.store.room_name(room_name, claim=True)
-        if room_name in member.rooms:
+        if member.subscription(room_name) is not None:
             joined = registry.room(room_name)
             last_id = (joined.delivered if joined is not None else None) or 0
             member.peer.send(protocol.encode_joined(room_name, last_id, ref))
             return
-        if len(member.rooms) >= self.settings.max_rooms_per_connection:
+        if member.room_count() >= self.settings.max_rooms_per_connection:
             raise ProtocolError(
                 ErrorCode.TOO_MANY_ROOMS,
                 f"a connection may be in at most {self.settings.max_rooms_per_connection} rooms",
@@ -424,13 +424,13 @@ class Hub:
         if room_name.startswith(DIRECT_PREFIX) and await self.direct.entered(room_name) is None:
             raise ProtocolError(ErrorCode.FORBIDDEN, "dm. names are for direct conversations", ref)
         policy = await self.moderation.admit(member, room_name, ref)
-        if not member.connected or room_name in member.rooms:
+        if not member.connected or member.subscription(room_name) is not None:
             if not registry.has_room(room_name):
                 self.moderation.forget(room_name)
             return
         muted_until = policy.mute_until(member.identity, member.remote, self._now_ms())
         room = await registry.enter(member, room_name, muted_until)
-        sub = member.rooms[room_name]
+        sub = member.place(room_name)
         try:
             read_id = await self.people.joined(member, room_name)
             backlog = await read_backlog(
@@ -450,7 +450,7 @@ class Hub:
             # or a publication was lost when a node died between commit and publish): catch the
             # room up first, or the fan-out would send this member part of its backlog again.
             await self.sequencer.backfill(room)
-        if not member.connected or member.rooms.get(room_name) is not sub:
+        if not member.connected or member.subscription(room_name) is not sub:
             return
         frames = backlog.frames()
         send = member.peer.send

@@ -64,7 +64,7 @@ class ChatLines:
         stored line once it is published (not for a re-sent one); ``attachments``: the uploads
         its ``Attachments`` claimed.
         """
-        muted_until = member.rooms[room].muted_until
+        muted_until = member.place(room).muted_until
         if muted_until and muted_until > self._now_ms():
             raise ProtocolError(ErrorCode.MUTED, f"you are muted in {room!r}", command.ref)
         self._metrics.messages_received += 1

@@ -141,7 +141,7 @@ class People:
         await self._store.remove_person_room(member.owner, room)
 
     async def read(self, member: Member, room: str, message_id: int, ref: Ref | None) -> None:
-        if room not in member.rooms:
+        if member.subscription(room) is None:
             raise ProtocolError(ErrorCode.NOT_IN_ROOM, f"not in room {room!r}", ref)
         marker = await self._store.set_read(member.owner, room, message_id)
         self.publish(member.owner, {"op": "read", "room": room, "id": marker, "from": member.wsid})

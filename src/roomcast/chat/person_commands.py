@@ -72,7 +72,7 @@ class PersonCommands:
         self._people.publish(member.owner, {"op": "nick", "from": member.wsid})
 
     async def _announce(self, member: Member) -> None:
-        for room_name in member.rooms:
+        for room_name in member.room_names():
             await self._presence.join(room_name, member.wsid, member.nick)
             self._registry.userlists.members_changed(room_name)
 

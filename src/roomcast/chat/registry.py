@@ -96,16 +96,16 @@ class Registry:
         if room is None:
             room = self._rooms[room_name] = Room(room_name, self._new_fanout())
             self._broker.subscribe(room_name)
-        sub = Subscription(member, muted_until=muted_until)
+        sub = Subscription(member, room_name, muted_until=muted_until)
         room.subscriptions[member.wsid] = sub
         room.replaying[member.wsid] = sub
-        member.rooms[room_name] = sub
+        member.subscribe(sub)
         await self._presence.join(room_name, member.wsid, member.nick)
         self.userlists.members_changed(room_name)
         return room
 
     async def leave(self, member: Member, room_name: str) -> None:
-        sub = member.rooms.pop(room_name, None)
+        sub = member.unsubscribe(room_name)
         room = self._rooms.get(room_name)
         if sub is None or room is None:
             return

@@ -11,15 +11,16 @@ from roomcast.wire.protocol import ErrorCode, ProtocolError, Ref
 
 def room_of(member: Member, room: str | None, ref: Ref | None) -> str:
     """The room of ``member`` a frame names (its first room when it names none), in any
-    spelling; ``not_in_room`` when it is not in it. An exact name costs one dict lookup."""
+    spelling; ``not_in_room`` when it is not in it. An exact name costs one lookup."""
     if room is None:
-        if not member.rooms:
+        joined_rooms = member.room_names()
+        if not joined_rooms:
             raise ProtocolError(ErrorCode.NOT_IN_ROOM, "not in any room; Join one first", ref)
-        return next(iter(member.rooms))
-    if room in member.rooms:
+        return joined_rooms[0]
+    if member.subscription(room) is not None:
         return room
     key = protocol.room_key(room)  # another spelling of a room it is in
-    for joined in member.rooms:
+    for joined in member.room_names():
         if protocol.room_key(joined) == key:
             return joined
     raise ProtocolError(ErrorCode.NOT_IN_ROOM, f"not in room {room!r}", ref)

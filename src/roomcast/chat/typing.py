@@ -63,7 +63,7 @@ class Typing:
     def typed(self, member: Member, room: str, stop: bool) -> None:
         """``member`` sent ``Typing`` in ``room``, one of its rooms (the hub checked); a muted
         member's is dropped."""
-        sub = member.rooms[room]
+        sub = member.place(room)
         if stop:
             self.stopped(member, room)
             return

@@ -125,7 +125,7 @@ class UserLists:
         """Answer ``Members``: the names of a room ``member`` is in, after ``command.after``."""
         room_name = room_of(member, command.room, command.ref)
         room = self._room(room_name)
-        if room is not None and member.rooms[room_name].has_userlist:
+        if room is not None and member.place(room_name).has_userlist:
             names = room.names
         else:
             names = await self._members(room_name)

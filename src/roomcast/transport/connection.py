@@ -232,6 +232,10 @@ class WebSocketService:
         # The heartbeat's round: the connections it has yet to visit, and its timer calls left.
         self._unvisited: list[WebSocketConnection] = []
         self._beats_left = 0
+        # The heartbeat's time (time.monotonic()) at its last visit, which a connection records
+        # as when it was last heard from: one float for all, where a float each would be 24
+        # bytes per connection; it is at most one visit (ping_interval / 128) early.
+        self.beat_time = time.monotonic()
         self._all_gone: asyncio.Event | None = None
 
     def start(self) -> None:
@@ -298,7 +302,7 @@ class WebSocketService:
         visiting = unvisited[start:]
         del unvisited[start:]
         self._beats_left -= 1
-        now = time.monotonic()
+        now = self.beat_time = time.monotonic()
         interval = self.settings.ping_interval
         ping = websocket.ping_frame()
         for connection in visiting:
@@ -341,9 +345,10 @@ class WebSocketConnection(asyncio.Protocol):
         self.member: Member | None = None
         self.closing = False
         self.close_code: int | None = None
-        # time.monotonic(), not the loop's time: on Python 3.11 get_running_loop() makes a
-        # getpid() system call, about one a chat line here (strace of bench/micro/line_cost.py).
-        self.last_seen = time.monotonic()
+        # The service's ``beat_time``, not the loop's time: on Python 3.11 get_running_loop()
+        # makes a getpid() system call, about one a chat line here (strace of
+        # bench/micro/line_cost.py).
+        self.last_seen = service.beat_time
         self.ping_sent = 0.0
         self._service = service
         self._transport = transport
@@ -455,7 +460,7 @@ class WebSocketConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._failed:
             return  # after a violation the rest of the stream is noise; wait for the EOF
-        self.last_seen = time.monotonic()
+        self.last_seen = self._service.beat_time
         self.ping_sent = 0.0
         parser = self._parser
         if parser is None:

@@ -29,7 +29,7 @@ async def _stored(store: MemoryStore, upload_id: str, owner: str, created_ms: in
 
 def _member(peer: Any, muted_until: int = 0) -> Member:
     member = Member(peer("a"), "alice", "session-of-alice")
-    member.rooms["r"] = Subscription(member, muted_until=muted_until)
+    member.subscribe(Subscription(member, "r", muted_until=muted_until))
     return member
 
 

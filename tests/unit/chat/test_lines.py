@@ -65,7 +65,7 @@ class World:
 
 def seated(peer: Peers, muted_until: int = 0) -> Member:
     member = Member(peer("a"), "alice", "session-of-alice")
-    member.rooms["r"] = Subscription(member, muted_until=muted_until)
+    member.subscribe(Subscription(member, "r", muted_until=muted_until))
     return member
 
 

@@ -65,7 +65,7 @@ async def test_the_first_member_opens_a_room_and_the_last_closes_it(peer: Peers)
     assert broker.rooms == set()
     assert rooms.room("r") is None
     assert broker.announced == ["r"] * 4
-    assert bob.rooms == {}
+    assert bob.room_names() == []
     rooms.stop_timers()
     await asyncio.sleep(0.05)
 
@@ -80,7 +80,7 @@ async def test_the_local_rooms_view(peer: Peers) -> None:
     assert rooms.occupants("s") == []
     rooms.set_mute("r", "a", 1234)
     rooms.set_mute("s", "a", 99)  # not there: nothing to do
-    assert alice.rooms["r"].muted_until == 1234
+    assert alice.place("r").muted_until == 1234
     assert rooms.local_member("a") is alice
     rooms.stop_timers()
 

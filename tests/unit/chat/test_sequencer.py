@@ -95,7 +95,7 @@ def test_a_replaying_member_gets_what_was_held_beyond_its_backlog(peer: Peers) -
     world, watcher, joiner = World(), peer("w"), peer("j")
     room = world.room(watcher)
     member = Member(joiner, "j", "session-of-joiner")
-    sub = room.replaying["j"] = Subscription(member)
+    sub = room.replaying["j"] = Subscription(member, "r")
     for message_id in (1, 2, 3):
         world.sequencer.deliver("r", message_id, chat(message_id))
     assert ids(joiner) == []

@@ -39,8 +39,8 @@ class World:
 
     async def seat(self, peer: Any, nick: str, *, diffs: bool = False) -> Member:
         member = Member(peer, nick, f"session-{nick}", userlist_diffs=diffs)
-        sub = self.rooms["r"].subscriptions[peer.wsid] = Subscription(member)
-        member.rooms["r"] = sub
+        sub = self.rooms["r"].subscriptions[peer.wsid] = Subscription(member, "r")
+        member.subscribe(sub)
         await self.presence.join("r", peer.wsid, nick)
         return member
 

@@ -216,4 +216,8 @@ class Room:
     early: dict[int, bytes] = field(default_factory=dict)
     gap_timer: asyncio.TimerHandle | None = None
     userlist_timer: asyncio.TimerHandle | None = None
+    # The wait before the scheduled (or the last) user-list update, and when the last one was
+    # sent (event-loop time): a room whose members keep changing waits longer each time.
+    userlist_delay: float = 0.0
+    userlist_sent_at: float = float("-inf")
     names: list[str] = field(default_factory=list)

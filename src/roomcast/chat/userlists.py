@@ -32,6 +32,10 @@ from roomcast.wire.member_frames import ListMembers, encode_members
 
 log = logging.getLogger(__name__)
 
+BUSY_SECONDS = 1.0
+"""A room whose members changed within this long of its last user-list update is busy: its
+next update waits up to twice as long as the last one, and never longer than this."""
+
 
 class Announcer(Protocol):
     """The broker's signal that a room's members changed."""
@@ -69,19 +73,27 @@ class UserLists:
         """Coalesce user-list updates per room.
 
         At most one update per ``interval``, stretched in proportion for rooms of more than 100
-        local members (capped at 2 s), so a join storm costs O(n) frames, not O(n^2).
+        local members (capped at 2 s), so a join storm costs O(n) frames, not O(n^2). While the
+        room's members keep changing (a change within ``BUSY_SECONDS`` of the last update), each
+        update waits twice as long as the one before, up to ``BUSY_SECONDS``: a room that ten
+        people join one after another sends its members a few lists, not ten.
         """
         room = self._room(room_name)
         if room is None or room.userlist_timer is not None or self._background.closing:
             return
         interval = self._interval
         delay = min(interval * max(1.0, len(room.subscriptions) / 100), max(interval, 2.0))
-        room.userlist_timer = asyncio.get_running_loop().call_later(
+        loop = asyncio.get_running_loop()
+        if delay > 0 and loop.time() - room.userlist_sent_at < BUSY_SECONDS:
+            delay = max(delay, min(2 * room.userlist_delay, BUSY_SECONDS))
+        room.userlist_delay = delay
+        room.userlist_timer = loop.call_later(
             delay, lambda: self._background.spawn(self._flush(room))
         )
 
     async def _flush(self, room: Room) -> None:
         room.userlist_timer = None
+        room.userlist_sent_at = asyncio.get_running_loop().time()
         if self._room(room.name) is not room:
             return
         try:

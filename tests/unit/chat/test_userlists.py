@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from roomcast.chat import userlists
 from roomcast.chat.background import Background
 from roomcast.chat.state import DirectFanout, Member, Room, Subscription
 from roomcast.chat.userlists import UserLists
@@ -160,3 +161,26 @@ async def test_a_member_without_a_list_yet_is_answered_from_the_presence(peer: P
     await world.seat(peer("b"), "bob")  # not flushed: the member's list says one name
     await world.lists.page(member, ListMembers("r"))
     assert asker.of("Members")[-1]["Names"] == ["ann"]
+
+
+async def test_a_busy_room_waits_twice_as_long_each_update_and_a_quiet_one_does_not(
+    peer: Peers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(userlists, "BUSY_SECONDS", 0.3)
+    world, alice = World(), peer("a")  # userlist_interval 0.01
+    room = world.rooms["r"]
+    await world.seat(alice, "alice")
+
+    async def one_join(n: int) -> float:
+        await world.seat(peer(f"p{n}"), f"p{n}")
+        world.lists.changed("r")
+        delay = room.userlist_delay
+        await asyncio.sleep(delay + 0.02)
+        await world.background.wait(1)
+        return delay
+
+    assert [await one_join(n) for n in range(6)] == [0.01, 0.02, 0.04, 0.08, 0.16, 0.3]
+    assert [len(u["Users"]) for u in alice.of("userlist")] == [2, 3, 4, 5, 6, 7]  # none lost
+    await asyncio.sleep(0.35)  # a quiet spell as long as BUSY_SECONDS
+    assert await one_join(6) == 0.01
+    assert len(alice.of("userlist")[-1]["Users"]) == 8

@@ -11,6 +11,7 @@ import socket
 from typing import Any
 
 import aiohttp
+import pytest
 
 from conftest import ServerProcess
 from helpers import Client, b64
@@ -102,13 +103,25 @@ async def test_event_loop_lag_is_sampled_while_the_server_runs(api_server: Serve
     assert later[key] > first[key]
 
 
-async def _silent_reader(port: int) -> socket.socket:
-    """A WebSocket client with a tiny receive buffer that never reads after the handshake."""
+async def _silent_reader(port: int, *, late: bool = False) -> socket.socket:
+    """A WebSocket client with a tiny receive buffer that never reads after the handshake;
+    ``late``: its upgrade follows a plain HTTP request on the same connection."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.setblocking(False)
     loop = asyncio.get_running_loop()
     await loop.sock_connect(sock, ("127.0.0.1", port))
+    if late:
+        request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+        await loop.sock_sendall(sock, request.encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += await loop.sock_recv(sock, 4096)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head)[1])  # type: ignore[index]
+        while len(body) < length:
+            body += await loop.sock_recv(sock, 4096)
+        assert head.startswith(b"HTTP/1.1 200"), head
     key = base64.b64encode(os.urandom(16)).decode()
     request = (
         f"GET /ws?room=flood&nick=sloth HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
@@ -123,7 +136,11 @@ async def _silent_reader(port: int) -> socket.socket:
     return sock
 
 
-async def test_a_slow_consumer_is_dropped_and_counted(server_factory: Any) -> None:
+@pytest.mark.parametrize("late", [False, True], ids=["first-request", "after-http"])
+async def test_a_slow_consumer_is_dropped_and_counted(server_factory: Any, late: bool) -> None:
+    """Dropped within about a megabyte: the high-water mark (64 KiB) and the server's small kernel
+    send buffer (256 KiB), where an autotuned one would hold 4 MiB first, also on a connection
+    that served plain HTTP (with its large buffer for downloads) before its upgrade."""
     server = server_factory(
         "--write-buffer-high-water",
         "65536",
@@ -131,11 +148,11 @@ async def test_a_slow_consumer_is_dropped_and_counted(server_factory: Any) -> No
         "100000",
         env={"ROOMCAST_API_KEY": API_KEY},
     )
-    sloth = await _silent_reader(server.port)
+    sloth = await _silent_reader(server.port, late=late)
     url = f"{server.http_url}/api/rooms/flood/messages"
     try:
         async with aiohttp.ClientSession(headers=auth()) as session:
-            for _ in range(100):
+            for _ in range(10):  # 1 MB
                 async with session.post(url, json={"text": "x" * 100_000}) as reply:
                     assert reply.status == 201
                 metrics = await scrape(server)

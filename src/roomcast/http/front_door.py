@@ -20,6 +20,7 @@ from aiohttp import web
 
 from roomcast.http.upgrades import Refusal, upgrade
 from roomcast.transport.connection import WebSocketService
+from roomcast.transport.send_buffer import HTTP_SEND_BUFFER, set_send_buffer
 from roomcast.wire import http1
 from roomcast.wire.http1 import BadRequest, Request
 
@@ -72,6 +73,7 @@ class FrontDoor(asyncio.Protocol):
         if WEBSOCKET_PATH.fullmatch(request.path):
             self._upgrade(request, bytes(buffer[end:]))
         else:
+            set_send_buffer(self._transport, HTTP_SEND_BUFFER)  # a download may be large
             handler = self._http()
             self._transport.set_protocol(handler)
             handler.connection_made(self._transport)

@@ -26,6 +26,7 @@ from roomcast.http.keys import SERVICE_KEY, SETTINGS_KEY
 from roomcast.record import record
 from roomcast.transport.admission import origin_allowed, parse_origins
 from roomcast.transport.connection import WebSocketService
+from roomcast.transport.send_buffer import WEBSOCKET_SEND_BUFFER, set_send_buffer
 from roomcast.wire import http1
 from roomcast.wire.http1 import BadRequest, Request
 
@@ -107,6 +108,8 @@ async def late_upgrade(request: web.Request) -> web.StreamResponse:
     tail = _Tail()
     if request.headers.get("upgrade", "").lower() == "websocket":
         protocol.set_parser(cast(WebSocketReader, tail))
+    # The front door gave this HTTP connection the large send buffer: a WebSocket's is small.
+    set_send_buffer(transport, WEBSOCKET_SEND_BUFFER)
     refusal = upgrade(service, origins, head, transport, tail.data)
     if refusal is not None:
         response = web.Response(

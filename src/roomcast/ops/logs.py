@@ -25,6 +25,13 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(level: str, fmt: str) -> None:
+    # Neither format shows the caller's file and line, the thread or the process, so no record
+    # looks them up: a frame walk, a getpid() system call and two lookups fewer per line, about
+    # 2 us of the 8 a connection's "open" line costs (the logging docs' "Optimization").
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())

@@ -33,6 +33,7 @@ from roomcast.presence import Presence, open_presence
 from roomcast.store import Store, open_store
 from roomcast.transport.admission import parse_origins
 from roomcast.transport.connection import Outbox, WebSocketService
+from roomcast.transport.send_buffer import listen_with_websocket_buffers
 from roomcast.wire import confusables, protocol
 from roomcast.wire.restart_hint import restart_reason
 
@@ -163,6 +164,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         raise SystemExit(
             f"roomcast: cannot listen on {settings.host}:{settings.port}: {exc}"
         ) from None
+    listen_with_websocket_buffers(listener.sockets)
     address.write(settings, listener.sockets[0], tls=ssl_context is not None)
     service.start()
     hub.files.start()

@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -64,8 +63,6 @@ _CLOSE_GRACE: Final = 2.0
 _EVICTION_GRACE: Final = 5.0
 # Frames queued behind a waiting command before the connection stops reading.
 _MAX_QUEUED: Final = 64
-# Kernel send buffer of a WebSocket connection (Linux doubles it for its own bookkeeping).
-_KERNEL_SEND_BUFFER: Final = 128 * 1024
 # Events one connection may handle before the event loop serves the others.
 _EVENTS_PER_TURN: Final = 200
 _PAUSED_FOR_QUEUE: Final = 1
@@ -237,9 +234,21 @@ class WebSocketService:
         # bytes per connection; it is at most one visit (ping_interval / 128) early.
         self.beat_time = time.monotonic()
         self._all_gone: asyncio.Event | None = None
+        self._last_framed: tuple[bytes, bytes] = (b"", text_frame(b""))
 
     def start(self) -> None:
         self._schedule_heartbeat()
+
+    def framed(self, payload: bytes) -> bytes:
+        """The text frame of ``payload``, made once when the same payload goes to many
+        connections one after another (a user list, a ``Presence`` or ``Nick`` frame sent to a
+        room's members): they queue one shared frame, not a copy each."""
+        last = self._last_framed
+        if last[0] is payload:
+            return last[1]
+        frame = text_frame(payload)
+        self._last_framed = (payload, frame)
+        return frame
 
     def open(
         self,
@@ -252,12 +261,7 @@ class WebSocketService:
         """Take over an upgraded socket; ``accepted``, its 101 answer, goes out with the first
         frames."""
         connection = WebSocketConnection(self, transport, remote)
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            # A small kernel send buffer keeps unsent bytes where the high-water mark sees them,
-            # so a client that stops reading is found in kilobytes, not after 4 MiB.
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _KERNEL_SEND_BUFFER)
+        # Its kernel send buffer is the listening socket's, small (see ``send_buffer``).
         transport.set_protocol(connection)
         self.connections[connection.wsid] = connection
         self.hub.metrics.connections_opened += 1
@@ -611,7 +615,7 @@ class WebSocketConnection(asyncio.Protocol):
 
     def send(self, payload: bytes) -> None:
         """Queue one text frame holding ``payload`` for this client."""
-        self.send_frame(text_frame(payload))
+        self.send_frame(self._service.framed(payload))
 
     def send_frame(self, frame: bytes) -> None:
         """Queue one complete WebSocket frame for this client."""

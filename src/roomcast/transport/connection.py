@@ -241,8 +241,8 @@ class WebSocketService:
 
     def framed(self, payload: bytes) -> bytes:
         """The text frame of ``payload``, made once when the same payload goes to many
-        connections one after another (a user list, a ``Presence`` or ``Nick`` frame sent to a
-        room's members): they queue one shared frame, not a copy each."""
+        connections one after another (a user list or ``Presence`` to a room's members, a read
+        marker to a person's tabs): they queue one shared frame, not a copy each."""
         last = self._last_framed
         if last[0] is payload:
             return last[1]

@@ -15,7 +15,7 @@ from accounts import connect as connect_as
 from client.support import next_of
 from conftest import ServerProcess, free_port
 from roomcast.client import Disconnected, Message, Read, connect
-from roomcast.terminal.app import ChatApp, closed_for_good
+from roomcast.terminal.app import READ_PAUSE, ChatApp, closed_for_good
 from roomcast.terminal.commands import COMMANDS, offered
 from roomcast.terminal.complete import complete
 from roomcast.terminal.composer import Composer
@@ -539,3 +539,24 @@ def test_the_end_message_says_why_and_what_to_do() -> None:
     assert closed_for_good(Disconnected(1008, "", False)) == (
         "the server closed the connection for good (1008)"
     )
+
+
+async def test_a_line_that_arrives_just_before_the_client_closes_leaves_no_error(
+    server: ServerProcess,
+) -> None:
+    """The shown room's read marker goes out READ_PAUSE after a line arrives; a client closed in
+    that pause (the app quitting, or the server closing it for good) sends nothing and raises
+    nothing."""
+    app = ChatApp(ChatOptions(server.http_url, ("late",), "alice", color=False, bell=False))
+    async with (
+        app.run_test(size=(80, 24)) as pilot,
+        connect(server.http_url, nick="bob", room="late") as bob,
+    ):
+        await pilot.pause()
+        await bob.send("just in time", room="late")
+        await wait_for(pilot, "bob: just in time")
+        assert app.chat is not None
+        await app.chat.aclose()
+        assert app.chat.closed
+        await pilot.pause(READ_PAUSE + 0.3)
+        assert app.is_running

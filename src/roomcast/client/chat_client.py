@@ -115,6 +115,12 @@ class ChatClient(Calls):
         return list(self._state.wanted)
 
     @property
+    def closed(self) -> bool:
+        """True once the client is closed (by ``aclose`` or by the server, for good): its calls
+        raise ``ClientClosed`` from then on."""
+        return self._closed
+
+    @property
     def connected(self) -> bool:
         return self._ws is not None and not self._ws.closed
 

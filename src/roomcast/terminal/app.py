@@ -19,6 +19,7 @@ from textual.widgets import RichLog, Static
 from roomcast.client import (
     ChatClient,
     ChatError,
+    ClientClosed,
     Connected,
     Deleted,
     Disconnected,
@@ -181,8 +182,9 @@ class ChatApp(App[int]):
         """The shown room read to its newest line, for the person's other tabs and devices."""
         self._read_timer = None
         marker = self.unread.to_mark(self.room, newest_id(self.messages[self.room]))
-        if marker is not None and self.chat is not None and self.room in self.chat.rooms:
-            self.chat.read(self.room, marker)
+        chat = self.chat
+        if marker is not None and chat is not None and not chat.closed and self.room in chat.rooms:
+            chat.read(self.room, marker)
 
     def _person_rooms(self, listed: Rooms) -> None:
         """The person's rooms (as every device of it has them): joined here too, their counts
@@ -200,6 +202,8 @@ class ChatApp(App[int]):
             await chat.join(room)
         except ChatError as error:
             self.notice(f"cannot join {room}: {error}")
+        except ClientClosed:
+            return  # closed meanwhile (quitting, or closed for good by the server)
         self._show_rooms()
 
     def _line(self, message: Message) -> Text:
@@ -311,6 +315,8 @@ class ChatApp(App[int]):
             self.notice(str(bad))
         except ChatError as error:
             self.notice(str(error))
+        except ClientClosed:
+            self.notice(f"not done, the connection is closed: {line}")
 
     async def _command(self, chat: ChatClient, command: Command) -> None:
         name, words, text = command.name, command.words, command.text
@@ -453,6 +459,9 @@ class ChatApp(App[int]):
         self._step(-1)
 
     async def on_unmount(self) -> None:
+        if self._read_timer is not None:
+            self._read_timer.stop()
+            self._read_timer = None
         if self.chat is not None:
             await self.chat.aclose()
 

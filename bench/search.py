@@ -105,7 +105,7 @@ def fill_sqlite() -> Path:
     filled = time.monotonic() - started
     index = open_index(path, "OFF")
     cpu = time.process_time()
-    while index_batch(index):
+    while index_batch(index).rooms:
         pass
     index.close()
     built = {"fill_s": round(filled, 1), "index_cpu_s": round(time.process_time() - cpu, 1)}

@@ -275,6 +275,23 @@ async def test_an_existing_sqlite_database_gets_its_index(tmp_path: Path) -> Non
         await new.close()
 
 
+async def test_a_burst_the_index_has_not_taken_in_is_found_whole(tmp_path: Path) -> None:
+    """Lines not indexed yet are evaluated as the search runs: a burst of 7,000 in one room (more
+    than the indexer takes of a room in one batch) is found whole, beside another room's line."""
+    store = SQLiteStore(tmp_path / "burst.db", search_index=False)  # no indexer: all is tail
+    await store.open()
+    try:
+        await asyncio.gather(
+            *(store.append(line("busy", f"word{n:05d} of the burst")) for n in range(1, 7001))
+        )
+        await post(store, "quiet", "word07001 elsewhere")
+        await store._writer.settled()  # out of the writer's journal: only the tail has them
+        for n in (1, 2500, 4999, 7000, 7001):
+            assert len((await find(store, f"word{n:05d}")).found) == 1, n
+    finally:
+        await store.close()
+
+
 async def test_an_existing_postgres_database_gets_its_index(postgres_url: str) -> None:
     conn = await asyncpg.connect(postgres_url)
     try:

@@ -5,8 +5,8 @@ A search runs on a thread of its own, on a connection to the index with the stor
 attached read-only, in one read transaction:
 
 1. the rooms the reader may read (in SQL, from ``rooms`` and ``room_roles``);
-2. the tail: per readable room, the events after the room's watermark (at most
-   ``_TAIL_PER_ROOM`` per room and ``_TAIL_ROWS`` in all); its lines are evaluated in Python
+2. the tail: per readable room, the events after the room's watermark (``_TAIL_ROWS`` in all,
+   shared out among the rooms behind by ``tail_shares``); its lines are evaluated in Python
    (``search.matches``), and the lines its edits and deletions name are stale in the index;
 3. the index: with a room, its newest matches below ``before`` (``ORDER BY rowid DESC``, the room
    named by its ``tag`` token so FTS5 intersects in C); across rooms, the best matches by
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final
@@ -48,11 +48,9 @@ from roomcast.store.sqlite.search_index import Indexer, open_index, room_tag
 from roomcast.store.sqlite.writer import Writer
 from roomcast.wire.protocol import ChatMessage, ReactionSummary
 
-# How much of what the index has not taken in a search evaluates in Python: the newest
-# _TAIL_PER_ROOM events of each room, _TAIL_ROWS in all. The indexer keeps the tail to a
-# fraction of a second of traffic; only while it builds the index of a large existing database
-# do older lines wait for it.
-_TAIL_PER_ROOM: Final = 2000
+# How much of what the index has not taken in a search evaluates in Python, in all. The indexer
+# keeps the tail to a second or so of traffic; only while it builds the index of a large
+# existing database, or falls behind a burst, do older lines wait for it.
 _TAIL_ROWS: Final = 20_000
 
 Key = tuple[str, int]
@@ -100,6 +98,20 @@ _REPLIES: Final = (
     f" {_KEYS.format('src.messages m INDEXED BY messages_thread', 'thread')}"
     " WHERE m.thread IS NOT NULL AND m.kind IS NULL AND m.deleted = 0 GROUP BY m.room, m.thread"
 )
+
+
+def tail_shares(behind: Sequence[int], budget: int) -> list[int]:
+    """How many of its newest events the tail takes of each room ``behind`` the index by so
+    many: all of them while they fit in ``budget``, else an even share, and what a room needs
+    less than its share of goes to the others (so one burst in one room is evaluated whole,
+    and many rooms behind each get their newest lines)."""
+    shares = [0] * len(behind)
+    left = budget
+    by_need = sorted(range(len(behind)), key=behind.__getitem__)
+    for place, room in enumerate(by_need):
+        shares[room] = min(behind[room], left // (len(by_need) - place))
+        left -= shares[room]
+    return shares
 
 
 def fts_match(query: Query, room: str | None) -> str:
@@ -233,14 +245,12 @@ class Search:
         changed (edited or deleted: stale in the index)."""
         lines: list[ChatMessage] = []
         stale: set[Key] = set()
-        budget = _TAIL_ROWS
-        for name, mark, last_id in conn.execute(_BEHIND).fetchall():
-            if budget <= 0:
-                break
-            rows = conn.execute(
-                _TAIL, (name, max(mark, last_id - _TAIL_PER_ROOM), min(budget, _TAIL_PER_ROOM))
-            ).fetchall()
-            budget -= len(rows)
+        behind = conn.execute(_BEHIND).fetchall()
+        shares = tail_shares([last_id - mark for _, mark, last_id in behind], _TAIL_ROWS)
+        for (name, mark, last_id), share in zip(behind, shares, strict=True):
+            if not share:
+                continue
+            rows = conn.execute(_TAIL, (name, max(mark, last_id - share), share)).fetchall()
             for row in rows:
                 kind, target, deleted = row[-3:]  # rows.EVENT: a LINE, then these
                 if kind is None:

@@ -32,7 +32,7 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 from roomcast.store.sqlite.connection import Synchronous, connect
 from roomcast.store.sqlite.schema import migrate
@@ -42,13 +42,16 @@ log = logging.getLogger(__name__)
 # Most lines a batch takes in from one room, and most rooms per batch.
 _ROOM_BATCH: Final = 2000
 _ROOMS_PER_BATCH: Final = 256
-# The pause after each batch (shorter when rooms were left for the next). A batch reads the
-# store's database in a read transaction, and the write-ahead log can only start again from
-# its beginning while no reader is in one (checkpoint.py): batches back to back would let the
-# log grow for as long as messages keep coming. Longer pauses make larger batches, which cost
-# less per line (each commit of the index writes a new FTS5 segment, which later merges cost
-# again): 10.4-11.1 us of the indexer's CPU per line with 0.25 s, 6.1-6.5 us with 1 s
-# (bench/micro/search_index.py, 4,000 lines/s); searches evaluate what waits (search.py).
+# The pause after each batch: _PAUSE_BEHIND when it left lines for the next (``Taken.more``),
+# _PAUSE when it took in all that is stored. A search evaluates at most a room's newest 2,000
+# events beyond the index (search.py), so a room that gets more than _ROOM_BATCH lines between
+# two batches must not wait a full pause. A batch reads the store's database in a read
+# transaction, and the write-ahead log can only start again from its beginning while no reader
+# is in one (checkpoint.py): batches back to back would let the log grow for as long as
+# messages keep coming. Longer pauses make larger batches, which cost less per line (each
+# commit of the index writes a new FTS5 segment, which later merges cost again): 10.4-11.1 us
+# of the indexer's CPU per line with 0.25 s, 6.1-6.5 us with 1 s (bench/micro/search_index.py,
+# 4,000 lines/s).
 _PAUSE: Final = 1.0
 _PAUSE_BEHIND: Final = 0.05
 # The thread's niceness (Linux: per thread) above the server's.
@@ -129,6 +132,12 @@ _STEPS: Final = (
     "INSERT INTO watermarks (room, indexed, purged) SELECT room, hi, 0 FROM temp.span WHERE 1"
     " ON CONFLICT (room) DO UPDATE SET indexed = excluded.indexed, purged = 0",
 )
+# Whether a room of the batch has stored lines after what the batch took in (lines still in the
+# writer's journal do not count: the batch could not have taken them).
+_LEFT: Final = (
+    "SELECT EXISTS (SELECT 1 FROM temp.span s WHERE EXISTS"
+    " (SELECT 1 FROM src.messages m WHERE m.room = s.room AND m.id > s.hi))"
+)
 # Deleted rooms whose lines are still in the index.
 _GONE: Final = (
     "SELECT w.room FROM watermarks w JOIN src.rooms r ON r.name = w.room"
@@ -141,14 +150,24 @@ _PURGE: Final = (
 )
 
 
-def index_batch(conn: sqlite3.Connection) -> int:
-    """Take in one batch, in one transaction; how many rooms it advanced (0: caught up)."""
+class Taken(NamedTuple):
+    """What one batch took in."""
+
+    rooms: int  #: the rooms it advanced (0: it found nothing new)
+    #: Lines are left that the next batch can take in at once: a room had more than a batch
+    #: takes of one room, or more rooms had new lines than a batch visits.
+    more: bool
+
+
+def index_batch(conn: sqlite3.Connection) -> Taken:
+    """Take in one batch, in one transaction."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         top = conn.execute("SELECT coalesce(max(rowid), 0) FROM docs").fetchone()[0]
         for step in _STEPS:
             conn.execute(step, (top,) if "?" in step else ())
-        advanced = conn.execute("SELECT count(*) FROM temp.span").fetchone()[0]
+        advanced = int(conn.execute("SELECT count(*) FROM temp.span").fetchone()[0])
+        more = advanced >= _ROOMS_PER_BATCH or bool(conn.execute(_LEFT).fetchone()[0])
         for (room,) in conn.execute(_GONE).fetchall():
             for statement in _PURGE:
                 conn.execute(statement, (room,))
@@ -157,7 +176,7 @@ def index_batch(conn: sqlite3.Connection) -> int:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    return int(advanced)
+    return Taken(advanced, more)
 
 
 class Indexer:
@@ -192,11 +211,11 @@ class Indexer:
             while not self._stopping.is_set():
                 started = time.thread_time()
                 try:
-                    advanced = index_batch(conn)
+                    more = index_batch(conn).more
                 except sqlite3.Error as exc:
                     log.warning("search indexing failed, will retry: %s", exc)
-                    advanced = 0
+                    more = False
                 self.cpu_seconds += time.thread_time() - started
-                self._stopping.wait(_PAUSE_BEHIND if advanced >= _ROOMS_PER_BATCH else _PAUSE)
+                self._stopping.wait(_PAUSE_BEHIND if more else _PAUSE)
         finally:
             conn.close()

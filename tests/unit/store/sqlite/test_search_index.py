@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from roomcast.store.sqlite.connection import open_writer
-from roomcast.store.sqlite.search_index import _STEPS, index_batch, open_index
+from roomcast.store.sqlite.search_index import _ROOM_BATCH, _STEPS, Taken, index_batch, open_index
 
 # The tables a batch may read from end to end: its own temporary ones (`span` as s, `touched`
 # as t). Every other table is searched by key.
@@ -52,7 +52,7 @@ def _instructions_of_a_batch(index: sqlite3.Connection) -> int:
 
     index.set_progress_handler(count, 100)
     try:
-        assert index_batch(index) > 0
+        assert index_batch(index).rooms > 0
     finally:
         index.set_progress_handler(None, 0)
     return counted
@@ -89,8 +89,27 @@ def test_a_batch_of_new_lines_costs_the_same_beside_many_older_ones(
     alone = _instructions_of_a_batch(index)
     if older:
         _add_lines(store, 20, older // 20, "older line")
-        while index_batch(index):
+        while index_batch(index).rooms:
             pass
     _add_lines(store, 10, 40, "measured again")
     again = _instructions_of_a_batch(index)
     assert again < 2 * alone, (alone, again)
+
+
+def test_a_batch_says_when_it_left_lines_for_the_next(tmp_path: Path) -> None:
+    """A room with more new lines than a batch takes of one room is taken in over several
+    batches, each saying that more is left (so the indexer does not pause for a second between
+    them while those lines are neither indexed nor among the newest a search evaluates)."""
+    path = tmp_path / "chat.db"
+    store = _store(path)
+    index = open_index(path, "OFF")
+    _add_lines(store, 1, _ROOM_BATCH + 500, "busy")
+    _add_lines(store, 2, 10, "quiet")  # room-0 gets 10 more, room-1 its first 10
+    assert index_batch(index) == Taken(2, True)
+    assert index_batch(index) == Taken(1, False)
+    assert index_batch(index) == Taken(0, False)
+    # IDs the writer has given out but not yet moved out of its journal are not left over.
+    store.execute("UPDATE rooms SET last_id = last_id + 50")
+    assert index_batch(index) == Taken(0, False)
+    indexed = dict(index.execute("SELECT room, indexed FROM watermarks").fetchall())
+    assert indexed == {"room-0": _ROOM_BATCH + 510, "room-1": 10}

@@ -219,7 +219,7 @@ class ChatApp(App[int]):
             # One row a room, however long its name: the name cut with an ellipsis, the counts
             # kept whole.
             counts = self.unread.label(room)
-            name = Text(self._title(room))
+            name = Text(title(room, self.members, self._me))
             name.truncate(max(1, ROOMS_WIDTH - 3 - cell_len(counts)), overflow="ellipsis")
             rows.append(Text(f"{'>' if room == self.room else ' '} ").append(name).append(counts))
         self.query_one("#rooms", Static).update(Text("\n", no_wrap=True).join(rows))
@@ -228,13 +228,9 @@ class ChatApp(App[int]):
         """The top line: the room and its topic, who this client is, and whether it is online."""
         info = self.rooms_info.get(self.room)
         state = "OFFLINE, reconnecting" if self.offline else (self._me or "")
+        shown = title(self.room, self.members, self._me)
         topic = f" · {info.topic}" if info and info.topic else ""
-        self.query_one("#status", Static).update(f"{self._title(self.room)}{topic} · {state}")
-
-    def _title(self, room: str) -> str:
-        """How ``room`` is named on screen: a direct conversation by its other people."""
-        others = [name for name in self.members.get(room, ()) if name != self._me]
-        return "@" + ",".join(others) if others else room
+        self.query_one("#status", Static).update(f"{shown}{topic} · {state}")
 
     def _show_people(self) -> None:
         names = self.people.get(self.room, ())
@@ -461,9 +457,15 @@ class ChatApp(App[int]):
     async def on_unmount(self) -> None:
         if self._read_timer is not None:
             self._read_timer.stop()
-            self._read_timer = None
         if self.chat is not None:
             await self.chat.aclose()
+
+
+def title(room: str, members: dict[str, tuple[str, ...]], me: str | None) -> str:
+    """How ``room`` is named on screen: a direct conversation (one with ``members``) by its
+    people other than ``me``."""
+    others = [name for name in members.get(room, ()) if name != me]
+    return "@" + ",".join(others) if others else room
 
 
 def newest_id(known: list[Message]) -> int:

@@ -560,3 +560,13 @@ async def test_a_line_that_arrives_just_before_the_client_closes_leaves_no_error
         assert app.chat.closed
         await pilot.pause(READ_PAUSE + 0.3)
         assert app.is_running
+        # What the person does next is refused in the log, and the app stays up.
+        composer = app.query_one(Composer)
+        composer.text = "/join elsewhere"
+        await pilot.press("enter")
+        await wait_for(pilot, "not done, the connection is closed: /join elsewhere")
+        composer.editing = app.messages["late"][-1].id
+        composer.text = "too late to edit"
+        await pilot.press("enter")
+        await wait_for(pilot, "the client is closed")
+        assert app.is_running

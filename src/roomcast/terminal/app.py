@@ -200,10 +200,8 @@ class ChatApp(App[int]):
         """Join one of the person's rooms beside the shown one (which stays shown)."""
         try:
             await chat.join(room)
-        except ChatError as error:
+        except (ChatError, ClientClosed) as error:
             self.notice(f"cannot join {room}: {error}")
-        except ClientClosed:
-            return  # closed meanwhile (quitting, or closed for good by the server)
         self._show_rooms()
 
     def _line(self, message: Message) -> Text:
@@ -296,7 +294,7 @@ class ChatApp(App[int]):
     async def _edit(self, chat: ChatClient, room: str, target: int, text: str) -> None:
         try:
             await chat.edit(room, target, text)
-        except ChatError as error:
+        except (ChatError, ClientClosed) as error:
             self.notice(str(error))
 
     async def _dispatch(self, chat: ChatClient, line: str, room: str) -> None:
@@ -426,7 +424,7 @@ class ChatApp(App[int]):
         known = self.messages[room]
         try:
             page = await chat.history(room, before=known[0].id if known else None)
-        except ChatError as error:
+        except (ChatError, ClientClosed) as error:
             self.notice(str(error))
             return
         ids = {m.id for m in known}

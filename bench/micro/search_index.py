@@ -16,7 +16,11 @@ store holds.
 With ``--one-room``: one room gets 5,000 lines a second for 8 s; printed each second, how many
 of its lines the index has not taken in yet, and at the end how long it took to catch up.
 
-Run: taskset -c 0 .venv/bin/python bench/micro/search_index.py [--big | --one-room]
+With ``--share``: what a CPU-bound main thread gets of its core while the indexer builds the
+index of the search benchmark's database from nothing (a backlog of 1,000,000 lines), and what
+the indexer takes.
+
+Run: taskset -c 0 .venv/bin/python bench/micro/search_index.py [--big | --one-room | --share]
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from pathlib import Path
 
 from roomcast.store.base import NewMessage
 from roomcast.store.sqlite import SQLiteStore
-from roomcast.store.sqlite.search_index import index_batch, index_path, open_index
+from roomcast.store.sqlite.search_index import Indexer, index_batch, index_path, open_index
 
 RATE = 4000
 SECONDS = 8.0
@@ -143,6 +147,28 @@ async def one_room(rate: int = 5000, seconds: float = 8.0) -> None:
     )
 
 
+def share(seconds: float = 4.0) -> None:
+    """The core's split between a busy main thread and the indexer behind a long backlog."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from bench.search import fill_sqlite
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "search.db"
+        shutil.copy(fill_sqlite(), path)  # without its index: the indexer starts from nothing
+        indexer = Indexer(path, "OFF")
+        indexer.start()
+        time.sleep(0.5)
+        wall, main, process = time.perf_counter(), time.thread_time(), time.process_time()
+        end = wall + seconds
+        while time.perf_counter() < end:
+            sum(range(1000))
+        wall = time.perf_counter() - wall
+        main = time.thread_time() - main
+        others = time.process_time() - process - main
+        indexer.stop()
+    print(f"main thread {main / wall:.1%} of the core, the indexer {others / wall:.1%}")
+
+
 def _add_lines(conn: sqlite3.Connection, rooms: list[str], per_room: int, tag: str) -> None:
     conn.execute("BEGIN")
     for room in rooms:
@@ -191,5 +217,7 @@ if __name__ == "__main__":
         big()
     elif "--one-room" in sys.argv[1:]:
         asyncio.run(one_room())
+    elif "--share" in sys.argv[1:]:
+        share()
     else:
         sys.exit(asyncio.run(main()))

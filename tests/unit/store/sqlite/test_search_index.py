@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from roomcast.store.sqlite.connection import open_writer
-from roomcast.store.sqlite.search_index import _ROOM_BATCH, _STEPS, Taken, index_batch, open_index
+from roomcast.store.sqlite.search_index import (
+    _ROOM_BATCH,
+    _STEPS,
+    Indexer,
+    Taken,
+    index_batch,
+    open_index,
+)
 
 # The tables a batch may read from end to end: its own temporary ones (`span` as s, `touched`
 # as t). Every other table is searched by key.
@@ -113,3 +123,23 @@ def test_a_batch_says_when_it_left_lines_for_the_next(tmp_path: Path) -> None:
     assert index_batch(index) == Taken(0, False)
     indexed = dict(index.execute("SELECT room, indexed FROM watermarks").fetchall())
     assert indexed == {"room-0": _ROOM_BATCH + 510, "room-1": 10}
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
+def test_the_indexer_runs_only_on_cpu_time_nothing_else_wants(tmp_path: Path) -> None:
+    path = tmp_path / "chat.db"
+    _store(path).close()
+    indexer = Indexer(path, "OFF")
+    indexer.start()
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            thread = next(t for t in threading.enumerate() if t.name == "roomcast-search-index")
+            assert thread.native_id is not None
+            if os.sched_getscheduler(thread.native_id) == os.SCHED_IDLE:
+                break
+            assert time.monotonic() < deadline, "the indexer kept the normal policy"
+            time.sleep(0.01)
+        assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the caller's own thread: untouched
+    finally:
+        indexer.stop()

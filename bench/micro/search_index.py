@@ -147,14 +147,19 @@ async def one_room(rate: int = 5000, seconds: float = 8.0) -> None:
     )
 
 
-def share(seconds: float = 4.0) -> None:
-    """The core's split between a busy main thread and the indexer behind a long backlog."""
+def _million_lines() -> Path:
+    """The search benchmark's database of 1,000,000 lines, with its index (made when missing)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from bench.search import fill_sqlite
 
+    return fill_sqlite()
+
+
+def share(seconds: float = 4.0) -> None:
+    """The core's split between a busy main thread and the indexer behind a long backlog."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "search.db"
-        shutil.copy(fill_sqlite(), path)  # without its index: the indexer starts from nothing
+        shutil.copy(_million_lines(), path)  # without its index: the indexer starts from nothing
         indexer = Indexer(path, "OFF")
         indexer.start()
         time.sleep(0.5)
@@ -184,12 +189,9 @@ def _add_lines(conn: sqlite3.Connection, rooms: list[str], per_room: int, tag: s
 
 def big(rounds: int = 6, rooms: int = 100, per_room: int = 40) -> None:
     """Batches of new lines taken in beside a million older ones: CPU per line, each batch."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from bench.search import fill_sqlite
-
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "search.db"
-        filled = fill_sqlite()
+        filled = _million_lines()
         shutil.copy(filled, path)
         shutil.copy(index_path(filled), index_path(path))
         store = sqlite3.connect(path, isolation_level=None)

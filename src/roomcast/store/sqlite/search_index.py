@@ -43,11 +43,11 @@ log = logging.getLogger(__name__)
 _ROOM_BATCH: Final = 2000
 _ROOMS_PER_BATCH: Final = 256
 # The pause after each batch: _PAUSE_BEHIND when it left lines for the next (``Taken.more``),
-# _PAUSE when it took in all that is stored. A search evaluates at most a room's newest 2,000
-# events beyond the index (search.py), so a room that gets more than _ROOM_BATCH lines between
-# two batches must not wait a full pause. A batch reads the store's database in a read
-# transaction, and the write-ahead log can only start again from its beginning while no reader
-# is in one (checkpoint.py): batches back to back would let the log grow for as long as
+# _PAUSE when it took in all that is stored. A search evaluates at most 20,000 events beyond
+# the index, shared among the rooms behind (search.py), so lines a batch left must not wait a
+# full pause: older ones drop out of what a search sees. A batch reads the store's database in
+# a read transaction, and the write-ahead log can only start again from its beginning while no
+# reader is in one (checkpoint.py): batches back to back would let the log grow for as long as
 # messages keep coming. Longer pauses make larger batches, which cost less per line (each
 # commit of the index writes a new FTS5 segment, which later merges cost again): 10.4-11.1 us
 # of the indexer's CPU per line with 0.25 s, 6.1-6.5 us with 1 s (bench/micro/search_index.py,

@@ -1,4 +1,5 @@
-"""The search indexer's batch costs what the batch holds, however many lines the store has."""
+"""The search indexer: a batch costs what it holds however many lines the store has, says
+whether it left lines for the next, and the thread runs only on CPU time nothing else wants."""
 
 from __future__ import annotations
 

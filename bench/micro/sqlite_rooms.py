@@ -18,7 +18,9 @@ Run: taskset -c 0 .venv/bin/python bench/micro/sqlite_rooms.py
 ``sqlite_rooms.py moves`` measures the journal's moves by their size instead: 100 rooms of 600
 messages each first, then 40 commits of 1,000 messages over the 100 rooms, each followed by a
 checkpoint that copies every WAL frame back (as the store's checkpoints do): WAL frames written
-and the writer's CPU per message, checkpoints included and shown apart.
+and the writer's CPU per message, checkpoints included and shown apart; then moves of 8,192 cut
+into slices of 2,048, 1,024 and 512 messages, each slice a transaction, as the writer makes them
+(``Journaled.move_slice``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from roomcast.store.sqlite.journal import (
     ROOMS_UPSERT,
     ROOMS_UPSERT_TAIL,
     Batches,
+    Journaled,
     insert_many,
     move_batches,
 )
@@ -50,13 +53,22 @@ TEXT = "RCB12|1|1764000000000000000|" + "x" * 36  # as long as the load generato
 
 class Rows:
     """Commits of guests' plain lines over ``rooms`` rooms, journaled or straight into
-    ``messages``, with the journal moved every ``move_rows`` messages."""
+    ``messages``, with the journal moved every ``move_rows`` messages, in one transaction or in
+    slices of ``slice_rows``."""
 
-    def __init__(self, conn: sqlite3.Connection, rooms: int, journal: bool, move_rows: int):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        rooms: int,
+        journal: bool,
+        move_rows: int,
+        slice_rows: int | None = None,
+    ):
         self.conn = conn
         self.rooms = rooms
         self.journal = journal
         self.move_rows = move_rows
+        self.slice_rows = slice_rows
         self.last: dict[str, int] = {}
         self.journaled: Batches = {}
         self.count = 0
@@ -76,7 +88,7 @@ class Rows:
         conn.execute("BEGIN IMMEDIATE")
         if self.journal:
             seq = conn.execute(JOURNAL_INSERT, (orjson.dumps(rows),)).lastrowid or 0
-            self.journaled[seq] = rows
+            self.journaled[seq] = rows  # as the writer's record (Journaled) keeps them
             self.count += len(rows)
         else:
             rows.sort()
@@ -87,9 +99,16 @@ class Rows:
             self.move()
 
     def move(self) -> None:
-        if self.journaled:
+        if self.journaled and self.slice_rows is None:
             move_batches(self.conn, self.journaled)
-            self.journaled, self.count = {}, 0
+        elif self.journaled:
+            record = Journaled()
+            for seq, rows in self.journaled.items():
+                record.add(seq, rows, {})
+            record.start_move()
+            while record.moving:
+                record.move_slice(self.conn, self.slice_rows)
+        self.journaled, self.count = {}, 0
 
 
 def cpu_per_message(folder: Path, rooms: int, per_commit: int, journal: bool) -> float:
@@ -105,11 +124,14 @@ def cpu_per_message(folder: Path, rooms: int, per_commit: int, journal: bool) ->
     return elapsed / MESSAGES * 1e6
 
 
-def moves(folder: Path, move_rows: int) -> tuple[float, float, float]:
-    """WAL frames, CPU and checkpoint CPU per message with moves of ``move_rows``."""
-    path = folder / f"moves-{move_rows}.db"
+def moves(
+    folder: Path, move_rows: int, slice_rows: int | None = None
+) -> tuple[float, float, float]:
+    """WAL frames, CPU and checkpoint CPU per message with moves of ``move_rows``, in slices of
+    ``slice_rows``."""
+    path = folder / f"moves-{move_rows}-{slice_rows}.db"
     conn = open_writer(path, "NORMAL")
-    rows = Rows(conn, 100, True, move_rows)
+    rows = Rows(conn, 100, True, move_rows, slice_rows)
     while rows.sent < 60_000:
         rows.commit(1000)
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
@@ -140,10 +162,16 @@ def _check(conn: sqlite3.Connection, messages: int) -> None:
 def main() -> None:
     folder = Path(tempfile.mkdtemp())
     if sys.argv[1:] == ["moves"]:
-        print("move size  WAL frames/msg  us/msg  of which checkpoint")
-        for move_rows in (2048, 4096, 8192, 16384):
-            frames, cpu, checkpoint = moves(folder, move_rows)
-            print(f"{move_rows:9d}  {frames:13.3f}  {cpu:6.2f}  {checkpoint:19.2f}")
+        print("move size  slices of  WAL frames/msg  us/msg  of which checkpoint")
+        runs = [(n, None) for n in (2048, 4096, 8192, 16384)] + [
+            (MOVE_ROWS, n) for n in (2048, 1024, 512)
+        ]
+        for move_rows, slice_rows in runs:
+            frames, cpu, checkpoint = moves(folder, move_rows, slice_rows)
+            print(
+                f"{move_rows:9d}  {slice_rows or move_rows:9d}  {frames:13.3f}  {cpu:6.2f}"
+                f"  {checkpoint:19.2f}"
+            )
         return
     print("messages/commit  rooms  direct us/msg  journal us/msg")
     for rooms, per_commit in ((1, 20), (100, 20), (100, 100), (100, 400), (100, 1000)):

@@ -11,8 +11,8 @@ that takes the GIL for a few microseconds each millisecond:
   (``/proc/self/task/TID/schedstat``), so a stall is put down to the thread that ran in it, or
   to the main thread waiting for a core (other processes on the machine);
 - ``gc.callbacks``: every collection's generation and pause;
-- timers around the writer thread's commit, its journal move and its checkpoint, the search
-  indexer's batch and the checkpoint thread's checkpoint.
+- timers around the writer thread's commit, its journal moves (whole, and slice by slice) and
+  its checkpoint, the search indexer's batch and the checkpoint thread's checkpoint.
 
 Delivery latency comes from the load generator: p50, p99 and max of every copy of every line.
 
@@ -22,6 +22,8 @@ Run (one room of 1,000 members, one sender at 20 lines/s, 8 s):
   ... --clients 0 --idle 10000 --rooms 1000 --rate 0 --seconds 45
                             10,000 idle connections, no lines
   ... --rate 1000           1,000,000 deliveries a second
+  ... --clients 1000 --rooms 100 --senders 1000 --rate 12000
+                            100 rooms x 10, every client sending
 """
 
 from __future__ import annotations
@@ -205,6 +207,7 @@ def install(rec: Recorder) -> None:
     w = writer.Writer
     w._commit = rec.timed("writer.commit", w._commit)  # type: ignore[method-assign]
     w._move = rec.timed("writer.move", w._move)  # type: ignore[method-assign]
+    w._move_slice = rec.timed("writer.move_slice", w._move_slice)  # type: ignore[method-assign]
     c = checkpoint.Checkpointer
     c.after_commit = rec.timed("writer.after_commit", c.after_commit)  # type: ignore[method-assign]
     checkpoint._checkpoint = rec.timed("checkpoint", checkpoint._checkpoint)
@@ -262,7 +265,7 @@ def drive(args: argparse.Namespace, port: int, rec: Recorder) -> dict[str, Any]:
         rec.counting = True
         started, cpu = time.perf_counter(), time.process_time()
         if args.rate:
-            result["step"] = command(f"step {args.rate} 1 {args.seconds} 1 1")
+            result["step"] = command(f"step {args.rate} 1 {args.seconds} 1 {args.senders}")
         else:
             result["wait"] = command(f"wait {args.seconds}")
         if args.drop:
@@ -359,7 +362,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1000, help="reading clients")
     parser.add_argument("--rooms", type=int, default=1)
     parser.add_argument("--idle", type=int, default=0, help="idle clients, opened first")
-    parser.add_argument("--rate", type=float, default=20, help="lines/s from one sender (0: none)")
+    parser.add_argument("--rate", type=float, default=20, help="lines/s in all (0: none)")
+    parser.add_argument("--senders", type=int, default=1, help="clients that send, round-robin")
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--stall-ms", type=float, default=10)
     parser.add_argument("--drop", action="store_true", help="then every client leaves at once")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from itertools import chain
 from operator import itemgetter
 from typing import Any, Final
@@ -108,8 +108,6 @@ def move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
     still in the journal move: another connection (an admin command opening the database) may
     have moved some meanwhile, and a message it moved may since have been deleted. None: every
     journal row, read from the table. Messages already in ``messages`` are left as they are.
-    Sorted by room (journal rows in the order they were committed, so each room's IDs ascend),
-    each room's messages go in one after another, on the same B-tree pages.
     """
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -123,22 +121,37 @@ def move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
         else:
             present = still_journaled(conn, batches)
             found = {seq: rows for seq, rows in batches.items() if seq in present}
-        # By room: a stable sort keeps each room's rows in ID order, as the commits made them.
-        rows = sorted(chain.from_iterable(found.values()), key=itemgetter(0))
-        widths = {len(row) for row in rows}
-        for width in widths:  # as a rule one or two: guests' plain lines, and the others
-            alike = rows if len(widths) == 1 else [row for row in rows if len(row) == width]
-            if width > PLAIN_WIDTH:
-                _insert_wide(conn, alike)
-            else:
-                insert_many(conn, _INSERTS[width], alike, _MOVE_TAIL)
-        conn.executemany("DELETE FROM message_journal WHERE seq = ?", [(seq,) for seq in found])
+        rows = by_room(found)
+        _insert(conn, rows)
+        _delete(conn, found)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
     return len(rows)
+
+
+def by_room(batches: Batches) -> list[tuple[Any, ...]]:
+    """The message rows of ``batches`` sorted by room: a stable sort keeps each room's rows in
+    ID order, as the commits made them, so each room's messages go in one after another, on the
+    same B-tree pages, and the rows' order is that of their (room, id)."""
+    return sorted(chain.from_iterable(batches.values()), key=itemgetter(0))
+
+
+def _insert(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert journaled message rows into ``messages``, leaving those already there as they are."""
+    widths = {len(row) for row in rows}
+    for width in widths:  # as a rule one or two: guests' plain lines, and the others
+        alike = rows if len(widths) == 1 else [row for row in rows if len(row) == width]
+        if width > PLAIN_WIDTH:
+            _insert_wide(conn, alike)
+        else:
+            insert_many(conn, _INSERTS[width], alike, _MOVE_TAIL)
+
+
+def _delete(conn: sqlite3.Connection, batches: Collection[int]) -> None:
+    conn.executemany("DELETE FROM message_journal WHERE seq = ?", [(seq,) for seq in batches])
 
 
 def _insert_wide(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
@@ -158,16 +171,46 @@ def _insert_wide(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
         insert_many(conn, head, [pick(row) for row in alike], _MOVE_TAIL)
 
 
+class _Move:
+    """Journal rows being moved into ``messages`` a slice at a time: their message rows by
+    journal row, the same rows sorted by room (``by_room``), how many of those have moved, and
+    the refs they answer."""
+
+    def __init__(self, batches: Batches, refs: Refs) -> None:
+        self.batches = batches
+        self.rows = by_room(batches)
+        self.done = 0
+        self.refs = refs
+
+    def left(self) -> list[tuple[Any, ...]]:
+        return self.rows[self.done :]
+
+    def forget(self, present: Collection[int]) -> None:
+        """Drop the journal rows not in ``present``: another connection moved them."""
+        last = self.rows[self.done - 1][:2] if self.done else None
+        self.batches = {seq: rows for seq, rows in self.batches.items() if seq in present}
+        self.rows = [row for row in by_room(self.batches) if last is None or row[:2] > last]
+        self.done = 0
+
+
 class Journaled:
     """The writer thread's own record: its messages in the journal table, not yet moved to
-    ``messages``, by journal row, with their number, their refs and when the oldest was
-    committed."""
+    ``messages``, with their number and the refs they answer. ``batches``: by journal row, those
+    no move has taken yet, and ``since``, when the oldest of them was committed; a move takes
+    them all (``start_move``) and moves them a slice at a time (``move_slice``), so that the
+    commits of new lines can go on between the slices."""
 
     def __init__(self) -> None:
         self.batches: Batches = {}
         self.count = 0
         self.refs: Refs = {}
         self.since = 0.0
+        self._moving: _Move | None = None
+
+    @property
+    def moving(self) -> bool:
+        """A move has started and not ended."""
+        return self._moving is not None
 
     def add(self, seq: int, rows: list[tuple[Any, ...]], refs: Refs) -> None:
         """One commit's journal row: its message rows and the refs they answer."""
@@ -177,24 +220,67 @@ class Journaled:
         self.count += len(rows)
         self.refs.update(refs)
 
+    def ref(self, key: tuple[str | None, str]) -> Appended | None:
+        """The journaled message a line re-sent with this (sender, ref key) repeats."""
+        found = self.refs.get(key)
+        if found is None and self._moving is not None:
+            found = self._moving.refs.get(key)
+        return found
+
     def due_in(self, age: float) -> float | None:
-        """Seconds until the oldest message has been journaled ``age``; None when there is none."""
+        """Seconds until the oldest message no move has taken has been journaled ``age``; None
+        when there is none."""
         if not self.batches:
             return None
         return max(0.0, self.since + age - time.monotonic())
 
-    def move(self, conn: sqlite3.Connection) -> None:
-        """Move them all into ``messages``; on an error the record stays, to try again later."""
-        if not self.batches:
+    def start_move(self) -> None:
+        """Let a move take every journal row no move has taken yet (none: when one is under
+        way, or there is nothing to move)."""
+        if self._moving is None and self.batches:
+            self._moving = _Move(self.batches, self.refs)
+            self.batches, self.refs = {}, {}
+
+    def move_slice(self, conn: sqlite3.Connection, size: int) -> None:
+        """Move the next ``size`` messages of the move under way, in one transaction; the last
+        slice also deletes its journal rows. On an error nothing moved, to try again later."""
+        moving = self._moving
+        if moving is None:
             return
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            move_batches(conn, self.batches)
+            self._forget_moving(conn, moving)
+            rows = moving.rows[moving.done : moving.done + size]
+            _insert(conn, rows)
+            last = moving.done + len(rows) >= len(moving.rows)
+            if last:
+                _delete(conn, moving.batches)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        moving.done += len(rows)
+        self.count -= len(rows)
+        if last:
+            self._moving = None
+
+    def move(self, conn: sqlite3.Connection) -> None:
+        """Move them all into ``messages``: the rest of a move under way in one transaction, then
+        what no move had taken in another. On an error the record stays, to try again later."""
+        try:
+            while self._moving is not None or self.batches:
+                self.start_move()
+                self.move_slice(conn, self.count)
         except sqlite3.Error:
             self.since = time.monotonic()
             raise
-        self.batches = {}
-        self.count = 0
-        self.refs.clear()
+
+    def _unmoved(self) -> Iterator[tuple[Any, ...]]:
+        if self._moving is not None:
+            yield from self._moving.left()
+        for rows in self.batches.values():
+            yield from rows
 
     def in_room(self, room: str | None) -> list[tuple[Any, ...]]:
         """``room``'s journaled lines (every room's with None), as ``rows.LINE`` columns (never
@@ -203,8 +289,7 @@ class Journaled:
             (*row[:6], None, None, None, None, None)
             if len(row) <= PLAIN_WIDTH
             else (*row[:6], row[9], row[10], None, row[11], row[12] if len(row) > 12 else None)
-            for rows in self.batches.values()
-            for row in rows
+            for row in self._unmoved()
             if room is None or row[0] == room
         ]
 
@@ -213,14 +298,22 @@ class Journaled:
         change moves the journal first)."""
         return [
             (row[0], row[1], line_owner(row[8] if len(row) > PLAIN_WIDTH else None, row[6]))
-            for rows in self.batches.values()
-            for row in rows
+            for row in self._unmoved()
             if row[0] in rooms
         ]
 
     def forget_moved(self, conn: sqlite3.Connection) -> None:
         """Drop the journal rows another connection moved out of the journal table."""
+        if self._moving is not None:
+            self._forget_moving(conn, self._moving)
         if self.batches:
             present = still_journaled(conn, self.batches)
             for seq in [seq for seq in self.batches if seq not in present]:
                 self.count -= len(self.batches.pop(seq))
+
+    def _forget_moving(self, conn: sqlite3.Connection, moving: _Move) -> None:
+        present = still_journaled(conn, moving.batches)
+        if len(present) < len(moving.batches):
+            left = len(moving.rows) - moving.done
+            moving.forget(present)
+            self.count -= left - len(moving.rows)

@@ -72,9 +72,12 @@ _MAX_COMMIT_DELAY: Final = 0.01
 # leaf is full, so SQLite rebalances it with its neighbours) however few rows the room gets, and a
 # checkpoint copies each of them again: in 100 busy rooms, moves of 2,048 wrote 0.23 WAL frames
 # per message and cost the writer 4.2 us per message, checkpoints included; moves of 8,192 0.15
-# and 3.5 us, 16,384 no less (`bench/micro/sqlite_rooms.py moves`). A move of 8,192 holds the
-# commits behind it back for some 20 ms.
+# and 3.5 us, 16,384 no less (`bench/micro/sqlite_rooms.py moves`). A move of 8,192 in one
+# transaction held the commits behind it, and so the delivery of their lines, for 40-80 ms
+# (`bench/micro/stalls.py`, 100 rooms x 10): a move goes in slices of MOVE_SLICE messages,
+# sorted by room, each a transaction of its own, with the commits of new lines between them.
 MOVE_ROWS: Final = 8192
+MOVE_SLICE: Final = 1024
 _MOVE_AGE: Final = 1.0
 
 # ``run_later``'s writes are handed over at the latest this long after the first of them, so
@@ -181,6 +184,7 @@ class Writer(AppendsAsFutures):
         # commits.
         self._data_version: int | None = None
         self._journaled = Journaled()
+        self._slice_at = 0.0  # a failed slice of a move: when the next may try again
         self._outage = OutageLog("SQLite", log)  # touched by the writer thread only
         self._thread: threading.Thread | None = None
         self._checkpointer = Checkpointer(lambda: connect(path, synchronous))
@@ -344,21 +348,23 @@ class Writer(AppendsAsFutures):
 
     def _write_loop(self, conn: sqlite3.Connection) -> None:
         next_commit = 0.0
+        journaled = self._journaled
         assert self._loop is not None
         try:
             while True:
                 try:
-                    item = self._queue.get(timeout=self._journaled.due_in(_MOVE_AGE))
+                    item = self._queue.get(timeout=self._idle_for())
                 except queue.Empty:
-                    self._move(conn)  # the oldest journaled message has waited _MOVE_AGE
+                    # Nothing else to do: go on moving, or start once the oldest journaled
+                    # message has waited _MOVE_AGE.
+                    journaled.start_move()
+                    self._move_slice(conn)
                     continue
                 if isinstance(item, _Appends):
                     # Group commit: after a commit that took the writer c seconds of CPU, the
                     # next starts c / _WRITER_SHARE later at the earliest, so under load the rows
                     # of several loop iterations share one commit. After a quiet spell, at once.
-                    wait = min(next_commit - time.monotonic(), _MAX_COMMIT_DELAY)
-                    if wait > 0:
-                        time.sleep(wait)
+                    self._pause(conn, min(next_commit, time.monotonic() + _MAX_COMMIT_DELAY))
                 started, cpu = time.monotonic(), time.thread_time()
                 batch, size, barriers, exclusives, stop = self._gather(item)
                 if batch:
@@ -366,12 +372,12 @@ class Writer(AppendsAsFutures):
                     next_commit = started + (time.thread_time() - cpu) / _WRITER_SHARE
                     self._loop.call_soon_threadsafe(self._resolve, outcome, size)
                 error = None
-                if (
-                    stop
-                    or self._journaled.count >= MOVE_ROWS
-                    or (exclusives and any(exclusive.settle for exclusive in exclusives))
-                ):
+                if stop or (exclusives and any(exclusive.settle for exclusive in exclusives)):
                     error = self._move(conn)
+                elif journaled.moving:
+                    self._move_slice(conn)  # a slice a commit at least: the move ends
+                elif journaled.count >= MOVE_ROWS:
+                    journaled.start_move()
                 if exclusives:
                     outcomes = _run_all(conn, exclusives, error, self._last_ids)
                     self._loop.call_soon_threadsafe(_settle_all, outcomes)
@@ -385,6 +391,22 @@ class Writer(AppendsAsFutures):
                     return
         finally:
             conn.close()
+
+    def _idle_for(self) -> float | None:
+        """How long the writer may wait for the queue: until a move under way may take its next
+        slice, or until the oldest journaled message is due to move."""
+        if self._journaled.moving:
+            return max(0.0, self._slice_at - time.monotonic())
+        return self._journaled.due_in(_MOVE_AGE)
+
+    def _pause(self, conn: sqlite3.Connection, until: float) -> None:
+        """Wait until ``until`` before a commit, moving slices meanwhile while a move is under
+        way (the commit then waits for one slice at most beyond ``until``)."""
+        while self._journaled.moving and self._slice_at <= time.monotonic() < until:
+            self._move_slice(conn)
+        wait = until - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
 
     def _gather(
         self, first: _Item
@@ -434,7 +456,7 @@ class Writer(AppendsAsFutures):
                 if key is not None:
                     earlier = (
                         seen_refs.get((new.sender, key))
-                        or self._journaled.refs.get((new.sender, key))
+                        or self._journaled.ref((new.sender, key))
                         or self._find_ref(conn, new.sender, key)
                     )
                     if earlier is not None:
@@ -509,7 +531,7 @@ class Writer(AppendsAsFutures):
         return outcome
 
     def _move(self, conn: sqlite3.Connection) -> StoreUnavailable | None:
-        """Move the journaled messages into ``messages``; the error if that fails."""
+        """Move every journaled message into ``messages``; the error if that fails."""
         count = self._journaled.count
         try:
             self._journaled.move(conn)
@@ -517,6 +539,17 @@ class Writer(AppendsAsFutures):
             log.error("moving %d journaled messages failed: %s", count, exc)
             return StoreUnavailable(f"the message store failed: {exc}")
         return None
+
+    def _move_slice(self, conn: sqlite3.Connection) -> None:
+        """Move the next slice of the move under way; after a failure, the next try waits
+        ``_MOVE_AGE``."""
+        if time.monotonic() < self._slice_at:
+            return
+        try:
+            self._journaled.move_slice(conn, MOVE_SLICE)
+        except sqlite3.Error as exc:
+            log.error("moving journaled messages failed: %s", exc)
+            self._slice_at = time.monotonic() + _MOVE_AGE
 
     def _journaled_in(
         self, conn: sqlite3.Connection, pick: Callable[[Journaled], list[tuple[Any, ...]]]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import orjson
 
+from roomcast.store.base import Appended
 from roomcast.store.sqlite.connection import open_writer
 from roomcast.store.sqlite.journal import (
     JOURNAL_COLUMNS,
@@ -18,6 +19,7 @@ from roomcast.store.sqlite.journal import (
     move_journal,
 )
 from roomcast.store.sqlite.rows import OWNER
+from roomcast.wire.protocol import ChatMessage
 
 
 def _rows(room: str, first: int, count: int) -> list[tuple[object, ...]]:
@@ -150,5 +152,86 @@ def test_wide_rows_move_whatever_columns_they_leave_empty(tmp_path: Path) -> Non
         assert move_batches(conn, {seq: rows}) == 5
         moved = conn.execute(f"SELECT {JOURNAL_COLUMNS} FROM messages ORDER BY room, id").fetchall()
         assert moved == sorted(rows)
+    finally:
+        conn.close()
+
+
+def _journal(conn: sqlite3.Connection, record: Journaled, rows: list[tuple[object, ...]]) -> int:
+    seq = conn.execute(JOURNAL_INSERT, (orjson.dumps(rows),)).lastrowid
+    assert seq is not None
+    record.add(seq, rows, {("s", f"r{seq}"): Appended(_line(rows[0]), True)})
+    return seq
+
+
+def _line(row: tuple[object, ...]) -> ChatMessage:
+    room, message_id, author, text, wsid, sent = row[:6]
+    assert isinstance(room, str)
+    assert isinstance(message_id, int)
+    assert isinstance(sent, int)
+    return ChatMessage(room, message_id, str(author), str(text), str(wsid), sent)
+
+
+def _stored(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
+    return conn.execute("SELECT room, id FROM messages ORDER BY room, id").fetchall()
+
+
+def test_a_move_in_slices_leaves_every_line_in_one_place_at_each_step(tmp_path: Path) -> None:
+    """Each slice moves its messages, by room and ID, in a transaction of its own; until the
+    last, the journal rows stay and the record answers for what has not moved, lines committed
+    meanwhile included; the last slice deletes the move's journal rows and no other."""
+    conn = open_writer(tmp_path / "chat.db", "NORMAL")
+    try:
+        record = Journaled()
+        taken = [_journal(conn, record, _rows(room, 1, 3)) for room in ("b", "a")]
+        record.start_move()
+        assert record.moving
+        assert record.batches == {}
+        later = _journal(conn, record, _rows("a", 4, 2))  # committed while the move goes on
+        everything = {(room, n) for room in ("a", "b") for n in range(1, 4)} | {("a", 4), ("a", 5)}
+        moved_so_far = [[("a", 1), ("a", 2)], [("a", 1), ("a", 2), ("a", 3), ("b", 1)]]
+        for moved in moved_so_far:
+            record.move_slice(conn, 2)
+            assert _stored(conn) == moved, "the rooms in order, each room's lines by ID"
+            journaled = {(row[0], row[1]) for row in record.in_room(None)}
+            assert journaled | set(moved) == everything
+            assert not journaled & set(moved)
+            assert record.count == len(journaled)
+            assert conn.execute("SELECT count(*) FROM message_journal").fetchone() == (3,)
+            assert record.ref(("s", f"r{taken[0]}")) is not None, "a re-send is still known"
+            assert record.ref(("s", f"r{later}")) is not None
+        record.move_slice(conn, 2)  # the last two, and the move's journal rows
+        assert not record.moving
+        assert conn.execute("SELECT seq FROM message_journal").fetchall() == [(later,)]
+        assert record.ref(("s", f"r{taken[0]}")) is None, "moved: found in messages from now on"
+        assert record.ref(("s", f"r{later}")) is not None
+        assert record.in_room("a") == [
+            ("a", n, "a", f"m{n}", "w", n, None, 1, None, None, None) for n in (4, 5)
+        ]
+        record.move(conn)
+        assert len(_stored(conn)) == len(everything)
+        assert (record.count, record.moving) == (0, False)
+        assert conn.execute("SELECT count(*) FROM message_journal").fetchone() == (0,)
+    finally:
+        conn.close()
+
+
+def test_a_move_in_slices_leaves_out_what_another_connection_moved_and_deleted(
+    tmp_path: Path,
+) -> None:
+    conn = open_writer(tmp_path / "chat.db", "NORMAL")
+    try:
+        record = Journaled()
+        _journal(conn, record, _rows("a", 1, 4))
+        _journal(conn, record, _rows("b", 1, 2))
+        record.start_move()
+        record.move_slice(conn, 1)
+        assert move_journal(conn) == 6  # an admin command opening the database meanwhile
+        conn.execute("DELETE FROM messages WHERE room = 'a' AND id = 3")  # ... and deleting
+        record.forget_moved(conn)  # what the writer does once it sees another connection wrote
+        assert (record.count, record.in_room(None)) == (0, [])
+        record.move_slice(conn, 10)
+        assert not record.moving
+        assert ("a", 3) not in _stored(conn)
+        assert len(_stored(conn)) == 5
     finally:
         conn.close()

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from roomcast.store.base import (
     owner_key,
     queued_size,
 )
-from roomcast.store.sqlite import SQLiteStore
+from roomcast.store.sqlite import SQLiteStore, writer
+from roomcast.store.sqlite.journal import Journaled
 from roomcast.wire.protocol import ChatMessage, DeletedEvent
 
 
@@ -309,3 +311,31 @@ async def test_writes_of_one_loop_iteration_share_a_transaction_but_not_their_er
             keys = {row[0] for row in conn.execute("SELECT key FROM room_names")}
         assert {"one", "two"} <= keys
         assert "bad" not in keys
+
+
+async def test_lines_commit_between_the_slices_of_a_move(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A move does not hold the commits of new lines until it ends: a line sent while one is
+    under way is acked before it ends, and reads see every line at each step."""
+    monkeypatch.setattr(writer, "MOVE_ROWS", 40)
+    monkeypatch.setattr(writer, "MOVE_SLICE", 2)
+    slice_once = Journaled.move_slice
+
+    def slow_slice(record: Journaled, conn: sqlite3.Connection, size: int) -> None:
+        time.sleep(0.02)
+        slice_once(record, conn, size)
+
+    monkeypatch.setattr(Journaled, "move_slice", slow_slice)
+    path = tmp_path / "chat.db"
+    async with _opened(path) as store:
+        sent = [store.append(NewMessage(f"room-{n % 3}", "a", f"m{n}", "w1", n)) for n in range(40)]
+        await asyncio.gather(*sent)  # one commit, and a move of 20 slices starts
+        for n in range(40, 43):
+            line = await store.append(NewMessage("room-0", "b", f"m{n}", "w2", n))
+            assert store._writer._journaled.moving, f"line {n} waited for the whole move"
+            page = await store.page("room-0", None, 100)
+            assert [m.text for m in page][-1] == line.message.text
+            assert len(page) == 14 + n - 39
+        await store._writer.settled()
+        assert _counts(path) == (43, 0)

@@ -3,7 +3,8 @@
 Appends queue up while a commit runs and are then committed together, so the event loop never
 waits on the disk and a busy room costs one commit per batch, not per message. A commit appends
 its messages to the journal table as one row (journal.py); the writer moves journal rows into the
-``messages`` table once thousands have gathered, a second has passed or a read needs them. Every
+``messages`` table once thousands have gathered or a second has passed, a slice at a time with
+commits between the slices, and all at once when a write needs them there. Every
 other write of the server (accounts, credentials, roles, sanctions, the audit log, the rooms'
 administration) runs on the same connection and thread, in a transaction of its own between two
 commits, so none opens a connection or waits for SQLite's write lock. A write from another

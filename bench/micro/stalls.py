@@ -206,8 +206,9 @@ def install(rec: Recorder) -> None:
 
     w = writer.Writer
     w._commit = rec.timed("writer.commit", w._commit)  # type: ignore[method-assign]
-    w._move = rec.timed("writer.move", w._move)  # type: ignore[method-assign]
-    w._move_slice = rec.timed("writer.move_slice", w._move_slice)  # type: ignore[method-assign]
+    m = writer.Mover
+    m.move_all = rec.timed("writer.move", m.move_all)  # type: ignore[method-assign]
+    m.move_slice = rec.timed("writer.move_slice", m.move_slice)  # type: ignore[method-assign]
     c = checkpoint.Checkpointer
     c.after_commit = rec.timed("writer.after_commit", c.after_commit)  # type: ignore[method-assign]
     checkpoint._checkpoint = rec.timed("checkpoint", checkpoint._checkpoint)

@@ -159,6 +159,51 @@ class _Appends:
 _Item = _Appends | tuple[_Exclusive | _Barrier, ...] | _Barrier | _Exclusive | object
 
 
+class Mover:
+    """When the writer thread moves its journal into ``messages``: a slice at a time while a
+    move is under way, and after a failed slice not again before ``_MOVE_AGE`` has passed."""
+
+    def __init__(self, journaled: Journaled) -> None:
+        self._journaled = journaled
+        self._slice_at = 0.0  # after a failed slice: when the next may try again
+
+    def idle_for(self) -> float | None:
+        """How long the writer may wait for the queue: until a move under way may take its next
+        slice, or until the oldest journaled message is due to move."""
+        if self._journaled.moving:
+            return max(0.0, self._slice_at - time.monotonic())
+        return self._journaled.due_in(_MOVE_AGE)
+
+    def pause(self, conn: sqlite3.Connection, until: float) -> None:
+        """Wait until ``until`` before a commit, moving slices meanwhile while a move is under
+        way (the commit then waits for one slice at most beyond ``until``)."""
+        while self._journaled.moving and self._slice_at <= time.monotonic() < until:
+            self.move_slice(conn)
+        wait = until - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+
+    def move_all(self, conn: sqlite3.Connection) -> StoreUnavailable | None:
+        """Move every journaled message into ``messages``; the error if that fails."""
+        count = self._journaled.count
+        try:
+            self._journaled.move(conn)
+        except sqlite3.Error as exc:
+            log.error("moving %d journaled messages failed: %s", count, exc)
+            return StoreUnavailable(f"the message store failed: {exc}")
+        return None
+
+    def move_slice(self, conn: sqlite3.Connection) -> None:
+        """Move the next slice of the move under way (none while a failed one waits)."""
+        if time.monotonic() < self._slice_at:
+            return
+        try:
+            self._journaled.move_slice(conn, MOVE_SLICE)
+        except sqlite3.Error as exc:
+            log.error("moving journaled messages failed: %s", exc)
+            self._slice_at = time.monotonic() + _MOVE_AGE
+
+
 class Writer(AppendsAsFutures):
     """The writer thread, its connection, its journal record and its checkpoints."""
 
@@ -185,7 +230,7 @@ class Writer(AppendsAsFutures):
         # commits.
         self._data_version: int | None = None
         self._journaled = Journaled()
-        self._slice_at = 0.0  # a failed slice of a move: when the next may try again
+        self._mover = Mover(self._journaled)
         self._outage = OutageLog("SQLite", log)  # touched by the writer thread only
         self._thread: threading.Thread | None = None
         self._checkpointer = Checkpointer(lambda: connect(path, synchronous))
@@ -349,23 +394,23 @@ class Writer(AppendsAsFutures):
 
     def _write_loop(self, conn: sqlite3.Connection) -> None:
         next_commit = 0.0
-        journaled = self._journaled
+        journaled, mover = self._journaled, self._mover
         assert self._loop is not None
         try:
             while True:
                 try:
-                    item = self._queue.get(timeout=self._idle_for())
+                    item = self._queue.get(timeout=mover.idle_for())
                 except queue.Empty:
                     # Nothing else to do: go on moving, or start once the oldest journaled
                     # message has waited _MOVE_AGE.
                     journaled.start_move()
-                    self._move_slice(conn)
+                    mover.move_slice(conn)
                     continue
                 if isinstance(item, _Appends):
                     # Group commit: after a commit that took the writer c seconds of CPU, the
                     # next starts c / _WRITER_SHARE later at the earliest, so under load the rows
                     # of several loop iterations share one commit. After a quiet spell, at once.
-                    self._pause(conn, min(next_commit, time.monotonic() + _MAX_COMMIT_DELAY))
+                    mover.pause(conn, min(next_commit, time.monotonic() + _MAX_COMMIT_DELAY))
                 started, cpu = time.monotonic(), time.thread_time()
                 batch, size, barriers, exclusives, stop = self._gather(item)
                 if batch:
@@ -374,9 +419,9 @@ class Writer(AppendsAsFutures):
                     self._loop.call_soon_threadsafe(self._resolve, outcome, size)
                 error = None
                 if stop or (exclusives and any(exclusive.settle for exclusive in exclusives)):
-                    error = self._move(conn)
+                    error = mover.move_all(conn)
                 elif journaled.moving:
-                    self._move_slice(conn)  # a slice a commit at least: the move ends
+                    mover.move_slice(conn)  # a slice a commit at least: the move ends
                 elif journaled.count >= MOVE_ROWS:
                     journaled.start_move()
                 if exclusives:
@@ -392,22 +437,6 @@ class Writer(AppendsAsFutures):
                     return
         finally:
             conn.close()
-
-    def _idle_for(self) -> float | None:
-        """How long the writer may wait for the queue: until a move under way may take its next
-        slice, or until the oldest journaled message is due to move."""
-        if self._journaled.moving:
-            return max(0.0, self._slice_at - time.monotonic())
-        return self._journaled.due_in(_MOVE_AGE)
-
-    def _pause(self, conn: sqlite3.Connection, until: float) -> None:
-        """Wait until ``until`` before a commit, moving slices meanwhile while a move is under
-        way (the commit then waits for one slice at most beyond ``until``)."""
-        while self._journaled.moving and self._slice_at <= time.monotonic() < until:
-            self._move_slice(conn)
-        wait = until - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
 
     def _gather(
         self, first: _Item
@@ -530,27 +559,6 @@ class Writer(AppendsAsFutures):
         if seq is not None:
             self._journaled.add(seq, rows, seen_refs)
         return outcome
-
-    def _move(self, conn: sqlite3.Connection) -> StoreUnavailable | None:
-        """Move every journaled message into ``messages``; the error if that fails."""
-        count = self._journaled.count
-        try:
-            self._journaled.move(conn)
-        except sqlite3.Error as exc:
-            log.error("moving %d journaled messages failed: %s", count, exc)
-            return StoreUnavailable(f"the message store failed: {exc}")
-        return None
-
-    def _move_slice(self, conn: sqlite3.Connection) -> None:
-        """Move the next slice of the move under way; after a failure, the next try waits
-        ``_MOVE_AGE``."""
-        if time.monotonic() < self._slice_at:
-            return
-        try:
-            self._journaled.move_slice(conn, MOVE_SLICE)
-        except sqlite3.Error as exc:
-            log.error("moving journaled messages failed: %s", exc)
-            self._slice_at = time.monotonic() + _MOVE_AGE
 
     def _journaled_in(
         self, conn: sqlite3.Connection, pick: Callable[[Journaled], list[tuple[Any, ...]]]

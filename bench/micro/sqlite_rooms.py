@@ -107,8 +107,13 @@ class Rows:
                 record.add(seq, rows, {})
             record.start_move()
             while record.moving:
-                record.move_slice(self.conn, self.slice_rows)
+                record.move_slice(self.conn, self.slice_rows, _no_other_writer)
         self.journaled, self.count = {}, 0
+
+
+def _no_other_writer(conn: sqlite3.Connection) -> None:
+    """The writer's catch-up in a move (``PRAGMA data_version``), with no other connection."""
+    conn.execute("PRAGMA data_version")
 
 
 def cpu_per_message(folder: Path, rooms: int, per_commit: int, journal: bool) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from itertools import chain
 from operator import itemgetter
 from typing import Any, Final
@@ -19,6 +19,7 @@ import orjson
 
 from roomcast.store.base import Appended
 from roomcast.store.sqlite.rows import line_owner
+from roomcast.store.sqlite.transaction import immediate
 
 # Most rows per INSERT statement: 12 columns x 256 rows stays far below SQLite's variable limit.
 _ROWS_PER_STATEMENT: Final = 256
@@ -56,6 +57,8 @@ ROOMS_UPSERT_TAIL: Final = (
 Batches = dict[int, list[tuple[Any, ...]]]
 # A journaled message by (sender, ref key), as its re-send is answered.
 Refs = dict[tuple[str | None, str], Appended]
+# Run at the start of a move's transaction: the writer's check for writes of other connections.
+CatchUp = Callable[[sqlite3.Connection], None]
 
 
 def insert_many(
@@ -109,8 +112,7 @@ def move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
     have moved some meanwhile, and a message it moved may since have been deleted. None: every
     journal row, read from the table. Messages already in ``messages`` are left as they are.
     """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         if batches is None:
             found = {
                 seq: [tuple(row) for row in orjson.loads(batch)]
@@ -124,11 +126,6 @@ def move_batches(conn: sqlite3.Connection, batches: Batches | None) -> int:
         rows = by_room(found)
         _insert(conn, rows)
         _delete(conn, found)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
     return len(rows)
 
 
@@ -241,37 +238,34 @@ class Journaled:
             self._moving = _Move(self.batches, self.refs)
             self.batches, self.refs = {}, {}
 
-    def move_slice(self, conn: sqlite3.Connection, size: int) -> None:
+    def move_slice(self, conn: sqlite3.Connection, size: int, catch_up: CatchUp) -> None:
         """Move the next ``size`` messages of the move under way, in one transaction; the last
-        slice also deletes its journal rows. On an error nothing moved, to try again later."""
+        slice also deletes its journal rows. On an error nothing moved, to try again later.
+        ``catch_up`` runs first in that transaction: it calls ``forget_moved`` when another
+        connection has written since it last looked."""
         moving = self._moving
         if moving is None:
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            self._forget_moving(conn, moving)
+        with immediate(conn):
+            catch_up(conn)
             rows = moving.rows[moving.done : moving.done + size]
             _insert(conn, rows)
             last = moving.done + len(rows) >= len(moving.rows)
             if last:
                 _delete(conn, moving.batches)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         moving.done += len(rows)
         self.count -= len(rows)
         if last:
             self._moving = None
 
-    def move(self, conn: sqlite3.Connection) -> None:
+    def move(self, conn: sqlite3.Connection, catch_up: CatchUp) -> None:
         """Move them all into ``messages``: the rest of a move under way in one transaction, then
-        what no move had taken in another. On an error the record stays, to try again later."""
+        what no move had taken in another (``catch_up``: as for ``move_slice``). On an error the
+        record stays, to try again later."""
         try:
             while self._moving is not None or self.batches:
                 self.start_move()
-                self.move_slice(conn, self.count)
+                self.move_slice(conn, self.count, catch_up)
         except sqlite3.Error:
             self.since = time.monotonic()
             raise
@@ -304,16 +298,14 @@ class Journaled:
 
     def forget_moved(self, conn: sqlite3.Connection) -> None:
         """Drop the journal rows another connection moved out of the journal table."""
-        if self._moving is not None:
-            self._forget_moving(conn, self._moving)
+        moving = self._moving
+        if moving is not None:
+            present = still_journaled(conn, moving.batches)
+            if len(present) < len(moving.batches):
+                left = len(moving.rows) - moving.done
+                moving.forget(present)
+                self.count -= left - len(moving.rows)
         if self.batches:
             present = still_journaled(conn, self.batches)
             for seq in [seq for seq in self.batches if seq not in present]:
                 self.count -= len(self.batches.pop(seq))
-
-    def _forget_moving(self, conn: sqlite3.Connection, moving: _Move) -> None:
-        present = still_journaled(conn, moving.batches)
-        if len(present) < len(moving.batches):
-            left = len(moving.rows) - moving.done
-            moving.forget(present)
-            self.count -= left - len(moving.rows)

@@ -36,6 +36,7 @@ from typing import Final, NamedTuple
 
 from roomcast.store.sqlite.connection import Synchronous, connect
 from roomcast.store.sqlite.schema import migrate
+from roomcast.store.sqlite.transaction import immediate
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +162,7 @@ class Taken(NamedTuple):
 
 def index_batch(conn: sqlite3.Connection) -> Taken:
     """Take in one batch, in one transaction."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         top = conn.execute("SELECT coalesce(max(rowid), 0) FROM docs").fetchone()[0]
         for step in _STEPS:
             conn.execute(step, (top,) if "?" in step else ())
@@ -171,11 +171,6 @@ def index_batch(conn: sqlite3.Connection) -> Taken:
         for (room,) in conn.execute(_GONE).fetchall():
             for statement in _PURGE:
                 conn.execute(statement, (room,))
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
     return Taken(advanced, more)
 
 

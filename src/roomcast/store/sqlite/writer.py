@@ -51,6 +51,7 @@ from roomcast.store.sqlite.journal import (
     JOURNAL_INSERT,
     ROOMS_UPSERT,
     ROOMS_UPSERT_TAIL,
+    CatchUp,
     Journaled,
     Refs,
     insert_many,
@@ -161,10 +162,12 @@ _Item = _Appends | tuple[_Exclusive | _Barrier, ...] | _Barrier | _Exclusive | o
 
 class Mover:
     """When the writer thread moves its journal into ``messages``: a slice at a time while a
-    move is under way, and after a failed slice not again before ``_MOVE_AGE`` has passed."""
+    move is under way, and after a failed slice not again before ``_MOVE_AGE`` has passed.
+    ``catch_up``: the writer's check for writes of other connections, run in each move."""
 
-    def __init__(self, journaled: Journaled) -> None:
+    def __init__(self, journaled: Journaled, catch_up: CatchUp) -> None:
         self._journaled = journaled
+        self._catch_up = catch_up
         self._slice_at = 0.0  # after a failed slice: when the next may try again
 
     def idle_for(self) -> float | None:
@@ -187,7 +190,7 @@ class Mover:
         """Move every journaled message into ``messages``; the error if that fails."""
         count = self._journaled.count
         try:
-            self._journaled.move(conn)
+            self._journaled.move(conn, self._catch_up)
         except sqlite3.Error as exc:
             log.error("moving %d journaled messages failed: %s", count, exc)
             return StoreUnavailable(f"the message store failed: {exc}")
@@ -198,7 +201,7 @@ class Mover:
         if time.monotonic() < self._slice_at:
             return
         try:
-            self._journaled.move_slice(conn, MOVE_SLICE)
+            self._journaled.move_slice(conn, MOVE_SLICE, self._catch_up)
         except sqlite3.Error as exc:
             log.error("moving journaled messages failed: %s", exc)
             self._slice_at = time.monotonic() + _MOVE_AGE
@@ -230,7 +233,7 @@ class Writer(AppendsAsFutures):
         # commits.
         self._data_version: int | None = None
         self._journaled = Journaled()
-        self._mover = Mover(self._journaled)
+        self._mover = Mover(self._journaled, self._catch_up_with_others)
         self._outage = OutageLog("SQLite", log)  # touched by the writer thread only
         self._thread: threading.Thread | None = None
         self._checkpointer = Checkpointer(lambda: connect(path, synchronous))

@@ -99,7 +99,7 @@ def test_the_record_answers_reads_and_forgets_what_others_moved(tmp_path: Path) 
         assert move_journal(conn) == 6  # what another connection's move does
         record.forget_moved(conn)
         assert (record.count, record.batches) == (0, {})
-        record.move(conn)
+        record.move(conn, record.forget_moved)
         assert conn.execute("SELECT count(*) FROM messages").fetchone() == (6,)
     finally:
         conn.close()
@@ -171,6 +171,10 @@ def _line(row: tuple[object, ...]) -> ChatMessage:
     return ChatMessage(room, message_id, str(author), str(text), str(wsid), sent)
 
 
+def _no_other_writer(conn: sqlite3.Connection) -> None:
+    """A move's catch-up where no other connection wrote."""
+
+
 def _stored(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
     return conn.execute("SELECT room, id FROM messages ORDER BY room, id").fetchall()
 
@@ -190,7 +194,7 @@ def test_a_move_in_slices_leaves_every_line_in_one_place_at_each_step(tmp_path: 
         everything = {(room, n) for room in ("a", "b") for n in range(1, 4)} | {("a", 4), ("a", 5)}
         moved_so_far = [[("a", 1), ("a", 2)], [("a", 1), ("a", 2), ("a", 3), ("b", 1)]]
         for moved in moved_so_far:
-            record.move_slice(conn, 2)
+            record.move_slice(conn, 2, _no_other_writer)
             assert _stored(conn) == moved, "the rooms in order, each room's lines by ID"
             journaled = {(row[0], row[1]) for row in record.in_room(None)}
             assert journaled | set(moved) == everything
@@ -199,7 +203,7 @@ def test_a_move_in_slices_leaves_every_line_in_one_place_at_each_step(tmp_path: 
             assert conn.execute("SELECT count(*) FROM message_journal").fetchone() == (3,)
             assert record.ref(("s", f"r{taken[0]}")) is not None, "a re-send is still known"
             assert record.ref(("s", f"r{later}")) is not None
-        record.move_slice(conn, 2)  # the last two, and the move's journal rows
+        record.move_slice(conn, 2, _no_other_writer)  # the last two, and the move's journal rows
         assert not record.moving
         assert conn.execute("SELECT seq FROM message_journal").fetchall() == [(later,)]
         assert record.ref(("s", f"r{taken[0]}")) is None, "moved: found in messages from now on"
@@ -207,7 +211,7 @@ def test_a_move_in_slices_leaves_every_line_in_one_place_at_each_step(tmp_path: 
         assert record.in_room("a") == [
             ("a", n, "a", f"m{n}", "w", n, None, 1, None, None, None) for n in (4, 5)
         ]
-        record.move(conn)
+        record.move(conn, _no_other_writer)
         assert len(_stored(conn)) == len(everything)
         assert (record.count, record.moving) == (0, False)
         assert conn.execute("SELECT count(*) FROM message_journal").fetchone() == (0,)
@@ -224,12 +228,12 @@ def test_a_move_in_slices_leaves_out_what_another_connection_moved_and_deleted(
         _journal(conn, record, _rows("a", 1, 4))
         _journal(conn, record, _rows("b", 1, 2))
         record.start_move()
-        record.move_slice(conn, 1)
+        record.move_slice(conn, 1, _no_other_writer)
         assert move_journal(conn) == 6  # an admin command opening the database meanwhile
         conn.execute("DELETE FROM messages WHERE room = 'a' AND id = 3")  # ... and deleting
         record.forget_moved(conn)  # what the writer does once it sees another connection wrote
         assert (record.count, record.in_room(None)) == (0, [])
-        record.move_slice(conn, 10)
+        record.move_slice(conn, 10, record.forget_moved)
         assert not record.moving
         assert ("a", 3) not in _stored(conn)
         assert len(_stored(conn)) == 5

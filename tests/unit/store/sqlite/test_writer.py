@@ -26,7 +26,7 @@ from roomcast.store.base import (
     queued_size,
 )
 from roomcast.store.sqlite import SQLiteStore, writer
-from roomcast.store.sqlite.journal import Journaled
+from roomcast.store.sqlite.journal import CatchUp, Journaled
 from roomcast.wire.protocol import ChatMessage, DeletedEvent
 
 
@@ -322,9 +322,11 @@ async def test_lines_commit_between_the_slices_of_a_move(
     monkeypatch.setattr(writer, "MOVE_SLICE", 2)
     slice_once = Journaled.move_slice
 
-    def slow_slice(record: Journaled, conn: sqlite3.Connection, size: int) -> None:
+    def slow_slice(
+        record: Journaled, conn: sqlite3.Connection, size: int, catch_up: CatchUp
+    ) -> None:
         time.sleep(0.02)
-        slice_once(record, conn, size)
+        slice_once(record, conn, size, catch_up)
 
     monkeypatch.setattr(Journaled, "move_slice", slow_slice)
     path = tmp_path / "chat.db"

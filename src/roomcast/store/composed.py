@@ -83,8 +83,11 @@ class ComposedStore(ABC):
         self._people = people
         self._search = search
         self._files = files
-        # Room spellings the store recorded, by key (``room_name``): they never change.
+        # Room spellings the store recorded, by key (``room_name``): they never change. And the
+        # claims under way, by key: the clients of a room that connect at once (a restart's
+        # reconnect storm) share one, where each was a write of its own to the store.
         self._names: dict[str, str] = {}
+        self._claiming: dict[str, asyncio.Future[str]] = {}
 
     @abstractmethod
     async def open(self) -> None: ...
@@ -130,12 +133,31 @@ class ComposedStore(ABC):
         known = self._names.get(key)
         if known is not None:
             return known
-        spelling = await self._rooms.room_name(name, claim=claim)
-        if claim or spelling != name:  # recorded: it never changes
-            if len(self._names) >= _MAX_NAMES:
-                self._names.clear()
-            self._names[key] = spelling
+        if not claim:
+            spelling = await self._rooms.room_name(name, claim=False)
+            if spelling != name:  # recorded: it never changes
+                self._remember(key, spelling)
+            return spelling
+        claiming = self._claiming.get(key)
+        if claiming is None:
+            claiming = asyncio.ensure_future(self._claim_name(key, name))
+            claiming.add_done_callback(_retrieved)
+            self._claiming[key] = claiming
+        # Shielded: a client that goes away while it waits does not cancel the others' claim.
+        return await asyncio.shield(claiming)
+
+    async def _claim_name(self, key: str, name: str) -> str:
+        try:
+            spelling = await self._rooms.room_name(name, claim=True)
+        finally:
+            del self._claiming[key]
+        self._remember(key, spelling)
         return spelling
+
+    def _remember(self, key: str, spelling: str) -> None:
+        if len(self._names) >= _MAX_NAMES:
+            self._names.clear()
+        self._names[key] = spelling
 
     async def create_room(self, name: str, topic: str = "") -> bool:
         return await self._rooms.create_room(name, topic)
@@ -333,3 +355,10 @@ class ComposedStore(ABC):
 
     async def expire_uploads(self, before_ms: int) -> int:
         return await self._files.expire_uploads(before_ms)
+
+
+def _retrieved(claim: asyncio.Future[str]) -> None:
+    """Take a failed claim's error, which its waiters raise, so none is reported as lost when
+    every waiter went away first."""
+    if not claim.cancelled():
+        claim.exception()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from roomcast.store.base import (
@@ -13,6 +14,7 @@ from roomcast.store.base import (
     NewMessage,
     Sanction,
     Store,
+    StoreUnavailable,
 )
 from roomcast.store.composed import ComposedStore
 from roomcast.store.memory import MemoryStore
@@ -110,4 +112,56 @@ async def test_every_call_reaches_its_part() -> None:
     assert await store.expire_uploads(NOW + 1) == 1
     await store.add_upload(upload, _one(b"x"), None, 10)
     assert await store.delete_uploads(["u"]) == 1
+    await store.close()
+
+
+class _SlowNames(MemoryStore):
+    """A memory store whose room-name lookups wait for ``answer`` and are counted, or fail."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answer = asyncio.Event()
+        self.lookups: list[tuple[str, bool]] = []
+        self.failing = False
+
+    async def room_name(self, name: str, *, claim: bool) -> str:
+        self.lookups.append((name, claim))
+        await self.answer.wait()
+        if self.failing:
+            raise StoreUnavailable("down")
+        return await super().room_name(name, claim=claim)
+
+
+async def test_clients_claiming_one_room_at_once_share_one_lookup() -> None:
+    parts = _SlowNames()
+    store = _OnMemory(parts)
+    await store.open()
+    first = asyncio.ensure_future(store.room_name("Lobby", claim=True))
+    gone = asyncio.ensure_future(store.room_name("lobby", claim=True))
+    others = [asyncio.ensure_future(store.room_name("LOBBY", claim=True)) for _ in range(8)]
+    await asyncio.sleep(0)
+    gone.cancel()  # a client that left while it waited takes no one's answer with it
+    parts.answer.set()
+    assert await asyncio.gather(first, *others) == ["Lobby"] * 9
+    assert parts.lookups == [("Lobby", True)]
+    assert await store.room_name("lObBy", claim=True) == "Lobby"  # recorded
+    assert await store.room_name("den", claim=False) == "den"  # not claimed: asked each time
+    assert await store.room_name("den", claim=False) == "den"
+    assert parts.lookups == [("Lobby", True), ("den", False), ("den", False)]
+    await store.close()
+
+
+async def test_a_failed_claim_fails_its_waiters_and_the_next_claim_asks_again() -> None:
+    parts = _SlowNames()
+    parts.failing = True
+    store = _OnMemory(parts)
+    await store.open()
+    waiting = [asyncio.ensure_future(store.room_name("lobby", claim=True)) for _ in range(3)]
+    await asyncio.sleep(0)
+    parts.answer.set()
+    for outcome in await asyncio.gather(*waiting, return_exceptions=True):
+        assert isinstance(outcome, StoreUnavailable)
+    parts.failing = False
+    assert await store.room_name("lobby", claim=True) == "lobby"
+    assert parts.lookups == [("lobby", True), ("lobby", True)]
     await store.close()

@@ -195,7 +195,9 @@ class Journaled:
     ``messages``, with their number and the refs they answer. ``batches``: by journal row, those
     no move has taken yet, and ``since``, when the oldest of them was committed; a move takes
     them all (``start_move``) and moves them a slice at a time (``move_slice``), so that the
-    commits of new lines can go on between the slices."""
+    commits of new lines can go on between the slices. ``count`` grows only after the commit
+    that journaled its rows and shrinks only after the commit that moved them: the event loop
+    reads it too (``Writer._behind``)."""
 
     def __init__(self) -> None:
         self.batches: Batches = {}

@@ -1,5 +1,6 @@
 """SQLite room administration: creating and deleting rooms, restoring exported history
-(``HistoryAdmin``), on the writer's thread and connection like every write."""
+(``HistoryAdmin``), on the writer's thread and connection like every write; a room's recorded
+spelling is read on the event loop's (``Reads.query``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 from collections.abc import Sequence
 
 from roomcast.store.columns import import_bounds
+from roomcast.store.sqlite.reads import Reads
 from roomcast.store.sqlite.rows import LINE, stored_mentions
 from roomcast.store.sqlite.writer import Writer
 from roomcast.wire.attachments import stored_attachments
@@ -17,18 +19,26 @@ from roomcast.wire.protocol import ChatMessage, room_key
 class RoomAdmin:
     """The ``HistoryAdmin`` part of the SQLite store."""
 
-    def __init__(self, writer: Writer) -> None:
+    def __init__(self, reads: Reads, writer: Writer) -> None:
+        self._reads = reads
         self._writer = writer
 
     async def room_name(self, name: str, *, claim: bool) -> str:
+        """A recorded spelling is read where it is (a room's first spelling never changes); only
+        a room without one goes to the writer, which records ``name`` when ``claim``. After a
+        restart every client's first join of a room was a hop to the writer thread and back."""
         key = room_key(name)
+        rows = await self._reads.query("SELECT name FROM room_names WHERE key = ?", (key,))
+        if rows:
+            return str(rows[0][0])
+        if not claim:
+            return name
 
         def spelling(conn: sqlite3.Connection) -> str:
-            if claim:
-                conn.execute(
-                    "INSERT INTO room_names (key, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                    (key, name),
-                )
+            conn.execute(
+                "INSERT INTO room_names (key, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (key, name),
+            )
             row = conn.execute("SELECT name FROM room_names WHERE key = ?", (key,)).fetchone()
             return name if row is None else str(row[0])
 

@@ -46,7 +46,7 @@ class SQLiteStore(ComposedStore):
         super().__init__(
             self._writer,
             self._reads,
-            RoomAdmin(self._writer),
+            RoomAdmin(self._reads, self._writer),
             Access(self._reads, self._writer),
             People(self._reads, self._writer),
             self.searcher,

@@ -68,6 +68,67 @@ async def test_short_reads_do_not_wait_behind_the_reader_thread(store: SQLiteSto
         await blocked
 
 
+def _occupy_the_writer(store: SQLiteStore) -> tuple[threading.Event, asyncio.Task[None]]:
+    """A write that holds the writer thread until the event is set; the task awaiting it."""
+    release = threading.Event()
+    task = asyncio.ensure_future(store._writer.run(lambda conn: release.wait(10)))
+    return release, task
+
+
+async def test_a_read_with_nothing_in_flight_or_journaled_does_not_wait_for_the_writer(
+    store: SQLiteStore,
+) -> None:
+    await store._writer.settled()  # line 1 moved out of the journal
+    release, busy = _occupy_the_writer(store)
+    try:
+        await asyncio.sleep(0.05)  # the writer thread is in the write
+        page = await asyncio.wait_for(store.page("lobby", None, 50), 2)
+        resumed = await asyncio.wait_for(store.after("lobby", 0, 10), 2)
+        assert [m.text for m in page] == [m.text for m in resumed] == ["one"]
+        assert not busy.done()
+    finally:
+        release.set()
+        await busy
+
+
+async def test_a_recorded_room_spelling_is_read_without_the_writer(store: SQLiteStore) -> None:
+    names = store._rooms  # the SQLite part, without the facade's cache of spellings
+    assert await names.room_name("Den", claim=False) == "Den"  # none recorded: as asked
+    assert await names.room_name("Den", claim=True) == "Den"  # recorded by the writer
+    release, busy = _occupy_the_writer(store)
+    try:
+        await asyncio.sleep(0.05)
+        assert await asyncio.wait_for(names.room_name("DEN", claim=True), 2) == "Den"
+        assert await asyncio.wait_for(names.room_name("den", claim=False), 2) == "Den"
+        new = asyncio.ensure_future(names.room_name("Attic", claim=True))
+        await asyncio.sleep(0.2)
+        assert not new.done(), "a room without a spelling is recorded by the writer"
+    finally:
+        release.set()
+        await busy
+    assert await new == "Attic"
+    assert await names.room_name("ATTIC", claim=False) == "Attic"
+
+
+async def test_a_read_waits_for_the_lines_submitted_before_it(store: SQLiteStore) -> None:
+    await store._writer.settled()
+    release, busy = _occupy_the_writer(store)
+    try:
+        await asyncio.sleep(0.05)
+        sent = asyncio.ensure_future(store.append(NewMessage("lobby", "bob", "two", "w2", 2)))
+        read = asyncio.ensure_future(store.page("lobby", None, 50))
+        await asyncio.sleep(0.2)
+        assert not read.done(), "the read did not wait for the line submitted before it"
+    finally:
+        release.set()
+        await busy
+    await sent
+    assert [m.text for m in await read] == ["one", "two"]
+    # Committed, its outcome back, still journaled: read from the writer's record.
+    assert store._writer._journaled.count == 1
+    assert [m.text for m in await store.page("lobby", None, 50)] == ["one", "two"]
+
+
 async def test_a_locked_database_sends_the_read_to_the_reader_thread(store: SQLiteStore) -> None:
     locked = _FailingConnection(_error("database is locked", sqlite3.SQLITE_BUSY))
     store._reads._inline_conn = locked  # type: ignore[assignment]

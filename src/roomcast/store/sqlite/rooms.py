@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Sequence
+from typing import Final
 
 from roomcast.store.columns import import_bounds
 from roomcast.store.sqlite.reads import Reads
@@ -14,6 +15,8 @@ from roomcast.store.sqlite.rows import LINE, stored_mentions
 from roomcast.store.sqlite.writer import Writer
 from roomcast.wire.attachments import stored_attachments
 from roomcast.wire.protocol import ChatMessage, room_key
+
+_SPELLING: Final = "SELECT name FROM room_names WHERE key = ?"
 
 
 class RoomAdmin:
@@ -28,7 +31,7 @@ class RoomAdmin:
         a room without one goes to the writer, which records ``name`` when ``claim``. After a
         restart every client's first join of a room was a hop to the writer thread and back."""
         key = room_key(name)
-        rows = await self._reads.query("SELECT name FROM room_names WHERE key = ?", (key,))
+        rows = await self._reads.query(_SPELLING, (key,))
         if rows:
             return str(rows[0][0])
         if not claim:
@@ -39,8 +42,7 @@ class RoomAdmin:
                 "INSERT INTO room_names (key, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (key, name),
             )
-            row = conn.execute("SELECT name FROM room_names WHERE key = ?", (key,)).fetchone()
-            return name if row is None else str(row[0])
+            return str(conn.execute(_SPELLING, (key,)).fetchone()[0])  # ours, or the first
 
         return await self._writer.run(spelling)
 

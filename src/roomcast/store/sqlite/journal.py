@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Iterator
-from itertools import chain
+from collections.abc import Callable, Collection, Iterable, Iterator
+from itertools import chain, groupby
 from operator import itemgetter
 from typing import Any, Final
 
@@ -197,7 +197,12 @@ class Journaled:
     them all (``start_move``) and moves them a slice at a time (``move_slice``), so that the
     commits of new lines can go on between the slices. ``count`` grows only after the commit
     that journaled its rows and shrinks only after the commit that moved them: the event loop
-    reads it too (``Writer._behind``)."""
+    reads it too (``Writer._behind``).
+
+    The same rows are indexed by room (``_rooms``, each room's oldest first, as ``_unmoved``
+    yields them), so that the lines of one room, which every join and resume asks for, cost a
+    lookup rather than a pass over every journaled line: in a reconnect storm those passes took
+    nearly half of the server's time (bench/storm.py, py-spy)."""
 
     def __init__(self) -> None:
         self.batches: Batches = {}
@@ -205,6 +210,7 @@ class Journaled:
         self.refs: Refs = {}
         self.since = 0.0
         self._moving: _Move | None = None
+        self._rooms: dict[str, list[tuple[Any, ...]]] = {}
 
     @property
     def moving(self) -> bool:
@@ -218,6 +224,7 @@ class Journaled:
         self.batches[seq] = rows
         self.count += len(rows)
         self.refs.update(refs)
+        self._index(rows)
 
     def ref(self, key: tuple[str | None, str]) -> Appended | None:
         """The journaled message a line re-sent with this (sender, ref key) repeats."""
@@ -259,6 +266,12 @@ class Journaled:
         self.count -= len(rows)
         if last:
             self._moving = None
+        # The slice's rows, sorted by room, are the oldest unmoved rows of each of its rooms.
+        for room, moved in groupby(rows, itemgetter(0)):
+            left = self._rooms[room]
+            del left[: sum(1 for _ in moved)]
+            if not left:
+                del self._rooms[room]
 
     def move(self, conn: sqlite3.Connection, catch_up: CatchUp) -> None:
         """Move them all into ``messages``: the rest of a move under way in one transaction, then
@@ -278,15 +291,24 @@ class Journaled:
         for rows in self.batches.values():
             yield from rows
 
+    def _index(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Add ``rows``, newer than every row indexed, to ``_rooms``."""
+        rooms = self._rooms
+        for row in rows:
+            alike = rooms.get(row[0])
+            if alike is None:
+                rooms[row[0]] = [row]
+            else:
+                alike.append(row)
+
     def in_room(self, room: str | None) -> list[tuple[Any, ...]]:
-        """``room``'s journaled lines (every room's with None), as ``rows.LINE`` columns (never
-        edited yet: a change moves the journal first)."""
+        """``room``'s journaled lines (every room's with None), oldest first, as ``rows.LINE``
+        columns (never edited yet: a change moves the journal first)."""
         return [
             (*row[:6], None, None, None, None, None)
             if len(row) <= PLAIN_WIDTH
             else (*row[:6], row[9], row[10], None, row[11], row[12] if len(row) > 12 else None)
-            for row in self._unmoved()
-            if room is None or row[0] == room
+            for row in (self._unmoved() if room is None else self._rooms.get(room, ()))
         ]
 
     def owners_in(self, rooms: Collection[str]) -> list[tuple[Any, ...]]:
@@ -294,8 +316,8 @@ class Journaled:
         change moves the journal first)."""
         return [
             (row[0], row[1], line_owner(row[8] if len(row) > PLAIN_WIDTH else None, row[6]))
-            for row in self._unmoved()
-            if row[0] in rooms
+            for room in rooms
+            for row in self._rooms.get(room, ())
         ]
 
     def forget_moved(self, conn: sqlite3.Connection) -> None:
@@ -311,3 +333,5 @@ class Journaled:
             present = still_journaled(conn, self.batches)
             for seq in [seq for seq in self.batches if seq not in present]:
                 self.count -= len(self.batches.pop(seq))
+        self._rooms = {}
+        self._index(self._unmoved())

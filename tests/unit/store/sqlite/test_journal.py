@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import random
 import sqlite3
 from pathlib import Path
 
@@ -237,5 +238,52 @@ def test_a_move_in_slices_leaves_out_what_another_connection_moved_and_deleted(
         assert not record.moving
         assert ("a", 3) not in _stored(conn)
         assert len(_stored(conn)) == 5
+    finally:
+        conn.close()
+
+
+def test_each_room_s_lines_agree_with_the_whole_record_through_commits_moves_and_others(
+    tmp_path: Path,
+) -> None:
+    """The record's lines of one room (looked up by room) are, at every step, exactly that
+    room's lines among all it holds, in the same order: through commits over several rooms,
+    moves in slices of every size, commits during a move, and journal rows that another
+    connection moved (all of them, or only some while the writer's move is under way)."""
+    rng = random.Random(20)
+    conn = open_writer(tmp_path / "chat.db", "NORMAL")
+    try:
+        record = Journaled()
+        next_id = dict.fromkeys("abcd", 1)
+        for _ in range(300):
+            step = rng.random()
+            if step < 0.5:
+                rows = []
+                for _ in range(rng.randint(1, 6)):
+                    room = rng.choice("abcd")
+                    rows += _rows(room, next_id[room], 1)
+                    next_id[room] += 1
+                _journal(conn, record, rows)
+            elif step < 0.6:
+                record.start_move()
+            elif step < 0.9:
+                record.move_slice(conn, rng.randint(1, 5), _no_other_writer)
+            else:  # another connection moves the oldest journal row, or every one
+                oldest = conn.execute("SELECT min(seq) FROM message_journal").fetchone()[0]
+                if oldest is not None and rng.random() < 0.5:
+                    move_batches(conn, {oldest: record.batches.get(oldest, [])})
+                    conn.execute("DELETE FROM message_journal WHERE seq = ?", (oldest,))
+                else:
+                    move_journal(conn)
+                record.forget_moved(conn)
+            every = record.in_room(None)
+            assert len(every) == record.count
+            for room in "abcde":
+                assert record.in_room(room) == [row for row in every if row[0] == room]
+            owners = record.owners_in({"a", "c", "e"})
+            assert sorted(owners) == sorted(
+                (row[0], row[1], "g:s") for row in every if row[0] in {"a", "c"}
+            )
+        record.move(conn, record.forget_moved)
+        assert (record.count, record.in_room("a"), record.owners_in({"a", "b"})) == (0, [], [])
     finally:
         conn.close()

@@ -42,7 +42,7 @@ class Backlog:
 
     def _replayed(self, event: LogEvent) -> LogEvent:
         """A replay's line as it was sent (ReplyTo, Thread): its edits follow as their events."""
-        if self.since is None or not isinstance(event, ChatMessage):
+        if self.since is None or not isinstance(event, ChatMessage) or event.edited_ms is None:
             return event
         return replace(event, edited_ms=None)
 

@@ -64,6 +64,7 @@ _JOIN: Final = (
     "INSERT INTO person_rooms (person, room, joined) VALUES (?, ?, 1)"
     " ON CONFLICT (person, room) DO UPDATE SET joined = 1"
 )
+_MARKER: Final = "SELECT read_id FROM person_rooms WHERE person = ? AND room = ? AND joined = 1"
 
 
 class People:
@@ -106,6 +107,15 @@ class People:
         ]
 
     async def add_person_room(self, person: str, room: str) -> int:
+        """The person's read marker in ``room``, one of its rooms from now on. A room it is in
+        already (a member coming back, another tab) needs no write: with no write in flight the
+        loop's own connection reads its marker, and only a room it is not in goes to the writer
+        thread. In a reconnect storm that hop was one for every client resuming."""
+        if not self._writer.writes_in_flight:
+            rows = await self._reads.query(_MARKER, (person, room))
+            if rows:
+                return int(rows[0][0])
+
         def join(conn: sqlite3.Connection) -> int:
             (marker,) = conn.execute(_JOIN + " RETURNING read_id", (person, room)).fetchone()
             return int(marker)

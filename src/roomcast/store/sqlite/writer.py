@@ -226,6 +226,11 @@ class Writer(AppendsAsFutures):
         self._soon = False  # a hand-over is due at the end of this iteration
         self._later: asyncio.TimerHandle | None = None  # one is due for ``run_later``'s writes
         self.writing_later = 0  # ``run_later``'s writes not committed yet
+        # Exclusive writes (``run``, ``change``, ``run_later``) queued and not yet run: counted
+        # down on the loop's thread as the writer hands their outcomes back, whether or not
+        # their callers still wait, so that a read on the loop with none in flight sees what
+        # every one of them wrote (``people.People.add_person_room``).
+        self.writes_in_flight = 0
         self._pending = 0
         self._pending_bytes = 0  # queued_size of the lines submitted and not yet resolved
         self._last_ids: dict[str, int] = {}
@@ -355,6 +360,7 @@ class Writer(AppendsAsFutures):
             raise StoreUnavailable("the store is not open")
         loop = asyncio.get_running_loop()
         exclusive = _Exclusive(work, settle, loop.create_future(), keeps_ids)
+        self.writes_in_flight += 1
         if settle:
             self._hand_over()
             self._queue.put(exclusive)
@@ -375,6 +381,7 @@ class Writer(AppendsAsFutures):
         done = loop.create_future()
         done.add_done_callback(self._written_later)
         self.writing_later += 1
+        self.writes_in_flight += 1
         self._writes.append(_Exclusive(work, False, done))
         if self._later is None:
             self._later = loop.call_later(_LATER, self._hand_over_later)
@@ -391,6 +398,10 @@ class Writer(AppendsAsFutures):
     async def settled(self) -> None:
         """Wait until every message submitted before this call is in the ``messages`` table."""
         await self.run(lambda conn: None, settle=True)
+
+    def _settle_writes(self, outcomes: list[_Outcome]) -> None:
+        self.writes_in_flight -= len(outcomes)
+        _settle_all(outcomes)
 
     def _resolve(self, outcome: Outcomes, size: int) -> None:
         self._pending -= len(outcome)
@@ -433,7 +444,7 @@ class Writer(AppendsAsFutures):
                     journaled.start_move()
                 if exclusives:
                     outcomes = _run_all(conn, exclusives, error, self._last_ids)
-                    self._loop.call_soon_threadsafe(_settle_all, outcomes)
+                    self._loop.call_soon_threadsafe(self._settle_writes, outcomes)
                 if barriers:
                     released: list[_Outcome] = [
                         (b.released, self._journaled_in(conn, b.pick), None) for b in barriers

@@ -106,3 +106,60 @@ async def test_concurrent_claims_never_share_a_notification(store: SQLiteStore) 
     )
     ids = [n.id for claim in claims for n in claim]
     assert sorted(ids) == sorted(f"n-{n}" for n in range(20))
+
+
+@contextlib.contextmanager
+def _writer_held(path: Path) -> Any:
+    """Another connection holding the database's write lock: the writer thread waits in its
+    next transaction until the block ends (reads go on, in WAL mode)."""
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        yield
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+async def test_a_room_the_person_is_in_is_rejoined_without_the_writer(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    await store.add_person_room(ALICE, "r")
+    assert await store.set_read(ALICE, "r", 4) == 0, "nothing to read up to yet"
+    await _say(store, "r", BOB, 5)
+    assert await store.set_read(ALICE, "r", 4) == 4
+    with _writer_held(tmp_path / "chat.db"):
+        blocked = asyncio.ensure_future(store.add_person_room(BOB, "r"))  # a first join
+        await asyncio.sleep(0.1)
+        assert not blocked.done(), "the writer is held"
+        assert store._writer.writes_in_flight == 1
+        # With a write in flight, a rejoin waits behind it too: it might be this person's.
+        waiting = asyncio.ensure_future(store.add_person_room(ALICE, "r"))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()
+    assert (await blocked, await waiting) == (0, 4)
+    assert store._writer.writes_in_flight == 0
+    with _writer_held(tmp_path / "chat.db"):
+        assert await asyncio.wait_for(store.add_person_room(ALICE, "r"), 1) == 4
+        assert await asyncio.wait_for(store.add_person_room(BOB, "r"), 1) == 0
+
+
+async def test_a_rejoin_after_a_leave_in_flight_is_written_after_it(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    """A Leave still queued when the person joins again (another tab): the join must come
+    after it, or the person's rooms would end without the room it is in."""
+    await store.add_person_room(ALICE, "r")
+    with _writer_held(tmp_path / "chat.db"):
+        left = asyncio.ensure_future(store.remove_person_room(ALICE, "r"))
+        await asyncio.sleep(0.05)
+        back = asyncio.ensure_future(store.add_person_room(ALICE, "r"))
+        await asyncio.sleep(0.05)
+        assert not back.done()
+    await left
+    assert await back == 0
+    assert [room.room for room in await store.person_rooms(ALICE)] == ["r"]
+    await store.remove_person_room(ALICE, "r")
+    assert await store.person_rooms(ALICE) == []
+    assert await store.add_person_room(ALICE, "r") == 0, "a room left is joined by the writer"
+    assert [room.room for room in await store.person_rooms(ALICE)] == ["r"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from typing import Any, Final
 
 import orjson
@@ -73,6 +74,23 @@ class People:
     def __init__(self, reads: Reads, writer: Writer) -> None:
         self._reads = reads
         self._writer = writer
+        # Writes to each person's rooms queued and not yet run (``_change``), whether or not
+        # their callers still wait for them.
+        self._changing: dict[str, int] = {}
+
+    def _change(self, person: str) -> Callable[[], None]:
+        """Count one write to ``person``'s rooms in flight: the call that ends it."""
+        changing = self._changing
+        changing[person] = changing.get(person, 0) + 1
+
+        def done() -> None:
+            left = changing[person] - 1
+            if left:
+                changing[person] = left
+            else:
+                del changing[person]
+
+        return done
 
     # -- rooms and read markers -----------------------------------------------------------------
 
@@ -108,10 +126,11 @@ class People:
 
     async def add_person_room(self, person: str, room: str) -> int:
         """The person's read marker in ``room``, one of its rooms from now on. A room it is in
-        already (a member coming back, another tab) needs no write: with no write in flight the
-        loop's own connection reads its marker, and only a room it is not in goes to the writer
-        thread. In a reconnect storm that hop was one for every client resuming."""
-        if not self._writer.writes_in_flight:
+        already (a member coming back, another tab) needs no write: when none of the person's
+        rooms is being written, the loop's own connection reads its marker, and only a room it
+        is not in goes to the writer thread. In a reconnect storm that hop was one for every
+        client resuming."""
+        if person not in self._changing:
             rows = await self._reads.query(_MARKER, (person, room))
             if rows:
                 return int(rows[0][0])
@@ -120,10 +139,12 @@ class People:
             (marker,) = conn.execute(_JOIN + " RETURNING read_id", (person, room)).fetchone()
             return int(marker)
 
-        return await self._writer.run(join)
+        return await self._writer.run(join, when_done=self._change(person))
 
     async def add_first_person_room(self, person: str, room: str) -> None:
-        self._writer.run_later(lambda conn: conn.execute(_JOIN, (person, room)))
+        self._writer.run_later(
+            lambda conn: conn.execute(_JOIN, (person, room)), self._change(person)
+        )
 
     async def _written(self) -> None:
         """Wait for ``add_first_person_room``'s writes, if any are not committed yet, so a read
@@ -135,7 +156,8 @@ class People:
         await self._writer.run(
             lambda conn: conn.execute(
                 "UPDATE person_rooms SET joined = 0 WHERE person = ? AND room = ?", (person, room)
-            )
+            ),
+            when_done=self._change(person),
         )
 
     async def set_read(self, person: str, room: str, message_id: int) -> int:
@@ -150,7 +172,7 @@ class People:
             ).fetchone()
             return int(marker)
 
-        return await self._writer.run(mark)
+        return await self._writer.run(mark, when_done=self._change(person))
 
     async def read_marker(self, person: str, room: str) -> int:
         await self._written()

@@ -107,6 +107,19 @@ def _settle_all(outcomes: list[_Outcome]) -> None:
         _settle(future, result, error)
 
 
+def _calling(when_done: Callable[[], None]) -> Callable[[asyncio.Future[Any]], None]:
+    """A done callback of a write's future that calls ``when_done`` and takes the write's error,
+    if any, so that none is reported lost when its caller no longer waits (it got it, or it
+    stopped waiting)."""
+
+    def done(future: asyncio.Future[Any]) -> None:
+        if not future.cancelled():
+            future.exception()
+        when_done()
+
+    return done
+
+
 def _together(conn: sqlite3.Connection, group: list[_Exclusive]) -> list[_Outcome]:
     """Run several exclusive writes in one transaction: their outcomes, none when there are
     fewer than two or the transaction failed (then each must run alone)."""
@@ -226,11 +239,6 @@ class Writer(AppendsAsFutures):
         self._soon = False  # a hand-over is due at the end of this iteration
         self._later: asyncio.TimerHandle | None = None  # one is due for ``run_later``'s writes
         self.writing_later = 0  # ``run_later``'s writes not committed yet
-        # Exclusive writes (``run``, ``change``, ``run_later``) queued and not yet run: counted
-        # down on the loop's thread as the writer hands their outcomes back, whether or not
-        # their callers still wait, so that a read on the loop with none in flight sees what
-        # every one of them wrote (``people.People.add_person_room``).
-        self.writes_in_flight = 0
         self._pending = 0
         self._pending_bytes = 0  # queued_size of the lines submitted and not yet resolved
         self._last_ids: dict[str, int] = {}
@@ -333,12 +341,20 @@ class Writer(AppendsAsFutures):
         self._hand_over_soon()
         return await barrier.released
 
-    async def run(self, work: Callable[[sqlite3.Connection], _T], *, settle: bool = False) -> _T:
+    async def run(
+        self,
+        work: Callable[[sqlite3.Connection], _T],
+        *,
+        settle: bool = False,
+        when_done: Callable[[], None] | None = None,
+    ) -> _T:
         """``work``'s result, run on the writer's connection in one transaction (``_Exclusive``).
 
         ``StoreUnavailable`` when SQLite fails; any other error of ``work`` is raised as it is.
+        ``when_done`` is called on the loop's thread once the writer has run ``work``, also
+        when the caller stopped waiting for it before (the write goes on regardless).
         """
-        return await self._exclusive(work, settle, keeps_ids=False)
+        return await self._exclusive(work, settle, keeps_ids=False, when_done=when_done)
 
     async def change(self, change: Change) -> Changed:
         """``MessageStore.change``: after every line submitted before it is in ``messages``."""
@@ -352,7 +368,12 @@ class Writer(AppendsAsFutures):
         return await self._exclusive(work, True, keeps_ids=True)
 
     async def _exclusive(
-        self, work: Callable[[sqlite3.Connection], _T], settle: bool, *, keeps_ids: bool
+        self,
+        work: Callable[[sqlite3.Connection], _T],
+        settle: bool,
+        *,
+        keeps_ids: bool,
+        when_done: Callable[[], None] | None = None,
     ) -> _T:
         if self.closed:
             raise StoreUnavailable("the store is closed")
@@ -360,28 +381,37 @@ class Writer(AppendsAsFutures):
             raise StoreUnavailable("the store is not open")
         loop = asyncio.get_running_loop()
         exclusive = _Exclusive(work, settle, loop.create_future(), keeps_ids)
-        self.writes_in_flight += 1
         if settle:
             self._hand_over()
             self._queue.put(exclusive)
         else:
             self._writes.append(exclusive)
             self._hand_over_soon()
-        return cast(_T, await exclusive.done)
+        if when_done is None:
+            return cast(_T, await exclusive.done)
+        exclusive.done.add_done_callback(_calling(when_done))
+        # Shielded: a caller that stops waiting must not cancel the future the writer settles.
+        return cast(_T, await asyncio.shield(exclusive.done))
 
-    def run_later(self, work: Callable[[sqlite3.Connection], object]) -> None:
+    def run_later(
+        self,
+        work: Callable[[sqlite3.Connection], object],
+        when_done: Callable[[], None] | None = None,
+    ) -> None:
         """Run ``work`` as ``run`` does, in order with the writes queued before and after it,
         without waiting: it goes over with the next hand-over, within ``_LATER`` seconds. Its
-        failure is logged. A guest's first room is written so at each connect: a hop to the
-        writer thread and back cost the connect some 5 context switches and about 100 us of
-        server CPU (bench/micro/connect_cost.py, roomcast against roomcast-mem)."""
+        failure is logged; ``when_done`` is called once it has run. A guest's first room is
+        written so at each connect: a hop to the writer thread and back cost the connect some 5
+        context switches and about 100 us of server CPU (bench/micro/connect_cost.py, roomcast
+        against roomcast-mem)."""
         if self.closed or self._thread is None:
             raise StoreUnavailable("the store is not open")
         loop = asyncio.get_running_loop()
         done = loop.create_future()
         done.add_done_callback(self._written_later)
+        if when_done is not None:
+            done.add_done_callback(_calling(when_done))
         self.writing_later += 1
-        self.writes_in_flight += 1
         self._writes.append(_Exclusive(work, False, done))
         if self._later is None:
             self._later = loop.call_later(_LATER, self._hand_over_later)
@@ -398,10 +428,6 @@ class Writer(AppendsAsFutures):
     async def settled(self) -> None:
         """Wait until every message submitted before this call is in the ``messages`` table."""
         await self.run(lambda conn: None, settle=True)
-
-    def _settle_writes(self, outcomes: list[_Outcome]) -> None:
-        self.writes_in_flight -= len(outcomes)
-        _settle_all(outcomes)
 
     def _resolve(self, outcome: Outcomes, size: int) -> None:
         self._pending -= len(outcome)
@@ -444,7 +470,7 @@ class Writer(AppendsAsFutures):
                     journaled.start_move()
                 if exclusives:
                     outcomes = _run_all(conn, exclusives, error, self._last_ids)
-                    self._loop.call_soon_threadsafe(self._settle_writes, outcomes)
+                    self._loop.call_soon_threadsafe(_settle_all, outcomes)
                 if barriers:
                     released: list[_Outcome] = [
                         (b.released, self._journaled_in(conn, b.pick), None) for b in barriers

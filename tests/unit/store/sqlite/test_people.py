@@ -132,16 +132,37 @@ async def test_a_room_the_person_is_in_is_rejoined_without_the_writer(
         blocked = asyncio.ensure_future(store.add_person_room(BOB, "r"))  # a first join
         await asyncio.sleep(0.1)
         assert not blocked.done(), "the writer is held"
-        assert store._writer.writes_in_flight == 1
-        # With a write in flight, a rejoin waits behind it too: it might be this person's.
+        # Bob's write in flight does not hold Alice's rejoin up.
+        assert await asyncio.wait_for(store.add_person_room(ALICE, "r"), 1) == 4
+        marked = asyncio.ensure_future(store.set_read(ALICE, "r", 5))
+        await asyncio.sleep(0.05)
+        # With a write to her rooms in flight, her rejoin waits behind it: it sees the marker.
         waiting = asyncio.ensure_future(store.add_person_room(ALICE, "r"))
         await asyncio.sleep(0.1)
         assert not waiting.done()
-    assert (await blocked, await waiting) == (0, 4)
-    assert store._writer.writes_in_flight == 0
+    assert (await blocked, await marked, await waiting) == (0, 5, 5)
     with _writer_held(tmp_path / "chat.db"):
-        assert await asyncio.wait_for(store.add_person_room(ALICE, "r"), 1) == 4
+        assert await asyncio.wait_for(store.add_person_room(ALICE, "r"), 1) == 5
         assert await asyncio.wait_for(store.add_person_room(BOB, "r"), 1) == 0
+
+
+async def test_a_write_its_caller_stopped_waiting_for_still_holds_rejoins_back(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    """A Leave whose connection went away while it waited (its task cancelled) is still
+    written: a rejoin of the same person until then goes to the writer, behind it."""
+    await store.add_person_room(ALICE, "r")
+    with _writer_held(tmp_path / "chat.db"):
+        left = asyncio.ensure_future(store.remove_person_room(ALICE, "r"))
+        await asyncio.sleep(0.05)
+        left.cancel()
+        await asyncio.sleep(0.05)
+        back = asyncio.ensure_future(store.add_person_room(ALICE, "r"))
+        await asyncio.sleep(0.1)
+        assert not back.done(), "the cancelled Leave is still to be written"
+    assert await back == 0
+    assert [room.room for room in await store.person_rooms(ALICE)] == ["r"]
+    assert store._people._changing == {}
 
 
 async def test_a_rejoin_after_a_leave_in_flight_is_written_after_it(

@@ -238,6 +238,22 @@ def processes() -> dict[int, Proc]:
     return out
 
 
+def cpu_seconds(server: RunningServer) -> tuple[float, float, int]:
+    """User and system CPU seconds of the server's processes so far, and their threads' context
+    switches (each a hop between the event loop and a store thread, or a wait)."""
+    user = system = 0.0
+    switches = 0
+    for pid in (pid for pid, proc in processes().items() if proc.pgrp == server.pid):
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        user += int(fields[11]) / _CLK_TCK
+        system += int(fields[12]) / _CLK_TCK
+        for task in os.scandir(f"/proc/{pid}/task"):
+            with open(f"{task.path}/status") as status:
+                switches += sum(int(line.split()[1]) for line in status if "ctxt_switches" in line)
+    return user, system, switches
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds all cores spent on anything but idle and I/O wait, from ``/proc/stat``."""
     with open("/proc/stat") as f:

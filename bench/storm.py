@@ -13,7 +13,9 @@ The first client of each room sends ``LINES`` more lines as soon as it is live a
 others take some of them from their backlog and some live, across the replay's boundary. When
 every client is live and the room is quiet, each client's IDs must be exactly its room's IDs,
 each once: ``lost`` and ``repeated`` count the exceptions. ``last_live_secs`` is the time from
-the new server listening to the last client live (``Joined`` and its backlog read).
+the new server listening to the last client live (``Joined`` and its backlog read), and
+``server_cpu`` the server's CPU seconds (all its processes and threads) over that time: steadier
+than the time on a shared machine.
 
 uWebSockets.js has no sessions or history: its row is the plain reconnect of the same clients to
 the restarted peer, all at once, ``last_live_secs`` until the last upgrade is answered.
@@ -36,7 +38,7 @@ from typing import Any, Final, cast
 from urllib.parse import quote
 
 from bench.scenarios import Plan
-from bench.servers import GENERATOR_CPU, RunningServer, ServerSpec, start_server
+from bench.servers import GENERATOR_CPU, RunningServer, ServerSpec, cpu_seconds, start_server
 
 _HANDSHAKE: Final = (
     "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -262,6 +264,7 @@ async def _storm(server: RunningServer, clients: int, rooms: int, lines: int, mo
     storm.connections.clear()
     hinted = sum(c.retry_after is not None for c in storm.clients)
     cpu0 = time.process_time()
+    server_user, server_system, _ = cpu_seconds(server)
 
     async def resume(client: Client) -> None:
         if mode == "hinted" and client.retry_after is not None:
@@ -273,11 +276,13 @@ async def _storm(server: RunningServer, clients: int, rooms: int, lines: int, mo
 
     await asyncio.gather(*(resume(c) for c in storm.clients))
     last_live = max(c.live_at for c in storm.clients)
+    user, system, _ = cpu_seconds(server)
     result: dict[str, Any] = {
         "server": server.spec.name, "mode": mode, "clients": clients, "rooms": rooms,
         "restart_secs": round(back_at - stopped_at, 2), "hinted": hinted,
         "last_live_secs": round(last_live - back_at, 3),
         "client_cpu": round(time.process_time() - cpu0, 2),
+        "server_cpu": round(user + system - server_user - server_system, 2),
     }  # fmt: skip
     if not plain:
         await storm.quiet()

@@ -13,35 +13,15 @@ while it admits the clients, into DIR/NAME-I.txt: collapsed stacks (flamegraph.p
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Final
 
 from bench import install
 from bench.driver import Loadgen
-from bench.servers import SERVERS, RunningServer, processes, start_server
-
-_TICK: Final = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(server: RunningServer) -> tuple[float, float, int]:
-    """User and system CPU seconds of the server's processes so far, and their threads' context
-    switches (each a hop between the event loop and a store thread, or a wait)."""
-    user = system = 0.0
-    switches = 0
-    for pid in (pid for pid, proc in processes().items() if proc.pgrp == server.pid):
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rpartition(")")[2].split()
-        user += int(fields[11]) / _TICK
-        system += int(fields[12]) / _TICK
-        for task in os.scandir(f"/proc/{pid}/task"):
-            with open(f"{task.path}/status") as status:
-                switches += sum(int(line.split()[1]) for line in status if "ctxt_switches" in line)
-    return user, system, switches
+from bench.servers import SERVERS, cpu_seconds, start_server
 
 
 def measure(name: str, count: int, profile: Path | None) -> str:

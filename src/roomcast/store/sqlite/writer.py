@@ -375,10 +375,7 @@ class Writer(AppendsAsFutures):
         keeps_ids: bool,
         when_done: Callable[[], None] | None = None,
     ) -> _T:
-        if self.closed:
-            raise StoreUnavailable("the store is closed")
-        if self._thread is None:
-            raise StoreUnavailable("the store is not open")
+        self._check_open(when_done)
         loop = asyncio.get_running_loop()
         exclusive = _Exclusive(work, settle, loop.create_future(), keeps_ids)
         if settle:
@@ -404,8 +401,7 @@ class Writer(AppendsAsFutures):
         written so at each connect: a hop to the writer thread and back cost the connect some 5
         context switches and about 100 us of server CPU (bench/micro/connect_cost.py, roomcast
         against roomcast-mem)."""
-        if self.closed or self._thread is None:
-            raise StoreUnavailable("the store is not open")
+        self._check_open(when_done)
         loop = asyncio.get_running_loop()
         done = loop.create_future()
         done.add_done_callback(self._written_later)
@@ -415,6 +411,16 @@ class Writer(AppendsAsFutures):
         self._writes.append(_Exclusive(work, False, done))
         if self._later is None:
             self._later = loop.call_later(_LATER, self._hand_over_later)
+
+    def _check_open(self, when_done: Callable[[], None] | None) -> None:
+        """``StoreUnavailable`` when no write can be queued; ``when_done`` is called first, as
+        the write is over before it began."""
+        if self.closed or self._thread is None:
+            if when_done is not None:
+                when_done()
+            raise StoreUnavailable(
+                "the store is closed" if self.closed else "the store is not open"
+            )
 
     def _hand_over_later(self) -> None:
         self._later = None

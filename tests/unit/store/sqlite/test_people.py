@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from roomcast.store.base import NewMessage, owner_key
+from roomcast.store.base import NewMessage, StoreUnavailable, owner_key
 from roomcast.store.people import Notification
 from roomcast.store.sqlite import SQLiteStore
 from roomcast.store.sqlite.journal import BARE_WIDTH
@@ -184,3 +184,14 @@ async def test_a_rejoin_after_a_leave_in_flight_is_written_after_it(
     assert await store.person_rooms(ALICE) == []
     assert await store.add_person_room(ALICE, "r") == 0, "a room left is joined by the writer"
     assert [room.room for room in await store.person_rooms(ALICE)] == ["r"]
+
+
+async def test_a_write_refused_by_a_closed_store_is_not_left_in_flight(tmp_path: Path) -> None:
+    closed = SQLiteStore(tmp_path / "chat.db")
+    await closed.open()
+    await closed.close()
+    with pytest.raises(StoreUnavailable):
+        await closed.remove_person_room(ALICE, "r")
+    with pytest.raises(StoreUnavailable):
+        await closed.add_first_person_room(ALICE, "r")
+    assert closed._people._changing == {}

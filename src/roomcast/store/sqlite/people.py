@@ -9,10 +9,11 @@ notifications is such a transaction, so two claims never get the same one.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import orjson
 
@@ -68,6 +69,17 @@ _JOIN: Final = (
 _MARKER: Final = "SELECT read_id FROM person_rooms WHERE person = ? AND room = ? AND joined = 1"
 
 
+_T = TypeVar("_T")
+
+
+def _ended(task: asyncio.Task[Any], ended: Callable[[], None]) -> None:
+    """A person's write is over: end its count, and take its error, if any, so that none is
+    reported lost when its caller no longer waits (it got it, or it stopped waiting)."""
+    if not task.cancelled():
+        task.exception()
+    ended()
+
+
 class People:
     """The ``PeopleStore`` part of the SQLite store."""
 
@@ -77,6 +89,15 @@ class People:
         # Writes to each person's rooms queued and not yet run (``_change``), whether or not
         # their callers still wait for them.
         self._changing: dict[str, int] = {}
+
+    async def _write_rooms(self, person: str, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """``work``'s result, run on the writer and counted in flight for ``person`` until it
+        has run. The caller's wait is shielded: one that stops waiting (its connection went away)
+        leaves the write to go on, and counted, as the writer still runs it."""
+        ended = self._change(person)
+        written = asyncio.ensure_future(self._writer.run(work))
+        written.add_done_callback(lambda task: _ended(task, ended))
+        return await asyncio.shield(written)
 
     def _change(self, person: str) -> Callable[[], None]:
         """Count one write to ``person``'s rooms in flight: the call that ends it."""
@@ -139,12 +160,12 @@ class People:
             (marker,) = conn.execute(_JOIN + " RETURNING read_id", (person, room)).fetchone()
             return int(marker)
 
-        return await self._writer.run(join, when_done=self._change(person))
+        return await self._write_rooms(person, join)
 
     async def add_first_person_room(self, person: str, room: str) -> None:
-        self._writer.run_later(
-            lambda conn: conn.execute(_JOIN, (person, room)), self._change(person)
-        )
+        written = self._writer.run_later(lambda conn: conn.execute(_JOIN, (person, room)))
+        ended = self._change(person)
+        written.add_done_callback(lambda _: ended())
 
     async def _written(self) -> None:
         """Wait for ``add_first_person_room``'s writes, if any are not committed yet, so a read
@@ -153,11 +174,11 @@ class People:
             await self._writer.run(lambda conn: None)
 
     async def remove_person_room(self, person: str, room: str) -> None:
-        await self._writer.run(
+        await self._write_rooms(
+            person,
             lambda conn: conn.execute(
                 "UPDATE person_rooms SET joined = 0 WHERE person = ? AND room = ?", (person, room)
             ),
-            when_done=self._change(person),
         )
 
     async def set_read(self, person: str, room: str, message_id: int) -> int:
@@ -172,7 +193,7 @@ class People:
             ).fetchone()
             return int(marker)
 
-        return await self._writer.run(mark, when_done=self._change(person))
+        return await self._write_rooms(person, mark)
 
     async def read_marker(self, person: str, room: str) -> int:
         await self._written()

@@ -107,19 +107,6 @@ def _settle_all(outcomes: list[_Outcome]) -> None:
         _settle(future, result, error)
 
 
-def _calling(when_done: Callable[[], None]) -> Callable[[asyncio.Future[Any]], None]:
-    """A done callback of a write's future that calls ``when_done`` and takes the write's error,
-    if any, so that none is reported lost when its caller no longer waits (it got it, or it
-    stopped waiting)."""
-
-    def done(future: asyncio.Future[Any]) -> None:
-        if not future.cancelled():
-            future.exception()
-        when_done()
-
-    return done
-
-
 def _together(conn: sqlite3.Connection, group: list[_Exclusive]) -> list[_Outcome]:
     """Run several exclusive writes in one transaction: their outcomes, none when there are
     fewer than two or the transaction failed (then each must run alone)."""
@@ -341,20 +328,12 @@ class Writer(AppendsAsFutures):
         self._hand_over_soon()
         return await barrier.released
 
-    async def run(
-        self,
-        work: Callable[[sqlite3.Connection], _T],
-        *,
-        settle: bool = False,
-        when_done: Callable[[], None] | None = None,
-    ) -> _T:
+    async def run(self, work: Callable[[sqlite3.Connection], _T], *, settle: bool = False) -> _T:
         """``work``'s result, run on the writer's connection in one transaction (``_Exclusive``).
 
         ``StoreUnavailable`` when SQLite fails; any other error of ``work`` is raised as it is.
-        ``when_done`` is called on the loop's thread once the writer has run ``work``, also
-        when the caller stopped waiting for it before (the write goes on regardless).
         """
-        return await self._exclusive(work, settle, keeps_ids=False, when_done=when_done)
+        return await self._exclusive(work, settle, keeps_ids=False)
 
     async def change(self, change: Change) -> Changed:
         """``MessageStore.change``: after every line submitted before it is in ``messages``."""
@@ -368,14 +347,12 @@ class Writer(AppendsAsFutures):
         return await self._exclusive(work, True, keeps_ids=True)
 
     async def _exclusive(
-        self,
-        work: Callable[[sqlite3.Connection], _T],
-        settle: bool,
-        *,
-        keeps_ids: bool,
-        when_done: Callable[[], None] | None = None,
+        self, work: Callable[[sqlite3.Connection], _T], settle: bool, *, keeps_ids: bool
     ) -> _T:
-        self._check_open(when_done)
+        if self.closed:
+            raise StoreUnavailable("the store is closed")
+        if self._thread is None:
+            raise StoreUnavailable("the store is not open")
         loop = asyncio.get_running_loop()
         exclusive = _Exclusive(work, settle, loop.create_future(), keeps_ids)
         if settle:
@@ -384,43 +361,25 @@ class Writer(AppendsAsFutures):
         else:
             self._writes.append(exclusive)
             self._hand_over_soon()
-        if when_done is None:
-            return cast(_T, await exclusive.done)
-        exclusive.done.add_done_callback(_calling(when_done))
-        # Shielded: a caller that stops waiting must not cancel the future the writer settles.
-        return cast(_T, await asyncio.shield(exclusive.done))
+        return cast(_T, await exclusive.done)
 
-    def run_later(
-        self,
-        work: Callable[[sqlite3.Connection], object],
-        when_done: Callable[[], None] | None = None,
-    ) -> None:
+    def run_later(self, work: Callable[[sqlite3.Connection], object]) -> asyncio.Future[Any]:
         """Run ``work`` as ``run`` does, in order with the writes queued before and after it,
         without waiting: it goes over with the next hand-over, within ``_LATER`` seconds. Its
-        failure is logged; ``when_done`` is called once it has run. A guest's first room is
+        failure is logged; the future returned is done once it has run. A guest's first room is
         written so at each connect: a hop to the writer thread and back cost the connect some 5
         context switches and about 100 us of server CPU (bench/micro/connect_cost.py, roomcast
         against roomcast-mem)."""
-        self._check_open(when_done)
+        if self.closed or self._thread is None:
+            raise StoreUnavailable("the store is not open")
         loop = asyncio.get_running_loop()
         done = loop.create_future()
         done.add_done_callback(self._written_later)
-        if when_done is not None:
-            done.add_done_callback(_calling(when_done))
         self.writing_later += 1
         self._writes.append(_Exclusive(work, False, done))
         if self._later is None:
             self._later = loop.call_later(_LATER, self._hand_over_later)
-
-    def _check_open(self, when_done: Callable[[], None] | None) -> None:
-        """``StoreUnavailable`` when no write can be queued; ``when_done`` is called first, as
-        the write is over before it began."""
-        if self.closed or self._thread is None:
-            if when_done is not None:
-                when_done()
-            raise StoreUnavailable(
-                "the store is closed" if self.closed else "the store is not open"
-            )
+        return done
 
     def _hand_over_later(self) -> None:
         self._later = None

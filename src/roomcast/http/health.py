@@ -16,6 +16,7 @@ from roomcast.http.keys import HUB_KEY, SERVICE_KEY
 from roomcast.http.replies import reply
 from roomcast.ops import metrics
 from roomcast.store import Store
+from roomcast.store.base import take_outcome
 from roomcast.wire import protocol
 
 # How long the store gets to answer readiness's probe (one indexed read) before it counts as down.
@@ -52,14 +53,9 @@ async def _store_answers(store: Store) -> bool:
     """Whether one indexed read answers within ``STORE_PROBE_TIMEOUT``. A read that does not is
     left to end on its own: cancelling it would wait on the hung server too."""
     probe = asyncio.ensure_future(store.last_id(protocol.DEFAULT_ROOM))
-    probe.add_done_callback(_discard_outcome)
+    probe.add_done_callback(take_outcome)
     done, _ = await asyncio.wait([probe], timeout=STORE_PROBE_TIMEOUT)
     return bool(done) and not probe.cancelled() and probe.exception() is None
-
-
-def _discard_outcome(probe: asyncio.Future[int]) -> None:
-    if not probe.cancelled():
-        probe.exception()
 
 
 async def metrics_text(request: web.Request) -> web.Response:

@@ -19,7 +19,7 @@ import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import field
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from roomcast.record import record
 from roomcast.store.people import PeopleStore
@@ -128,6 +128,13 @@ class Appended:
 
 # What a store calls with the outcome of one submitted message.
 AppendDone = Callable[["Appended | StoreUnavailable"], None]
+
+
+def take_outcome(future: asyncio.Future[Any]) -> None:
+    """A done callback for a store call that nobody may await any more (its caller went away,
+    or it runs on its own): take its error, if any, so that none is reported as lost."""
+    if not future.cancelled():
+        future.exception()
 
 
 def report(done: AppendDone, outcome: Appended | StoreUnavailable) -> None:

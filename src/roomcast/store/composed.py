@@ -32,6 +32,7 @@ from roomcast.store.base import (
     RoomAccess,
     RoomSummary,
     Sanction,
+    take_outcome,
 )
 from roomcast.store.people import Notification, PeopleStore, PersonRoom
 from roomcast.store.search import (
@@ -141,7 +142,7 @@ class ComposedStore(ABC):
         claiming = self._claiming.get(key)
         if claiming is None:
             claiming = asyncio.ensure_future(self._claim_name(key, name))
-            claiming.add_done_callback(_retrieved)
+            claiming.add_done_callback(take_outcome)
             self._claiming[key] = claiming
         # Shielded: a client that goes away while it waits does not cancel the others' claim.
         return await asyncio.shield(claiming)
@@ -355,10 +356,3 @@ class ComposedStore(ABC):
 
     async def expire_uploads(self, before_ms: int) -> int:
         return await self._files.expire_uploads(before_ms)
-
-
-def _retrieved(claim: asyncio.Future[str]) -> None:
-    """Take a failed claim's error, which its waiters raise, so none is reported as lost when
-    every waiter went away first."""
-    if not claim.cancelled():
-        claim.exception()

@@ -46,6 +46,7 @@ from roomcast.store.base import (
     ref_key,
     report,
     report_all,
+    take_outcome,
 )
 from roomcast.store.changes import as_line
 from roomcast.store.postgres.change import change_on
@@ -244,8 +245,7 @@ class Writer(AppendsAsFutures):
     def _forget(self, task: asyncio.Future[None]) -> None:
         """An abandoned commit ended: take its outcome, which nobody awaits."""
         self._abandoned.discard(task)
-        if not task.cancelled():
-            task.exception()
+        take_outcome(task)
 
     def _expire(self, submitted_before: float) -> None:
         """Refuse what was queued before ``submitted_before``: it was never sent."""

@@ -17,7 +17,7 @@ from typing import Any, Final, TypeVar
 
 import orjson
 
-from roomcast.store.base import owner_key
+from roomcast.store.base import owner_key, take_outcome
 from roomcast.store.columns import values
 from roomcast.store.people import (
     COUNT_CAP,
@@ -72,14 +72,6 @@ _MARKER: Final = "SELECT read_id FROM person_rooms WHERE person = ? AND room = ?
 _T = TypeVar("_T")
 
 
-def _ended(task: asyncio.Task[Any], ended: Callable[[], None]) -> None:
-    """A person's write is over: end its count, and take its error, if any, so that none is
-    reported lost when its caller no longer waits (it got it, or it stopped waiting)."""
-    if not task.cancelled():
-        task.exception()
-    ended()
-
-
 class People:
     """The ``PeopleStore`` part of the SQLite store."""
 
@@ -96,7 +88,8 @@ class People:
         leaves the write to go on, and counted, as the writer still runs it."""
         ended = self._change(person)
         written = asyncio.ensure_future(self._writer.run(work))
-        written.add_done_callback(lambda task: _ended(task, ended))
+        written.add_done_callback(take_outcome)
+        written.add_done_callback(lambda _: ended())
         return await asyncio.shield(written)
 
     def _change(self, person: str) -> Callable[[], None]:
